@@ -1,0 +1,3 @@
+from landrelease.cli import main
+
+main()

@@ -1,0 +1,10 @@
+"""Command-line interface: one module a group of commands, all on one typer app."""
+
+from __future__ import annotations
+
+from landrelease.cli import demo, engine, plan, register, web  # noqa: F401 - they register commands
+from landrelease.cli.app import app
+
+
+def main() -> None:
+    app()

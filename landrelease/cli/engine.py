@@ -1,0 +1,1 @@
+"""Engine commands: calibrate, forecast (registered on the shared app when imported)."""

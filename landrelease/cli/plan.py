@@ -1,0 +1,1 @@
+"""Planner commands: priorities, plan (registered on the shared app when imported)."""

@@ -1,0 +1,1 @@
+"""Web commands: serve, report (registered on the shared app when imported)."""

@@ -1,0 +1,1 @@
+"""Models of contamination, productivity and geometry (pure, no I/O)."""

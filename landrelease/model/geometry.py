@@ -1,0 +1,71 @@
+"""Metric geometry: every area in landrelease is computed here, in a UTM zone.
+
+Storage is EPSG:4326; square metres are never computed in degrees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+from shapely.geometry.base import BaseGeometry
+
+WGS84 = CRS.from_epsg(4326)
+
+
+def utm_crs_for(lon: float, lat: float) -> CRS:
+    """The WGS 84 / UTM zone that contains a point (EPSG 326xx north, 327xx south)."""
+    if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+        raise ValueError(f"not a longitude/latitude pair: ({lon}, {lat})")
+    zone = min(int((lon + 180.0) // 6.0) + 1, 60)
+    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def utm_crs_for_geometries(geometries: Iterable[BaseGeometry]) -> CRS:
+    """The UTM zone of the centre of the data's bounding box."""
+    arr = np.asarray(list(geometries), dtype=object)
+    arr = arr[~shapely.is_missing(arr)] if len(arr) else arr
+    if len(arr) == 0:
+        raise ValueError("no geometry to choose a metric CRS from")
+    minx, miny, maxx, maxy = shapely.total_bounds(arr)
+    return utm_crs_for((minx + maxx) / 2.0, (miny + maxy) / 2.0)
+
+
+def to_metric(geometries: np.ndarray | list[BaseGeometry], crs: CRS | None = None) -> tuple[np.ndarray, CRS]:
+    """Project EPSG:4326 geometries into a metric CRS (chosen from the data if not given)."""
+    arr = np.asarray(geometries, dtype=object)
+    target = crs or utm_crs_for_geometries(arr)
+    transformer = Transformer.from_crs(WGS84, target, always_xy=True)
+    projected = shapely.transform(arr, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+    return projected, target
+
+
+def from_metric(geometries: np.ndarray | list[BaseGeometry], crs: CRS) -> np.ndarray:
+    """Project metric geometries back to EPSG:4326."""
+    arr = np.asarray(geometries, dtype=object)
+    transformer = Transformer.from_crs(crs, WGS84, always_xy=True)
+    return shapely.transform(arr, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+def areas_m2(geometries: np.ndarray | list[BaseGeometry], crs: CRS | None = None) -> np.ndarray:
+    """Areas in m² of EPSG:4326 geometries, computed in a UTM zone."""
+    arr = np.asarray(geometries, dtype=object)
+    if len(arr) == 0:
+        return np.zeros(0)
+    projected, _ = to_metric(arr, crs)
+    return shapely.area(projected)
+
+
+def area_m2(geometry: BaseGeometry, crs: CRS | None = None) -> float:
+    return float(areas_m2([geometry], crs)[0])
+
+
+def great_circle_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Haversine distance on a sphere of radius 6371.0088 km (the mean Earth radius)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dlmb = np.radians(lon2 - lon1)
+    h = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return float(2 * 6371.0088 * np.arcsin(np.sqrt(h)))

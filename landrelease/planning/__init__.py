@@ -1,0 +1,1 @@
+"""Priorities, schedules, forecasts and scenarios (pure, no I/O)."""

@@ -1,0 +1,1 @@
+"""Storage adapter: one schema and one code path for SQLite (embedded) and PostGIS."""

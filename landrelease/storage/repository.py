@@ -1,0 +1,475 @@
+"""The hazard register: reads, and one unit of work through which every write passes.
+
+Writes are plain SQLAlchemy Core inside one transaction per unit of work, so an import is
+all or nothing and the audit trail (and, later, access control) hook in at one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Connection, Engine, Select, and_, func, select
+
+from landrelease.domain.activity import Activity, Find, ReleasedPart
+from landrelease.domain.asset import Team
+from landrelease.domain.enums import (
+    ActivityKind,
+    AssetType,
+    EOType,
+    EvidenceKind,
+    HazardKind,
+    HazardStatus,
+    LandUse,
+    Level,
+    ReleaseMethod,
+)
+from landrelease.domain.evidence import Evidence
+from landrelease.domain.hazard import HazardArea
+from landrelease.domain.settlement import Settlement
+from landrelease.domain.task import DailyReport, Task
+from landrelease.model.geometry import areas_m2
+from landrelease.storage import audit, schema
+from landrelease.storage.database import make_engine, migrate
+
+BBox = tuple[float, float, float, float]
+
+
+def _bbox_columns(geoms: Sequence[BaseGeometry]) -> np.ndarray:
+    return shapely.bounds(np.asarray(geoms, dtype=object))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ---------------------------------------------------------------- row <-> domain
+
+
+def hazard_rows(areas: Sequence[HazardArea], now: datetime | None = None) -> list[dict[str, Any]]:
+    """Rows for ``hazard_area``, with bbox and metric area computed in bulk."""
+    if not areas:
+        return []
+    now = now or _now()
+    geoms = [a.geometry for a in areas]
+    bounds = _bbox_columns(geoms)
+    area = areas_m2(geoms)
+    rows = []
+    for i, a in enumerate(areas):
+        rows.append(
+            {
+                "code": a.code,
+                "name": a.name,
+                "kind": a.kind.value,
+                "land_use": a.land_use.value,
+                "eo_types": [e.value for e in a.eo_types],
+                "machine_accessible": a.machine_accessible,
+                "slope_deg": a.slope_deg,
+                "vegetation": a.vegetation.value,
+                "clutter": a.clutter.value,
+                "density": a.density.value,
+                "status": a.status.value,
+                "operator": a.operator,
+                "region": a.region,
+                "priority_score": a.priority_score,
+                "beneficiaries": a.beneficiaries,
+                "parent_id": a.parent_id,
+                "geometry": a.geometry,
+                "minx": bounds[i, 0],
+                "miny": bounds[i, 1],
+                "maxx": bounds[i, 2],
+                "maxy": bounds[i, 3],
+                "area_m2": float(area[i]),
+                "created_at": a.created_at or now,
+                "updated_at": a.updated_at or now,
+                "version": a.version,
+                "extra": a.extra,
+            }
+        )
+    return rows
+
+
+def hazard_from_row(r: Any) -> HazardArea:
+    return HazardArea(
+        id=r.id,
+        code=r.code,
+        name=r.name,
+        kind=HazardKind(r.kind),
+        land_use=LandUse(r.land_use),
+        eo_types=tuple(EOType(e) for e in (r.eo_types or [])),
+        machine_accessible=bool(r.machine_accessible),
+        slope_deg=r.slope_deg,
+        vegetation=Level(r.vegetation),
+        clutter=Level(r.clutter),
+        density=Level(r.density),
+        status=HazardStatus(r.status),
+        operator=r.operator,
+        region=r.region,
+        priority_score=r.priority_score,
+        beneficiaries=r.beneficiaries,
+        parent_id=r.parent_id,
+        geometry=r.geometry,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        version=r.version,
+        extra=dict(r.extra or {}),
+    )
+
+
+def evidence_from_row(r: Any, hazard_code: str | None) -> Evidence:
+    return Evidence(
+        id=r.id,
+        code=r.code,
+        hazard_code=hazard_code,
+        kind=EvidenceKind(r.kind),
+        geometry=r.geometry,
+        date=r.date,
+        source=r.source,
+        reliability=r.reliability,
+        confidence=r.confidence,
+        eo_type=EOType(r.eo_type) if r.eo_type else None,
+        count=r.count,
+        positive=bool(r.positive),
+    )
+
+
+def team_from_row(r: Any) -> Team:
+    return Team(
+        id=r.id,
+        code=r.code,
+        type=AssetType(r.type),
+        size=r.size,
+        operator=r.operator,
+        base=r.base,
+        cost_per_day=r.cost_per_day,
+        rate_m2_per_day=r.rate_m2_per_day,
+        rate_sigma=r.rate_sigma,
+    )
+
+
+def settlement_from_row(r: Any) -> Settlement:
+    return Settlement(
+        id=r.id,
+        code=r.code,
+        name=r.name,
+        geometry=r.geometry,
+        population=r.population,
+        displaced=r.displaced,
+        access_routes=r.access_routes,
+        region=r.region,
+    )
+
+
+# ---------------------------------------------------------------- filters
+
+
+@dataclass(frozen=True, slots=True)
+class HazardFilter:
+    """What the register, the API and exports filter hazard areas by."""
+
+    status: Sequence[HazardStatus] | None = None
+    open_only: bool = False
+    include_superseded: bool = False
+    operator: str | None = None
+    land_use: Sequence[LandUse] | None = None
+    region: str | None = None
+    kind: HazardKind | None = None
+    bbox: BBox | None = None
+    codes: Sequence[str] | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        t = schema.hazard_area
+        if self.status:
+            query = query.where(t.c.status.in_([s.value for s in self.status]))
+        elif self.open_only:
+            query = query.where(t.c.status.in_([HazardStatus.OPEN.value, HazardStatus.IN_PROGRESS.value]))
+        elif not self.include_superseded:
+            query = query.where(t.c.status != HazardStatus.SUPERSEDED.value)
+        if self.operator:
+            query = query.where(t.c.operator == self.operator)
+        if self.land_use:
+            query = query.where(t.c.land_use.in_([lu.value for lu in self.land_use]))
+        if self.region:
+            query = query.where(t.c.region == self.region)
+        if self.kind:
+            query = query.where(t.c.kind == self.kind.value)
+        if self.codes is not None:
+            query = query.where(t.c.code.in_(list(self.codes)))
+        if self.bbox:
+            minx, miny, maxx, maxy = self.bbox
+            query = query.where(and_(t.c.maxx >= minx, t.c.minx <= maxx, t.c.maxy >= miny, t.c.miny <= maxy))
+        return query
+
+
+# ---------------------------------------------------------------- the register
+
+
+class Register:
+    """The register over one database (SQLite file or PostGIS)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, *, create: bool = True) -> Register:
+        engine = make_engine(url)
+        if create:
+            migrate(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def unit_of_work(self, actor: str = "system") -> Iterator[UnitOfWork]:
+        """One transaction: everything written inside commits together or not at all."""
+        with self.engine.begin() as conn:
+            yield UnitOfWork(conn, actor)
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    # --- reads
+    def hazard_areas(
+        self, where: HazardFilter | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> list[HazardArea]:
+        q = (where or HazardFilter()).apply(select(schema.hazard_area)).order_by(schema.hazard_area.c.id)
+        if limit is not None:
+            q = q.limit(limit)
+        if offset:
+            q = q.offset(offset)
+        with self.reading() as conn:
+            return [hazard_from_row(r) for r in conn.execute(q)]
+
+    def count_hazard_areas(self, where: HazardFilter | None = None) -> int:
+        q = (where or HazardFilter()).apply(select(func.count()).select_from(schema.hazard_area))
+        with self.reading() as conn:
+            return int(conn.execute(q).scalar_one())
+
+    def hazard_area(self, code: str) -> HazardArea | None:
+        with self.reading() as conn:
+            r = conn.execute(select(schema.hazard_area).where(schema.hazard_area.c.code == code)).first()
+        return hazard_from_row(r) if r else None
+
+    def evidence(self, hazard_codes: Iterable[str] | None = None) -> list[Evidence]:
+        e, h = schema.evidence, schema.hazard_area
+        q = select(e, h.c.code.label("hazard_code")).select_from(e.outerjoin(h, e.c.hazard_id == h.c.id))
+        if hazard_codes is not None:
+            q = q.where(h.c.code.in_(list(hazard_codes)))
+        with self.reading() as conn:
+            return [evidence_from_row(r, r.hazard_code) for r in conn.execute(q.order_by(e.c.id))]
+
+    def teams(self) -> list[Team]:
+        with self.reading() as conn:
+            return [team_from_row(r) for r in conn.execute(select(schema.team).order_by(schema.team.c.id))]
+
+    def settlements(self) -> list[Settlement]:
+        with self.reading() as conn:
+            rows = conn.execute(select(schema.settlement).order_by(schema.settlement.c.id))
+            return [settlement_from_row(r) for r in rows]
+
+    def activities(self, hazard_code: str | None = None) -> list[Activity]:
+        a, h, rp, fd = schema.activity, schema.hazard_area, schema.released_part, schema.find
+        q = select(a, h.c.code.label("hazard_code")).join(h, a.c.hazard_id == h.c.id).order_by(a.c.id)
+        if hazard_code is not None:
+            q = q.where(h.c.code == hazard_code)
+        with self.reading() as conn:
+            rows = conn.execute(q).all()
+            ids = [r.id for r in rows]
+            parts: dict[int, list[ReleasedPart]] = {}
+            finds: dict[int, list[Find]] = {}
+            if ids:
+                for p in conn.execute(select(rp).where(rp.c.activity_id.in_(ids)).order_by(rp.c.id)):
+                    parts.setdefault(p.activity_id, []).append(ReleasedPart(ReleaseMethod(p.method), p.geometry))
+                for f in conn.execute(select(fd).where(fd.c.activity_id.in_(ids)).order_by(fd.c.id)):
+                    finds.setdefault(f.activity_id, []).append(
+                        Find(EOType(f.eo_type), f.geometry, f.depth_cm, f.model, f.condition)
+                    )
+        return [
+            Activity(
+                id=r.id,
+                code=r.code,
+                hazard_code=r.hazard_code,
+                kind=ActivityKind(r.kind),
+                team=r.team_code,
+                operator=r.operator,
+                start_date=r.start_date,
+                end_date=r.end_date,
+                area_processed_m2=r.area_processed_m2,
+                clearance_depth_cm=r.clearance_depth_cm,
+                status=r.status,
+                released=parts.get(r.id, []),
+                finds=finds.get(r.id, []),
+            )
+            for r in rows
+        ]
+
+    def inventory(self) -> dict[str, Any]:
+        """What the register holds: counts and km² of hazard areas by kind, status and land use,
+        evidence by kind, teams by type. Superseded records (split by a partial release) are
+        left out so no area counts twice."""
+        h, e, tm = schema.hazard_area, schema.evidence, schema.team
+        live = h.c.status != HazardStatus.SUPERSEDED.value
+        out: dict[str, Any] = {}
+        with self.reading() as conn:
+            for key in ("kind", "status", "land_use"):
+                col = h.c[key]
+                q = select(col, func.count(), func.coalesce(func.sum(h.c.area_m2), 0.0)).where(live).group_by(col)
+                out[f"hazard_areas_by_{key}"] = {r[0]: (int(r[1]), float(r[2]) / 1e6) for r in conn.execute(q)}
+            n, m2 = conn.execute(select(func.count(), func.coalesce(func.sum(h.c.area_m2), 0.0)).where(live)).one()
+            out["hazard_areas"] = int(n)
+            out["total_km2"] = float(m2) / 1e6
+            out["evidence_by_kind"] = {
+                r[0]: int(r[1]) for r in conn.execute(select(e.c.kind, func.count()).group_by(e.c.kind))
+            }
+            out["teams_by_type"] = {
+                r[0]: int(r[1]) for r in conn.execute(select(tm.c.type, func.count()).group_by(tm.c.type))
+            }
+            out["settlements"] = int(conn.execute(select(func.count()).select_from(schema.settlement)).scalar_one())
+        return out
+
+    def tasks(self) -> list[Task]:
+        t, h = schema.task, schema.hazard_area
+        q = select(t, h.c.code.label("hazard_code")).join(h, t.c.hazard_id == h.c.id).order_by(t.c.id)
+        with self.reading() as conn:
+            return [
+                Task(
+                    id=r.id, code=r.code, hazard_code=r.hazard_code, method=ActivityKind(r.method),
+                    area_m2=r.area_m2, team=r.team_code, planned_start=r.planned_start,
+                    planned_end=r.planned_end, cell=r.cell,
+                )
+                for r in conn.execute(q)
+            ]
+
+    def daily_reports(self) -> list[DailyReport]:
+        d = schema.daily_report
+        with self.reading() as conn:
+            return [
+                DailyReport(
+                    id=r.id, uuid=r.uuid, team=r.team_code, task=r.task_code, hazard_code=r.hazard_code,
+                    date=r.date, m2_processed=r.m2_processed, finds=r.finds, hours=r.hours,
+                )
+                for r in conn.execute(select(d).order_by(d.c.id))
+            ]
+
+
+class UnitOfWork:
+    """Every write to the register goes through here, inside one transaction."""
+
+    def __init__(self, conn: Connection, actor: str) -> None:
+        self.conn = conn
+        self.actor = actor
+
+    def audit(self, action: str, entity: str, key: str | None, payload: Any) -> str:
+        return audit.append(self.conn, self.actor, action, entity, key, payload)
+
+    def hazard_ids(self, codes: Iterable[str]) -> dict[str, int]:
+        h = schema.hazard_area
+        wanted = list(dict.fromkeys(codes))
+        out: dict[str, int] = {}
+        for i in range(0, len(wanted), 5000):
+            chunk = wanted[i : i + 5000]
+            out.update({r.code: r.id for r in self.conn.execute(select(h.c.code, h.c.id).where(h.c.code.in_(chunk)))})
+        return out
+
+    def add_hazard_areas(self, areas: Sequence[HazardArea], *, source: str = "") -> int:
+        rows = hazard_rows(areas)
+        for i in range(0, len(rows), 20000):
+            self.conn.execute(schema.hazard_area.insert(), rows[i : i + 20000])
+        self.audit("insert", "hazard_area", None, {"count": len(rows), "source": source})
+        return len(rows)
+
+    def add_evidence(self, items: Sequence[Evidence], *, source: str = "") -> int:
+        if not items:
+            return 0
+        ids = self.hazard_ids(e.hazard_code for e in items if e.hazard_code)
+        bounds = _bbox_columns([e.geometry for e in items])
+        rows = []
+        for i, e in enumerate(items):
+            if e.hazard_code and e.hazard_code not in ids:
+                from landrelease.domain.errors import Problem, ValidationError
+
+                raise ValidationError(
+                    [Problem("no hazard area with this code", record=e.code or str(i + 1), field="hazard_code",
+                             found=e.hazard_code, source=source or None)],
+                    "evidence refused",
+                )
+            rows.append(
+                {
+                    "code": e.code, "hazard_id": ids.get(e.hazard_code) if e.hazard_code else None,
+                    "kind": e.kind.value, "geometry": e.geometry,
+                    "minx": bounds[i, 0], "miny": bounds[i, 1], "maxx": bounds[i, 2], "maxy": bounds[i, 3],
+                    "date": e.date, "source": e.source, "reliability": e.reliability,
+                    "confidence": e.confidence, "eo_type": e.eo_type.value if e.eo_type else None,
+                    "count": e.count, "positive": e.positive,
+                }
+            )
+        self.conn.execute(schema.evidence.insert(), rows)
+        self.audit("insert", "evidence", None, {"count": len(rows), "source": source})
+        return len(rows)
+
+    def add_teams(self, teams: Sequence[Team], *, source: str = "") -> int:
+        if not teams:
+            return 0
+        rows = [
+            {
+                "code": t.code, "type": t.type.value, "size": t.size, "operator": t.operator, "base": t.base,
+                "cost_per_day": t.cost_per_day, "rate_m2_per_day": t.rate_m2_per_day, "rate_sigma": t.rate_sigma,
+            }
+            for t in teams
+        ]
+        self.conn.execute(schema.team.insert(), rows)
+        self.audit("insert", "team", None, {"count": len(rows), "source": source})
+        return len(rows)
+
+    def add_settlements(self, settlements: Sequence[Settlement], *, source: str = "") -> int:
+        if not settlements:
+            return 0
+        bounds = _bbox_columns([s.geometry for s in settlements])
+        rows = [
+            {
+                "code": s.code, "name": s.name, "geometry": s.geometry,
+                "minx": bounds[i, 0], "miny": bounds[i, 1], "maxx": bounds[i, 2], "maxy": bounds[i, 3],
+                "population": s.population, "displaced": s.displaced, "access_routes": s.access_routes,
+                "region": s.region,
+            }
+            for i, s in enumerate(settlements)
+        ]
+        self.conn.execute(schema.settlement.insert(), rows)
+        self.audit("insert", "settlement", None, {"count": len(rows), "source": source})
+        return len(rows)
+
+    def add_daily_reports(self, reports: Sequence[DailyReport]) -> int:
+        """Store reports not seen before; a resent report (same uuid) counts once. Returns new ones."""
+        d = schema.daily_report
+        uuids = [r.uuid for r in reports]
+        seen = {u for (u,) in self.conn.execute(select(d.c.uuid).where(d.c.uuid.in_(uuids)))} if uuids else set()
+        fresh = {r.uuid: r for r in reports if r.uuid not in seen}  # also collapses repeats in one batch
+        if not fresh:
+            return 0
+        now = _now()
+        self.conn.execute(
+            d.insert(),
+            [
+                {
+                    "uuid": r.uuid, "team_code": r.team, "task_code": r.task, "hazard_code": r.hazard_code,
+                    "date": r.date, "m2_processed": r.m2_processed, "finds": r.finds, "hours": r.hours,
+                    "received_at": now,
+                }
+                for r in fresh.values()
+            ],
+        )
+        self.audit("insert", "daily_report", None, {"uuids": list(fresh)})
+        return len(fresh)

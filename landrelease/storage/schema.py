@@ -1,0 +1,227 @@
+"""The register's tables (SQLAlchemy Core).
+
+Every geometry table carries its bounding box (minx … maxy) so that the embedded backend
+can keep an R*Tree index from triggers, and any backend can pre-filter cheaply. Areas are
+stored in m², computed in a UTM zone when the row is written.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from landrelease.storage.types import GeometryType
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _bbox() -> list[Column[float]]:
+    return [Column(n, Float, nullable=False) for n in ("minx", "miny", "maxx", "maxy")]
+
+
+def _gist(table: str, column: str = "geometry") -> Index:
+    return Index(f"ix_{table}_{column}_gist", column, postgresql_using="gist").ddl_if(dialect="postgresql")
+
+
+hazard_area = Table(
+    "hazard_area",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("kind", String(8), nullable=False),
+    Column("land_use", String(32), nullable=False),
+    Column("eo_types", JSON, nullable=False, default=list),
+    Column("machine_accessible", Boolean, nullable=False, default=True),
+    Column("slope_deg", Float, nullable=False, default=0.0),
+    Column("vegetation", String(8), nullable=False),
+    Column("clutter", String(8), nullable=False),
+    Column("density", String(8), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("operator", String(120), index=True),
+    Column("region", String(120), index=True),
+    Column("priority_score", Float),
+    Column("beneficiaries", Integer),
+    Column("parent_id", Integer, ForeignKey("hazard_area.id")),
+    Column("geometry", GeometryType("GEOMETRY"), nullable=False),
+    *_bbox(),
+    Column("area_m2", Float, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("extra", JSON, nullable=False, default=dict),
+    _gist("hazard_area"),
+)
+
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), unique=True),
+    Column("hazard_id", Integer, ForeignKey("hazard_area.id"), index=True),
+    Column("kind", String(32), nullable=False),
+    Column("geometry", GeometryType("GEOMETRY"), nullable=False),
+    *_bbox(),
+    Column("date", Date),
+    Column("source", String(200), nullable=False, default=""),
+    Column("reliability", Float),
+    Column("confidence", Float),
+    Column("eo_type", String(32)),
+    Column("count", Integer),
+    Column("positive", Boolean, nullable=False, default=True),
+    _gist("evidence"),
+)
+
+team = Table(
+    "team",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("type", String(32), nullable=False),
+    Column("size", Integer, nullable=False, default=1),
+    Column("operator", String(120), index=True),
+    Column("base", GeometryType("POINT"), nullable=False),
+    Column("cost_per_day", Float),
+    Column("rate_m2_per_day", Float),
+    Column("rate_sigma", Float),
+)
+
+activity = Table(
+    "activity",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), unique=True),
+    Column("hazard_id", Integer, ForeignKey("hazard_area.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("team_code", String(64)),
+    Column("operator", String(120), index=True),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date),
+    Column("area_processed_m2", Float, nullable=False, default=0.0),
+    Column("clearance_depth_cm", Float),
+    Column("status", String(16), nullable=False, default="completed"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+released_part = Table(
+    "released_part",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("activity_id", Integer, ForeignKey("activity.id"), nullable=False, index=True),
+    Column("hazard_id", Integer, ForeignKey("hazard_area.id"), nullable=False, index=True),
+    Column("method", String(16), nullable=False),
+    Column("geometry", GeometryType("GEOMETRY"), nullable=False),
+    *_bbox(),
+    Column("area_m2", Float, nullable=False),
+    Column("released_on", Date, nullable=False),
+    _gist("released_part"),
+)
+
+find = Table(
+    "find",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("activity_id", Integer, ForeignKey("activity.id"), nullable=False, index=True),
+    Column("eo_type", String(32), nullable=False),
+    Column("geometry", GeometryType("POINT"), nullable=False),
+    Column("depth_cm", Float),
+    Column("model", String(120)),
+    Column("condition", String(120)),
+)
+
+settlement = Table(
+    "settlement",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("geometry", GeometryType("GEOMETRY"), nullable=False),
+    *_bbox(),
+    Column("population", Integer, nullable=False, default=0),
+    Column("displaced", Integer, nullable=False, default=0),
+    Column("access_routes", GeometryType("GEOMETRY")),
+    Column("region", String(120)),
+    _gist("settlement"),
+)
+
+task = Table(
+    "task",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("hazard_id", Integer, ForeignKey("hazard_area.id"), nullable=False, index=True),
+    Column("method", String(16), nullable=False),
+    Column("area_m2", Float, nullable=False),
+    Column("team_code", String(64)),
+    Column("planned_start", Date),
+    Column("planned_end", Date),
+    Column("cell", GeometryType("GEOMETRY")),
+)
+
+daily_report = Table(
+    "daily_report",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("team_code", String(64), nullable=False, index=True),
+    Column("task_code", String(64)),
+    Column("hazard_code", String(64)),
+    Column("date", Date, nullable=False),
+    Column("m2_processed", Float, nullable=False),
+    Column("finds", Integer, nullable=False, default=0),
+    Column("hours", Float),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+audit_event = Table(
+    "audit_event",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("entity", String(32), nullable=False),
+    Column("entity_key", String(64)),
+    Column("payload", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("hash"),
+)
+
+# Tables with an R*Tree in SQLite, kept in step by triggers over the bbox columns.
+RTREE_TABLES = ("hazard_area", "evidence", "released_part", "settlement")
+
+
+def rtree_ddl(table: str) -> list[str]:
+    """SQLite statements that create the R*Tree of a table and the triggers that feed it."""
+    rt = f"{table}_rtree"
+    return [
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {rt} USING rtree(id, minx, maxx, miny, maxy)",
+        f"CREATE TRIGGER IF NOT EXISTS {rt}_ins AFTER INSERT ON {table} BEGIN "
+        f"INSERT INTO {rt} VALUES (new.id, new.minx, new.maxx, new.miny, new.maxy); END",
+        f"CREATE TRIGGER IF NOT EXISTS {rt}_upd AFTER UPDATE OF minx, miny, maxx, maxy ON {table} BEGIN "
+        f"UPDATE {rt} SET minx=new.minx, maxx=new.maxx, miny=new.miny, maxy=new.maxy WHERE id=new.id; END",
+        f"CREATE TRIGGER IF NOT EXISTS {rt}_del AFTER DELETE ON {table} BEGIN "
+        f"DELETE FROM {rt} WHERE id=old.id; END",
+    ]
