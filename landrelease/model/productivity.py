@@ -57,11 +57,12 @@ PRIORS: dict[AssetType, RatePrior] = {
     AssetType.MECHANICAL: RatePrior(
         AssetType.MECHANICAL, "machine", 6000.0, 0.6, "Digger 300–1,800 m²/h; Mine Wolf ≤12,000; CMAC 15,000 m²/day"
     ),
-    # Humanity & Inclusion (Chad, 2020): ~3 km² of imagery in 2 hours. Non-technical survey is
-    # slower than the flight (visits, interviews, analysis): 0.4 km²/day per survey team is an
-    # assumption with a wide spread, to be calibrated from the programme's own survey reports.
+    # Humanity & Inclusion (Chad, 2020): ~3 km² of imagery in 2 hours — the upper bound. The
+    # forecast uses survey teams for non-technical survey, which is slower than the flight
+    # (visits, interviews, analysis: an SHA of 0.1–1 km² takes a team one to a few days), so
+    # 0.15 km²/day per team is an assumption with a wide spread, to be calibrated.
     AssetType.DRONE_SURVEY: RatePrior(
-        AssetType.DRONE_SURVEY, "survey team", 400_000.0, 0.8, "HI Chad 2020: ~3 km² in 2 h of flight; NTS pace assumed"
+        AssetType.DRONE_SURVEY, "survey team", 150_000.0, 0.8, "HI Chad 2020: ~3 km² in 2 h of flight; NTS pace assumed"
     ),
     # No published area rate in the reference figures: EOD teams do spot tasks (single items)
     # and battle-area clearance; 2,000 m²/day is an assumption. The forecast does not count EOD

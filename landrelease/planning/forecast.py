@@ -732,6 +732,7 @@ class ForecastResult:
         months = self.months
         cum_q = _q(self.cumulative_m2) / 1e6
         monthly_q = _q(self.monthly_by_method) / 1e6  # (3, months, 3)
+        monthly_mean = self.monthly_by_method.mean(axis=0) / 1e6
         month_ends = [self.month_end(m) for m in range(months)]
         burn = self.burn_down_km2()
 
@@ -783,7 +784,10 @@ class ForecastResult:
             "released_per_month_km2": {
                 "month_end": [iso(d) for d in month_ends],
                 **{
-                    m.value: {f"p{int(q * 100)}": monthly_q[i, :, j].tolist() for i, q in enumerate(QUANTILES)}
+                    m.value: {
+                        "mean": monthly_mean[:, j].tolist(),
+                        **{f"p{int(q * 100)}": monthly_q[i, :, j].tolist() for i, q in enumerate(QUANTILES)},
+                    }
                     for j, m in enumerate(METHODS)
                 },
             },

@@ -188,7 +188,7 @@ def default_p_any(
             continue
         if e.kind is EvidenceKind.MINEFIELD_RECORD:
             r = record_reliability if record_reliability is not None else e.effective_reliability()
-            p[i] = 1 - (1 - p[i]) * (1 - float(np.clip(r, 0.0, 1.0)))
+            p[i] = p[i] + (1 - p[i]) * float(np.clip(r, 0.0, 1.0))
         elif e.kind in (EvidenceKind.ACCIDENT, EvidenceKind.EO_FIND):
             p[i] = max(p[i], 0.95)
         elif e.kind is EvidenceKind.INTERVIEW:
