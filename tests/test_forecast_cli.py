@@ -28,8 +28,13 @@ def filled(register: Register, database_url: str, monkeypatch: pytest.MonkeyPatc
     manual = [t for t in sc.teams if t.type is AssetType.MANUAL]
     codes = [a.code for a in sc.hazard_areas]
     reports = [
-        DailyReport(uuid=f"r-{i}", team=manual[i % len(manual)].code, date=date(2026, 3, 1) + timedelta(days=i),
-                    m2_processed=8 * 20.0, hazard_code=codes[i % len(codes)])
+        DailyReport(
+            uuid=f"r-{i}",
+            team=manual[i % len(manual)].code,
+            date=date(2026, 3, 1) + timedelta(days=i),
+            m2_processed=8 * 20.0,
+            hazard_code=codes[i % len(codes)],
+        )
         for i in range(30)
     ]
     reports.append(DailyReport(uuid="r-ghost", team="NO-SUCH-TEAM", date=date(2026, 3, 1), m2_processed=100.0))
@@ -69,8 +74,15 @@ def test_forecast_register_and_scenarios(filled: Register, tmp_path: Path) -> No
     text = runner.invoke(app, ["forecast", "--runs", "40"])
     assert text.exit_code == 0 and "50 % released by" in " ".join(text.output.split())
 
-    args = ["forecast", "--runs", "60", "--scenario", str(EXAMPLES / "today.yaml"),
-            "--scenario", str(EXAMPLES / "more-deminers-and-dogs.yaml")]
+    args = [
+        "forecast",
+        "--runs",
+        "60",
+        "--scenario",
+        str(EXAMPLES / "today.yaml"),
+        "--scenario",
+        str(EXAMPLES / "more-deminers-and-dogs.yaml"),
+    ]
     cmp = runner.invoke(app, [*args, "--json", "--chart", str(tmp_path / "cmp.svg")])
     assert cmp.exit_code == 0, cmp.output
     rows = json.loads(cmp.stdout)["scenarios"]
@@ -97,8 +109,9 @@ def test_bad_scenario_is_refused_without_a_traceback(filled: Register, tmp_path:
     assert chart.exit_code != 0 and ".png" in chart.output
 
 
-def test_forecast_refuses_an_empty_register(register: Register, database_url: str,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_forecast_refuses_an_empty_register(
+    register: Register, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LANDRELEASE_DATABASE_URL", database_url)
     result = CliRunner().invoke(app, ["forecast"])
     assert result.exit_code != 0 and "no open hazard area" in result.output

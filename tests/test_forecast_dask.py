@@ -23,8 +23,10 @@ def test_dask_equals_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(fc.block_sizes(120, 3000)) == 6
     kw = {"runs": 120, "seed": 31, "start": date(2027, 1, 1), "horizon_years": 5}
     here = forecast(pf, cap, mapper=threaded(1), **kw)
-    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
         assert dask_workers(client) == 2
         there = forecast(pf, cap, mapper=dask(client), groups=4, **kw)
     np.testing.assert_array_equal(here.cumulative_m2, there.cumulative_m2)

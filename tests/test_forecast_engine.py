@@ -40,13 +40,17 @@ def portfolio(n: int = 400, seed: int = 3) -> Portfolio:
     )
 
 
-def fleet(manual: float = 400, mdd: float = 20, mech: float = 5, survey: float = 4, sigma: float | None = None) -> Capacity:
-    return Capacity({
-        AssetType.MANUAL: AssetCapacity.from_rate(AssetType.MANUAL, manual, 50.0, sigma),
-        AssetType.MDD: AssetCapacity.from_rate(AssetType.MDD, mdd, sigma=sigma),
-        AssetType.MECHANICAL: AssetCapacity.from_rate(AssetType.MECHANICAL, mech, sigma=sigma),
-        AssetType.DRONE_SURVEY: AssetCapacity.from_rate(AssetType.DRONE_SURVEY, survey, sigma=sigma),
-    })
+def fleet(
+    manual: float = 400, mdd: float = 20, mech: float = 5, survey: float = 4, sigma: float | None = None
+) -> Capacity:
+    return Capacity(
+        {
+            AssetType.MANUAL: AssetCapacity.from_rate(AssetType.MANUAL, manual, 50.0, sigma),
+            AssetType.MDD: AssetCapacity.from_rate(AssetType.MDD, mdd, sigma=sigma),
+            AssetType.MECHANICAL: AssetCapacity.from_rate(AssetType.MECHANICAL, mech, sigma=sigma),
+            AssetType.DRONE_SURVEY: AssetCapacity.from_rate(AssetType.DRONE_SURVEY, survey, sigma=sigma),
+        }
+    )
 
 
 def test_same_seed_same_numbers_whatever_the_threads_and_groups() -> None:
@@ -79,8 +83,17 @@ def test_clearance_queue_matches_a_plain_loop() -> None:
     pf = Portfolio.from_arrays(areas, p_any=np.zeros(5), codes=list("abcde"))
     cap = Capacity({AssetType.MANUAL: AssetCapacity.from_rate(AssetType.MANUAL, 10, 50.0, sigma=0.0)})
     order = ["d", "a", "e", "b", "c"]
-    r = forecast(pf, cap, mix=CLEARANCE_ALONE, dispatch_order=order, runs=3, seed=0, horizon_years=1,
-                 working_days_per_year=240, start=START)
+    r = forecast(
+        pf,
+        cap,
+        mix=CLEARANCE_ALONE,
+        dispatch_order=order,
+        runs=3,
+        seed=0,
+        horizon_years=1,
+        working_days_per_year=240,
+        start=START,
+    )
     rate = 10 * 50.0  # m²/day
     t = 0.0
     expected_month = {}
@@ -117,8 +130,9 @@ def test_more_deminers_never_release_less() -> None:
 
 def test_dense_sites_wait_for_manual_capacity() -> None:
     """A cemetery cannot be worked by dogs or machines: with no deminers it is never released."""
-    pf = Portfolio.from_arrays(np.array([5000.0, 5000.0]), dense_site=np.array([True, False]), p_any=np.zeros(2),
-                               codes=["cemetery", "field"])
+    pf = Portfolio.from_arrays(
+        np.array([5000.0, 5000.0]), dense_site=np.array([True, False]), p_any=np.zeros(2), codes=["cemetery", "field"]
+    )
     cap = Capacity({AssetType.MDD: AssetCapacity.from_rate(AssetType.MDD, 5)})
     r = forecast(pf, cap, mix=CLEARANCE_ALONE, runs=20, seed=0, horizon_years=1, start=START)
     share = dict(zip(r.codes, r.area_done_share, strict=True))
@@ -130,7 +144,9 @@ def test_default_dispatch_order_follows_land_use_then_size() -> None:
     from shapely.geometry import Point
 
     uses = [LandUse.FARMLAND, LandUse.ROAD, LandUse.CEMETERY, LandUse.SETTLEMENT, LandUse.OTHER, LandUse.ROAD]
-    areas = [HazardArea(code=f"H{i}", geometry=Point(0, 0), land_use=u, kind=HazardKind.SHA) for i, u in enumerate(uses)]
+    areas = [
+        HazardArea(code=f"H{i}", geometry=Point(0, 0), land_use=u, kind=HazardKind.SHA) for i, u in enumerate(uses)
+    ]
     pf = Portfolio.from_hazard_areas(areas, np.array([10.0, 500.0, 50.0, 20.0, 1.0, 100.0]))
     order = [pf.codes[i] for i in default_dispatch_order(pf)]
     assert order == ["H5", "H1", "H2", "H3", "H0", "H4"]

@@ -92,6 +92,8 @@ def test_default_p_any_rule() -> None:
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.sampled_from(list(EvidenceKind)), max_size=8), st.floats(0, 1), st.floats(0.01, 0.99))
 def test_default_p_any_stays_a_probability(kinds, reliability, confidence) -> None:
-    evidence = [_ev(k, reliability=reliability, confidence=confidence, positive=i % 2 == 0) for i, k in enumerate(kinds)]
+    evidence = [
+        _ev(k, reliability=reliability, confidence=confidence, positive=i % 2 == 0) for i, k in enumerate(kinds)
+    ]
     p = default_p_any([HazardKind.SHA], ["A"], evidence)
     assert 0 <= p[0] <= 1

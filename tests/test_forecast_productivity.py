@@ -64,8 +64,12 @@ def test_calibration_moves_towards_the_reports_and_counts_what_it_skips() -> Non
     teams = [team("M1", AssetType.MANUAL, size=8), team("D1", AssetType.MDD)]
     clutter = {"H1": Level.HIGH, "H2": Level.LOW}
     reports = [report(i, "M1", 8 * 20.0) for i in range(40)]  # 20 m²/day per deminer, high clutter
-    reports += [report(100, "D1", 900.0, "H2"), report(101, "ghost", 10.0), report(102, "M1", 0.0),
-                report(103, "M1", 100.0, "nowhere")]
+    reports += [
+        report(100, "D1", 900.0, "H2"),
+        report(101, "ghost", 10.0),
+        report(102, "M1", 0.0),
+        report(103, "M1", 100.0, "nowhere"),
+    ]
     cal = calibrate(reports, teams, clutter)
     e = cal.estimate(AssetType.MANUAL, Level.HIGH)
     assert e.n_reports == 40 and e.observed_median is not None and abs(e.observed_median - 20.0) < 1e-9

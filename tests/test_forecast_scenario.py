@@ -37,27 +37,55 @@ def test_toml_and_explicit_teams() -> None:
 
 
 BAD = [
-    ("unknown asset type", "name: x\ncapacity:\n  add: {dogs: 20}\n", "capacity.add.dogs",
-     "manual, mdd, mechanical, drone_survey, eod"),
+    (
+        "unknown asset type",
+        "name: x\ncapacity:\n  add: {dogs: 20}\n",
+        "capacity.add.dogs",
+        "manual, mdd, mechanical, drone_survey, eod",
+    ),
     ("unknown asset type", "name: x\ncapacity:\n  teams: {robot: {count: 2}}\n", "capacity.teams.robot", "mdd"),
     ("negative capacity", "name: x\ncapacity:\n  teams: {manual: {count: -5}}\n", "capacity.teams.manual.count", "≥ 0"),
     ("negative addition", "name: x\ncapacity:\n  add: {mdd: -1}\n", "capacity.add.mdd", "≥ 0"),
     ("horizon 0", "name: x\ncapacity: {}\nassumptions: {horizon_years: 0}\n", "assumptions.horizon_years", "≥ 1"),
-    ("reliability > 1", "name: x\ncapacity: {}\nassumptions: {record_reliability: 1.2}\n",
-     "assumptions.record_reliability", "[0, 1]"),
-    ("reliability < 0", "name: x\ncapacity: {}\nassumptions: {record_reliability: -0.1}\n",
-     "assumptions.record_reliability", "[0, 1]"),
-    ("availability > 1", "name: x\ncapacity:\n  teams: {mdd: {count: 3, availability: 2}}\n",
-     "capacity.teams.mdd.availability", "[0, 1]"),
+    (
+        "reliability > 1",
+        "name: x\ncapacity: {}\nassumptions: {record_reliability: 1.2}\n",
+        "assumptions.record_reliability",
+        "[0, 1]",
+    ),
+    (
+        "reliability < 0",
+        "name: x\ncapacity: {}\nassumptions: {record_reliability: -0.1}\n",
+        "assumptions.record_reliability",
+        "[0, 1]",
+    ),
+    (
+        "availability > 1",
+        "name: x\ncapacity:\n  teams: {mdd: {count: 3, availability: 2}}\n",
+        "capacity.teams.mdd.availability",
+        "[0, 1]",
+    ),
     ("missing field", "capacity: {}\n", "name", "a value"),
     ("missing count", "name: x\ncapacity:\n  teams: {manual: {rate: 40}}\n", "capacity.teams.manual.count", "a value"),
     ("missing capacity", "name: x\n", "capacity", "a value"),
-    ("unknown key", "name: x\ncapacity: {}\nassumptions: {horizon: 5}\n", "assumptions.horizon",
-     "horizon_years, runs, seed"),
-    ("unknown key in a team", "name: x\ncapacity:\n  teams: {manual: {count: 5, speed: 3}}\n",
-     "capacity.teams.manual.speed", "count, rate, sigma, availability"),
-    ("mix not adding up", "name: x\ncapacity: {}\nassumptions: {release_mix: {cancelled: 0.5, reduced: 0.5, cleared: 0.5}}\n",
-     "assumptions.release_mix", None),
+    (
+        "unknown key",
+        "name: x\ncapacity: {}\nassumptions: {horizon: 5}\n",
+        "assumptions.horizon",
+        "horizon_years, runs, seed",
+    ),
+    (
+        "unknown key in a team",
+        "name: x\ncapacity:\n  teams: {manual: {count: 5, speed: 3}}\n",
+        "capacity.teams.manual.speed",
+        "count, rate, sigma, availability",
+    ),
+    (
+        "mix not adding up",
+        "name: x\ncapacity: {}\nassumptions: {release_mix: {cancelled: 0.5, reduced: 0.5, cleared: 0.5}}\n",
+        "assumptions.release_mix",
+        None,
+    ),
 ]
 
 

@@ -47,8 +47,9 @@ def register_portfolio(register: Register, record_reliability: float | None = No
     """The register's open hazard areas with their probability of holding any EO."""
     areas = register.hazard_areas(HazardFilter(open_only=True))
     if not areas:
-        raise ValidationError([Problem("the register holds no open hazard area", check="forecast")],
-                              "nothing to forecast")
+        raise ValidationError(
+            [Problem("the register holds no open hazard area", check="forecast")], "nothing to forecast"
+        )
     area = areas_m2([a.geometry for a in areas])
     evidence = register.evidence([a.code for a in areas])
     return Portfolio.from_hazard_areas(areas, area, evidence=evidence, record_reliability=record_reliability)
@@ -72,9 +73,17 @@ def _mapper(scheduler: str | None) -> tuple[Mapper | None, int | None, Any]:
     try:
         client = Client(scheduler, timeout=10)
     except (OSError, TimeoutError) as exc:
-        raise ValidationError([Problem(f"cannot reach the Dask scheduler: {exc}", field="--scheduler",
-                                       found=scheduler, expected="tcp://HOST:PORT of a running scheduler")],
-                              "forecast refused") from None
+        raise ValidationError(
+            [
+                Problem(
+                    f"cannot reach the Dask scheduler: {exc}",
+                    field="--scheduler",
+                    found=scheduler,
+                    expected="tcp://HOST:PORT of a running scheduler",
+                )
+            ],
+            "forecast refused",
+        ) from None
     return dask(client), 2 * dask_workers(client), client
 
 
@@ -196,7 +205,9 @@ def comparison_table(results: Sequence[ForecastResult]) -> Table:
     for y in (1, 2, 5, 10):
         t.add_row(f"released km², year {y}", *[_km2(r.released_at_years(y)) for r in results])
     for s in (0.5, 0.9):
-        t.add_row(f"years to {int(s * 100)} % released", *[_years(r.years_to_share(s), r.horizon_years) for r in results])
+        t.add_row(
+            f"years to {int(s * 100)} % released", *[_years(r.years_to_share(s), r.horizon_years) for r in results]
+        )
     t.add_row("all released", *[_date_band(r, r.overall_days_q) for r in results])
     return t
 
@@ -207,8 +218,10 @@ def comparison_data(results: Sequence[ForecastResult], files: Sequence[str]) -> 
         d = r.as_dict(per_area=False)
         d["file"] = f
         d["years_to_share_released"] = {
-            f"{int(s * 100)}%": {f"p{int(q * 100)}": (float(v) if math.isfinite(v) else None)
-                                 for q, v in zip((0.1, 0.5, 0.9), r.years_to_share(s), strict=True)}
+            f"{int(s * 100)}%": {
+                f"p{int(q * 100)}": (float(v) if math.isfinite(v) else None)
+                for q, v in zip((0.1, 0.5, 0.9), r.years_to_share(s), strict=True)
+            }
             for s in (0.5, 0.9)
         }
         rows.append(d)
@@ -217,8 +230,9 @@ def comparison_data(results: Sequence[ForecastResult], files: Sequence[str]) -> 
 
 @contextmanager
 def _progress(description: str) -> Iterator[None]:
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console,
-                  transient=True) as progress:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console, transient=True
+    ) as progress:
         progress.add_task(description, total=None)
         yield
 
@@ -227,8 +241,9 @@ def _read_scenario(path: Path) -> ScenarioSpec:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ValidationError([Problem(f"cannot read the scenario file: {exc.strerror}", source=str(path))],
-                              "scenario refused") from None
+        raise ValidationError(
+            [Problem(f"cannot read the scenario file: {exc.strerror}", source=str(path))], "scenario refused"
+        ) from None
     return parse_scenario(text, str(path))
 
 
@@ -300,8 +315,11 @@ def forecast_command(
         try:
             with open_register(cfg) as register, _progress("forecasting"):
                 if not specs:
-                    results = [forecast_register(register, runs=runs or 1000, seed=seed, horizon_years=horizon,
-                                                 mapper=mapper, groups=groups)]
+                    results = [
+                        forecast_register(
+                            register, runs=runs or 1000, seed=seed, horizon_years=horizon, mapper=mapper, groups=groups
+                        )
+                    ]
                 else:
                     results = [
                         forecast_register(

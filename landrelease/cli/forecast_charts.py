@@ -11,14 +11,14 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
 
-from landrelease.domain.enums import AssetType  # noqa: E402
-from landrelease.domain.errors import Problem, ValidationError  # noqa: E402
-from landrelease.model.productivity import LEVELS, Calibration  # noqa: E402
-from landrelease.planning.forecast import METHODS, ForecastResult  # noqa: E402
+from landrelease.domain.enums import AssetType
+from landrelease.domain.errors import Problem, ValidationError
+from landrelease.model.productivity import LEVELS, Calibration
+from landrelease.planning.forecast import METHODS, ForecastResult
 
 FORMATS = (".png", ".svg", ".pdf")
 METHOD_COLOURS = {"cancelled": "#4daf4a", "reduced": "#377eb8", "cleared": "#e41a1c"}
@@ -60,8 +60,15 @@ def burn_down_chart(result: ForecastResult, path: Path) -> Path:
     monthly = result.monthly_by_method.mean(axis=0) / 1e6  # means add up; monthly medians do not
     bottom_acc = np.zeros(result.months)
     for j, m in enumerate(METHODS):
-        bottom.bar(x[1:], monthly[:, j], width=1 / 12, bottom=bottom_acc, color=METHOD_COLOURS[m.value],
-                   label=m.value, align="edge")
+        bottom.bar(
+            x[1:],
+            monthly[:, j],
+            width=1 / 12,
+            bottom=bottom_acc,
+            color=METHOD_COLOURS[m.value],
+            label=m.value,
+            align="edge",
+        )
         bottom_acc += monthly[:, j]
     bottom.set_ylabel("released per month (km², mean)")
     bottom.set_xlabel("year")
@@ -102,12 +109,20 @@ def calibration_chart(calibration: Calibration, path: Path) -> Path:
                 (0.12, e.posterior_median, e.posterior_sigma, "#d95f02", "posterior"),
             ):
                 lo, hi = med * np.exp(-z * sig), med * np.exp(z * sig)
-                ax.errorbar([i + dx], [med], yerr=[[med - lo], [hi - med]], fmt="o", color=colour, capsize=3,
-                            label=label if i == 0 else None)
+                ax.errorbar(
+                    [i + dx],
+                    [med],
+                    yerr=[[med - lo], [hi - med]],
+                    fmt="o",
+                    color=colour,
+                    capsize=3,
+                    label=label if i == 0 else None,
+                )
             if e.observed_median is not None:
                 ax.plot([i], [e.observed_median], "x", color="black", label="observed" if i == 0 else None)
-            ax.annotate(f"n={e.n_reports}", (i, e.posterior_median), textcoords="offset points", xytext=(8, 0),
-                        fontsize=7)
+            ax.annotate(
+                f"n={e.n_reports}", (i, e.posterior_median), textcoords="offset points", xytext=(8, 0), fontsize=7
+            )
         ax.set_xticks(range(3), [lv.value for lv in LEVELS])
         ax.set_yscale("log")
         ax.set_title(asset.value)

@@ -133,9 +133,7 @@ def units_of(team: Team) -> float:
     return float(max(team.size, 1)) if team.type is AssetType.MANUAL else 1.0
 
 
-def sample_rates(
-    median: float, sigma: float, size: int | tuple[int, ...], rng: np.random.Generator
-) -> np.ndarray:
+def sample_rates(median: float, sigma: float, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
     """Lognormal draws of a rate (m²/day)."""
     return np.exp(np.log(median) + sigma * rng.standard_normal(size))
 
@@ -219,7 +217,9 @@ def fleet_priors(teams: Sequence[Team], priors: Mapping[AssetType, RatePrior] = 
     return out
 
 
-def posterior_log_rate(mu0: float, tau0: float, logs: np.ndarray, sigma: float = OBSERVATION_SIGMA) -> tuple[float, float]:
+def posterior_log_rate(
+    mu0: float, tau0: float, logs: np.ndarray, sigma: float = OBSERVATION_SIGMA
+) -> tuple[float, float]:
     """Conjugate normal update of a log-rate with known observation variance.
 
     Returns the posterior mean and standard deviation. With no data it is the prior; with

@@ -30,6 +30,7 @@ same whether the blocks run here or on a Dask cluster (see ``execution.py``).
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -212,8 +213,14 @@ def resolve_dispatch_order(portfolio: Portfolio, order: Sequence[str] | np.ndarr
     unknown = [str(c) for c in order if str(c) not in index]
     if unknown:
         raise InfeasibleError(
-            [Problem("dispatch order names a hazard area that is not open in the register", record=c,
-                     field="dispatch_order") for c in unknown[:20]],
+            [
+                Problem(
+                    "dispatch order names a hazard area that is not open in the register",
+                    record=c,
+                    field="dispatch_order",
+                )
+                for c in unknown[:20]
+            ],
             "dispatch order refused",
         )
     first = list(dict.fromkeys(index[str(c)] for c in order))
@@ -237,7 +244,11 @@ class AssetCapacity:
 
     @classmethod
     def from_rate(
-        cls, asset: AssetType, units: float, rate: float | None = None, sigma: float | None = None,
+        cls,
+        asset: AssetType,
+        units: float,
+        rate: float | None = None,
+        sigma: float | None = None,
         availability: float = 1.0,
     ) -> AssetCapacity:
         """Per-unit median ``rate`` at low clutter (default the published prior), spread by clutter factor."""
@@ -576,7 +587,8 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
     released = np.zeros((runs, m1, 3))
     cidx = np.flatnonzero(cancel)
     released[:, :, 0] = np.bincount(
-        base.ravel()[cidx // n] + month(t_nts.ravel()[cidx]), weights=np.broadcast_to(prep.area, (runs, n)).ravel()[cidx],
+        base.ravel()[cidx // n] + month(t_nts.ravel()[cidx]),
+        weights=np.broadcast_to(prep.area, (runs, n)).ravel()[cidx],
         minlength=runs * m1,
     ).reshape(runs, m1)
     ridx = np.flatnonzero(reduce)
@@ -584,9 +596,9 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
     released[:, :, 1] = np.bincount(
         base.ravel()[ridx // n] + month(ts_done.ravel()[ridx]), weights=reduced_m2, minlength=runs * m1
     ).reshape(runs, m1)
-    released[:, :, 2] = np.bincount(
-        (base + month(done)).ravel(), weights=area_cl.ravel(), minlength=runs * m1
-    ).reshape(runs, m1)
+    released[:, :, 2] = np.bincount((base + month(done)).ravel(), weights=area_cl.ravel(), minlength=runs * m1).reshape(
+        runs, m1
+    )
     hist = np.bincount(
         (np.arange(n, dtype=np.intp)[None, :] * m1 + month(area_done)).ravel(), minlength=n * m1
     ).reshape(n, m1)
@@ -697,7 +709,7 @@ class ForecastResult:
         return _q(first)
 
     def share_date_band(self, share: float) -> list[date | None]:
-        return [self.month_end(int(round(y * 12)) - 1) if math.isfinite(y) else None for y in self.years_to_share(share)]
+        return [self.month_end(round(y * 12) - 1) if math.isfinite(y) else None for y in self.years_to_share(share)]
 
     def burn_down_km2(self) -> np.ndarray:
         """(3, months+1) remaining suspected km² at the start and after each month: P10/P50/P90
@@ -751,23 +763,30 @@ class ForecastResult:
             "headline": self.headline(),
             "quantiles": list(QUANTILES),
             "overall_completion": {
-                f"p{int(q * 100)}": iso(self.day_to_date(d)) for q, d in zip(QUANTILES, self.overall_days_q, strict=True)
+                f"p{int(q * 100)}": iso(self.day_to_date(d))
+                for q, d in zip(QUANTILES, self.overall_days_q, strict=True)
             },
             "share_released_by": {
-                f"{int(s * 100)}%": {f"p{int(q * 100)}": iso(d) for q, d in zip(QUANTILES, self.share_date_band(s),
-                                                                                 strict=True)}
+                f"{int(s * 100)}%": {
+                    f"p{int(q * 100)}": iso(d) for q, d in zip(QUANTILES, self.share_date_band(s), strict=True)
+                }
                 for s in (0.5, 0.9)
             },
             "released_km2_at_years": {
-                str(y): {f"p{int(q * 100)}": (None if math.isnan(v) else float(v))
-                         for q, v in zip(QUANTILES, self.released_at_years(y), strict=True)}
-                for y in (1, 2, 5, 10) if y <= self.horizon_years
+                str(y): {
+                    f"p{int(q * 100)}": (None if math.isnan(v) else float(v))
+                    for q, v in zip(QUANTILES, self.released_at_years(y), strict=True)
+                }
+                for y in (1, 2, 5, 10)
+                if y <= self.horizon_years
             },
             "regions": [
                 {
                     "region": r,
-                    **{f"p{int(q * 100)}": iso(self.day_to_date(float(self.region_days_q[i, j])))
-                       for i, q in enumerate(QUANTILES)},
+                    **{
+                        f"p{int(q * 100)}": iso(self.day_to_date(float(self.region_days_q[i, j])))
+                        for i, q in enumerate(QUANTILES)
+                    },
                 }
                 for j, r in enumerate(self.regions)
             ],
@@ -791,8 +810,11 @@ class ForecastResult:
                     for j, m in enumerate(METHODS)
                 },
             },
-            "release_mix": {**self.mix.as_dict(), "expected_split": {m.value: v for m, v in self.expected_split.items()},
-                            "target_split": {m.value: v for m, v in GLOBAL_2022_SPLIT.items()}},
+            "release_mix": {
+                **self.mix.as_dict(),
+                "expected_split": {m.value: v for m, v in self.expected_split.items()},
+                "target_split": {m.value: v for m, v in GLOBAL_2022_SPLIT.items()},
+            },
             "capacity": self.capacity.as_dict(),
             "notes": list(self.notes),
         }
@@ -866,7 +888,7 @@ def forecast(
     mapper = mapper or threaded()
     g = max(1, min(groups or int(getattr(mapper, "workers", 1)), len(sizes)))
     bounds = np.linspace(0, len(sizes), g + 1).round().astype(int)
-    jobs = [(sizes[a:b], seeds[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+    jobs = [(sizes[a:b], seeds[a:b]) for a, b in itertools.pairwise(bounds) if b > a]
     results = mapper(prep, jobs)
     notes = []
     if mix.by_survey and prep.survey_pool <= 0:

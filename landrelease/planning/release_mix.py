@@ -98,8 +98,11 @@ def outcome_probabilities(
     """Per area, the probability that it ends cancelled, reduced (in part) or cleared in full."""
     p = np.asarray(p_any, dtype=float)
     if not mix.by_survey:
-        return {ReleaseMethod.CANCELLED: np.zeros_like(p), ReleaseMethod.REDUCED: np.zeros_like(p),
-                ReleaseMethod.CLEARED: np.ones_like(p)}
+        return {
+            ReleaseMethod.CANCELLED: np.zeros_like(p),
+            ReleaseMethod.REDUCED: np.zeros_like(p),
+            ReleaseMethod.CLEARED: np.ones_like(p),
+        }
     c = mix.cancel_clean * np.asarray(sha, dtype=float)
     r_mined = mix.reduce_mined * (1.0 - np.asarray(dense_site, dtype=float))
     cancel = (1 - p) * c
@@ -124,8 +127,11 @@ def expected_split(
         share_reduced = np.zeros_like(p)
     cancelled = float((a * probs[ReleaseMethod.CANCELLED]).sum()) / total
     reduced = float((a * share_reduced).sum()) / total
-    return {ReleaseMethod.CANCELLED: cancelled, ReleaseMethod.REDUCED: reduced,
-            ReleaseMethod.CLEARED: 1.0 - cancelled - reduced}
+    return {
+        ReleaseMethod.CANCELLED: cancelled,
+        ReleaseMethod.REDUCED: reduced,
+        ReleaseMethod.CLEARED: 1.0 - cancelled - reduced,
+    }
 
 
 def calibrate_mix(

@@ -63,8 +63,11 @@ class MixSpec(_Strict):
         return self
 
     def target(self) -> dict[ReleaseMethod, float]:
-        return {ReleaseMethod.CANCELLED: self.cancelled, ReleaseMethod.REDUCED: self.reduced,
-                ReleaseMethod.CLEARED: self.cleared}
+        return {
+            ReleaseMethod.CANCELLED: self.cancelled,
+            ReleaseMethod.REDUCED: self.reduced,
+            ReleaseMethod.CLEARED: self.cleared,
+        }
 
 
 class Assumptions(_Strict):
@@ -147,7 +150,9 @@ def _problems(exc: PydanticValidationError, source: str) -> list[Problem]:
         elif etype == "enum" or key_error:
             message = "unknown asset type" if key_error or "AssetType" in str(err.get("ctx", "")) else "unknown value"
             found = path[-1] if key_error else found
-            expected = "one of " + ", ".join(AssetType.allowed()) if key_error else str(err.get("ctx", {}).get("expected"))
+            expected = (
+                "one of " + ", ".join(AssetType.allowed()) if key_error else str(err.get("ctx", {}).get("expected"))
+            )
         elif "ctx" in err and etype in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
             bounds = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤", "less_than": "<"}
             limit = next(iter(err["ctx"].values()))
@@ -179,12 +184,27 @@ def parse_scenario(text: str, source: str) -> ScenarioSpec:
         else:
             data = yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise ValidationError([Problem(f"not valid {'TOML' if source.endswith('.toml') else 'YAML'}: {exc}",
-                                       source=source, check="scenario")], "scenario refused") from None
+        raise ValidationError(
+            [
+                Problem(
+                    f"not valid {'TOML' if source.endswith('.toml') else 'YAML'}: {exc}",
+                    source=source,
+                    check="scenario",
+                )
+            ],
+            "scenario refused",
+        ) from None
     if not isinstance(data, dict):
         raise ValidationError(
-            [Problem("a scenario must be a mapping of keys", source=source, found=type(data).__name__,
-                     expected="keys name, capacity, assumptions", check="scenario")],
+            [
+                Problem(
+                    "a scenario must be a mapping of keys",
+                    source=source,
+                    found=type(data).__name__,
+                    expected="keys name, capacity, assumptions",
+                    check="scenario",
+                )
+            ],
             "scenario refused",
         )
     try:
