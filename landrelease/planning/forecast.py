@@ -326,8 +326,8 @@ class Prepared:
     cancel_thr: np.ndarray
     reduce_clean: float
     reduce_mined_thr: np.ndarray
-    beta_clean: tuple[float, float]
-    beta_mined: tuple[float, float]
+    reduced_clean_table: np.ndarray  # quantiles of the Beta share TS reduces (clean areas)
+    reduced_mined_table: np.ndarray
     ts_fraction: float
     items: np.ndarray
     clutter: np.ndarray
@@ -371,6 +371,17 @@ def _balanced_shares(speed: np.ndarray, work: np.ndarray, iterations: int = 40) 
         mean = load[active].mean()
         w[active] *= np.sqrt(mean / load[active])
     return shares
+
+
+QUANTILE_TABLE = 4096
+
+
+def _quantile_table(ab: tuple[float, float]) -> np.ndarray:
+    """Beta(a, b) at the mid-points of QUANTILE_TABLE equal-probability strata: drawing a
+    stratum at random samples the Beta (to 1/4096 in probability) at a fraction of the cost."""
+    from scipy.stats import beta
+
+    return beta.ppf((np.arange(QUANTILE_TABLE) + 0.5) / QUANTILE_TABLE, *ab).astype(np.float32)
 
 
 def prepare(
@@ -446,8 +457,8 @@ def prepare(
         cancel_thr=cancel_thr,
         reduce_clean=float(reduce_clean),
         reduce_mined_thr=reduce_mined_thr,
-        beta_clean=mix.reduced_share_clean,
-        beta_mined=mix.reduced_share_mined,
+        reduced_clean_table=_quantile_table(mix.reduced_share_clean),
+        reduced_mined_table=_quantile_table(mix.reduced_share_mined),
         ts_fraction=float(ts),
         items=portfolio.items_if_contaminated[o],
         clutter=clutter,
@@ -478,10 +489,11 @@ class BlockResult:
     """What a block (or a group of blocks) of runs returns; merging is exact and order-free
     for ``area_hist`` (integer counts) and in block order for the per-run arrays."""
 
-    area_hist: np.ndarray  # (n, months + 1) runs completing in each month; last = beyond horizon
+    area_hist: np.ndarray | None  # (n, months + 1) runs completing in each month; last = beyond horizon
     released: np.ndarray  # (runs, months + 1, 3) m² released per month by method
     region_done: np.ndarray  # (runs, regions) working day the region's last area is released
     overall_done: np.ndarray  # (runs,)
+    area_month: np.ndarray | None = None  # (n, runs) completion month per run (blocks only)
 
 
 def block_sizes(runs: int, n_areas: int) -> list[int]:
@@ -494,85 +506,89 @@ def block_sizes(runs: int, n_areas: int) -> list[int]:
 
 
 def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> BlockResult:
-    """``runs`` Monte-Carlo runs of the whole programme (see the module text for the model)."""
+    """``runs`` Monte-Carlo runs of the whole programme (see the module text for the model).
+
+    Arrays are area-major, (areas, runs): the queues' cumulative sums run along the areas
+    and so are vectorised across the runs.
+    """
     rng = np.random.default_rng(seed)
     n = prep.n
     m1 = prep.months + 1
-    zc = rng.standard_normal((runs, 3))
+    zc = rng.standard_normal((3, runs))
     zs = rng.standard_normal(runs)
-    contaminated = rng.random((runs, n), dtype=np.float32) < prep.p_any
-    u = rng.random((runs, n), dtype=np.float32)
-    cancel = u < prep.cancel_thr
+    col = np.s_[:, None]  # a per-area vector against (areas, runs)
+    contaminated = rng.random((n, runs), dtype=np.float32) < prep.p_any[col]
+    u = rng.random((n, runs), dtype=np.float32)
+    cancel_thr = prep.cancel_thr[col]
+    cancel = u < cancel_thr
     cancel &= ~contaminated
     reduce = np.where(
-        contaminated, u < prep.reduce_mined_thr, (u >= prep.cancel_thr) & (u < prep.cancel_thr + prep.reduce_clean)
+        contaminated, u < prep.reduce_mined_thr[col], (u >= cancel_thr) & (u < cancel_thr + prep.reduce_clean)
     )
     del u
-    # share of the area that TS reduces
-    rho = np.zeros((runs, n), np.float32)
+    # share of the area that TS reduces, from the Beta quantile tables
+    rho = np.zeros((n, runs), np.float32)
     flat = np.flatnonzero(reduce)
     mined_r = contaminated.ravel()[flat]
-    vals = np.empty(len(flat), np.float32)
-    vals[mined_r] = rng.beta(*prep.beta_mined, size=int(mined_r.sum()))
-    vals[~mined_r] = rng.beta(*prep.beta_clean, size=int((~mined_r).sum()))
-    rho.ravel()[flat] = vals
+    pick = rng.integers(0, QUANTILE_TABLE, size=len(flat))
+    rho.ravel()[flat] = np.where(mined_r, prep.reduced_mined_table[pick], prep.reduced_clean_table[pick])
     clear_frac = 1.0 - rho
-    del rho
+    del rho, pick, mined_r
     clear_frac[cancel] = 0.0
-    # finds beyond the average load already inside the published rates
+    # finds beyond the average load already inside the published rates (sparse)
     flat = np.flatnonzero(contaminated)
-    cols = flat % n
+    rows = flat // runs
     cf = clear_frac.ravel()[flat].astype(float)
-    items = rng.poisson(prep.items[cols] * cf)
-    extra = np.maximum(items - cf * prep.area[cols] / M2_PER_ITEM, 0.0)
-    extra_finds = np.zeros((runs, n), np.float32)
-    extra_finds.ravel()[flat] = extra
-    del contaminated, flat, cols, cf, items, extra, mined_r, vals
+    items = rng.poisson(prep.items[rows] * cf)
+    extra = np.maximum(items - cf * prep.area[rows] / M2_PER_ITEM, 0.0)
+    keep = extra > 0
+    finds_at, finds_extra, finds_row = flat[keep], extra[keep], rows[keep]
+    del contaminated, flat, rows, cf, items, extra, keep
 
     # NTS queue: SHAs in dispatch order at the pooled survey rate
     if prep.survey_pool > 0:
         survey_rate = prep.survey_pool * np.exp(prep.survey_mu + prep.survey_sigma * zs)
-        t_nts = prep.nts_cum[None, :] / survey_rate[:, None]
+        t_nts = prep.nts_cum[col] / survey_rate[None, :]
     else:
-        t_nts = np.zeros((runs, n))
+        t_nts = np.zeros((n, runs))
     # what waits for NTS in the TS/clearance queues (a cancelled area never enters them)
     queued_release = np.where(cancel, 0.0, t_nts)
 
     # TS and clearance queues, one per asset type
     area_cl = clear_frac
-    area_cl *= prep.area.astype(np.float32)[None, :]
-    area_work = (prep.area * prep.ts_fraction).astype(np.float32)[None, :] * reduce
+    area_cl *= prep.area.astype(np.float32)[col]
+    area_work = (prep.area * prep.ts_fraction).astype(np.float32)[col] * reduce
     area_work += area_cl
-    done = np.zeros((runs, n))
-    ts_done = np.zeros((runs, n))
+    done = np.zeros((n, runs))
+    ts_done = np.zeros((n, runs))
     for k in range(3):
         mask = prep.share[:, k] > 0
         if prep.pool[k] <= 0 or not mask.any():
             continue
-        inv = np.exp(-(prep.log_median[k][None, :] + prep.log_sigma[k][None, :] * zc[:, k : k + 1])) / prep.pool[k]
-        per_m2 = inv.astype(np.float32)[:, prep.clutter]
-        per_m2 *= prep.share_slow[:, k].astype(np.float32)[None, :]
+        inv = np.exp(-(prep.log_median[k][:, None] + prep.log_sigma[k][:, None] * zc[k][None, :])) / prep.pool[k]
+        per_m2 = inv[prep.clutter, :]  # (areas, runs): days per m² by clutter class
+        per_m2 *= prep.share_slow[:, k][col]
         w_cl = area_cl * per_m2
         w = area_work * per_m2
         del per_m2
-        if prep.tfind[k] > 0:  # the finds' time
-            finds_time = extra_finds * (prep.share[:, k] * prep.tfind[k] / prep.pool[k]).astype(np.float32)[None, :]
-            w_cl += finds_time
-            w += finds_time
-            del finds_time
-        s = np.cumsum(w, axis=1, dtype=np.float64)
-        c = queued_release * mask[None, :]
-        c -= s
-        c += w
-        np.maximum.accumulate(c, axis=1, out=c)
+        if prep.tfind[k] > 0 and len(finds_at):  # the finds' time
+            finds_time = finds_extra * (prep.share[finds_row, k] * prep.tfind[k] / prep.pool[k])
+            w_cl.ravel()[finds_at] += finds_time
+            w.ravel()[finds_at] += finds_time
+        s = np.cumsum(w, axis=0)
+        c = w - s  # minus the start offset
+        c += queued_release if mask.all() else queued_release * mask[col]
+        np.maximum.accumulate(c, axis=0, out=c)
         c += s  # completion time of each area's share in this queue
         del s, w
-        np.maximum(done, c, out=done, where=mask[None, :])
-        c -= w_cl  # when its TS part ended
-        np.maximum(ts_done, c, out=ts_done, where=mask[None, :])
+        if not mask.all():
+            c *= mask[col]  # an area this type does not work on is not waiting for it
+        np.maximum(done, c, out=done)
+        c -= w_cl  # when its TS part ended (w_cl is 0 where the type does not work)
+        np.maximum(ts_done, c, out=ts_done)
         del c, w_cl
-    done[:, prep.no_capacity] = np.inf
-    ts_done[:, prep.no_capacity] = np.inf
+    done[prep.no_capacity, :] = np.inf
+    ts_done[prep.no_capacity, :] = np.inf
     area_done = np.where(cancel, t_nts, done)
 
     # outputs
@@ -583,37 +599,51 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
         np.minimum(m, prep.months, out=m)
         return m.astype(np.intp)
 
-    base = np.arange(runs, dtype=np.intp)[:, None] * m1
+    run_base = np.arange(runs, dtype=np.intp) * m1
     released = np.zeros((runs, m1, 3))
+    area_b = np.broadcast_to(prep.area[col], (n, runs)).ravel()
     cidx = np.flatnonzero(cancel)
     released[:, :, 0] = np.bincount(
-        base.ravel()[cidx // n] + month(t_nts.ravel()[cidx]),
-        weights=np.broadcast_to(prep.area, (runs, n)).ravel()[cidx],
-        minlength=runs * m1,
+        run_base[cidx % runs] + month(t_nts.ravel()[cidx]), weights=area_b[cidx], minlength=runs * m1
     ).reshape(runs, m1)
     ridx = np.flatnonzero(reduce)
-    reduced_m2 = np.broadcast_to(prep.area, (runs, n)).ravel()[ridx] - area_cl.ravel()[ridx]
     released[:, :, 1] = np.bincount(
-        base.ravel()[ridx // n] + month(ts_done.ravel()[ridx]), weights=reduced_m2, minlength=runs * m1
+        run_base[ridx % runs] + month(ts_done.ravel()[ridx]),
+        weights=area_b[ridx] - area_cl.ravel()[ridx],
+        minlength=runs * m1,
     ).reshape(runs, m1)
-    released[:, :, 2] = np.bincount((base + month(done)).ravel(), weights=area_cl.ravel(), minlength=runs * m1).reshape(
-        runs, m1
-    )
-    hist = np.bincount(
-        (np.arange(n, dtype=np.intp)[None, :] * m1 + month(area_done)).ravel(), minlength=n * m1
-    ).reshape(n, m1)
-    region_done = np.maximum.reduceat(area_done[:, prep.region_perm], prep.region_starts, axis=1)
-    overall = area_done.max(axis=1) if n else np.zeros(runs)
-    return BlockResult(hist.astype(np.int32), released, region_done, overall)
+    released[:, :, 2] = np.bincount(
+        (run_base[None, :] + month(done)).ravel(), weights=area_cl.ravel(), minlength=runs * m1
+    ).reshape(runs, m1)
+    area_month = month(area_done).astype(np.uint16)
+    region_done = np.maximum.reduceat(area_done[prep.region_perm, :], prep.region_starts, axis=0).T
+    overall = area_done.max(axis=0) if n else np.zeros(runs)
+    return BlockResult(None, released, region_done, overall, area_month)
+
+
+def month_histogram(area_month: np.ndarray, months: int, chunk_elements: int = 4_000_000) -> np.ndarray:
+    """(n, months + 1) counts of runs per completion month, from an (n, runs) matrix of month
+    indices; counted in chunks of areas so the temporaries stay small."""
+    n, runs = area_month.shape
+    m1 = months + 1
+    out = np.zeros((n, m1), np.uint16 if runs < 65535 else np.int32)
+    step = max(1, chunk_elements // max(runs, 1))
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        idx = np.arange(b - a, dtype=np.intp)[:, None] * m1 + area_month[a:b, :]
+        out[a:b] = np.bincount(idx.ravel(), minlength=(b - a) * m1).reshape(b - a, m1)
+    return out
 
 
 def merge(results: Sequence[BlockResult]) -> BlockResult:
-    """Combine block results in block order."""
-    hist = results[0].area_hist.astype(np.int64)
-    for r in results[1:]:
-        hist = hist + r.area_hist
+    """Combine group results in group order (their histograms are added)."""
+    hist = np.zeros(results[0].area_hist.shape, np.int32) if results[0].area_hist is not None else None
+    for r in results:
+        if r.area_hist is None or hist is None:
+            raise ValueError("merge needs group results with their histograms")
+        hist += r.area_hist
     return BlockResult(
-        hist.astype(np.int32),
+        hist,
         np.concatenate([r.released for r in results]),
         np.concatenate([r.region_done for r in results]),
         np.concatenate([r.overall_done for r in results]),
@@ -621,8 +651,16 @@ def merge(results: Sequence[BlockResult]) -> BlockResult:
 
 
 def simulate_group(prep: Prepared, sizes: Sequence[int], seeds: Sequence[np.random.SeedSequence]) -> BlockResult:
-    """Several consecutive blocks, merged (one Dask task)."""
-    return merge([simulate_block(prep, s, q) for s, q in zip(sizes, seeds, strict=True)])
+    """Several consecutive blocks, merged (one Dask task). The per-area completion months are
+    counted once per group (counting them per block would cost areas × months each time)."""
+    blocks = [simulate_block(prep, s, q) for s, q in zip(sizes, seeds, strict=True)]
+    months = np.concatenate([b.area_month for b in blocks if b.area_month is not None], axis=1)
+    return BlockResult(
+        month_histogram(months, prep.months),
+        np.concatenate([b.released for b in blocks]),
+        np.concatenate([b.region_done for b in blocks]),
+        np.concatenate([b.overall_done for b in blocks]),
+    )
 
 
 Mapper = Callable[[Prepared, list[tuple[list[int], list[np.random.SeedSequence]]]], list[BlockResult]]
@@ -834,6 +872,7 @@ class ForecastResult:
 def summarise(prep: Prepared, merged: BlockResult, **meta: Any) -> ForecastResult:
     runs = merged.released.shape[0]
     months = prep.months
+    assert merged.area_hist is not None
     cum_hist = np.cumsum(merged.area_hist, axis=1)
     area_q = np.stack([(cum_hist >= math.ceil(q * runs - 1e-9)).argmax(axis=1) for q in QUANTILES], axis=1)
     inside = merged.released[:, :months, :]
@@ -873,8 +912,8 @@ def forecast(
     runs the blocks elsewhere (default: threads here; or Dask), in ``groups`` tasks (default:
     one per worker); the result does not depend on either.
     """
-    if horizon_years < 1:
-        raise ValueError("horizon_years must be at least 1")
+    if not 1 <= horizon_years <= 200:
+        raise ValueError("horizon_years must lie between 1 and 200")
     if runs < 1:
         raise ValueError("runs must be at least 1")
     if len(portfolio) == 0:
