@@ -166,6 +166,7 @@ class KindSpec:
     code_aliases: tuple[str, ...]
     date_fields: tuple[str, ...] = ()
     keeps_extra: bool = False
+    unique_geometry: bool = False  # two records with one geometry count the same land twice
 
     def help(self) -> str:
         lines = [f"code: {', '.join(self.code_aliases)}"]
@@ -181,6 +182,7 @@ HAZARD_AREAS = KindSpec(
     code_aliases=("code", "hazard_code", "ha_code", "local_id", "localid", "reference", "ref", "id"),
     geometry_types=("Polygon", "MultiPolygon"),
     keeps_extra=True,
+    unique_geometry=True,
     date_fields=("date",),
     fields=(
         _field("name", ("name", "title", "hazard_name"), "text"),

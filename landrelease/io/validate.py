@@ -133,9 +133,10 @@ class Validator:
     def label(self, fid: Any) -> str:
         return f"{self.record_word} {fid}"
 
-    def _add(self, bucket: list[Problem], check: str, p: Problem) -> None:
-        self.counts[f"{p.severity.value}:{check}"] += 1
-        if self.counts[f"{p.severity.value}:{check}"] <= MAX_KEPT:
+    def _add(self, bucket: list[Problem], check: str, p: Problem, tally: str | None = None) -> None:
+        key = f"{tally or p.severity.value}:{check}"
+        self.counts[key] += 1
+        if self.counts[key] <= MAX_KEPT:
             bucket.append(p)
 
     def error(
@@ -191,6 +192,7 @@ class Validator:
             self.fixed,
             check,
             Problem(message, record=record, field=fld, source=self.source, severity=Severity.WARNING, check=check),
+            tally="fixed",
         )
 
     def skip(self, check: str, record: str, fld: str, message: str) -> None:
@@ -198,6 +200,7 @@ class Validator:
             self.skipped,
             check,
             Problem(message, record=record, field=fld, source=self.source, severity=Severity.WARNING, check=check),
+            tally="skipped",
         )
 
     @staticmethod
@@ -465,7 +468,7 @@ class Validator:
             )
 
         idx = np.flatnonzero(keep)
-        if len(idx):
+        if self.spec.unique_geometry and len(idx):
             keys = shapely.to_wkb(shapely.normalize(geometry[idx]))
             for j, key in enumerate(keys.tolist()):
                 i = idx[j]
