@@ -39,6 +39,7 @@ from landrelease.storage import audit, schema
 from landrelease.storage.database import make_engine, migrate
 
 if TYPE_CHECKING:
+    from landrelease.domain.errors import Problem
     from landrelease.storage.release import RecordedActivity
     from landrelease.storage.summary import ReleaseSummary
 
@@ -350,6 +351,13 @@ class Register:
 
         with self.reading() as conn:
             return release_summary(conn)
+
+    def quality_problems(self) -> list[Problem]:
+        """GICHD geocheck data-quality checks and overlapping hazard areas over the register."""
+        from landrelease.storage.quality import check_register
+
+        with self.reading() as conn:
+            return check_register(conn)
 
     def release_history(self, hazard_code: str | None = None) -> list[dict[str, Any]]:
         """Every released part with its date, activity, team, operator and method."""
