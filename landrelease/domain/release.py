@@ -27,14 +27,14 @@ from datetime import date
 
 import numpy as np
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
 from landrelease.domain.activity import Activity, Find, ReleasedPart
 from landrelease.domain.enums import ActivityKind, HazardStatus, ReleaseMethod
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.domain.hazard import HazardArea
-from landrelease.model.geometry import to_metric, utm_crs_for_geometries
+from landrelease.model.geometry import WGS84, to_metric, utm_crs_for_geometries
 
 DEFAULT_TOLERANCE_M = 1.0
 
@@ -147,6 +147,15 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
 
 
+def _valid(geoms: np.ndarray) -> np.ndarray:
+    """Projected copies made valid (polygonal parts only) where the projection broke them."""
+    bad = ~shapely.is_valid(geoms)
+    if bad.any():
+        geoms = geoms.copy()
+        geoms[bad] = [_polygonal(g) for g in shapely.make_valid(geoms[bad])]
+    return geoms
+
+
 def _eroded_empty(geom: BaseGeometry, tolerance_m: float) -> bool:
     """True when no piece of ``geom`` is wider than ``tolerance_m`` (a sliver)."""
     return bool(shapely.buffer(geom, -tolerance_m / 2.0).is_empty)
@@ -170,7 +179,7 @@ def split_release(
     rec = record or hazard_code
     crs = crs or utm_crs_for_geometries([area])
     area_g = area if area.is_valid else _polygonal(shapely.make_valid(area))
-    area_m = to_metric([area_g], crs)[0][0]
+    area_m = _valid(to_metric([area_g], crs)[0])[0]
     original_m2 = _metric_area(area_g, crs)
     problems: list[Problem] = []
     geoms: list[BaseGeometry] = []
@@ -189,7 +198,9 @@ def split_release(
     if problems:
         raise ValidationError(problems, f"activity on {hazard_code} refused")
 
-    parts_m = to_metric(geoms, crs)[0] if geoms else np.empty(0, dtype=object)
+    # The checks measure in metres; a polygon valid in degrees may nearly touch itself and
+    # come out of the projection invalid, so repair the projected copies (checks only).
+    parts_m = _valid(to_metric(geoms, crs)[0]) if geoms else np.empty(0, dtype=object)
     grown = shapely.buffer(area_m, tolerance_m)
     for i, pm in enumerate(parts_m, start=1):
         beyond = float(shapely.difference(pm, grown).area)
@@ -232,9 +243,9 @@ def split_release(
     remainder = _polygonal(shapely.difference(area_g, taken)) if clipped else area_g
     if clipped and not remainder.is_empty:
         kept: list[BaseGeometry] = []
-        clipped_m = to_metric(clipped, crs)[0]
+        clipped_m = _valid(to_metric(clipped, crs)[0])
         for piece in shapely.get_parts(remainder):
-            piece_m = to_metric([piece], crs)[0][0]
+            piece_m = _valid(to_metric([piece], crs)[0])[0]
             if piece_m.area > _EMPTY_M2 and not _eroded_empty(piece_m, tolerance_m):
                 kept.append(piece)
                 continue
@@ -263,13 +274,25 @@ def _measure(geoms: Sequence[BaseGeometry], crs: CRS) -> np.ndarray:
 
     A straight edge in longitude/latitude is slightly curved in UTM; cutting an edge adds a
     vertex on it, so without densifying, the pieces of an area would not sum to its m²
-    (off by ~1e-6 of the area). Densified to ~1 m, the sum holds to a few cm².
+    (off by ~1e-5 of the area). Densified to ~1 m, the sum holds to a few cm². Rings are
+    densified as lines: GEOS repairs densified *polygons* with buffer(0), which can drop
+    parts of a valid polygon that nearly touches itself.
     """
-    arr = np.empty(len(geoms), dtype=object)
-    arr[:] = list(geoms)
-    if len(arr) == 0:
-        return np.zeros(0)
-    return shapely.area(to_metric(shapely.segmentize(arr, MEASURE_STEP_DEG), crs)[0])
+    transformer = Transformer.from_crs(WGS84, crs, always_xy=True)
+    out = np.zeros(len(geoms))
+    for k, geom in enumerate(geoms):
+        for poly in shapely.get_parts(geom):
+            if poly.geom_type != "Polygon" or poly.is_empty:
+                continue
+            for sign, ring in [(1.0, poly.exterior), *((-1.0, r) for r in poly.interiors)]:
+                line = shapely.segmentize(shapely.LineString(ring.coords), MEASURE_STEP_DEG)
+                xy = shapely.get_coordinates(line)
+                x, y = transformer.transform(xy[:, 0], xy[:, 1])
+                x, y = np.asarray(x), np.asarray(y)
+                x = x - x.mean()  # shoelace on centred coordinates: less cancellation
+                y = y - y.mean()
+                out[k] += sign * abs(0.5 * float(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1])))
+    return out
 
 
 def _metric_area(geom: BaseGeometry, crs: CRS) -> float:
