@@ -10,8 +10,8 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -38,6 +38,11 @@ from landrelease.domain.task import DailyReport, Task
 from landrelease.model.geometry import areas_m2
 from landrelease.storage import audit, schema
 from landrelease.storage.database import make_engine, migrate
+
+if TYPE_CHECKING:
+    from landrelease.domain.errors import Problem
+    from landrelease.storage.release import RecordedActivity
+    from landrelease.storage.summary import ReleaseSummary
 
 BBox = tuple[float, float, float, float]
 
@@ -341,6 +346,27 @@ class Register:
             out["settlements"] = int(conn.execute(select(func.count()).select_from(schema.settlement)).scalar_one())
         return out
 
+    def release_summary(self) -> ReleaseSummary:
+        """Released km² by method, operator, region and month, and open km² (metric areas)."""
+        from landrelease.storage.summary import release_summary
+
+        with self.reading() as conn:
+            return release_summary(conn)
+
+    def quality_problems(self) -> list[Problem]:
+        """GICHD geocheck data-quality checks and overlapping hazard areas over the register."""
+        from landrelease.storage.quality import check_register
+
+        with self.reading() as conn:
+            return check_register(conn)
+
+    def release_history(self, hazard_code: str | None = None) -> list[dict[str, Any]]:
+        """Every released part with its date, activity, team, operator and method."""
+        from landrelease.storage.release import release_history
+
+        with self.reading() as conn:
+            return release_history(conn, hazard_code)
+
     def tasks(self) -> list[Task]:
         t, h = schema.task, schema.hazard_area
         q = select(t, h.c.code.label("hazard_code")).join(h, t.c.hazard_id == h.c.id).order_by(t.c.id)
@@ -451,6 +477,20 @@ class UnitOfWork:
         self.conn.execute(schema.settlement.insert(), rows)
         self.audit("insert", "settlement", None, {"count": len(rows), "source": source})
         return len(rows)
+
+    def record_activity(
+        self, activity: Activity, *, today: date | None = None, tolerance_m: float | None = None
+    ) -> RecordedActivity:
+        """Record an NTS / TS / clearance / EOD result; a partial release splits the area.
+
+        Refuses (ValidationError) an unknown code, a closed area, bad dates, parts outside
+        the area or overlapping each other; see :mod:`landrelease.storage.release`.
+        """
+        from landrelease.domain.release import DEFAULT_TOLERANCE_M
+        from landrelease.storage.release import record_activity
+
+        tol = DEFAULT_TOLERANCE_M if tolerance_m is None else tolerance_m
+        return record_activity(self.conn, self.actor, activity, today=today, tolerance_m=tol)
 
     def add_daily_reports(self, reports: Sequence[DailyReport]) -> int:
         """Store reports not seen before; a resent report (same uuid) counts once. Returns new ones."""
