@@ -228,6 +228,16 @@ class _Run:
             self.stored = self.uow.add_teams(self.teams, source=source)
 
 
+def _examples_first(problems: list[Problem], per_check: int = 5) -> list[Problem]:
+    """A few of each kind of problem first, so that a refusal's opening lines show every kind."""
+    seen: Counter[str | None] = Counter()
+    head, tail = [], []
+    for p in problems:
+        seen[p.check] += 1
+        (head if seen[p.check] <= per_check else tail).append(p)
+    return head + tail
+
+
 def import_file(
     register: Register,
     path: str | Path,
@@ -304,7 +314,7 @@ def import_file(
         report.counts, report.derived_codes = validator.counts, validator.derived_codes
         if validator.error_count:
             raise ValidationError(
-                validator.errors + validator.warnings,
+                _examples_first(validator.errors) + validator.warnings,
                 f"{source.name} refused, nothing stored ({report.read:,} records read)",
             )
         report.stored = run.stored
