@@ -543,7 +543,7 @@ class UnitOfWork:
         data["minx"], data["miny"], data["maxx"], data["maxy"] = (bounds[:, k].tolist() for k in range(4))
         data["area_m2"] = areas_m2(geometry).tolist()
         for stamp in ("created_at", "updated_at"):
-            process = t.c[stamp].type.bind_processor(dialect)
+            process = t.c[stamp].type.dialect_impl(dialect).bind_processor(dialect)
             data.setdefault(stamp, process(now) if process else now)
         pg = dialect.name == "postgresql"
         srid_geometry = shapely.set_srid(geometry, 4326) if pg else geometry
@@ -561,9 +561,24 @@ class UnitOfWork:
         sql = f"INSERT INTO hazard_area ({', '.join(names)}) VALUES ({', '.join(marks)})"
         per_row = [data[k] if isinstance(data[k], list) else itertools.repeat(data[k], n) for k in names]
         rows = zip(*per_row, strict=False)
-        for _ in range(0, n, chunk):
-            batch = list(itertools.islice(rows, chunk))
-            self.conn.exec_driver_sql(sql, batch)
+        sqlite = dialect.name == "sqlite"
+        if sqlite:
+            # Feeding the R*Tree row by row from its trigger costs more than the insert itself:
+            # within this transaction, load it in one statement instead (rolled back with the rest).
+            last_id = self.conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM hazard_area").scalar()
+            self.conn.exec_driver_sql("DROP TRIGGER IF EXISTS hazard_area_rtree_ins")
+        try:
+            for _ in range(0, n, chunk):
+                batch = list(itertools.islice(rows, chunk))
+                self.conn.exec_driver_sql(sql, batch)
+            if sqlite:
+                self.conn.exec_driver_sql(
+                    "INSERT INTO hazard_area_rtree SELECT id, minx, maxx, miny, maxy FROM hazard_area WHERE id > ?",
+                    (last_id,),
+                )
+        finally:
+            if sqlite:
+                self.conn.exec_driver_sql(schema.rtree_ddl("hazard_area")[1])
         return n
 
     def link_parents(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
