@@ -27,8 +27,10 @@ REDUCE, CLEAR, CANCEL = ReleaseMethod.REDUCED, ReleaseMethod.CLEARED, ReleaseMet
 
 
 def seed(register: Register, *codes: str, operator: str = "Operator A", region: str = "North") -> None:
-    areas = [HazardArea(code=c, geometry=square(200.0, 47.0 + 0.01 * i, 39.9), operator=operator, region=region)
-             for i, c in enumerate(codes)]
+    areas = [
+        HazardArea(code=c, geometry=square(200.0, 47.0 + 0.01 * i, 39.9), operator=operator, region=region)
+        for i, c in enumerate(codes)
+    ]
     with register.unit_of_work() as uow:
         uow.add_hazard_areas(areas)
 
@@ -46,13 +48,25 @@ def count(register: Register, table) -> int:
 def test_partial_release_splits_and_keeps_history(register: Register) -> None:
     seed(register, "HA-1")
     with register.unit_of_work() as uow:  # evidence on both sides of the cut
-        uow.add_evidence([
-            Evidence(EvidenceKind.INTERVIEW, metric_to_wgs(Point(50, 100), 47.0, 39.9), "HA-1", code="EV-W"),
-            Evidence(EvidenceKind.ACCIDENT, metric_to_wgs(Point(150, 100), 47.0, 39.9), "HA-1", code="EV-E"),
-        ])
+        uow.add_evidence(
+            [
+                Evidence(EvidenceKind.INTERVIEW, metric_to_wgs(Point(50, 100), 47.0, 39.9), "HA-1", code="EV-W"),
+                Evidence(EvidenceKind.ACCIDENT, metric_to_wgs(Point(150, 100), 47.0, 39.9), "HA-1", code="EV-E"),
+            ]
+        )
     west = box_m(0, 0, 100, 200)
-    out = record(register, Activity("HA-1", ActivityKind.TS, date(2026, 5, 1), date(2026, 5, 9), team="MDD-0007",
-                                    operator="Operator B", released=[ReleasedPart(REDUCE, west)]))
+    out = record(
+        register,
+        Activity(
+            "HA-1",
+            ActivityKind.TS,
+            date(2026, 5, 1),
+            date(2026, 5, 9),
+            team="MDD-0007",
+            operator="Operator B",
+            released=[ReleasedPart(REDUCE, west)],
+        ),
+    )
     assert out.status is HazardStatus.SUPERSEDED and out.remainder_code == "HA-1/1"
     assert out.released_m2 + out.remainder_m2 == pytest.approx(out.original_m2, abs=1e-3)
 
@@ -79,8 +93,12 @@ def test_partial_release_splits_and_keeps_history(register: Register) -> None:
     assert ev == {"EV-W": "HA-1", "EV-E": "HA-1/1"}
 
     # A second partial release on the child numbers the next part from the same root.
-    out2 = record(register, Activity("HA-1/1", ActivityKind.CLEARANCE, date(2026, 6, 1),
-                                     released=[ReleasedPart(CLEAR, box_m(100, 0, 200, 100))]))
+    out2 = record(
+        register,
+        Activity(
+            "HA-1/1", ActivityKind.CLEARANCE, date(2026, 6, 1), released=[ReleasedPart(CLEAR, box_m(100, 0, 200, 100))]
+        ),
+    )
     assert out2.remainder_code == "HA-1/2"
     assert register.hazard_area("HA-1/2").parent_id == child.id  # type: ignore[union-attr]
     # Released + open = the original area, in m², over the whole line.
@@ -90,19 +108,35 @@ def test_partial_release_splits_and_keeps_history(register: Register) -> None:
 
 def test_full_releases_set_the_status(register: Register) -> None:
     seed(register, "HA-1", "HA-2", "HA-3")
-    a = record(register, Activity("HA-1", ActivityKind.NTS, date(2026, 3, 1), released=[ReleasedPart(CANCEL, square())]))
+    a = record(
+        register, Activity("HA-1", ActivityKind.NTS, date(2026, 3, 1), released=[ReleasedPart(CANCEL, square())])
+    )
     assert a.status is HazardStatus.CANCELLED and a.remainder_code is None
     g2 = square(200.0, 47.01, 39.9)
-    halves = [ReleasedPart(REDUCE, shapely.intersection(g2, box_m(-5, -5, 100, 205, 47.01, 39.9))),
-              ReleasedPart(CLEAR, shapely.intersection(g2, box_m(100, -5, 205, 205, 47.01, 39.9)))]
+    halves = [
+        ReleasedPart(REDUCE, shapely.intersection(g2, box_m(-5, -5, 100, 205, 47.01, 39.9))),
+        ReleasedPart(CLEAR, shapely.intersection(g2, box_m(100, -5, 205, 205, 47.01, 39.9))),
+    ]
     b = record(register, Activity("HA-2", ActivityKind.TS, date(2026, 3, 1), released=halves))
     assert b.status is HazardStatus.RELEASED
     finds = [Find(EOType.AP_MINE, metric_to_wgs(Point(10 + 20 * i, 50), 47.02, 39.9), depth_cm=12.0) for i in range(3)]
-    c = record(register, Activity("HA-3", ActivityKind.CLEARANCE, date(2026, 3, 1), clearance_depth_cm=20.0,
-                                  released=[ReleasedPart(CLEAR, square(200.0, 47.02, 39.9))], finds=finds))
+    c = record(
+        register,
+        Activity(
+            "HA-3",
+            ActivityKind.CLEARANCE,
+            date(2026, 3, 1),
+            clearance_depth_cm=20.0,
+            released=[ReleasedPart(CLEAR, square(200.0, 47.02, 39.9))],
+            finds=finds,
+        ),
+    )
     assert c.status is HazardStatus.CLEARED and c.finds == 3
     assert {a.code: a.status for a in register.hazard_areas()} == {
-        "HA-1": HazardStatus.CANCELLED, "HA-2": HazardStatus.RELEASED, "HA-3": HazardStatus.CLEARED}
+        "HA-1": HazardStatus.CANCELLED,
+        "HA-2": HazardStatus.RELEASED,
+        "HA-3": HazardStatus.CLEARED,
+    }
     acts = register.activities("HA-3")
     assert len(acts[0].finds) == 3 and acts[0].finds[0].depth_cm == 12.0
     assert register.hazard_area("HA-1").version == 2  # type: ignore[union-attr]
@@ -129,8 +163,12 @@ def test_bad_parts_and_dates_are_refused_on_the_register(register: Register) -> 
     seed(register, "HA-1")
     bad = [
         Activity("HA-1", ActivityKind.TS, date(2026, 5, 1), released=[ReleasedPart(REDUCE, box_m(150, 0, 400, 200))]),
-        Activity("HA-1", ActivityKind.TS, date(2026, 5, 1), released=[ReleasedPart(REDUCE, box_m(0, 0, 150, 200)),
-                                                                       ReleasedPart(CLEAR, box_m(100, 0, 200, 200))]),
+        Activity(
+            "HA-1",
+            ActivityKind.TS,
+            date(2026, 5, 1),
+            released=[ReleasedPart(REDUCE, box_m(0, 0, 150, 200)), ReleasedPart(CLEAR, box_m(100, 0, 200, 200))],
+        ),
         Activity("HA-1", ActivityKind.TS, date(2026, 5, 1), date(2026, 4, 1)),
         Activity("HA-1", ActivityKind.TS, date(2027, 5, 1)),
     ]
@@ -143,13 +181,26 @@ def test_bad_parts_and_dates_are_refused_on_the_register(register: Register) -> 
 
 def test_every_activity_writes_an_audit_event(register: Register) -> None:
     seed(register, "HA-1", "HA-2")
-    record(register, Activity("HA-1", ActivityKind.TS, date(2026, 5, 1),
-                              released=[ReleasedPart(REDUCE, box_m(0, 0, 100, 200))]), actor="analyst")
-    record(register, Activity("HA-2", ActivityKind.EOD, date(2026, 5, 2),
-                              finds=[Find(EOType.UXO, metric_to_wgs(Point(10, 10), 47.01, 39.9))]))
+    record(
+        register,
+        Activity("HA-1", ActivityKind.TS, date(2026, 5, 1), released=[ReleasedPart(REDUCE, box_m(0, 0, 100, 200))]),
+        actor="analyst",
+    )
+    record(
+        register,
+        Activity(
+            "HA-2",
+            ActivityKind.EOD,
+            date(2026, 5, 2),
+            finds=[Find(EOType.UXO, metric_to_wgs(Point(10, 10), 47.01, 39.9))],
+        ),
+    )
     with register.reading() as conn:
-        ev = conn.execute(select(schema.audit_event).where(schema.audit_event.c.entity == "activity")
-                          .order_by(schema.audit_event.c.id)).all()
+        ev = conn.execute(
+            select(schema.audit_event)
+            .where(schema.audit_event.c.entity == "activity")
+            .order_by(schema.audit_event.c.id)
+        ).all()
         assert audit.verify_chain(conn) == []
     assert len(ev) == 2
     assert ev[0].actor == "analyst" and ev[0].payload["remainder"] == "HA-1/1"
@@ -160,10 +211,21 @@ def test_every_activity_writes_an_audit_event(register: Register) -> None:
 def test_stored_areas_are_metric_and_summary_adds_up(register: Register) -> None:
     seed(register, "HA-1", "HA-2", operator="Operator A", region="North")
     seed(register, "HB-1", operator="Operator C", region="South")
-    record(register, Activity("HA-1", ActivityKind.NTS, date(2026, 3, 5), operator="Operator B",
-                              released=[ReleasedPart(CANCEL, square())]))
-    record(register, Activity("HA-2", ActivityKind.TS, date(2026, 4, 5),
-                              released=[ReleasedPart(REDUCE, box_m(0, 0, 50, 200, 47.01, 39.9))]))
+    record(
+        register,
+        Activity(
+            "HA-1", ActivityKind.NTS, date(2026, 3, 5), operator="Operator B", released=[ReleasedPart(CANCEL, square())]
+        ),
+    )
+    record(
+        register,
+        Activity(
+            "HA-2",
+            ActivityKind.TS,
+            date(2026, 4, 5),
+            released=[ReleasedPart(REDUCE, box_m(0, 0, 50, 200, 47.01, 39.9))],
+        ),
+    )
     with register.reading() as conn:
         for table in (schema.hazard_area, schema.released_part):
             rows = conn.execute(select(table.c.geometry, table.c.area_m2)).all()
@@ -205,14 +267,18 @@ def test_released_plus_open_is_the_original_on_the_register(register: Register, 
     with register.unit_of_work() as uow:
         uow.add_hazard_areas([HazardArea(code=code, geometry=square(200.0, lon, 40.5))])
     xs = sorted(cuts)
-    parts = [ReleasedPart(REDUCE if i % 2 else CLEAR, box_m(x0, 0, x1, 200, lon, 40.5))
-             for i, (x0, x1) in enumerate(zip([0.0, *xs][::2], xs[::2], strict=False))]
+    parts = [
+        ReleasedPart(REDUCE if i % 2 else CLEAR, box_m(x0, 0, x1, 200, lon, 40.5))
+        for i, (x0, x1) in enumerate(zip([0.0, *xs][::2], xs[::2], strict=False))
+    ]
     out = record(register, Activity(code, ActivityKind.TS, date(2026, 5, 1), released=parts))
     parent = register.hazard_area(code)
     assert parent is not None
     with register.reading() as conn:
         rp, h = schema.released_part, schema.hazard_area
         released = conn.execute(select(func.sum(rp.c.area_m2)).where(rp.c.activity_id == out.activity_id)).scalar()
-        rest = conn.execute(select(func.coalesce(func.sum(h.c.area_m2), 0.0)).where(h.c.parent_id == parent.id)).scalar()
+        rest = conn.execute(
+            select(func.coalesce(func.sum(h.c.area_m2), 0.0)).where(h.c.parent_id == parent.id)
+        ).scalar()
     assert float(released) + float(rest) == pytest.approx(out.original_m2, abs=1e-3)
     assert out.original_m2 == pytest.approx(40_000, rel=1e-3)
