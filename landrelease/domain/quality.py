@@ -130,8 +130,11 @@ def too_few_vertices(ids: Sequence[str], geoms: Sequence[Any] | Array, *, source
     polys, owner = shapely.get_parts(g[idx], return_index=True)
     rings, ring_poly = shapely.get_rings(polys, return_index=True)
     coords, ring_of = shapely.get_coordinates(rings, return_index=True)
-    distinct = np.unique(np.column_stack([ring_of.astype(float), coords]), axis=0)
-    counts = np.bincount(distinct[:, 0].astype(np.int64), minlength=len(rings))
+    order = np.lexsort((coords[:, 1], coords[:, 0], ring_of))
+    r, xy = ring_of[order], coords[order]
+    new = np.ones(len(r), dtype=bool)  # first occurrence of each (ring, x, y)
+    new[1:] = (r[1:] != r[:-1]) | np.any(xy[1:] != xy[:-1], axis=1)
+    counts = np.bincount(r[new], minlength=len(rings))
     bad_rings = np.flatnonzero(counts < 3)
     problems: list[Problem] = []
     worst: dict[int, int] = {}
