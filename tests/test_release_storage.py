@@ -282,3 +282,14 @@ def test_released_plus_open_is_the_original_on_the_register(register: Register, 
         ).scalar()
     assert float(released) + float(rest) == pytest.approx(out.original_m2, abs=1e-3)
     assert out.original_m2 == pytest.approx(40_000, rel=1e-3)
+
+
+def test_generated_activity_codes_never_collide_with_given_ones(register: Register) -> None:
+    seed(register, "HA-1", "HA-2")
+    first = record(register, Activity("HA-1", ActivityKind.EOD, date(2026, 5, 1), code="ACT-0000002"))
+    second = record(register, Activity("HA-2", ActivityKind.EOD, date(2026, 5, 1)))
+    assert first.activity_code == "ACT-0000002"
+    assert second.activity_code == "ACT-0000002-1"
+    with pytest.raises(ValidationError) as err:
+        record(register, Activity("HA-2", ActivityKind.EOD, date(2026, 5, 1), code="ACT-0000002"))
+    assert err.value.problems[0].field == "code"

@@ -72,6 +72,17 @@ def _child_code(conn: Connection, parent: HazardArea, root: str) -> str:
     return code
 
 
+def _free_activity_code(conn: Connection, activity_id: int) -> str:
+    """``ACT-nnnnnnn`` from the row id, with a suffix if someone already used that code."""
+    a = schema.activity
+    base = code = f"ACT-{activity_id:07d}"
+    n = 1
+    while conn.execute(select(a.c.id).where(a.c.code == code)).first() is not None:
+        code = f"{base}-{n}"
+        n += 1
+    return code
+
+
 def _root_code(conn: Connection, hazard: HazardArea) -> str:
     """The code of the first record in this area's line (children are numbered under it)."""
     h = schema.hazard_area
@@ -139,7 +150,7 @@ def record_activity(
         )
         .returning(a.c.id)
     ).scalar_one()
-    code = activity.code or f"ACT-{activity_id:07d}"
+    code = activity.code or _free_activity_code(conn, int(activity_id))
     if activity.code is None:
         conn.execute(update(a).where(a.c.id == activity_id).values(code=code))
 
