@@ -14,29 +14,168 @@ Interface (stable; the forecast, the map and the exports read it)
     Bayesian updates of one area's grid after a search that found nothing, or a find.
 ``cell_polygons(results, crs=WGS84)``
     The cells as polygons with their values, for the map and the GeoPackage export.
+
+The model
+---------
+*Area level.* Whether an area holds any EO at all starts from the published base rate for
+its kind ("less than 5 % of SHAs prove to have any mines"; a CHA has direct evidence) and
+is moved by each piece of evidence as a likelihood ratio, in odds::
+
+    odds(area) = odds(base) · Π LR(evidence)
+
+Evidence with a reliability ``r`` (the probability that it is right; minefield records
+default to 0.2, "records were about 20 % accurate") is a mixture of a truthful report (with
+probability r) and noise that says nothing, which gives ``LR = 1 + κ · r / (1 - r)``: no
+information at r = 0, certainty as r → 1, and κ says how much likelier a truthful report
+is over contaminated land than over clean land. A negative interview divides by the same
+ratio. A drone detection with confidence c has ``LR = 1 + c · (sensitivity / FAR - 1)``,
+where the false-alarm rate FAR rises with metal clutter.
+
+*Cell level.* The area's hazard ``H = -ln(1 - P(area))`` is spread over its cells by a
+weight map ``w`` (summing to 1, cells weighted by the fraction of them inside the area).
+It starts uniform, ``U``; each positive piece of evidence adds its spatial kernel ``K``
+(normalised over the area) with weight ``r / (1 - r)``, so that one minefield record gives
+exactly ``w = r · K(record) + (1 - r) · U``. A record's kernel is its geometry blurred by
+its positional error; accidents, finds, drone detections and positive interviews are
+Gaussian kernels around their point. Then per cell::
+
+    p = 1 - exp(-H · w)          (so that 1 - Π(1 - p) = P(area))
+    λ = P(area) · N · w          (expected items; N = items if contaminated)
+
+``N`` is the area times an item density by its density class, anchored on the derived
+global figure of ~1,300 m² cleared per AP mine destroyed (at least one item).
+
+*Updates* treat cells as independent (Bayesian search theory). A search with detection
+probability d over a cell that finds nothing gives ``p' = p(1 - d) / (1 - p·d)``; a find
+makes its cell certain and multiplies the odds of its neighbours by
+``1 + (LR_find - 1) · K`` with an elongated kernel along the area's pattern (the long axis
+of its minefield record, or of the area itself: mines are laid in rows and along roads).
+The items expected in a cell if it is contaminated, ``m = λ / p``, are kept, so
+``λ' = p' · m`` (which is ``λ(1 - d)`` for small p). EO finds in the evidence are applied
+as finds after the prior.
+
+Limits, said plainly: cells are independent given the evidence, so a search of half an
+area lowers the area's probability in proportion rather than by the clustering of a real
+minefield; the parameters below are priors from published figures and judgement, to be
+replaced by calibration against the programme's own results.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
+import shapely
 from affine import Affine
 from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
 
+from landrelease.domain.enums import EvidenceKind, HazardKind, Level
+from landrelease.domain.errors import Problem, ValidationError
 from landrelease.domain.evidence import Evidence
 from landrelease.domain.hazard import HazardArea
+from landrelease.model.cells import coverage_fractions, grid_for
+from landrelease.model.geometry import WGS84, from_metric, to_metric, utm_crs_for_geometries
+
+_MAX_RELIABILITY = 0.999  # r = 1 would be an infinite likelihood ratio
 
 
 @dataclass(frozen=True, slots=True)
 class ContaminationParams:
-    """The model's assumptions, each with its source (see the module docstring)."""
+    """The model's assumptions. Defaults and their sources:
+
+    - ``sha_prior`` 0.04: "less than 5 % of SHAs prove to have any mines" (Journal of
+      Conventional Weapons Destruction 13.2).
+    - ``cha_prior`` 0.5: a CHA has direct evidence, yet two thirds of one operator's
+      clearance tasks in Mozambique found nothing (same source); an even prior.
+    - ``items_per_m2_*``: about 1,300 m² cleared per AP mine destroyed (Landmine Monitor
+      2023, derived) for the medium class; ×0.3 for low, ×3 for high density (mosques and
+      cemeteries mined so densely that only manual clearance works, the seed article).
+    - ``record_kappa`` 4: a truthful minefield record is 4× likelier over a mined area
+      than over a clean one (judgement; with r = 0.2 a record raises the odds by 2).
+    - ``record_blur_m`` 150: positional error of hand-drawn records (judgement; records
+      were "about 20 % accurate", the seed article).
+    - ``accident_kappa`` 4 with the default accident reliability 0.95: LR ≈ 77, strong
+      direct evidence; ``accident_sigma_m`` 50.
+    - ``interview_kappa`` 2 with the default interview reliability 0.3: LR ≈ 1.9 either
+      way (weak); ``interview_sigma_m`` 150.
+    - ``drone_sensitivity`` 0.8 and ``drone_false_alarm_*`` 0.05 / 0.15 / 0.40 by metal
+      clutter (judgement: metal fragments make detectors and drones raise false alarms,
+      DESIGN §1); ``drone_sigma_m`` 15.
+    - ``find_lr`` 20 and ``find_sigma_along_m`` 100 / ``find_sigma_across_m`` 25: a find
+      raises its neighbours along the pattern (11 AP mines on a 2 m² road patch, the seed).
+    """
+
+    sha_prior: float = 0.04
+    cha_prior: float = 0.5
+    items_per_m2_low: float = 0.3 / 1300.0
+    items_per_m2_medium: float = 1.0 / 1300.0
+    items_per_m2_high: float = 3.0 / 1300.0
+    record_kappa: float = 4.0
+    record_blur_m: float = 150.0
+    accident_kappa: float = 4.0
+    accident_sigma_m: float = 50.0
+    interview_kappa: float = 2.0
+    interview_sigma_m: float = 150.0
+    drone_sensitivity: float = 0.8
+    drone_false_alarm_low: float = 0.05
+    drone_false_alarm_medium: float = 0.15
+    drone_false_alarm_high: float = 0.40
+    drone_sigma_m: float = 15.0
+    find_lr: float = 20.0
+    find_sigma_along_m: float = 100.0
+    find_sigma_across_m: float = 25.0
+
+    def __post_init__(self) -> None:
+        problems = []
+        probabilities = (
+            "sha_prior",
+            "cha_prior",
+            "drone_sensitivity",
+            "drone_false_alarm_low",
+            "drone_false_alarm_medium",
+            "drone_false_alarm_high",
+        )
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in probabilities:
+                ok, expected = 0.0 < value < 1.0, "a probability strictly between 0 and 1"
+            elif f.name.startswith("items_per_m2") or f.name.endswith("kappa"):
+                ok, expected = value >= 0.0, "a number >= 0"
+            elif f.name == "find_lr":
+                ok, expected = value >= 1.0, "a likelihood ratio >= 1"
+            else:
+                ok, expected = value > 0.0, "a number > 0"
+            if not (ok and np.isfinite(value)):
+                problems.append(Problem("invalid model parameter", field=f.name, found=str(value), expected=expected))
+        if problems:
+            raise ValidationError(problems, "contamination parameters refused")
+
+    def items_per_m2(self, density: Level) -> float:
+        return {
+            Level.LOW: self.items_per_m2_low,
+            Level.MEDIUM: self.items_per_m2_medium,
+            Level.HIGH: self.items_per_m2_high,
+        }[density]
+
+    def drone_false_alarm(self, clutter: Level) -> float:
+        return {
+            Level.LOW: self.drone_false_alarm_low,
+            Level.MEDIUM: self.drone_false_alarm_medium,
+            Level.HIGH: self.drone_false_alarm_high,
+        }[clutter]
 
 
 @dataclass(slots=True)
 class AreaContamination:
-    """The contamination grid of one hazard area and its summary."""
+    """The contamination grid of one hazard area and its summary.
+
+    Arrays are ``(rows, cols)``; row 0 is the northern edge (``transform`` maps
+    (col, row) to metric x, y of the cell's top-left corner). Cells outside the area have
+    coverage 0, p 0 and lam 0. ``axis_rad`` is the direction of the area's pattern
+    (radians from the x axis), used to raise the neighbours of a find.
+    """
 
     code: str
     p_any: float
@@ -46,6 +185,26 @@ class AreaContamination:
     coverage: np.ndarray
     p: np.ndarray
     lam: np.ndarray
+    cell_m: float = 25.0
+    axis_rad: float = 0.0
+    evidence_used: int = 0
+    prior: float = field(default=0.0)
+
+    @property
+    def n_cells(self) -> int:
+        """Cells with any part inside the area."""
+        return int(np.count_nonzero(self.coverage))
+
+    @property
+    def area_m2(self) -> float:
+        return float(self.coverage.sum() * self.cell_m * self.cell_m)
+
+    def summarised(self) -> AreaContamination:
+        """The same grid with ``p_any`` and ``expected_items`` recomputed from the cells."""
+        return replace(self, p_any=_p_any(self.p), expected_items=float(self.lam.sum()))
+
+
+# ---------------------------------------------------------------- assessment
 
 
 def assess(
@@ -56,5 +215,329 @@ def assess(
     params: ContaminationParams | None = None,
     crs: CRS | None = None,
 ) -> list[AreaContamination]:
-    """The contamination grid and summary of every hazard area, from its evidence."""
-    raise NotImplementedError
+    """The contamination grid and summary of every hazard area, from its evidence.
+
+    Evidence is tied to an area by ``hazard_code``; evidence without one counts for every
+    area its geometry intersects. ``crs`` fixes the metric CRS (chosen from the areas
+    otherwise), so batches of one region computed apart agree.
+    """
+    params = params or ContaminationParams()
+    if not cell_m > 0:
+        raise ValidationError([Problem("cell size must be positive", field="cell_m", found=str(cell_m))])
+    _check_evidence(evidence)
+    if not areas:
+        return []
+    area_geoms = [a.geometry for a in areas]
+    crs = crs or utm_crs_for_geometries(area_geoms)
+    metric_areas, _ = to_metric(area_geoms, crs)
+    by_area = evidence_by_area(areas, evidence)
+    used = sorted({i for idx in by_area for i in idx})
+    metric_ev = np.empty(len(evidence), dtype=object)
+    if used:
+        metric_ev[used], _ = to_metric([evidence[i].geometry for i in used], crs)
+    return [
+        _assess_one(
+            area, metric_areas[k], [evidence[i] for i in by_area[k]], metric_ev[by_area[k]], cell_m, params, crs
+        )
+        for k, area in enumerate(areas)
+    ]
+
+
+def evidence_by_area(areas: Sequence[HazardArea], evidence: Sequence[Evidence]) -> list[list[int]]:
+    """Indexes into ``evidence`` for each area: by hazard code, or by intersection if none."""
+    index = {a.code: k for k, a in enumerate(areas)}
+    out: list[list[int]] = [[] for _ in areas]
+    loose = []
+    for i, e in enumerate(evidence):
+        if e.hazard_code is not None:
+            k = index.get(e.hazard_code)
+            if k is not None:
+                out[k].append(i)
+        else:
+            loose.append(i)
+    if loose:
+        tree = shapely.STRtree(np.asarray([a.geometry for a in areas], dtype=object))
+        ev_idx, area_idx = tree.query(
+            np.asarray([evidence[i].geometry for i in loose], dtype=object), predicate="intersects"
+        )
+        for e_pos, k in sorted(zip(ev_idx.tolist(), area_idx.tolist(), strict=True), key=lambda t: (t[1], t[0])):
+            out[k].append(loose[e_pos])
+        for lst in out:
+            lst.sort()
+    return out
+
+
+def _check_evidence(evidence: Sequence[Evidence]) -> None:
+    problems = []
+    for i, e in enumerate(evidence):
+        for name in ("reliability", "confidence"):
+            value = getattr(e, name)
+            if value is not None and not (0.0 <= value <= 1.0):
+                problems.append(
+                    Problem(
+                        f"{e.kind.value} {name} outside [0, 1]",
+                        record=e.code or str(i + 1),
+                        field=name,
+                        found=str(value),
+                        expected="a number in [0, 1]",
+                    )
+                )
+        if e.geometry is None or e.geometry.is_empty:
+            problems.append(Problem("evidence has no geometry", record=e.code or str(i + 1), field="geometry"))
+    if problems:
+        raise ValidationError(problems, "evidence refused by the contamination model")
+
+
+def _reliability_odds(r: float) -> float:
+    r = min(max(r, 0.0), _MAX_RELIABILITY)
+    return r / (1.0 - r)
+
+
+def _pattern_axis(geom: BaseGeometry) -> float:
+    """Direction (radians) of the long side of the geometry's minimum rotated rectangle."""
+    env = shapely.oriented_envelope(geom)
+    xy = shapely.get_coordinates(env)
+    if len(xy) < 3:
+        return 0.0
+    e1, e2 = xy[1] - xy[0], xy[2] - xy[1]
+    long_side = e1 if np.hypot(*e1) >= np.hypot(*e2) else e2
+    return float(np.arctan2(long_side[1], long_side[0]))
+
+
+def _kernel(geom: BaseGeometry, x: np.ndarray, y: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian of the distance from each cell centre to the geometry (1 on it)."""
+    if shapely.get_type_id(geom) == shapely.GeometryType.POINT:
+        d2 = (x - geom.x) ** 2 + (y - geom.y) ** 2
+    else:
+        shapely.prepare(geom)
+        d2 = shapely.distance(geom, shapely.points(x, y)) ** 2
+    return np.exp(-0.5 * d2 / (sigma * sigma))
+
+
+def _assess_one(
+    area: HazardArea,
+    geom: BaseGeometry,
+    items: list[Evidence],
+    metric_items: np.ndarray,
+    cell_m: float,
+    params: ContaminationParams,
+    crs: CRS,
+) -> AreaContamination:
+    grid = grid_for(geom, cell_m)
+    coverage = grid.coverage
+    active = coverage > 0
+    cov = coverage[active]
+    X, Y = grid.centres()
+    x, y = X[active], Y[active]
+    total = cov.sum()
+
+    prior = params.cha_prior if area.kind is HazardKind.CHA else params.sha_prior
+    log_odds = np.log(prior) - np.log1p(-prior)
+    uniform = cov / total if total > 0 else cov
+    weights = uniform.copy()
+    weight_sum = 1.0
+    finds: list[tuple[BaseGeometry, int]] = []
+    axis_geom = geom
+    for e, g in zip(items, metric_items, strict=True):
+        r = e.effective_reliability()
+        a = _reliability_odds(r)
+        spatial_sigma: float | None = None
+        if e.kind is EvidenceKind.MINEFIELD_RECORD:
+            lr = 1.0 + params.record_kappa * a
+            spatial_sigma = params.record_blur_m
+            if r > 0 and not g.is_empty:
+                axis_geom = g
+        elif e.kind is EvidenceKind.ACCIDENT:
+            lr = 1.0 + params.accident_kappa * a
+            spatial_sigma = params.accident_sigma_m
+        elif e.kind is EvidenceKind.EO_FIND:
+            lr = 1.0 + params.accident_kappa * a
+            spatial_sigma = params.accident_sigma_m
+            finds.append((g, max(1, e.count or 1)))
+        elif e.kind is EvidenceKind.INTERVIEW:
+            lr = 1.0 + params.interview_kappa * a
+            if e.positive:
+                spatial_sigma = params.interview_sigma_m
+            else:
+                lr = 1.0 / lr
+        else:  # drone detection
+            far = params.drone_false_alarm(area.clutter)
+            lr = 1.0 + min(max(r, 0.0), 1.0) * (params.drone_sensitivity / far - 1.0)
+            spatial_sigma = params.drone_sigma_m
+            if lr < 1.0:  # a sensor that does worse than its false alarms says nothing here
+                lr = 1.0
+        log_odds += np.log(lr)
+        if spatial_sigma is not None and a > 0 and total > 0:
+            k = _kernel(g, x, y, spatial_sigma) * cov
+            ks = k.sum()
+            weights += a * (k / ks if ks > 1e-12 else uniform)
+            weight_sum += a
+    weights /= weight_sum
+    p_area = float(1.0 / (1.0 + np.exp(-log_odds)))
+    hazard = -np.log1p(-min(p_area, 1.0 - 1e-15))
+    n_items = max(1.0, params.items_per_m2(area.density) * total * cell_m * cell_m)
+
+    p = np.zeros_like(coverage)
+    lam = np.zeros_like(coverage)
+    p[active] = -np.expm1(-hazard * weights)
+    lam[active] = p_area * n_items * weights
+    result = AreaContamination(
+        code=area.code,
+        p_any=p_area,
+        expected_items=float(lam.sum()),
+        crs=crs,
+        transform=grid.transform,
+        coverage=coverage,
+        p=p,
+        lam=lam,
+        cell_m=cell_m,
+        axis_rad=_pattern_axis(axis_geom),
+        evidence_used=len(items),
+        prior=prior,
+    )
+    for g, count in finds:
+        pt = g if shapely.get_type_id(g) == shapely.GeometryType.POINT else g.representative_point()
+        result = find(result, pt.x, pt.y, count=count, params=params)
+    return result if not finds else result.summarised()
+
+
+# ---------------------------------------------------------------- updates
+
+
+def _p_any(p: np.ndarray) -> float:
+    with np.errstate(divide="ignore"):
+        return float(-np.expm1(np.log1p(-np.clip(p, 0.0, 1.0)).sum()))
+
+
+def _items_if_contaminated(result: AreaContamination) -> np.ndarray:
+    return np.divide(result.lam, result.p, out=np.ones_like(result.p), where=result.p > 0)
+
+
+def searched_fraction(result: AreaContamination, footprint: BaseGeometry | np.ndarray | None) -> np.ndarray:
+    """Fraction of each cell's part inside the area that a search footprint covers.
+
+    ``footprint`` is a metric geometry in ``result.crs``, an array of the grid's shape
+    (booleans or fractions), or None for the whole area.
+    """
+    if footprint is None:
+        return (result.coverage > 0).astype(float)
+    if isinstance(footprint, np.ndarray):
+        if footprint.shape != result.p.shape:
+            raise ValueError(f"footprint shape {footprint.shape} is not the grid's {result.p.shape}")
+        return np.clip(footprint.astype(float), 0.0, 1.0) * (result.coverage > 0)
+    rows, cols = result.p.shape
+    cov = coverage_fractions(footprint, result.transform.c, result.transform.f, result.cell_m, rows, cols)
+    inside = np.minimum(cov, result.coverage)
+    return np.divide(inside, result.coverage, out=np.zeros_like(cov), where=result.coverage > 0)
+
+
+def search(result: AreaContamination, footprint: BaseGeometry | np.ndarray | None, d: float) -> AreaContamination:
+    """The grid after a search with detection probability ``d`` over ``footprint`` found nothing.
+
+    Per cell ``p' = p(1 - d)/(1 - p·d)`` with d scaled by the part of the cell searched.
+    """
+    if not 0.0 <= d <= 1.0:
+        raise ValidationError(
+            [Problem("detection probability outside [0, 1]", field="d", found=str(d), expected="a number in [0, 1]")]
+        )
+    dc = d * searched_fraction(result, footprint)
+    m = _items_if_contaminated(result)
+    denom = 1.0 - result.p * dc
+    p = np.divide(result.p * (1.0 - dc), denom, out=result.p.copy(), where=denom > 0)
+    p = np.clip(p, 0.0, 1.0)
+    return replace(result, p=p, lam=p * m).summarised()
+
+
+def find(
+    result: AreaContamination,
+    x: float,
+    y: float,
+    *,
+    count: int = 1,
+    params: ContaminationParams | None = None,
+) -> AreaContamination:
+    """The grid after ``count`` items were found at metric (x, y): that cell is certain and
+    the odds of its neighbours rise along the area's pattern."""
+    params = params or ContaminationParams()
+    rows, cols = result.p.shape
+    X = result.transform.c + (np.arange(cols) + 0.5) * result.cell_m
+    Y = result.transform.f - (np.arange(rows) + 0.5) * result.cell_m
+    dx = X[None, :] - x
+    dy = Y[:, None] - y
+    ca, sa = np.cos(result.axis_rad), np.sin(result.axis_rad)
+    along = dx * ca + dy * sa
+    across = -dx * sa + dy * ca
+    kernel = np.exp(-0.5 * ((along / params.find_sigma_along_m) ** 2 + (across / params.find_sigma_across_m) ** 2))
+    lr = 1.0 + (params.find_lr - 1.0) * kernel
+    m = _items_if_contaminated(result)
+    p = result.p * lr / (1.0 - result.p + result.p * lr)
+    p = np.where(result.coverage > 0, np.clip(p, 0.0, 1.0), 0.0)
+    lam = p * m
+    col = int(np.floor((x - result.transform.c) / result.cell_m))
+    row = int(np.floor((result.transform.f - y) / result.cell_m))
+    if 0 <= row < rows and 0 <= col < cols and result.coverage[row, col] > 0:
+        p[row, col] = 1.0
+        lam[row, col] = max(float(m[row, col]), float(count))
+    return replace(result, p=p, lam=lam).summarised()
+
+
+# ---------------------------------------------------------------- cells for the map
+
+
+@dataclass(frozen=True, slots=True)
+class CellTable:
+    """Every cell with any part inside an area, as one row each (for maps and exports)."""
+
+    code: np.ndarray
+    row: np.ndarray
+    col: np.ndarray
+    geometry: np.ndarray
+    coverage: np.ndarray
+    p: np.ndarray
+    lam: np.ndarray
+    crs: CRS
+
+    def __len__(self) -> int:
+        return len(self.code)
+
+
+def cell_polygons(results: Sequence[AreaContamination], crs: CRS | None = WGS84) -> CellTable:
+    """The cells of all results as square polygons, in ``crs`` (EPSG:4326 by default; None
+    keeps the metric CRS of the grids)."""
+    codes, rows, cols, boxes, covs, ps, lams = [], [], [], [], [], [], []
+    metric = results[0].crs if results else WGS84
+    for res in results:
+        r, c = np.nonzero(res.coverage)
+        x0 = res.transform.c + c * res.cell_m
+        y1 = res.transform.f - r * res.cell_m
+        boxes.append(shapely.box(x0, y1 - res.cell_m, x0 + res.cell_m, y1))
+        codes.append(np.full(len(r), res.code, dtype=object))
+        rows.append(r)
+        cols.append(c)
+        covs.append(res.coverage[r, c])
+        ps.append(res.p[r, c])
+        lams.append(res.lam[r, c])
+
+    def cat(parts: list[np.ndarray], dtype: type | str) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+    geometry = cat(boxes, object)
+    if crs is not None and len(geometry) and not CRS(crs).equals(metric):
+        geometry = from_metric(geometry, metric) if CRS(crs).equals(WGS84) else _reproject(geometry, metric, crs)
+    return CellTable(
+        code=cat(codes, object),
+        row=cat(rows, np.int64),
+        col=cat(cols, np.int64),
+        geometry=geometry,
+        coverage=cat(covs, float),
+        p=cat(ps, float),
+        lam=cat(lams, float),
+        crs=CRS(crs) if crs is not None else metric,
+    )
+
+
+def _reproject(geometry: np.ndarray, source: CRS, target: CRS) -> np.ndarray:
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(source, target, always_xy=True)
+    return shapely.transform(geometry, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
