@@ -99,23 +99,24 @@ def coverage_fractions(
     c_hi = np.floor(np.maximum(px0, px1) / cell_m).astype(np.int64)
     r_lo = np.floor(-np.maximum(py0, py1) / cell_m).astype(np.int64)
     r_hi = np.floor(-np.minimum(py0, py1) / cell_m).astype(np.int64)
-    touched = np.zeros((rows, cols), dtype=bool)
-    for dr in range(3):
-        for dc in range(3):
-            rr, cc = r_lo + dr, c_lo + dc
-            ok = (rr <= r_hi) & (cc <= c_hi)
-            touched[np.clip(rr[ok], 0, rows - 1), np.clip(cc[ok], 0, cols - 1)] = True
-    r, c = np.nonzero(touched)
-    if len(r):
+    touched = np.zeros(rows * cols, dtype=bool)
+    offsets = np.arange(3)
+    rr = (r_lo[:, None] + offsets)[:, :, None]
+    cc = (c_lo[:, None] + offsets)[:, None, :]
+    ok = (rr <= r_hi[:, None, None]) & (cc <= c_hi[:, None, None])
+    rr = np.minimum(np.maximum(rr, 0), rows - 1)
+    cc = np.minimum(np.maximum(cc, 0), cols - 1)
+    touched[(rr * cols + cc)[ok]] = True
+    flat = np.flatnonzero(touched)
+    if len(flat):
+        r, c = np.divmod(flat, cols)
         left, right = c * cell_m, (c + 1) * cell_m
         top, bottom = -r * cell_m, -(r + 1) * cell_m
-        area = (
-            _quadrant_area(right, top, xa, ya, xb, yb)
-            - _quadrant_area(left, top, xa, ya, xb, yb)
-            - _quadrant_area(right, bottom, xa, ya, xb, yb)
-            + _quadrant_area(left, bottom, xa, ya, xb, yb)
-        )
-        out[r, c] = np.clip(area / (cell_m * cell_m), 0.0, 1.0)
+        qx = np.concatenate([right, left, right, left]).astype(float)
+        qy = np.concatenate([top, top, bottom, bottom]).astype(float)
+        s = _quadrant_area(qx, qy, xa, ya, xb, yb).reshape(4, -1)
+        area = s[0] - s[1] - s[2] + s[3]
+        out.flat[flat] = np.minimum(np.maximum(area / (cell_m * cell_m), 0.0), 1.0)
     return out
 
 
@@ -142,7 +143,8 @@ def _quadrant_area(
         low = np.minimum(a, b)
         high = np.maximum(a, b)
         span = high - low
-        below = np.clip(np.divide(Y - low, span, out=(low <= Y).astype(float), where=span > 0), 0.0, 1.0)
+        below = np.divide(Y - low, span, out=(low <= Y).astype(float), where=span > 0)
+        np.minimum(np.maximum(below, 0.0, out=below), 1.0, out=below)
         integral = width * (below * (low + np.minimum(Y, high)) * 0.5 + (1.0 - below) * Y)
         out[s : s + step] = -(sign * integral).sum(axis=1)
     return out
