@@ -307,3 +307,17 @@ def test_the_model_ranks_truly_mined_areas_above_clean_ones() -> None:
     assert auc(p_any, mined) > auc(is_cha, mined)
     # calibration in the large: the expected number of contaminated areas is of the right order
     assert 0.5 * mined.sum() < p_any.sum() < 2.0 * mined.sum()
+
+
+def test_areas_assessed_together_equal_areas_assessed_one_by_one() -> None:
+    """The batched (vectorised over all areas) computation mixes nothing between areas."""
+    scenario = generate(40, seed=12)
+    together = assess(scenario.hazard_areas, scenario.evidence)
+    crs = together[0].crs
+    for area, res in zip(scenario.hazard_areas, together, strict=True):
+        own = [e for e in scenario.evidence if e.hazard_code == area.code]
+        (alone,) = assess([area], own, crs=crs)
+        assert alone.transform == res.transform and alone.p_any == pytest.approx(res.p_any, rel=1e-12)
+        np.testing.assert_allclose(alone.coverage, res.coverage, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(alone.p, res.p, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(alone.lam, res.lam, rtol=1e-12, atol=1e-12)

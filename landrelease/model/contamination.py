@@ -75,7 +75,7 @@ from landrelease.domain.enums import EvidenceKind, HazardKind, Level
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.domain.evidence import Evidence
 from landrelease.domain.hazard import HazardArea
-from landrelease.model.cells import coverage_fractions, grid_for
+from landrelease.model.cells import coverage_fractions, grids_for, ragged_arange
 from landrelease.model.geometry import WGS84, from_metric, to_metric, utm_crs_for_geometries
 
 _MAX_RELIABILITY = 0.999  # r = 1 would be an infinite likelihood ratio
@@ -219,7 +219,8 @@ def assess(
 
     Evidence is tied to an area by ``hazard_code``; evidence without one counts for every
     area its geometry intersects. ``crs`` fixes the metric CRS (chosen from the areas
-    otherwise), so batches of one region computed apart agree.
+    otherwise), so batches of one region computed apart agree. All areas are computed
+    together, vectorised over their cells (see :mod:`landrelease.model.cells`).
     """
     params = params or ContaminationParams()
     if not cell_m > 0:
@@ -235,12 +236,7 @@ def assess(
     metric_ev = np.empty(len(evidence), dtype=object)
     if used:
         metric_ev[used], _ = to_metric([evidence[i].geometry for i in used], crs)
-    return [
-        _assess_one(
-            area, metric_areas[k], [evidence[i] for i in by_area[k]], metric_ev[by_area[k]], cell_m, params, crs
-        )
-        for k, area in enumerate(areas)
-    ]
+    return _assess_batch(areas, metric_areas, evidence, metric_ev, by_area, cell_m, params, crs)
 
 
 def evidence_by_area(areas: Sequence[HazardArea], evidence: Sequence[Evidence]) -> list[list[int]]:
@@ -293,112 +289,172 @@ def _reliability_odds(r: float) -> float:
     return r / (1.0 - r)
 
 
-def _pattern_axis(geom: BaseGeometry) -> float:
-    """Direction (radians) of the long side of the geometry's minimum rotated rectangle."""
-    env = shapely.oriented_envelope(geom)
-    xy = shapely.get_coordinates(env)
-    if len(xy) < 3:
-        return 0.0
-    e1, e2 = xy[1] - xy[0], xy[2] - xy[1]
-    long_side = e1 if np.hypot(*e1) >= np.hypot(*e2) else e2
-    return float(np.arctan2(long_side[1], long_side[0]))
+@dataclass(slots=True)
+class _Pairs:
+    """What each (evidence, area) pair says: its likelihood ratio, and where (if anywhere)."""
+
+    area: list[int] = field(default_factory=list)
+    log_lr: list[float] = field(default_factory=list)
+    s_area: list[int] = field(default_factory=list)  # spatial pairs from here on
+    s_geom: list[BaseGeometry] = field(default_factory=list)
+    s_sigma: list[float] = field(default_factory=list)
+    s_weight: list[float] = field(default_factory=list)
 
 
-def _kernel(geom: BaseGeometry, x: np.ndarray, y: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian of the distance from each cell centre to the geometry (1 on it)."""
-    if shapely.get_type_id(geom) == shapely.GeometryType.POINT:
-        d2 = (x - geom.x) ** 2 + (y - geom.y) ** 2
-    else:
-        shapely.prepare(geom)
-        d2 = shapely.distance(geom, shapely.points(x, y)) ** 2
-    return np.exp(-0.5 * d2 / (sigma * sigma))
+def _read_evidence(
+    areas: Sequence[HazardArea],
+    evidence: Sequence[Evidence],
+    metric_ev: np.ndarray,
+    by_area: list[list[int]],
+    params: ContaminationParams,
+) -> tuple[_Pairs, list[BaseGeometry | None], list[list[tuple[BaseGeometry, int]]]]:
+    """Likelihood ratios and kernels of every piece of evidence, the pattern geometry and the
+    finds of every area."""
+    pairs = _Pairs()
+    axis_geom: list[BaseGeometry | None] = [None] * len(areas)
+    finds: list[list[tuple[BaseGeometry, int]]] = [[] for _ in areas]
+    for k, idx in enumerate(by_area):
+        area = areas[k]
+        for i in idx:
+            e, g = evidence[i], metric_ev[i]
+            r = e.effective_reliability()
+            a = _reliability_odds(r)
+            sigma: float | None = None
+            if e.kind is EvidenceKind.MINEFIELD_RECORD:
+                lr = 1.0 + params.record_kappa * a
+                sigma = params.record_blur_m
+                if r > 0:
+                    axis_geom[k] = g
+            elif e.kind is EvidenceKind.ACCIDENT:
+                lr = 1.0 + params.accident_kappa * a
+                sigma = params.accident_sigma_m
+            elif e.kind is EvidenceKind.EO_FIND:
+                lr = 1.0 + params.accident_kappa * a
+                sigma = params.accident_sigma_m
+                finds[k].append((g, max(1, e.count or 1)))
+            elif e.kind is EvidenceKind.INTERVIEW:
+                lr = 1.0 + params.interview_kappa * a
+                if e.positive:
+                    sigma = params.interview_sigma_m
+                else:
+                    lr = 1.0 / lr
+            else:  # drone detection; a sensor worse than its false alarms says nothing
+                far = params.drone_false_alarm(area.clutter)
+                lr = max(1.0, 1.0 + min(max(r, 0.0), 1.0) * (params.drone_sensitivity / far - 1.0))
+                sigma = params.drone_sigma_m
+            pairs.area.append(k)
+            pairs.log_lr.append(float(np.log(lr)))
+            if sigma is not None and a > 0:
+                pairs.s_area.append(k)
+                pairs.s_geom.append(g)
+                pairs.s_sigma.append(sigma)
+                pairs.s_weight.append(a)
+    return pairs, axis_geom, finds
 
 
-def _assess_one(
-    area: HazardArea,
-    geom: BaseGeometry,
-    items: list[Evidence],
-    metric_items: np.ndarray,
+def _pattern_axes(geoms: np.ndarray) -> np.ndarray:
+    """Direction (radians) of the long side of each geometry's minimum rotated rectangle."""
+    env = shapely.oriented_envelope(geoms)
+    out = np.zeros(len(geoms))
+    for k, e in enumerate(env):  # a rectangle has 5 coordinates; degenerate ones keep 0
+        xy = shapely.get_coordinates(e)
+        if len(xy) >= 3:
+            e1, e2 = xy[1] - xy[0], xy[2] - xy[1]
+            side = e1 if np.hypot(*e1) >= np.hypot(*e2) else e2
+            out[k] = np.arctan2(side[1], side[0])
+    return out
+
+
+def _assess_batch(
+    areas: Sequence[HazardArea],
+    metric_areas: np.ndarray,
+    evidence: Sequence[Evidence],
+    metric_ev: np.ndarray,
+    by_area: list[list[int]],
     cell_m: float,
     params: ContaminationParams,
     crs: CRS,
-) -> AreaContamination:
-    grid = grid_for(geom, cell_m)
-    coverage = grid.coverage
-    active = coverage > 0
-    cov = coverage[active]
-    X, Y = grid.centres()
-    x, y = X[active], Y[active]
-    total = cov.sum()
+) -> list[AreaContamination]:
+    n = len(areas)
+    grids = grids_for(metric_areas, cell_m)
+    active = np.flatnonzero(grids.coverage > 0)
+    owner = grids.owner(active)
+    x, y = grids.centres(active, owner)
+    cov = grids.coverage[active]
+    act_count = np.bincount(owner, minlength=n)
+    act_start = np.zeros(n, dtype=np.int64)
+    np.cumsum(act_count[:-1], out=act_start[1:])
+    total = np.bincount(owner, weights=cov, minlength=n)
+    uniform = cov / total[owner]
 
-    prior = params.cha_prior if area.kind is HazardKind.CHA else params.sha_prior
+    pairs, axis_geom, finds = _read_evidence(areas, evidence, metric_ev, by_area, params)
+    prior = np.array([params.cha_prior if a.kind is HazardKind.CHA else params.sha_prior for a in areas])
     log_odds = np.log(prior) - np.log1p(-prior)
-    uniform = cov / total if total > 0 else cov
-    weights = uniform.copy()
-    weight_sum = 1.0
-    finds: list[tuple[BaseGeometry, int]] = []
-    axis_geom = geom
-    for e, g in zip(items, metric_items, strict=True):
-        r = e.effective_reliability()
-        a = _reliability_odds(r)
-        spatial_sigma: float | None = None
-        if e.kind is EvidenceKind.MINEFIELD_RECORD:
-            lr = 1.0 + params.record_kappa * a
-            spatial_sigma = params.record_blur_m
-            if r > 0 and not g.is_empty:
-                axis_geom = g
-        elif e.kind is EvidenceKind.ACCIDENT:
-            lr = 1.0 + params.accident_kappa * a
-            spatial_sigma = params.accident_sigma_m
-        elif e.kind is EvidenceKind.EO_FIND:
-            lr = 1.0 + params.accident_kappa * a
-            spatial_sigma = params.accident_sigma_m
-            finds.append((g, max(1, e.count or 1)))
-        elif e.kind is EvidenceKind.INTERVIEW:
-            lr = 1.0 + params.interview_kappa * a
-            if e.positive:
-                spatial_sigma = params.interview_sigma_m
-            else:
-                lr = 1.0 / lr
-        else:  # drone detection
-            far = params.drone_false_alarm(area.clutter)
-            lr = 1.0 + min(max(r, 0.0), 1.0) * (params.drone_sensitivity / far - 1.0)
-            spatial_sigma = params.drone_sigma_m
-            if lr < 1.0:  # a sensor that does worse than its false alarms says nothing here
-                lr = 1.0
-        log_odds += np.log(lr)
-        if spatial_sigma is not None and a > 0 and total > 0:
-            k = _kernel(g, x, y, spatial_sigma) * cov
-            ks = k.sum()
-            weights += a * (k / ks if ks > 1e-12 else uniform)
-            weight_sum += a
-    weights /= weight_sum
-    p_area = float(1.0 / (1.0 + np.exp(-log_odds)))
-    hazard = -np.log1p(-min(p_area, 1.0 - 1e-15))
-    n_items = max(1.0, params.items_per_m2(area.density) * total * cell_m * cell_m)
+    log_odds += np.bincount(np.asarray(pairs.area, dtype=np.int64), weights=pairs.log_lr, minlength=n)
 
-    p = np.zeros_like(coverage)
-    lam = np.zeros_like(coverage)
-    p[active] = -np.expm1(-hazard * weights)
-    lam[active] = p_area * n_items * weights
-    result = AreaContamination(
-        code=area.code,
-        p_any=p_area,
-        expected_items=float(lam.sum()),
-        crs=crs,
-        transform=grid.transform,
-        coverage=coverage,
-        p=p,
-        lam=lam,
-        cell_m=cell_m,
-        axis_rad=_pattern_axis(axis_geom),
-        evidence_used=len(items),
-        prior=prior,
-    )
-    for g, count in finds:
-        pt = g if shapely.get_type_id(g) == shapely.GeometryType.POINT else g.representative_point()
-        result = find(result, pt.x, pt.y, count=count, params=params)
-    return result if not finds else result.summarised()
+    # The weight map: uniform, plus each spatial piece of evidence's normalised kernel.
+    weights = uniform.copy()
+    weight_sum = np.ones(n)
+    s_area = np.asarray(pairs.s_area, dtype=np.int64)
+    if len(s_area):
+        s_weight = np.asarray(pairs.s_weight)
+        s_sigma = np.asarray(pairs.s_sigma)
+        counts = act_count[s_area]
+        q_pair = np.repeat(np.arange(len(s_area)), counts)
+        q_cell = np.repeat(act_start[s_area], counts) + ragged_arange(counts)
+        geoms = np.asarray(pairs.s_geom, dtype=object)
+        is_point = shapely.get_type_id(geoms) == shapely.GeometryType.POINT
+        px = np.where(is_point, shapely.get_x(np.where(is_point, geoms, shapely.Point(0, 0))), np.nan)
+        py = np.where(is_point, shapely.get_y(np.where(is_point, geoms, shapely.Point(0, 0))), np.nan)
+        d2 = (x[q_cell] - px[q_pair]) ** 2 + (y[q_cell] - py[q_pair]) ** 2
+        shaped = ~is_point[q_pair]
+        if shaped.any():
+            shapely.prepare(geoms[~is_point])
+            where = np.flatnonzero(shaped)
+            pts = shapely.points(x[q_cell[where]], y[q_cell[where]])
+            d2[where] = shapely.distance(geoms[q_pair[where]], pts) ** 2
+        kern = np.exp(-0.5 * d2 / s_sigma[q_pair] ** 2) * cov[q_cell]
+        ks = np.bincount(q_pair, weights=kern, minlength=len(s_area))
+        ok = ks[q_pair] > 1e-12
+        share = np.where(ok, kern / np.where(ok, ks[q_pair], 1.0), uniform[q_cell])
+        weights += np.bincount(q_cell, weights=s_weight[q_pair] * share, minlength=len(active))
+        weight_sum += np.bincount(s_area, weights=s_weight, minlength=n)
+    weights /= weight_sum[owner]
+
+    p_area = 1.0 / (1.0 + np.exp(-log_odds))
+    hazard = -np.log1p(-np.minimum(p_area, 1.0 - 1e-15))
+    density = np.array([params.items_per_m2(a.density) for a in areas])
+    n_items = np.maximum(1.0, density * total * cell_m * cell_m)
+    p_flat = np.zeros_like(grids.coverage)
+    lam_flat = np.zeros_like(grids.coverage)
+    p_flat[active] = -np.expm1(-hazard[owner] * weights)
+    lam_flat[active] = (p_area * n_items)[owner] * weights
+    lam_sum = np.bincount(owner, weights=lam_flat[active], minlength=n)
+
+    axes = _pattern_axes(np.asarray([g if g is not None else metric_areas[k] for k, g in enumerate(axis_geom)]))
+    out = []
+    for k, area in enumerate(areas):
+        grid = grids.grid(k)
+        sl = slice(int(grids.offsets[k]), int(grids.offsets[k + 1]))
+        result = AreaContamination(
+            code=area.code,
+            p_any=float(p_area[k]),
+            expected_items=float(lam_sum[k]),
+            crs=crs,
+            transform=grid.transform,
+            coverage=grid.coverage,
+            p=p_flat[sl].reshape(grid.shape),
+            lam=lam_flat[sl].reshape(grid.shape),
+            cell_m=cell_m,
+            axis_rad=float(axes[k]),
+            evidence_used=len(by_area[k]),
+            prior=float(prior[k]),
+        )
+        for g, count in finds[k]:
+            pt = g if shapely.get_type_id(g) == shapely.GeometryType.POINT else g.representative_point()
+            result = find(result, pt.x, pt.y, count=count, params=params)
+        out.append(result)
+    return out
 
 
 # ---------------------------------------------------------------- updates
