@@ -321,3 +321,16 @@ def test_areas_assessed_together_equal_areas_assessed_one_by_one() -> None:
         np.testing.assert_allclose(alone.coverage, res.coverage, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(alone.p, res.p, rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(alone.lam, res.lam, rtol=1e-12, atol=1e-12)
+
+
+def test_chunking_by_cell_budget_gives_the_same_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import landrelease.model.contamination as contamination
+
+    scenario = generate(30, seed=13)
+    whole = assess(scenario.hazard_areas, scenario.evidence)
+    monkeypatch.setattr(contamination, "_CELLS_PER_CHUNK", 500)
+    chunked = assess(scenario.hazard_areas, scenario.evidence)
+    assert [r.code for r in chunked] == [r.code for r in whole]
+    for a, b in zip(whole, chunked, strict=True):
+        np.testing.assert_array_equal(a.p, b.p)
+        assert a.expected_items == b.expected_items

@@ -79,6 +79,7 @@ from landrelease.model.cells import coverage_fractions, grids_for, ragged_arange
 from landrelease.model.geometry import WGS84, from_metric, to_metric, utm_crs_for_geometries
 
 _MAX_RELIABILITY = 0.999  # r = 1 would be an infinite likelihood ratio
+_CELLS_PER_CHUNK = 2_000_000  # cells of bounding boxes computed at once (~0.5 GB of temporaries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +237,18 @@ def assess(
     metric_ev = np.empty(len(evidence), dtype=object)
     if used:
         metric_ev[used], _ = to_metric([evidence[i].geometry for i in used], crs)
-    return _assess_batch(areas, metric_areas, evidence, metric_ev, by_area, cell_m, params, crs)
+    # Areas go through in chunks of a few million cells, which bounds the memory (and gives
+    # the same numbers: no area's grid depends on another's).
+    b = shapely.bounds(metric_areas)
+    est = (np.nan_to_num((b[:, 2] - b[:, 0]) / cell_m) + 2) * (np.nan_to_num((b[:, 3] - b[:, 1]) / cell_m) + 2)
+    cuts = np.searchsorted(np.cumsum(est), np.arange(1, int(est.sum() // _CELLS_PER_CHUNK) + 1) * _CELLS_PER_CHUNK)
+    out: list[AreaContamination] = []
+    for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), len(areas)], strict=True):
+        if hi > lo:
+            out += _assess_batch(
+                areas[lo:hi], metric_areas[lo:hi], evidence, metric_ev, by_area[lo:hi], cell_m, params, crs
+            )
+    return out
 
 
 def evidence_by_area(areas: Sequence[HazardArea], evidence: Sequence[Evidence]) -> list[list[int]]:
