@@ -334,3 +334,9 @@ def test_chunking_by_cell_budget_gives_the_same_numbers(monkeypatch: pytest.Monk
     for a, b in zip(whole, chunked, strict=True):
         np.testing.assert_array_equal(a.p, b.p)
         assert a.expected_items == b.expected_items
+
+
+def test_items_if_contaminated_is_the_conditional_expectation() -> None:
+    (res,) = assess([square_area(kind=HazardKind.CHA)], [])
+    assert res.items_if_contaminated == pytest.approx(res.expected_items / 0.5)
+    assert res.items_if_contaminated == pytest.approx(0.3 / 1300.0 * 250_000.0)  # low density by default

@@ -200,6 +200,11 @@ class AreaContamination:
     def area_m2(self) -> float:
         return float(self.coverage.sum() * self.cell_m * self.cell_m)
 
+    @property
+    def items_if_contaminated(self) -> float:
+        """Expected items given that the area holds any (what a clearance would find)."""
+        return self.expected_items / self.p_any if self.p_any > 0 else 0.0
+
     def summarised(self) -> AreaContamination:
         """The same grid with ``p_any`` and ``expected_items`` recomputed from the cells."""
         return replace(self, p_any=_p_any(self.p), expected_items=float(self.lam.sum()))
