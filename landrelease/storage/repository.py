@@ -594,3 +594,36 @@ class UnitOfWork:
                 h.update().where(h.c.id == bindparam("i")).values(parent_id=bindparam("p")), updates
             )
         return missing
+
+def merge_hazard_extra(uow: UnitOfWork, values: dict[str, dict[str, Any]], *, source: str = "") -> int:
+    """Merge keys into ``hazard_area.extra`` of the areas named by code (other keys are kept).
+
+    For derived values such as a model's ``p_any``: the record's version is not bumped,
+    since no one edited it; the write is audited. Returns the number of areas updated;
+    codes not in the register are refused, never silently dropped.
+    """
+    from sqlalchemy import bindparam, update
+
+    from landrelease.domain.errors import Problem, ValidationError
+
+    if not values:
+        return 0
+    h = schema.hazard_area
+    codes = list(values)
+    current: dict[str, tuple[int, dict[str, Any]]] = {}
+    for i in range(0, len(codes), 5000):
+        chunk = codes[i : i + 5000]
+        for r in uow.conn.execute(select(h.c.id, h.c.code, h.c.extra).where(h.c.code.in_(chunk))):
+            current[r.code] = (r.id, dict(r.extra or {}))
+    missing = [c for c in codes if c not in current]
+    if missing:
+        raise ValidationError(
+            [Problem("no hazard area with this code", record=c, field="code", found=c) for c in missing],
+            "update refused",
+        )
+    rows = [{"_id": current[c][0], "_extra": {**current[c][1], **v}} for c, v in values.items()]
+    stmt = update(h).where(h.c.id == bindparam("_id")).values(extra=bindparam("_extra"))
+    uow.conn.execute(stmt, rows)
+    keys = sorted({k for v in values.values() for k in v})
+    uow.audit("update", "hazard_area", None, {"count": len(rows), "keys": keys, "source": source})
+    return len(rows)
