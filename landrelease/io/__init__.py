@@ -1,0 +1,1 @@
+"""Adapters that read and write files: imports, exports, exchange formats, validation."""
