@@ -43,7 +43,7 @@ from landrelease.planning.instance import (
 )
 
 SMALL = 40  # up to this many tasks: full insertion/swap neighbourhoods, several starts
-MEDIUM = 3000  # up to this many tasks: sampled insertion moves within a time budget
+MEDIUM = 1500  # up to this many tasks: sampled insertion moves within a time budget
 
 
 # ---------------------------------------------------------------- compiled instance
@@ -486,10 +486,13 @@ def iterated_local_search(c: Compiled, plan: Plan, *, seed: int, deadline: float
                 k0, p0 = where(s, j)
                 s[k0].pop(p0)
                 best = (cur, k0, p0)
-                for k in elig[j]:
-                    positions = range(lo(k), len(s[k]) + 1)
-                    if not full and len(s[k]) > 12:
-                        positions = sorted(set(rng.integers(lo(k), len(s[k]) + 1, size=12).tolist()))
+                ks = elig[j] if full or len(elig[j]) <= 4 else [k0, *rng.choice(elig[j], size=3, replace=False).tolist()]
+                for k in dict.fromkeys(ks):
+                    positions: Sequence[int] = range(lo(k), len(s[k]) + 1)
+                    if not full and len(s[k]) > 8:
+                        positions = sorted(set(rng.integers(lo(k), len(s[k]) + 1, size=8).tolist()))
+                    if not full and time.perf_counter() > deadline:
+                        break
                     for p in positions:
                         if k == k0 and p == p0:
                             continue
