@@ -10,8 +10,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_plan_bench_smoke() -> None:
-    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "plan_bench.py"), "--smoke"], capture_output=True,
-                         text=True, timeout=300, cwd=ROOT, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "plan_bench.py"), "--smoke"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=True,
+    ).stdout
     figures = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
     for key in ("gap_mean_pct", "gap_max_pct", "vs_greedy_pct", "national_seconds", "peak_mb"):
         assert key in figures, out

@@ -29,10 +29,24 @@ SCHEMA_EXAMPLE = {
         {"id": "D1", "type": "mdd", "rate_m2_per_day": 750, "base": [46.9, 39.9]},
     ],
     "tasks": [
-        {"id": "T1", "area_m2": 12000, "priority": 5.0, "location": [46.95, 39.87], "eligible_types": ["manual"],
-         "after": [], "release_day": 0},
-        {"id": "T2", "area_m2": 30000, "priority": 2.0, "location": [47.01, 39.80],
-         "eligible_types": ["manual", "mdd"], "after": ["T1"], "release_day": 0},
+        {
+            "id": "T1",
+            "area_m2": 12000,
+            "priority": 5.0,
+            "location": [46.95, 39.87],
+            "eligible_types": ["manual"],
+            "after": [],
+            "release_day": 0,
+        },
+        {
+            "id": "T2",
+            "area_m2": 30000,
+            "priority": 2.0,
+            "location": [47.01, 39.80],
+            "eligible_types": ["manual", "mdd"],
+            "after": ["T1"],
+            "release_day": 0,
+        },
     ],
 }
 
@@ -93,8 +107,9 @@ def _base():
 
 
 def _with(sol: Solution, task: str, **changes) -> Solution:
-    return Solution([replace(a, **changes) if a.task == task else a for a in sol.assignments], sol.objective,
-                    list(sol.unscheduled))
+    return Solution(
+        [replace(a, **changes) if a.task == task else a for a in sol.assignments], sol.objective, list(sol.unscheduled)
+    )
 
 
 def test_checker_catches_every_rule() -> None:
@@ -124,8 +139,9 @@ def test_checker_catches_every_rule() -> None:
     short = replace(inst, horizon_days=a2.end_day - 1)
     assert any("after the horizon" in str(p) for p in check_solution(short, sol))
     # a team doing two tasks at once
-    inst2 = instance_from_json({**SCHEMA_EXAMPLE, "tasks": [dict(SCHEMA_EXAMPLE["tasks"][0]),
-                                                            {**SCHEMA_EXAMPLE["tasks"][0], "id": "T3"}]})
+    inst2 = instance_from_json(
+        {**SCHEMA_EXAMPLE, "tasks": [dict(SCHEMA_EXAMPLE["tasks"][0]), {**SCHEMA_EXAMPLE["tasks"][0], "id": "T3"}]}
+    )
     s2 = solve(inst2, time_limit_s=1)
     b1, b3 = s2.by_task()["T1"], s2.by_task()["T3"]
     overlap = Solution([b1, replace(b3, start_day=b1.start_day, end_day=b1.end_day)], s2.objective, [])

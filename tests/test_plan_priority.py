@@ -41,18 +41,25 @@ def test_risk_and_effort_criteria_move_scores_the_right_way() -> None:
     pr = prioritise([a, b], [acc], [], area_m2={"A": 10_000.0, "B": 10_000.0})
     assert pr["A"].score > pr["B"].score
     assert pr["A"].indicators["accidents"] == pytest.approx(0.5)
-    cha = prioritise([_area("C", LandUse.FARMLAND, 46.0, kind=HazardKind.CHA), b], [], [],
-                     area_m2={"C": 10_000.0, "B": 10_000.0})
+    cha = prioritise(
+        [_area("C", LandUse.FARMLAND, 46.0, kind=HazardKind.CHA), b], [], [], area_m2={"C": 10_000.0, "B": 10_000.0}
+    )
     assert cha["C"].indicators["evidence_strength"] == 1.0 > cha["B"].indicators["evidence_strength"]
     big = prioritise([a, b], [], [], area_m2={"A": 1e6, "B": 1e3})
     assert big["B"].score > big["A"].score  # less effort, more priority, all else equal
 
 
 def test_shares_sum_to_one_and_match_contributions() -> None:
-    village = Settlement("S1", "V", Point(47.0, 39.9).buffer(0.003), displaced=100,
-                         access_routes=LineString([(46.9, 39.9), (47.0, 39.9)]))
-    road = HazardArea(code="R", geometry=LineString([(46.95, 39.89), (46.95, 39.91)]).buffer(0.0002),
-                      land_use=LandUse.ROAD)
+    village = Settlement(
+        "S1",
+        "V",
+        Point(47.0, 39.9).buffer(0.003),
+        displaced=100,
+        access_routes=LineString([(46.9, 39.9), (47.0, 39.9)]),
+    )
+    road = HazardArea(
+        code="R", geometry=LineString([(46.95, 39.89), (46.95, 39.91)]).buffer(0.0002), land_use=LandUse.ROAD
+    )
     pr = prioritise([road], [], [village])["R"]
     assert pr.indicators["settlements_awaiting_return"] > 0  # it crosses the village's access route
     assert sum(pr.shares().values()) == pytest.approx(1.0)
@@ -76,5 +83,5 @@ def test_bad_weights_are_refused_by_name(tmp_path: Path) -> None:
     assert load_weights(f).farmland == 9
     assert load_plan_scenario(f).planning.horizon_days == 365
     f.write_text("planning:\n  horizon_days: 365\n  speed: 3\n")
-    with pytest.raises(ValidationError, match="planning.speed"):
+    with pytest.raises(ValidationError, match=r"planning\.speed"):
         load_plan_scenario(f)

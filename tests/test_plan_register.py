@@ -32,8 +32,14 @@ def scenario():
 def work(scenario):
     links = link_settlements(scenario.hazard_areas, scenario.settlements, 1.0)
     prios = prioritise(scenario.hazard_areas, scenario.evidence, scenario.settlements, links=links)
-    return build_work(scenario.hazard_areas, plan_teams(scenario.teams), prios, links, PlanningParameters(),
-                      start_date=date(2027, 1, 1)), links
+    return build_work(
+        scenario.hazard_areas,
+        plan_teams(scenario.teams),
+        prios,
+        links,
+        PlanningParameters(),
+        start_date=date(2027, 1, 1),
+    ), links
 
 
 def test_eligibility_rules(scenario) -> None:
@@ -65,15 +71,21 @@ def test_work_follows_the_order_of_land_release_and_roads_before_villages(work, 
             assert preds == {ActivityKind.NTS}
         if m.method is ActivityKind.CLEARANCE:
             assert preds == {ActivityKind.TS}
-        if by_area[m.hazard_code].land_use in (LandUse.CEMETERY, LandUse.RELIGIOUS_SITE) and m.method is not ActivityKind.NTS:
+        if (
+            by_area[m.hazard_code].land_use in (LandUse.CEMETERY, LandUse.RELIGIOUS_SITE)
+            and m.method is not ActivityKind.NTS
+        ):
             assert t.eligible_types == ("manual",)
         if m.method is ActivityKind.CLEARANCE:
             assert "drone_survey" not in t.eligible_types
     linked = [(s, r, v) for s, roads in links.roads.items() for r in roads for v in links.areas.get(s, [])]
     assert linked, "the sample should have a village served by a mined road"
-    s, road, village = linked[0]
-    first = [t for t in tasks.values() if w.meta[t.id].hazard_code == village and not
-             any(w.meta[p].hazard_code == village for p in t.after)]
+    _, road, village = linked[0]
+    first = [
+        t
+        for t in tasks.values()
+        if w.meta[t.id].hazard_code == village and not any(w.meta[p].hazard_code == village for p in t.after)
+    ]
     road_tasks = {tid for tid, m in w.meta.items() if m.hazard_code == road}
     assert first and all(road_tasks <= set(t.after) for t in first)
     sol_checked = check_solution  # every plan of it is feasible (the scheduler's own tests cover quality)
@@ -122,8 +134,22 @@ def test_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert res.exit_code == 0, res.output
     sol = solution_from_json(json.loads(res.stdout))
     assert check_solution(inst, sol) == []
-    res = runner.invoke(app, ["plan", "--time-limit", "2", "--start-date", "2027-01-01", "--gantt",
-                              str(tmp_path / "g.svg"), "--phases", str(tmp_path / "p.gpkg"), "--rows", "3"])
+    res = runner.invoke(
+        app,
+        [
+            "plan",
+            "--time-limit",
+            "2",
+            "--start-date",
+            "2027-01-01",
+            "--gantt",
+            str(tmp_path / "g.svg"),
+            "--phases",
+            str(tmp_path / "p.gpkg"),
+            "--rows",
+            "3",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "utilisation of manual teams" in res.output and "km² released in 2027" in res.output
     assert (tmp_path / "g.svg").read_text().lstrip().startswith("<?xml")

@@ -18,8 +18,13 @@ HERE = (46.9, 39.9)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10_000), n=st.integers(1, 10), m=st.integers(1, 4),
-       prec=st.floats(0, 0.5), horizon=st.sampled_from([15.0, 60.0, 3650.0]))
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 10),
+    m=st.integers(1, 4),
+    prec=st.floats(0, 0.5),
+    horizon=st.sampled_from([15.0, 60.0, 3650.0]),
+)
 def test_heuristic_and_greedy_solutions_are_feasible(seed: int, n: int, m: int, prec: float, horizon: float) -> None:
     inst = random_instance(seed, n, m, precedence_prob=prec, release_prob=0.3, horizon_days=horizon)
     for sol in (solve(inst, seed=seed, time_limit_s=1.0), solve_greedy(inst)):
@@ -50,9 +55,11 @@ def test_cpsat_without_hint_finds_the_same_optimum_on_a_tiny_instance() -> None:
 def test_wspt_order_on_one_team() -> None:
     # no travel, one team: optimal is by ratio priority / duration (Smith's rule)
     team = PlanTeam("M1", "manual", 100.0, HERE)
-    tasks = (PlanTask("A", 1000, 1.0, HERE, ("manual",)),  # 10 days, ratio 0.1
-             PlanTask("B", 200, 1.0, HERE, ("manual",)),  # 2 days, ratio 0.5
-             PlanTask("C", 500, 4.0, HERE, ("manual",)))  # 5 days, ratio 0.8
+    tasks = (
+        PlanTask("A", 1000, 1.0, HERE, ("manual",)),  # 10 days, ratio 0.1
+        PlanTask("B", 200, 1.0, HERE, ("manual",)),  # 2 days, ratio 0.5
+        PlanTask("C", 500, 4.0, HERE, ("manual",)),
+    )  # 5 days, ratio 0.8
     sol = solve(PlanInstance(100, 0.02, (team,), tasks), time_limit_s=1)
     assert [a.task for a in sol.assignments] == ["C", "B", "A"]
     assert sol.objective == pytest.approx(4 * 5 + 1 * 7 + 1 * 17)
@@ -60,21 +67,29 @@ def test_wspt_order_on_one_team() -> None:
 
 def test_travel_and_eligibility_drive_the_choice_of_team() -> None:
     far = (47.9, 39.9)  # ~85 km east: 1.7 days at 0.02 day/km
-    teams = (PlanTeam("NEAR", "manual", 100.0, HERE), PlanTeam("FAR", "manual", 100.0, far),
-             PlanTeam("DOG", "mdd", 1000.0, HERE))
+    teams = (
+        PlanTeam("NEAR", "manual", 100.0, HERE),
+        PlanTeam("FAR", "manual", 100.0, far),
+        PlanTeam("DOG", "mdd", 1000.0, HERE),
+    )
     tasks = (PlanTask("T", 100, 1.0, HERE, ("manual",)),)
     sol = solve(PlanInstance(100, 0.02, teams, tasks), time_limit_s=1)
     assert sol.assignments[0].team == "NEAR" and sol.assignments[0].start_day == 0.0
 
 
 def test_a_cycle_is_named() -> None:
-    tasks = (PlanTask("T1", 100, 1, HERE, ("manual",), ("T3",)), PlanTask("T2", 100, 1, HERE, ("manual",), ("T1",)),
-             PlanTask("T3", 100, 1, HERE, ("manual",), ("T2",)), PlanTask("T4", 100, 1, HERE, ("manual",)))
+    tasks = (
+        PlanTask("T1", 100, 1, HERE, ("manual",), ("T3",)),
+        PlanTask("T2", 100, 1, HERE, ("manual",), ("T1",)),
+        PlanTask("T3", 100, 1, HERE, ("manual",), ("T2",)),
+        PlanTask("T4", 100, 1, HERE, ("manual",)),
+    )
     with pytest.raises(InfeasibleError) as err:
         solve(PlanInstance(100, 0.02, (PlanTeam("M1", "manual", 100.0, HERE),), tasks))
     text = str(err.value)
-    assert "cycle" in text and ("T1 → T2 → T3 → T1" in text or "T2 → T3 → T1 → T2" in text
-                                or "T3 → T1 → T2 → T3" in text)
+    assert "cycle" in text and (
+        "T1 → T2 → T3 → T1" in text or "T2 → T3 → T1 → T2" in text or "T3 → T1 → T2 → T3" in text
+    )
 
 
 def test_zero_capacity_is_refused() -> None:
@@ -89,8 +104,11 @@ def test_zero_capacity_is_refused() -> None:
 
 def test_a_task_no_team_may_do_is_explained_not_crashed_on() -> None:
     teams = (PlanTeam("D1", "mdd", 750.0, HERE), PlanTeam("X1", "mechanical", 8000.0, HERE))
-    tasks = (PlanTask("CEM", 1000, 5, HERE, ("manual",)), PlanTask("NEXT", 1000, 1, HERE, ("mdd",), ("CEM",)),
-             PlanTask("FIELD", 1000, 1, HERE, ("mdd", "mechanical")))
+    tasks = (
+        PlanTask("CEM", 1000, 5, HERE, ("manual",)),
+        PlanTask("NEXT", 1000, 1, HERE, ("mdd",), ("CEM",)),
+        PlanTask("FIELD", 1000, 1, HERE, ("mdd", "mechanical")),
+    )
     inst = PlanInstance(100, 0.02, teams, tasks)
     sol = solve(inst, time_limit_s=1)
     assert check_solution(inst, sol) == []
@@ -103,9 +121,11 @@ def test_a_task_no_team_may_do_is_explained_not_crashed_on() -> None:
 
 def test_replan_keeps_current_tasks_below_the_threshold_and_moves_above() -> None:
     teams = (PlanTeam("M1", "manual", 100.0, HERE), PlanTeam("M2", "manual", 100.0, HERE))
-    tasks = (PlanTask("BIG", 5000, 0.1, HERE, ("manual",)),  # 50 days, low priority
-             PlanTask("URGENT", 100, 10.0, HERE, ("manual",)),  # 1 day, high priority
-             PlanTask("U2", 100, 10.0, HERE, ("manual",)))
+    tasks = (
+        PlanTask("BIG", 5000, 0.1, HERE, ("manual",)),  # 50 days, low priority
+        PlanTask("URGENT", 100, 10.0, HERE, ("manual",)),  # 1 day, high priority
+        PlanTask("U2", 100, 10.0, HERE, ("manual",)),
+    )
     inst = PlanInstance(365, 0.02, teams, tasks)
     current = {"M1": "BIG", "M2": "U2"}
     stay = replan(inst, current, threshold=10.0)
@@ -119,7 +139,8 @@ def test_replan_keeps_current_tasks_below_the_threshold_and_moves_above() -> Non
     previous = stay.solution
     again = replan(inst, current, previous=previous, threshold=0.01)
     assert again.changed_assignments == sum(
-        1 for a in previous.assignments if again.solution.by_task()[a.task].team != a.team)
+        1 for a in previous.assignments if again.solution.by_task()[a.task].team != a.team
+    )
     with pytest.raises(ValidationError, match="not eligible"):
         replan(replace(inst, tasks=(replace(tasks[0], eligible_types=("mdd",)), *tasks[1:])), current)
 

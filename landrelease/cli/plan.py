@@ -57,20 +57,21 @@ def _priorities(register: Register, weights: PriorityWeights) -> tuple[list[Haza
     return areas, prioritise(areas, evidence, settlements, weights, links=links), links
 
 
-def build_register_work(register: Register, scenario: PlanScenario | None = None,
-                        start_date: date | None = None) -> tuple[WorkProblem, list[HazardArea]]:
+def build_register_work(
+    register: Register, scenario: PlanScenario | None = None, start_date: date | None = None
+) -> tuple[WorkProblem, list[HazardArea]]:
     """The register's planning problem (open areas, its fleet plus the scenario's extra teams)."""
     scenario = scenario or PlanScenario()
     areas, prios, links = _priorities(register, scenario.weights)
     teams = plan_teams(register.teams(), scenario.extra_teams)
     start = start_date or scenario.planning.start_date or date.today()
-    work = build_work(areas, teams, prios, links, scenario.planning, start_date=start,
-                      activities=register.activities())
+    work = build_work(areas, teams, prios, links, scenario.planning, start_date=start, activities=register.activities())
     return work, areas
 
 
-def plan_register(register: Register, scenario: PlanScenario | None = None, *, start_date: date | None = None,
-                  store: bool = True) -> PlanResult:
+def plan_register(
+    register: Register, scenario: PlanScenario | None = None, *, start_date: date | None = None, store: bool = True
+) -> PlanResult:
     """Prioritise, plan and (by default) store the plan in the ``task`` table, replacing the previous one."""
     scenario = scenario or PlanScenario()
     t0 = time.perf_counter()
@@ -115,22 +116,30 @@ def headline_table(h: Headline, title: str = "Plan headline") -> Table:
 
 
 def plan_table(work: WorkProblem, solution: Solution, limit: int) -> Table:
-    t = Table(title=f"Plan (first {min(limit, len(solution.assignments))} of {len(solution.assignments)} tasks)",
-              title_justify="left")
+    t = Table(
+        title=f"Plan (first {min(limit, len(solution.assignments))} of {len(solution.assignments)} tasks)",
+        title_justify="left",
+    )
     for col in ("team", "task", "method", "start", "end"):
         t.add_column(col)
     from datetime import timedelta
 
     for a in solution.assignments[:limit]:
         m = work.meta[a.task]
-        t.add_row(a.team, a.task, m.method.value, (work.start_date + timedelta(days=a.start_day)).isoformat(),
-                  (work.start_date + timedelta(days=a.end_day)).isoformat())
+        t.add_row(
+            a.team,
+            a.task,
+            m.method.value,
+            (work.start_date + timedelta(days=a.start_day)).isoformat(),
+            (work.start_date + timedelta(days=a.end_day)).isoformat(),
+        )
     return t
 
 
 def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console,
-                    transient=True)
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console, transient=True
+    )
 
 
 # ---------------------------------------------------------------- commands
@@ -138,7 +147,9 @@ def _progress() -> Progress:
 
 @app.command()
 def priorities(
-    explain: Annotated[str | None, typer.Option("--explain", help="show each criterion's share for this area code")] = None,
+    explain: Annotated[
+        str | None, typer.Option("--explain", help="show each criterion's share for this area code")
+    ] = None,
     top: Annotated[int, typer.Option("--top", min=1, help="how many areas to list")] = 20,
     weights: Annotated[Path | None, typer.Option("--weights", help="YAML/JSON file of criterion weights")] = None,
 ) -> None:
@@ -152,16 +163,26 @@ def priorities(
     if explain is not None:
         p = prios.get(explain)
         if p is None:
-            raise fail(ValidationError([Problem("no open hazard area with this code", record=explain,
-                                                field="--explain", found=explain)], "nothing to explain"))
-        t = Table(title=f"Priority of {explain}: score {p.score:.3f}", title_justify="left")
+            raise fail(
+                ValidationError(
+                    [Problem("no open hazard area with this code", record=explain, field="--explain", found=explain)],
+                    "nothing to explain",
+                )
+            )
+        pe: Priority = p
+        t = Table(title=f"Priority of {explain}: score {pe.score:.3f}", title_justify="left")
         for col in ("criterion", "weight", "indicator", "contribution", "share"):
             t.add_column(col, justify="left" if col == "criterion" else "right")
         shares = p.shares()
         wd = w.as_dict()
-        for c in sorted(CRITERIA, key=lambda c: -p.contributions[c]):
-            t.add_row(f"{c}: {CRITERIA[c]}", f"{wd[c]:g}", f"{p.indicators[c]:.3f}", f"{p.contributions[c]:.3f}",
-                      f"{shares[c]:.1%}")
+        for c in sorted(CRITERIA, key=lambda c: -pe.contributions[c]):
+            t.add_row(
+                f"{c}: {CRITERIA[c]}",
+                f"{wd[c]:g}",
+                f"{p.indicators[c]:.3f}",
+                f"{p.contributions[c]:.3f}",
+                f"{shares[c]:.1%}",
+            )
         console.print(t)
         return
     by_code = {a.code: a for a in areas}
@@ -170,22 +191,35 @@ def priorities(
     for col in ("rank", "code", "land use", "kind", "score", "largest shares"):
         t.add_column(col, justify="right" if col in ("rank", "score") else "left")
     for i, p in enumerate(ranked, 1):
-        shares = sorted(p.shares().items(), key=lambda kv: -kv[1])[:3]
-        t.add_row(str(i), p.code, by_code[p.code].land_use.value, by_code[p.code].kind.value, f"{p.score:.3f}",
-                  ", ".join(f"{c} {s:.0%}" for c, s in shares if s > 0))
+        largest = sorted(p.shares().items(), key=lambda kv: -kv[1])[:3]
+        t.add_row(
+            str(i),
+            p.code,
+            by_code[p.code].land_use.value,
+            by_code[p.code].kind.value,
+            f"{p.score:.3f}",
+            ", ".join(f"{c} {s:.0%}" for c, s in largest if s > 0),
+        )
     console.print(t)
 
 
 @app.command()
 def plan(
-    scenario: Annotated[Path | None, typer.Option("--scenario", help="scenario file (weights, planning, extra teams)")] = None,
+    scenario: Annotated[
+        Path | None, typer.Option("--scenario", help="scenario file (weights, planning, extra teams)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the solution as JSON (exchange format)")] = False,
     gantt: Annotated[Path | None, typer.Option("--gantt", help="write a Gantt chart per team (.png or .svg)")] = None,
-    phases: Annotated[Path | None, typer.Option("--phases", help="write the map phases as a GeoPackage (.gpkg)")] = None,
+    phases: Annotated[
+        Path | None, typer.Option("--phases", help="write the map phases as a GeoPackage (.gpkg)")
+    ] = None,
     instance: Annotated[Path | None, typer.Option("--instance", help="solve this exchange-format file instead")] = None,
-    export_instance: Annotated[Path | None, typer.Option("--export-instance", help="write the register's problem")] = None,
-    store: Annotated[bool | None, typer.Option("--store/--no-store",
-                                               help="store the plan (default: yes without --scenario)")] = None,
+    export_instance: Annotated[
+        Path | None, typer.Option("--export-instance", help="write the register's problem")
+    ] = None,
+    store: Annotated[
+        bool | None, typer.Option("--store/--no-store", help="store the plan (default: yes without --scenario)")
+    ] = None,
     start_date: Annotated[str | None, typer.Option("--start-date", help="day 0 of the plan, YYYY-MM-DD")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1, help="seconds for the heuristic")] = None,
     rows: Annotated[int, typer.Option("--rows", min=0, help="rows of the plan table to show")] = 30,
@@ -203,20 +237,31 @@ def plan(
             if export_instance is not None:
                 work, _ = build_register_work(register, sc, day0)
                 write_instance(work.instance, export_instance)
-                console.print(f"Wrote {len(work.instance.tasks):,} tasks and {len(work.instance.teams):,} teams "
-                              f"to {export_instance}")
+                console.print(
+                    f"Wrote {len(work.instance.tasks):,} tasks and {len(work.instance.teams):,} teams "
+                    f"to {export_instance}"
+                )
                 return
             with _progress() as progress:
                 progress.add_task(f"planning ({sc.name})", total=None)
-                result = plan_register(register, sc, start_date=day0, store=scenario is None if store is None else store)
+                result = plan_register(
+                    register, sc, start_date=day0, store=scenario is None if store is None else store
+                )
     except ValueError as exc:
         raise fail(f"--start-date: {exc}") from None
     except LandreleaseError as exc:
         raise fail(exc) from None
     _outputs(result, gantt, phases)
     if as_json:
-        print(json.dumps({"scenario": sc.name, "headline": result.headline.as_dict(),
-                          "solution": solution_to_json(result.solution)}))
+        print(
+            json.dumps(
+                {
+                    "scenario": sc.name,
+                    "headline": result.headline.as_dict(),
+                    "solution": solution_to_json(result.solution),
+                }
+            )
+        )
         return
     console.print(plan_table(result.work, result.solution, rows))
     for u in result.solution.unscheduled[:10]:

@@ -24,8 +24,16 @@ from landrelease.planning.instance import (
     validate_instance,
 )
 
-__all__ = ["check_solution", "instance_from_json", "instance_to_json", "read_instance", "read_solution",
-           "solution_from_json", "solution_to_json", "write_instance"]
+__all__ = [
+    "check_solution",
+    "instance_from_json",
+    "instance_to_json",
+    "read_instance",
+    "read_solution",
+    "solution_from_json",
+    "solution_to_json",
+    "write_instance",
+]
 
 TEAM_FIELDS = ("id", "type", "rate_m2_per_day", "base")
 TASK_FIELDS = ("id", "area_m2", "priority", "location", "eligible_types", "after", "release_day")
@@ -37,8 +45,17 @@ class _Reader:
         self.problems: list[Problem] = []
 
     def bad(self, msg: str, record: str, fld: str | None, found: object = None, expected: str | None = None) -> None:
-        self.problems.append(Problem(msg, record=record, field=fld, found=None if found is None else repr(found),
-                                     expected=expected, source=self.source, check="plan_instance"))
+        self.problems.append(
+            Problem(
+                msg,
+                record=record,
+                field=fld,
+                found=None if found is None else repr(found),
+                expected=expected,
+                source=self.source,
+                check="plan_instance",
+            )
+        )
 
     def number(self, obj: dict[str, Any], key: str, record: str) -> float | None:
         if key not in obj:
@@ -65,8 +82,11 @@ class _Reader:
             self.bad("missing field", record, key)
             return None
         v = obj[key]
-        if (not isinstance(v, list) or len(v) != 2
-                or any(isinstance(x, bool) or not isinstance(x, int | float) for x in v)):
+        if (
+            not isinstance(v, list)
+            or len(v) != 2
+            or any(isinstance(x, bool) or not isinstance(x, int | float) for x in v)
+        ):
             self.bad("not a [longitude, latitude] pair", record, key, v)
             return None
         return float(v[0]), float(v[1])
@@ -91,8 +111,10 @@ def instance_from_json(data: Any, source: str | None = None) -> PlanInstance:
     """A validated instance from parsed JSON; raises ValidationError listing every problem."""
     r = _Reader(source)
     if not isinstance(data, dict):
-        raise ValidationError([Problem("an instance must be a JSON object", source=source, found=type(data).__name__)],
-                              "planning instance refused")
+        raise ValidationError(
+            [Problem("an instance must be a JSON object", source=source, found=type(data).__name__)],
+            "planning instance refused",
+        )
     r.unknown(data, ("horizon_days", "mobilisation_days_per_km", "teams", "tasks"), "instance")
     horizon = r.number(data, "horizon_days", "instance")
     mob = r.number(data, "mobilisation_days_per_km", "instance")
@@ -109,7 +131,12 @@ def instance_from_json(data: Any, source: str | None = None) -> PlanInstance:
             r.bad("a team must be an object", rec, None, t)
             continue
         r.unknown(t, TEAM_FIELDS, rec)
-        vals = (r.text(t, "id", rec), r.text(t, "type", rec), r.number(t, "rate_m2_per_day", rec), r.point(t, "base", rec))
+        vals = (
+            r.text(t, "id", rec),
+            r.text(t, "type", rec),
+            r.number(t, "rate_m2_per_day", rec),
+            r.point(t, "base", rec),
+        )
         if all(v is not None for v in vals):
             teams.append(PlanTeam(*vals))  # type: ignore[arg-type]
     for i, t in enumerate(data.get("tasks") or [] if isinstance(data.get("tasks"), list) else []):
@@ -118,9 +145,15 @@ def instance_from_json(data: Any, source: str | None = None) -> PlanInstance:
             r.bad("a task must be an object", rec, None, t)
             continue
         r.unknown(t, TASK_FIELDS, rec)
-        vals2 = (r.text(t, "id", rec), r.number(t, "area_m2", rec), r.number(t, "priority", rec),
-                 r.point(t, "location", rec), r.strings(t, "eligible_types", rec), r.strings(t, "after", rec),
-                 r.number(t, "release_day", rec))
+        vals2 = (
+            r.text(t, "id", rec),
+            r.number(t, "area_m2", rec),
+            r.number(t, "priority", rec),
+            r.point(t, "location", rec),
+            r.strings(t, "eligible_types", rec),
+            r.strings(t, "after", rec),
+            r.number(t, "release_day", rec),
+        )
         if all(v is not None for v in vals2):
             tasks.append(PlanTask(*vals2))  # type: ignore[arg-type]
     if r.problems:
@@ -136,18 +169,31 @@ def instance_to_json(instance: PlanInstance) -> dict[str, Any]:
     return {
         "horizon_days": instance.horizon_days,
         "mobilisation_days_per_km": instance.mobilisation_days_per_km,
-        "teams": [{"id": t.id, "type": t.type, "rate_m2_per_day": t.rate_m2_per_day, "base": list(t.base)}
-                  for t in instance.teams],
-        "tasks": [{"id": t.id, "area_m2": t.area_m2, "priority": t.priority, "location": list(t.location),
-                   "eligible_types": list(t.eligible_types), "after": list(t.after), "release_day": t.release_day}
-                  for t in instance.tasks],
+        "teams": [
+            {"id": t.id, "type": t.type, "rate_m2_per_day": t.rate_m2_per_day, "base": list(t.base)}
+            for t in instance.teams
+        ],
+        "tasks": [
+            {
+                "id": t.id,
+                "area_m2": t.area_m2,
+                "priority": t.priority,
+                "location": list(t.location),
+                "eligible_types": list(t.eligible_types),
+                "after": list(t.after),
+                "release_day": t.release_day,
+            }
+            for t in instance.tasks
+        ],
     }
 
 
 def solution_to_json(solution: Solution) -> dict[str, Any]:
     return {
-        "assignments": [{"task": a.task, "team": a.team, "start_day": a.start_day, "end_day": a.end_day}
-                        for a in solution.assignments],
+        "assignments": [
+            {"task": a.task, "team": a.team, "start_day": a.start_day, "end_day": a.end_day}
+            for a in solution.assignments
+        ],
         "objective": solution.objective,
         "unscheduled": [{"task": u.task, "reason": u.reason} for u in solution.unscheduled],
     }
@@ -160,17 +206,24 @@ def solution_from_json(data: Any, source: str | None = None) -> Solution:
     r.unknown(data, ("assignments", "objective", "unscheduled"), "solution")
     objective = r.number(data, "objective", "solution")
     assignments = []
-    for i, a in enumerate(data.get("assignments") if isinstance(data.get("assignments"), list) else []):
+    raw_a = data.get("assignments")
+    for i, a in enumerate(raw_a if isinstance(raw_a, list) else []):
         rec = f"assignment {a.get('task', f'#{i + 1}')}" if isinstance(a, dict) else f"assignment #{i + 1}"
         if not isinstance(a, dict):
             r.bad("an assignment must be an object", rec, None, a)
             continue
         r.unknown(a, ("task", "team", "start_day", "end_day"), rec)
-        vals = (r.text(a, "task", rec), r.text(a, "team", rec), r.number(a, "start_day", rec), r.number(a, "end_day", rec))
+        vals = (
+            r.text(a, "task", rec),
+            r.text(a, "team", rec),
+            r.number(a, "start_day", rec),
+            r.number(a, "end_day", rec),
+        )
         if all(v is not None for v in vals):
             assignments.append(Assignment(*vals))  # type: ignore[arg-type]
     unscheduled = []
-    for i, u in enumerate(data.get("unscheduled") if isinstance(data.get("unscheduled"), list) else []):
+    raw_u = data.get("unscheduled")
+    for i, u in enumerate(raw_u if isinstance(raw_u, list) else []):
         rec = f"unscheduled #{i + 1}"
         if not isinstance(u, dict):
             r.bad("an unscheduled entry must be an object", rec, None, u)

@@ -28,8 +28,9 @@ def load_plan_scenario(path: Path) -> PlanScenario:
     """A scenario file: ``name``, ``weights``, ``planning`` and ``extra_teams`` sections, nothing else."""
     data = _load(path) or {}
     if not isinstance(data, dict):
-        raise ValidationError([Problem("a scenario must be a mapping", source=str(path), found=type(data).__name__)],
-                              "scenario refused")
+        raise ValidationError(
+            [Problem("a scenario must be a mapping", source=str(path), found=type(data).__name__)], "scenario refused"
+        )
     try:
         scenario = PlanScenario.model_validate(data)
     except PydanticError as exc:

@@ -18,15 +18,22 @@ from landrelease.planning.instance import PlanInstance, Solution
 from landrelease.planning.scheduler import Compiled, compile_instance, plan_from_seqs, solve_compiled, to_solution
 
 
-def solve_exact(instance: PlanInstance, *, time_limit_s: float = 10.0, num_workers: int = 2, scale: int = 100,
-                hint: bool = True, seed: int = 0) -> Solution:
+def solve_exact(
+    instance: PlanInstance,
+    *,
+    time_limit_s: float = 10.0,
+    num_workers: int = 2,
+    scale: int = 100,
+    hint: bool = True,
+    seed: int = 0,
+) -> Solution:
     """CP-SAT solution; ``solution.optimal`` is True only when the solver proved optimality.
 
     With ``hint`` the heuristic's plan is given as a starting solution (it speeds up the proof,
     and never changes what the optimum is).
     """
     c = compile_instance(instance)
-    horizon = int(math.floor(c.horizon * scale))
+    horizon = math.floor(c.horizon * scale)
     big = 2 * horizon
     wmax = float(c.weight.max()) if c.n and c.weight.max() > 0 else 1.0
     wint = [round(float(w) / wmax * 10_000) for w in c.weight]
@@ -46,7 +53,7 @@ def solve_exact(instance: PlanInstance, *, time_limit_s: float = 10.0, num_worke
         terms = []
         ks = [] if j in c.no_team else [int(k) for k in c.eligible(j)]
         for k in ks:
-            d = int(math.ceil(c.area[j] / c.rate[k] * scale - 1e-9))
+            d = math.ceil(c.area[j] / c.rate[k] * scale - 1e-9)
             if d > horizon:
                 continue
             x = model.new_bool_var(f"x{j}_{k}")
@@ -58,7 +65,7 @@ def solve_exact(instance: PlanInstance, *, time_limit_s: float = 10.0, num_worke
         model.add_exactly_one(lits)
         model.add(e == s + sum(terms))
         model.add(s == 0).only_enforce_if(u)
-        model.add(s >= int(math.ceil(c.release[j] * scale - 1e-9))).only_enforce_if(~u)
+        model.add(s >= math.ceil(c.release[j] * scale - 1e-9)).only_enforce_if(~u)
     for j in range(c.n):
         for i in c.preds[j]:
             model.add_implication(unsched[i], unsched[j])
@@ -74,18 +81,20 @@ def solve_exact(instance: PlanInstance, *, time_limit_s: float = 10.0, num_worke
             arcs.append((a, a, ~x))
             first = model.new_bool_var(f"f{k}_{j}")
             arcs.append((0, a, first))
-            model.add(start[j] >= int(math.ceil(c.travel_bt(k, j) * scale - 1e-9))).only_enforce_if(first)
+            model.add(start[j] >= math.ceil(c.travel_bt(k, j) * scale - 1e-9)).only_enforce_if(first)
             arcs.append((a, 0, model.new_bool_var(f"l{k}_{j}")))
             for b, i in enumerate(mine, start=1):
                 if i == j:
                     continue
                 lit = model.new_bool_var(f"a{k}_{i}_{j}")
                 arcs.append((b, a, lit))
-                trav = int(math.ceil(c.travel_tt(i, j) * scale - 1e-9))
+                trav = math.ceil(c.travel_tt(i, j) * scale - 1e-9)
                 model.add(start[j] >= end[i] + trav).only_enforce_if(lit)
         model.add_circuit(arcs)
-    model.minimize(sum(w * e for w, e in zip(wint, end, strict=True))
-                   + sum(w * big * u for w, u in zip(wint, unsched, strict=True)))
+    model.minimize(
+        sum(w * e for w, e in zip(wint, end, strict=True))
+        + sum(w * big * u for w, u in zip(wint, unsched, strict=True))
+    )
     if hint:
         h = solve_compiled(c, seed=seed, time_limit_s=2.0)
         _add_hint(model, c, h.team_of, h.start, h.end, start, end, unsched, present, scale)
@@ -103,27 +112,42 @@ def solve_exact(instance: PlanInstance, *, time_limit_s: float = 10.0, num_worke
             seqs[k].append(j)
     for seq in seqs:
         seq.sort(key=lambda j: (solver.value(start[j]), solver.value(end[j])))
-    reason = {j: c.no_team.get(j, "left out by the exact model (cannot finish within the horizon)")
-              for j in range(c.n) if solver.boolean_value(unsched[j])}
+    reason = {
+        j: c.no_team.get(j, "left out by the exact model (cannot finish within the horizon)")
+        for j in range(c.n)
+        if solver.boolean_value(unsched[j])
+    }
     plan = plan_from_seqs(c, seqs, reason)
     optimal = status == cp_model.OPTIMAL
     bound = solver.best_objective_bound / (10_000 / wmax) / scale
-    note = ("CP-SAT proved optimal" if optimal else
-            f"CP-SAT stopped at the {time_limit_s:g} s limit without proving optimality (lower bound ≈ {bound:.6g})")
+    note = (
+        "CP-SAT proved optimal"
+        if optimal
+        else f"CP-SAT stopped at the {time_limit_s:g} s limit without proving optimality (lower bound ≈ {bound:.6g})"
+    )
     sol = to_solution(c, plan, note=note)
     sol.optimal = optimal
     return sol
 
 
-def _add_hint(model: cp_model.CpModel, c: Compiled, team_of: np.ndarray, s: np.ndarray, e: np.ndarray,
-              start: list[cp_model.IntVar], end: list[cp_model.IntVar], unsched: list[cp_model.IntVar],
-              present: dict[tuple[int, int], cp_model.IntVar], scale: int) -> None:
+def _add_hint(
+    model: cp_model.CpModel,
+    c: Compiled,
+    team_of: np.ndarray,
+    s: np.ndarray,
+    e: np.ndarray,
+    start: list[cp_model.IntVar],
+    end: list[cp_model.IntVar],
+    unsched: list[cp_model.IntVar],
+    present: dict[tuple[int, int], cp_model.IntVar],
+    scale: int,
+) -> None:
     for j in range(c.n):
         k = int(team_of[j])
         ok = k >= 0 and (j, k) in present and e[j] <= c.horizon
         model.add_hint(unsched[j], not ok)
         if ok:
-            model.add_hint(start[j], int(math.ceil(s[j] * scale)))
+            model.add_hint(start[j], math.ceil(s[j] * scale))
         for kk in range(c.m):
             if (j, kk) in present:
                 model.add_hint(present[j, kk], ok and kk == k)

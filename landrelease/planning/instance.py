@@ -87,8 +87,9 @@ class Solution:
 # ---------------------------------------------------------------- distances and times
 
 
-def haversine_km(lon1: np.ndarray | float, lat1: np.ndarray | float, lon2: np.ndarray | float,
-                 lat2: np.ndarray | float) -> np.ndarray:
+def haversine_km(
+    lon1: np.ndarray | float, lat1: np.ndarray | float, lon2: np.ndarray | float, lat2: np.ndarray | float
+) -> np.ndarray:
     """Vectorised great-circle distance, the same formula as ``model.geometry.great_circle_km``."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dphi = p2 - p1
@@ -122,8 +123,17 @@ def validate_instance(instance: PlanInstance, source: str | None = None) -> list
     problems: list[Problem] = []
 
     def bad(msg: str, record: str, fld: str, found: object, expected: str | None = None) -> None:
-        problems.append(Problem(msg, record=record, field=fld, found=repr(found), expected=expected, source=source,
-                                check="plan_instance"))
+        problems.append(
+            Problem(
+                msg,
+                record=record,
+                field=fld,
+                found=repr(found),
+                expected=expected,
+                source=source,
+                check="plan_instance",
+            )
+        )
 
     if not _finite(instance.horizon_days) or instance.horizon_days < 0:
         bad("horizon must be a finite number of days ≥ 0", "instance", "horizon_days", instance.horizon_days)
@@ -138,8 +148,13 @@ def validate_instance(instance: PlanInstance, source: str | None = None) -> list
         if tm.type not in TEAM_TYPES:
             bad("unknown team type", rec, "type", tm.type, ", ".join(TEAM_TYPES))
         if not _finite(tm.rate_m2_per_day) or tm.rate_m2_per_day <= 0:
-            bad("a team's rate must be a positive number of m²/day (a team with no rate has no capacity)", rec,
-                "rate_m2_per_day", tm.rate_m2_per_day, "> 0")
+            bad(
+                "a team's rate must be a positive number of m²/day (a team with no rate has no capacity)",
+                rec,
+                "rate_m2_per_day",
+                tm.rate_m2_per_day,
+                "> 0",
+            )
         if not _lonlat(tm.base):
             bad("not a [longitude, latitude] pair in EPSG:4326", rec, "base", list(tm.base))
     ids: set[str] = set()
@@ -175,7 +190,7 @@ def _finite(x: object) -> bool:
 
 
 def _lonlat(p: Sequence[float]) -> bool:
-    return (len(p) == 2 and all(_finite(v) for v in p) and -180 <= p[0] <= 180 and -90 <= p[1] <= 90)
+    return len(p) == 2 and all(_finite(v) for v in p) and -180 <= p[0] <= 180 and -90 <= p[1] <= 90
 
 
 def find_cycle(instance: PlanInstance) -> list[str] | None:
@@ -201,7 +216,7 @@ def find_cycle(instance: PlanInstance) -> list[str] | None:
                 stack.append((node, i + 1))
                 child = nxt[i]
                 if state.get(child) == 1:
-                    return [*path[path.index(child):], child]
+                    return [*path[path.index(child) :], child]
                 if child not in state:
                     stack.append((child, 0))
             else:
@@ -227,18 +242,45 @@ def diagnose(instance: PlanInstance, source: str | None = None) -> None:
     if problems:
         raise ValidationError(problems, "planning instance refused")
     if not instance.teams:
-        raise InfeasibleError([Problem("zero capacity: the instance has no teams", record="instance", field="teams",
-                                       source=source, check="zero_capacity")], "nothing can be planned")
+        raise InfeasibleError(
+            [
+                Problem(
+                    "zero capacity: the instance has no teams",
+                    record="instance",
+                    field="teams",
+                    source=source,
+                    check="zero_capacity",
+                )
+            ],
+            "nothing can be planned",
+        )
     if instance.horizon_days <= 0 and instance.tasks:
-        raise InfeasibleError([Problem("zero capacity: the horizon is 0 days", record="instance",
-                                       field="horizon_days", found="0", source=source, check="zero_capacity")],
-                              "nothing can be planned")
+        raise InfeasibleError(
+            [
+                Problem(
+                    "zero capacity: the horizon is 0 days",
+                    record="instance",
+                    field="horizon_days",
+                    found="0",
+                    source=source,
+                    check="zero_capacity",
+                )
+            ],
+            "nothing can be planned",
+        )
     cycle = find_cycle(instance)
     if cycle:
         raise InfeasibleError(
-            [Problem("the order constraints form a cycle, so none of these tasks can ever start",
-                     record=f"task {cycle[0]}", field="after", found=" → ".join(cycle), source=source,
-                     check="precedence_cycle")],
+            [
+                Problem(
+                    "the order constraints form a cycle, so none of these tasks can ever start",
+                    record=f"task {cycle[0]}",
+                    field="after",
+                    found=" → ".join(cycle),
+                    source=source,
+                    check="precedence_cycle",
+                )
+            ],
             "the order constraints cannot all hold",
         )
 
@@ -257,7 +299,7 @@ def ineligible_reasons(instance: PlanInstance) -> dict[str, str]:
         for ty, members in groups.items():
             shown = ", ".join(members[:5]) + (f" and {len(members) - 5} more" if len(members) > 5 else "")
             parts.append(f"{shown}: type {ty} is not eligible")
-        out[t.id] = (f"no team may do it (eligible: {', '.join(t.eligible_types)}); " + "; ".join(parts))
+        out[t.id] = f"no team may do it (eligible: {', '.join(t.eligible_types)}); " + "; ".join(parts)
     return out
 
 
@@ -271,8 +313,16 @@ def check_solution(instance: PlanInstance, solution: Solution) -> list[Problem]:
     teams = {t.id: t for t in instance.teams}
 
     def bad(msg: str, record: str, fld: str, found: object = None, expected: str | None = None) -> None:
-        problems.append(Problem(msg, record=record, field=fld, found=None if found is None else str(found),
-                                expected=expected, check="plan_solution"))
+        problems.append(
+            Problem(
+                msg,
+                record=record,
+                field=fld,
+                found=None if found is None else str(found),
+                expected=expected,
+                check="plan_solution",
+            )
+        )
 
     assigned: dict[str, Assignment] = {}
     for a in solution.assignments:
@@ -315,8 +365,13 @@ def check_solution(instance: PlanInstance, solution: Solution) -> list[Problem]:
         if abs((a.end_day - a.start_day) - dur) > TOLERANCE_DAYS + 1e-9 * dur:
             bad("does not last exactly area / rate", rec, "end_day", a.end_day - a.start_day, f"{dur} days")
         if a.end_day > instance.horizon_days + TOLERANCE_DAYS:
-            bad("ends after the horizon (it should be listed as unscheduled)", rec, "end_day", a.end_day,
-                f"≤ {instance.horizon_days}")
+            bad(
+                "ends after the horizon (it should be listed as unscheduled)",
+                rec,
+                "end_day",
+                a.end_day,
+                f"≤ {instance.horizon_days}",
+            )
         for p in t.after:
             pa = assigned.get(p)
             if pa is None:
@@ -336,18 +391,30 @@ def check_solution(instance: PlanInstance, solution: Solution) -> list[Problem]:
             ready = prev_end + travel_days(instance, here, loc)
             if a.start_day < ready - TOLERANCE_DAYS:
                 after = f"task {prev_id} ends day {prev_end:.6g}" if prev_id else "the team starts at its base on day 0"
-                bad(f"team {team_id} cannot be there yet ({after}, travel {ready - prev_end:.6g} days)",
-                    f"task {a.task}", "start_day", a.start_day, f"≥ {ready:.6g}")
+                bad(
+                    f"team {team_id} cannot be there yet ({after}, travel {ready - prev_end:.6g} days)",
+                    f"task {a.task}",
+                    "start_day",
+                    a.start_day,
+                    f"≥ {ready:.6g}",
+                )
             here, prev_end, prev_id = loc, a.end_day, a.task
 
     if not problems:
         expected = objective_of(instance, assigned.values(), unscheduled)
         if abs(expected - solution.objective) > 1e-6 * max(1.0, abs(expected)):
-            bad("objective is not Σ priority × end_day (+ priority × horizon × 2 per unscheduled task)", "solution",
-                "objective", solution.objective, f"{expected}")
+            bad(
+                "objective is not Σ priority × end_day (+ priority × horizon × 2 per unscheduled task)",
+                "solution",
+                "objective",
+                solution.objective,
+                f"{expected}",
+            )
     return problems
 
 
 def warnings_of(reasons: dict[str, str]) -> list[Problem]:
-    return [Problem(r, record=f"task {t}", field="eligible_types", severity=Severity.WARNING, check="no_eligible_team")
-            for t, r in reasons.items()]
+    return [
+        Problem(r, record=f"task {t}", field="eligible_types", severity=Severity.WARNING, check="no_eligible_team")
+        for t, r in reasons.items()
+    ]

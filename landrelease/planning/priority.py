@@ -15,7 +15,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticError
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticError
 
 from landrelease.domain.enums import EvidenceKind, HazardKind, LandUse, Level
 from landrelease.domain.errors import Problem, ValidationError
@@ -43,18 +44,20 @@ class PriorityWeights(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    roads_and_railways: float = Field(6.0, description=CRITERIA["roads_and_railways"])
-    cemeteries_and_religious_sites: float = Field(5.0, description=CRITERIA["cemeteries_and_religious_sites"])
-    settlements_awaiting_return: float = Field(4.0, description=CRITERIA["settlements_awaiting_return"])
-    farmland: float = Field(3.0, description=CRITERIA["farmland"])
-    infrastructure: float = Field(2.0, description=CRITERIA["infrastructure"])
-    other_land: float = Field(1.0, description=CRITERIA["other_land"])
-    accidents: float = Field(3.0, description=CRITERIA["accidents"])
-    evidence_strength: float = Field(1.5, description=CRITERIA["evidence_strength"])
-    proximity_to_settlements: float = Field(1.5, description=CRITERIA["proximity_to_settlements"])
-    expected_effort: float = Field(1.0, description=CRITERIA["expected_effort"])
-    proximity_scale_km: float = Field(2.0, gt=0, description="distance at which closeness falls to 1/e")
-    settlement_radius_km: float = Field(1.0, ge=0, description="land within this distance belongs to a settlement")
+    roads_and_railways: float = Field(default=6.0, description=CRITERIA["roads_and_railways"])
+    cemeteries_and_religious_sites: float = Field(default=5.0, description=CRITERIA["cemeteries_and_religious_sites"])
+    settlements_awaiting_return: float = Field(default=4.0, description=CRITERIA["settlements_awaiting_return"])
+    farmland: float = Field(default=3.0, description=CRITERIA["farmland"])
+    infrastructure: float = Field(default=2.0, description=CRITERIA["infrastructure"])
+    other_land: float = Field(default=1.0, description=CRITERIA["other_land"])
+    accidents: float = Field(default=3.0, description=CRITERIA["accidents"])
+    evidence_strength: float = Field(default=1.5, description=CRITERIA["evidence_strength"])
+    proximity_to_settlements: float = Field(default=1.5, description=CRITERIA["proximity_to_settlements"])
+    expected_effort: float = Field(default=1.0, description=CRITERIA["expected_effort"])
+    proximity_scale_km: float = Field(default=2.0, gt=0, description="distance at which closeness falls to 1/e")
+    settlement_radius_km: float = Field(
+        default=1.0, ge=0, description="land within this distance belongs to a settlement"
+    )
 
     def as_dict(self) -> dict[str, float]:
         return {c: float(getattr(self, c)) for c in CRITERIA}
@@ -64,12 +67,28 @@ class PriorityWeights(BaseModel):
         out = []
         for c, w in self.as_dict().items():
             if not math.isfinite(w) or w < 0:
-                out.append(Problem("a weight must be a finite number ≥ 0", record="weights", field=c, found=repr(w),
-                                   source=source, check="priority_weights"))
+                out.append(
+                    Problem(
+                        "a weight must be a finite number ≥ 0",
+                        record="weights",
+                        field=c,
+                        found=repr(w),
+                        source=source,
+                        check="priority_weights",
+                    )
+                )
         if not out and not any(w > 0 for w in self.as_dict().values()):
-            out.append(Problem("all weights are zero: nothing would rank above anything else", record="weights",
-                               field=", ".join(CRITERIA), found="0", expected="at least one weight > 0",
-                               source=source, check="priority_weights"))
+            out.append(
+                Problem(
+                    "all weights are zero: nothing would rank above anything else",
+                    record="weights",
+                    field=", ".join(CRITERIA),
+                    found="0",
+                    expected="at least one weight > 0",
+                    source=source,
+                    check="priority_weights",
+                )
+            )
         return out
 
 
@@ -78,8 +97,17 @@ def weights_from_mapping(data: object, source: str | None = None) -> PriorityWei
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ValidationError([Problem("weights must be a mapping of criterion → weight", record="weights",
-                                       found=type(data).__name__, source=source)], "weights refused")
+        raise ValidationError(
+            [
+                Problem(
+                    "weights must be a mapping of criterion → weight",
+                    record="weights",
+                    found=type(data).__name__,
+                    source=source,
+                )
+            ],
+            "weights refused",
+        )
     try:
         w = PriorityWeights.model_validate(data)
     except PydanticError as exc:
@@ -98,8 +126,17 @@ def pydantic_problems(exc: PydanticError, record: str, source: str | None) -> li
         expected = None
         if e["type"] == "extra_forbidden" and len(e["loc"]) == 1 and record == "weights":
             expected = ", ".join([*CRITERIA, "proximity_scale_km", "settlement_radius_km"])
-        out.append(Problem(msg, record=record, field=loc, found=repr(e.get("input")), expected=expected,
-                           source=source, check="settings"))
+        out.append(
+            Problem(
+                msg,
+                record=record,
+                field=loc,
+                found=repr(e.get("input")),
+                expected=expected,
+                source=source,
+                check="settings",
+            )
+        )
     return out
 
 
@@ -132,9 +169,15 @@ LAND_USE_CRITERION = {
 DENSITY_EFFORT = {Level.LOW: 1.0, Level.MEDIUM: 1.5, Level.HIGH: 3.0}
 
 
-def prioritise(areas: Sequence[HazardArea], evidence: Sequence[Evidence], settlements: Sequence[Settlement],
-               weights: PriorityWeights | None = None, *, area_m2: dict[str, float] | None = None,
-               links: SettlementLinks | None = None) -> dict[str, Priority]:
+def prioritise(
+    areas: Sequence[HazardArea],
+    evidence: Sequence[Evidence],
+    settlements: Sequence[Settlement],
+    weights: PriorityWeights | None = None,
+    *,
+    area_m2: dict[str, float] | None = None,
+    links: SettlementLinks | None = None,
+) -> dict[str, Priority]:
     """Score every area. ``area_m2`` (metric areas by code) saves recomputing them when known."""
     weights = weights or PriorityWeights()
     problems = weights.problems()
@@ -145,7 +188,7 @@ def prioritise(areas: Sequence[HazardArea], evidence: Sequence[Evidence], settle
     if area_m2 is None:
         from landrelease.model.geometry import areas_m2
 
-        sizes = areas_m2([a.geometry for a in areas]) if areas else []
+        sizes = areas_m2([a.geometry for a in areas]).tolist() if areas else []
         area_m2 = {a.code: float(s) for a, s in zip(areas, sizes, strict=True)}
     displaced = {s.code: max(0, s.displaced) for s in settlements}
     served = links.settlements_served()

@@ -130,7 +130,9 @@ def compile_instance(instance: PlanInstance) -> Compiled:
             if indeg[s] == 0:
                 topo.append(s)
     c = Compiled(
-        instance=instance, n=n, m=m,
+        instance=instance,
+        n=n,
+        m=m,
         area=np.array([t.area_m2 for t in tasks], dtype=float),
         weight=np.array([t.priority for t in tasks], dtype=float),
         release=np.array([t.release_day for t in tasks], dtype=float),
@@ -141,7 +143,9 @@ def compile_instance(instance: PlanInstance) -> Compiled:
         team_type=team_type,
         base_lon=np.array([tm.base[0] for tm in teams], dtype=float),
         base_lat=np.array([tm.base[1] for tm in teams], dtype=float),
-        preds=preds, succs=succs, topo=topo,
+        preds=preds,
+        succs=succs,
+        topo=topo,
     )
     team_bits = np.left_shift(1, team_type)
     for mk in np.unique(mask):
@@ -221,8 +225,7 @@ def chain_ratio(c: Compiled) -> np.ndarray:
 # ---------------------------------------------------------------- construction
 
 
-def construct(c: Compiled, key: np.ndarray, *, choose: str = "ect",
-              pinned: Mapping[int, int] | None = None) -> Plan:
+def construct(c: Compiled, key: np.ndarray, *, choose: str = "ect", pinned: Mapping[int, int] | None = None) -> Plan:
     """List scheduling: ready tasks in order of ``key`` (higher first), each to a team.
 
     ``choose='ect'`` gives the task to the team that finishes it first (travel included);
@@ -277,9 +280,17 @@ def construct(c: Compiled, key: np.ndarray, *, choose: str = "ect",
     pinned = dict(pinned or {})
     for k, j in pinned.items():
         if c.preds[j]:
-            raise ValidationError([Problem("a task in progress cannot wait for other tasks", record=f"task {c.instance.tasks[j].id}",
-                                           field="after", found=", ".join(c.instance.tasks[p].id for p in c.preds[j]))],
-                                  "re-planning refused")
+            raise ValidationError(
+                [
+                    Problem(
+                        "a task in progress cannot wait for other tasks",
+                        record=f"task {c.instance.tasks[j].id}",
+                        field="after",
+                        found=", ".join(c.instance.tasks[p].id for p in c.preds[j]),
+                    )
+                ],
+                "re-planning refused",
+            )
         s = max(float(release[j]), c.travel_bt(k, j))
         e = s + area[j] / rate[k]
         place(j, k, s, e)
@@ -449,8 +460,9 @@ def improve_adjacent(c: Compiled, plan: Plan, *, deadline: float, pinned: frozen
     return new if new.objective <= plan.objective + 1e-9 else plan
 
 
-def iterated_local_search(c: Compiled, plan: Plan, *, seed: int, deadline: float, max_rounds: int,
-                          pinned: Mapping[int, int] | None = None) -> Plan:
+def iterated_local_search(
+    c: Compiled, plan: Plan, *, seed: int, deadline: float, max_rounds: int, pinned: Mapping[int, int] | None = None
+) -> Plan:
     """Insertion and swap moves between teams, with seeded perturbations (iterated local search)."""
     rng = np.random.default_rng(seed)
     pinned_tasks = set((pinned or {}).values())
@@ -486,7 +498,9 @@ def iterated_local_search(c: Compiled, plan: Plan, *, seed: int, deadline: float
                 k0, p0 = where(s, j)
                 s[k0].pop(p0)
                 best = (cur, k0, p0)
-                ks = elig[j] if full or len(elig[j]) <= 4 else [k0, *rng.choice(elig[j], size=3, replace=False).tolist()]
+                ks = (
+                    elig[j] if full or len(elig[j]) <= 4 else [k0, *rng.choice(elig[j], size=3, replace=False).tolist()]
+                )
                 for k in dict.fromkeys(ks):
                     positions: Sequence[int] = range(lo(k), len(s[k]) + 1)
                     if not full and len(s[k]) > 8:
@@ -555,7 +569,7 @@ def to_solution(c: Compiled, plan: Plan, note: str = "") -> Solution:
     tasks, teams, horizon = c.instance.tasks, c.instance.teams, c.horizon
     reason = dict(plan.reason)
     assignments = []
-    for k, seq in enumerate(plan.seqs):
+    for seq in plan.seqs:
         for j in seq:
             e = float(plan.end[j])
             if e > horizon + 1e-9 and j not in reason:
@@ -577,12 +591,14 @@ def to_solution(c: Compiled, plan: Plan, note: str = "") -> Solution:
     w = c.weight
     idx = c.instance.task_index()
     objective = math.fsum(w[idx[a.task]] * a.end_day for a in assignments) + math.fsum(
-        w[j] * 2.0 * horizon for j in reason)
+        w[j] * 2.0 * horizon for j in reason
+    )
     return Solution(assignments, objective, unscheduled, note=note)
 
 
-def solve(instance: PlanInstance, *, seed: int = 0, time_limit_s: float = 20.0,
-          pinned: Mapping[str, str] | None = None) -> Solution:
+def solve(
+    instance: PlanInstance, *, seed: int = 0, time_limit_s: float = 20.0, pinned: Mapping[str, str] | None = None
+) -> Solution:
     """The planner's heuristic: best of a few list schedules, then local improvement.
 
     ``pinned`` maps team id → task id for teams that keep their current task first.
@@ -603,8 +619,11 @@ def _pin_index(c: Compiled, pinned: Mapping[str, str] | None) -> dict[int, int]:
         elif task not in ti:
             problems.append(Problem("no task with this id", record=f"team {team}", field="current_task", found=task))
         elif c.instance.teams[ki[team]].type not in c.instance.tasks[ti[task]].eligible_types:
-            problems.append(Problem("team not eligible for its current task", record=f"team {team}",
-                                    field="current_task", found=task))
+            problems.append(
+                Problem(
+                    "team not eligible for its current task", record=f"team {team}", field="current_task", found=task
+                )
+            )
         elif ti[task] in out.values():
             problems.append(Problem("two teams on one task", record=f"team {team}", field="current_task", found=task))
         else:
@@ -614,8 +633,9 @@ def _pin_index(c: Compiled, pinned: Mapping[str, str] | None) -> dict[int, int]:
     return out
 
 
-def solve_compiled(c: Compiled, *, seed: int = 0, time_limit_s: float = 20.0,
-                   pinned: Mapping[int, int] | None = None) -> Plan:
+def solve_compiled(
+    c: Compiled, *, seed: int = 0, time_limit_s: float = 20.0, pinned: Mapping[int, int] | None = None
+) -> Plan:
     t0 = time.perf_counter()
     deadline = t0 + time_limit_s
     pinned = dict(pinned or {})
@@ -631,9 +651,17 @@ def solve_compiled(c: Compiled, *, seed: int = 0, time_limit_s: float = 20.0,
     if c.n <= MEDIUM:
         if c.n <= SMALL:
             starts = sorted(candidates, key=lambda pl: pl.objective)[:3]
-            results = [iterated_local_search(c, improve_adjacent(c, pl, deadline=deadline), seed=seed + i,
-                                             deadline=deadline, max_rounds=25, pinned=pinned)
-                       for i, pl in enumerate(starts)]
+            results = [
+                iterated_local_search(
+                    c,
+                    improve_adjacent(c, pl, deadline=deadline),
+                    seed=seed + i,
+                    deadline=deadline,
+                    max_rounds=25,
+                    pinned=pinned,
+                )
+                for i, pl in enumerate(starts)
+            ]
             best = min([best, *results], key=lambda pl: pl.objective)
         else:
             budget = min(deadline, time.perf_counter() + max(0.5, 0.25 * time_limit_s))
@@ -662,8 +690,15 @@ class Replan:
     teams_moved: tuple[str, ...]  # teams taken off their current task
 
 
-def replan(instance: PlanInstance, current: Mapping[str, str], *, previous: Solution | None = None,
-           threshold: float = 0.05, seed: int = 0, time_limit_s: float = 20.0) -> Replan:
+def replan(
+    instance: PlanInstance,
+    current: Mapping[str, str],
+    *,
+    previous: Solution | None = None,
+    threshold: float = 0.05,
+    seed: int = 0,
+    time_limit_s: float = 20.0,
+) -> Replan:
     """Re-plan after progress: keep each team on its current task unless moving gains > ``threshold``.
 
     ``instance`` holds the remaining work (areas reduced by progress; a team's ``base`` is
@@ -671,8 +706,10 @@ def replan(instance: PlanInstance, current: Mapping[str, str], *, previous: Solu
     drop of the objective when teams are free to move; below the threshold, stability wins.
     """
     if threshold < 0 or not math.isfinite(threshold):
-        raise ValidationError([Problem("threshold must be a fraction ≥ 0", record="replan", field="threshold",
-                                       found=repr(threshold))], "re-planning refused")
+        raise ValidationError(
+            [Problem("threshold must be a fraction ≥ 0", record="replan", field="threshold", found=repr(threshold))],
+            "re-planning refused",
+        )
     c = compile_instance(instance)
     pins = _pin_index(c, current)
     half = time_limit_s / 2

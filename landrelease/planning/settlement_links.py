@@ -38,8 +38,9 @@ class SettlementLinks:
         return out
 
 
-def link_settlements(areas: Sequence[HazardArea], settlements: Sequence[Settlement],
-                     radius_km: float = 1.0) -> SettlementLinks:
+def link_settlements(
+    areas: Sequence[HazardArea], settlements: Sequence[Settlement], radius_km: float = 1.0
+) -> SettlementLinks:
     """Link areas to settlements in a metric CRS (distances in metres, never degrees)."""
     links = SettlementLinks()
     if not areas:

@@ -24,7 +24,6 @@ from landrelease.domain.activity import Activity
 from landrelease.domain.asset import Team
 from landrelease.domain.enums import ActivityKind, AssetType, HazardKind, LandUse, Level
 from landrelease.domain.hazard import HazardArea
-from landrelease.domain.settlement import Settlement
 from landrelease.domain.task import Task
 from landrelease.model.geometry import areas_m2
 from landrelease.planning.instance import PlanInstance, PlanTask, PlanTeam, Solution
@@ -32,8 +31,13 @@ from landrelease.planning.priority import Priority, PriorityWeights
 from landrelease.planning.settlement_links import SettlementLinks
 
 SENSITIVE_USES = frozenset({LandUse.CEMETERY, LandUse.RELIGIOUS_SITE})
-DEFAULT_RATES = {AssetType.MANUAL: 400.0, AssetType.MDD: 750.0, AssetType.MECHANICAL: 8000.0,
-                 AssetType.DRONE_SURVEY: 400_000.0, AssetType.EOD: 2000.0}
+DEFAULT_RATES = {
+    AssetType.MANUAL: 400.0,
+    AssetType.MDD: 750.0,
+    AssetType.MECHANICAL: 8000.0,
+    AssetType.DRONE_SURVEY: 400_000.0,
+    AssetType.EOD: 2000.0,
+}
 STAGES = (ActivityKind.NTS, ActivityKind.TS, ActivityKind.CLEARANCE)
 
 
@@ -42,16 +46,20 @@ class PlanningParameters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    horizon_days: float = Field(3650.0, gt=0, description="planning horizon")
-    mobilisation_days_per_km: float = Field(0.02, ge=0, description="days to move a team one km")
-    cell_team_days: float = Field(30.0, gt=0, description="largest work cell, in team-days at a typical rate")
-    sha_nts_cancel_fraction: float = Field(0.4, ge=0, le=1, description="share of an SHA NTS is expected to cancel")
-    ts_reduce_fraction: float = Field(0.45, ge=0, le=1, description="share of what TS searches it expects to reduce")
-    nts_search_fraction: float = Field(0.05, gt=0, le=1, description="share of the land NTS teams walk")
-    ts_search_fraction: float = Field(0.3, gt=0, le=1, description="share of the land TS samples")
-    start_date: date | None = Field(None, description="day 0 of the plan (default: today)")
-    time_limit_s: float = Field(20.0, gt=0, description="time the heuristic may take")
-    seed: int = Field(0, description="seed of the local search")
+    horizon_days: float = Field(default=3650.0, gt=0, description="planning horizon")
+    mobilisation_days_per_km: float = Field(default=0.02, ge=0, description="days to move a team one km")
+    cell_team_days: float = Field(default=30.0, gt=0, description="largest work cell, in team-days at a typical rate")
+    sha_nts_cancel_fraction: float = Field(
+        default=0.4, ge=0, le=1, description="share of an SHA NTS is expected to cancel"
+    )
+    ts_reduce_fraction: float = Field(
+        default=0.45, ge=0, le=1, description="share of what TS searches it expects to reduce"
+    )
+    nts_search_fraction: float = Field(default=0.05, gt=0, le=1, description="share of the land NTS teams walk")
+    ts_search_fraction: float = Field(default=0.3, gt=0, le=1, description="share of the land TS samples")
+    start_date: date | None = Field(default=None, description="day 0 of the plan (default: today)")
+    time_limit_s: float = Field(default=20.0, gt=0, description="time the heuristic may take")
+    seed: int = Field(default=0, description="seed of the local search")
 
 
 class ExtraTeams(BaseModel):
@@ -61,7 +69,7 @@ class ExtraTeams(BaseModel):
 
     type: AssetType
     count: int = Field(gt=0)
-    rate_m2_per_day: float | None = Field(None, gt=0)
+    rate_m2_per_day: float | None = Field(default=None, gt=0)
     base: tuple[float, float] | None = None
 
 
@@ -79,8 +87,10 @@ class PlanScenario(BaseModel):
 def eligibility(area: HazardArea, stage: ActivityKind) -> dict[AssetType, str | None]:
     """For each team type: None if it may do ``stage`` on ``area``, else the rule that excludes it."""
     sensitive = area.land_use in SENSITIVE_USES or area.density is Level.HIGH
-    why_sensitive = (f"dense or sensitive site ({area.land_use.value if area.land_use in SENSITIVE_USES else 'high density'})"
-                     ": manual only")
+    why_sensitive = (
+        f"dense or sensitive site ({area.land_use.value if area.land_use in SENSITIVE_USES else 'high density'})"
+        ": manual only"
+    )
     out: dict[AssetType, str | None] = {}
     for ty in AssetType:
         reason: str | None = None
@@ -130,26 +140,40 @@ def task_code(hazard_code: str, method: ActivityKind, cell: int) -> str:
 
 
 def plan_teams(teams: Sequence[Team], extra: Sequence[ExtraTeams] = ()) -> tuple[PlanTeam, ...]:
-    out = [PlanTeam(t.code, t.type.value, float(t.rate_m2_per_day or DEFAULT_RATES[t.type]), (t.base.x, t.base.y))
-           for t in teams]
+    out = [
+        PlanTeam(t.code, t.type.value, float(t.rate_m2_per_day or DEFAULT_RATES[t.type]), (t.base.x, t.base.y))
+        for t in teams
+    ]
     for i, x in enumerate(extra):
         same = [t for t in teams if t.type is x.type]
-        rate = x.rate_m2_per_day or (float(np.median([t.rate_m2_per_day or DEFAULT_RATES[t.type] for t in same]))
-                                     if same else DEFAULT_RATES[x.type])
+        rate = x.rate_m2_per_day or (
+            float(np.median([t.rate_m2_per_day or DEFAULT_RATES[t.type] for t in same]))
+            if same
+            else DEFAULT_RATES[x.type]
+        )
         if x.base is not None:
             base = x.base
         elif teams:
             base = (float(np.mean([t.base.x for t in teams])), float(np.mean([t.base.y for t in teams])))
         else:
             base = (0.0, 0.0)
-        out += [PlanTeam(f"{x.type.value[:3].upper()}-X{i + 1}-{n + 1:03d}", x.type.value, rate, base)
-                for n in range(x.count)]
+        out += [
+            PlanTeam(f"{x.type.value[:3].upper()}-X{i + 1}-{n + 1:03d}", x.type.value, rate, base)
+            for n in range(x.count)
+        ]
     return tuple(out)
 
 
-def build_work(areas: Sequence[HazardArea], teams: Sequence[PlanTeam], priorities: dict[str, Priority],
-               links: SettlementLinks, params: PlanningParameters, *, start_date: date,
-               activities: Iterable[Activity] = ()) -> WorkProblem:
+def build_work(
+    areas: Sequence[HazardArea],
+    teams: Sequence[PlanTeam],
+    priorities: dict[str, Priority],
+    links: SettlementLinks,
+    params: PlanningParameters,
+    *,
+    start_date: date,
+    activities: Iterable[Activity] = (),
+) -> WorkProblem:
     """The planning instance of the open areas of the register (pure; the caller reads the register)."""
     open_areas = [a for a in areas if a.is_open]
     sizes = areas_m2([a.geometry for a in open_areas]) if open_areas else np.zeros(0)
@@ -210,9 +234,20 @@ def build_work(areas: Sequence[HazardArea], teams: Sequence[PlanTeam], prioritie
                 for t in stage_ids[v][0]:
                     extra_after.setdefault(t, []).extend(road_tasks)
     if extra_after:
-        tasks = [PlanTask(t.id, t.area_m2, t.priority, t.location, t.eligible_types,
-                          tuple(dict.fromkeys([*t.after, *extra_after[t.id]])), t.release_day)
-                 if t.id in extra_after else t for t in tasks]
+        tasks = [
+            PlanTask(
+                t.id,
+                t.area_m2,
+                t.priority,
+                t.location,
+                t.eligible_types,
+                tuple(dict.fromkeys([*t.after, *extra_after[t.id]])),
+                t.release_day,
+            )
+            if t.id in extra_after
+            else t
+            for t in tasks
+        ]
     instance = PlanInstance(params.horizon_days, params.mobilisation_days_per_km, tuple(teams), tuple(tasks))
     return WorkProblem(instance, meta, priorities, area_m2, start_date, exclusions)
 
@@ -245,12 +280,17 @@ def to_tasks(work: WorkProblem, solution: Solution) -> list[Task]:
     for t in work.instance.tasks:
         m = work.meta[t.id]
         a = by_task.get(t.id)
-        out.append(Task(
-            code=t.id, hazard_code=m.hazard_code, method=m.method, area_m2=t.area_m2,
-            team=a.team if a else None,
-            planned_start=work.start_date + timedelta(days=math.floor(a.start_day)) if a else None,
-            planned_end=work.start_date + timedelta(days=math.floor(a.end_day)) if a else None,
-        ))
+        out.append(
+            Task(
+                code=t.id,
+                hazard_code=m.hazard_code,
+                method=m.method,
+                area_m2=t.area_m2,
+                team=a.team if a else None,
+                planned_start=work.start_date + timedelta(days=math.floor(a.start_day)) if a else None,
+                planned_end=work.start_date + timedelta(days=math.floor(a.end_day)) if a else None,
+            )
+        )
     return out
 
 
@@ -308,5 +348,12 @@ def headline(work: WorkProblem, solution: Solution) -> Headline:
     for tm in work.instance.teams:
         count[tm.type] = count.get(tm.type, 0) + 1
     util = {ty: (busy.get(ty, 0.0) / (n * span) if span > 0 else 0.0) for ty, n in sorted(count.items())}
-    return Headline(solution.objective, wend / wsum if wsum > 0 else 0.0, dict(sorted(per_year.items())), util,
-                    len(solution.assignments), len(solution.unscheduled), span)
+    return Headline(
+        solution.objective,
+        wend / wsum if wsum > 0 else 0.0,
+        dict(sorted(per_year.items())),
+        util,
+        len(solution.assignments),
+        len(solution.unscheduled),
+        span,
+    )
