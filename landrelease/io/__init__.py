@@ -1,1 +1,1 @@
-"""Adapters that read and write files: imports, exports, exchange formats, validation."""
+"""Import and export adapters: the formats mine action people exchange, and the checks on them."""
