@@ -515,6 +515,35 @@ class UnitOfWork:
         self.audit("insert", "daily_report", None, {"uuids": list(fresh)})
         return len(fresh)
 
+    def replace_plan(self, tasks: Sequence[Task], *, source: str = "") -> int:
+        """Replace the stored plan (the ``task`` table) by ``tasks``, all or nothing, audited.
+
+        Refuses tasks whose hazard area is not in the register, naming them, before anything
+        is deleted.
+        """
+        from landrelease.domain.errors import Problem, ValidationError
+
+        ids = self.hazard_ids(t.hazard_code for t in tasks)
+        missing = [t for t in tasks if t.hazard_code not in ids]
+        if missing:
+            raise ValidationError(
+                [Problem("no hazard area with this code", record=t.code, field="hazard_code", found=t.hazard_code,
+                         source=source or None) for t in missing],
+                "plan refused",
+            )
+        removed = self.conn.execute(schema.task.delete()).rowcount
+        rows = [
+            {
+                "code": t.code, "hazard_id": ids[t.hazard_code], "method": t.method.value, "area_m2": t.area_m2,
+                "team_code": t.team, "planned_start": t.planned_start, "planned_end": t.planned_end, "cell": t.cell,
+            }
+            for t in tasks
+        ]
+        for i in range(0, len(rows), 20000):
+            self.conn.execute(schema.task.insert(), rows[i : i + 20000])
+        self.audit("replace", "task", None, {"count": len(rows), "removed": removed, "source": source})
+        return len(rows)
+
     # ---------------------------------------------------------------- bulk path (imports)
 
     def stored_codes(self, table: str) -> set[str]:
