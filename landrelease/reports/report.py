@@ -476,21 +476,26 @@ def _report_checks(released: list[ReleasedRow], finds: list[FindRow]) -> list[Qu
 
 
 def _register_checks(register: Register) -> tuple[list[QualityNote], str]:
-    """Open data-quality problems from the register's own check, when the register has one."""
-    check = getattr(register, "check", None) or getattr(register, "data_quality", None)
+    """Open data-quality problems from the register's own check, grouped by check, when it has one."""
+    check = getattr(register, "quality_problems", None)
     if not callable(check):
         return [], "The register's data-quality check is not yet available in this version."
     try:
-        problems = check()
+        problems = list(check() or [])
     except Exception as exc:  # a failing check must not sink the report; say so instead
-        return [], f"The register's data-quality check failed: {exc}"
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    for p in problems or []:
-        msg = getattr(p, "check", None) or getattr(p, "message", str(p))
-        sev = getattr(getattr(p, "severity", None), "value", "warning")
-        counts[(str(msg), str(sev))] += 1
-    notes = [QualityNote(m, n, s, "register") for (m, s), n in sorted(counts.items(), key=lambda kv: -kv[1])]
-    return notes, f"{sum(counts.values())} open problem(s) from the register's data-quality check."
+        return [], f"The register's data-quality check could not run: {exc}"
+    groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for p in problems:
+        name = getattr(p, "check", None) or getattr(p, "message", None) or str(p)
+        severity = getattr(p, "severity", None)
+        groups[(str(name).replace("_", " "), str(getattr(severity, "value", severity or "warning")))].append(p)
+    notes = []
+    for (name, severity), items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        example = str(items[0])
+        notes.append(QualityNote(f"{name} — e.g. {example}", len(items), severity, "register"))
+    if not problems:
+        return notes, "The register's data-quality check finds no open problem."
+    return notes, f"The register's data-quality check finds {len(problems):,} open problem(s), by check:"
 
 
 def _forecast(register: Register, open_km2: float) -> tuple[ForecastView | None, str]:
