@@ -274,6 +274,10 @@ def test_cli_writes_html_and_refuses_bad_input(tmp_path: Path, sqlite_url: str, 
     assert ok.exit_code == 0, ok.output
     html = out.read_text()
     assert html.count("<img ") >= 5 and 'id="map-image"' in html
+    pdf = tmp_path / "latest.pdf"
+    latest = runner.invoke(app, ["report", "--out", str(pdf)])  # no period: the latest month with activity
+    assert latest.exit_code == 0, latest.output
+    assert "October 2026" in latest.output and pdf.read_bytes().startswith(b"%PDF")
     bad = runner.invoke(app, ["report", "--period", "2026-13", "--out", str(out)])
     assert bad.exit_code != 0 and "period" in bad.output and "Traceback" not in bad.output
     bad = runner.invoke(app, ["report", "--period", "2026-10", "--out", str(tmp_path / "report.docx")])
@@ -318,3 +322,31 @@ def test_pdf_shows_the_map_and_the_charts(tmp_path: Path, sqlite_url: str) -> No
     # a page of tables (the last) has no map colours: the measure tells a map from text
     seen = ink(pages[-1], 0.08, 0.95)
     assert seen["red"] < 0.002, seen
+
+
+def test_demo_step_writes_both_files_for_the_latest_month(tmp_path: Path, sqlite_url: str) -> None:
+    import io
+
+    from rich.console import Console
+
+    from landrelease.cli.report import demo_step
+
+    register = Register.open(sqlite_url)
+    try:
+        record_sample_activities(register, n_areas=40, seed=4)
+        buf = io.StringIO()
+        out = demo_step(register, Console(file=buf, width=200), tmp_path / "demo-output")
+    finally:
+        register.close()
+    assert out["period"] == "2026-10"
+    assert out["html"].read_text().count("<img ") >= 5
+    assert out["pdf"].read_bytes().startswith(b"%PDF")
+    assert str(out["pdf"]) in buf.getvalue() and str(out["html"]) in buf.getvalue()
+    assert out["released_km2"] > 0
+
+
+def test_latest_period_ignores_future_dates(register: Register) -> None:
+    assert latest_period(register) is None
+    record_sample_activities(register, n_areas=30, seed=2)
+    assert latest_period(register, today=date(2026, 9, 15)) == Period(2026, 9)
+    assert latest_period(register, today=date(2027, 3, 1)) == Period(2026, 10)

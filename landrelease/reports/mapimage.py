@@ -20,7 +20,9 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.offsetbox import AnchoredOffsetbox, DrawingArea
+from matplotlib.patches import FancyArrow, Patch
+from matplotlib.text import Text
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 from pyproj import CRS, Transformer
 
@@ -77,6 +79,44 @@ def true_north(crs: CRS, x: float, y: float) -> tuple[float, float, float]:
     dx, dy = nx - x, ny - y
     norm = math.hypot(dx, dy) or 1.0
     return dx / norm, dy / norm, math.degrees(math.atan2(dx, dy))
+
+
+def _north_arrow(dx: float, dy: float) -> AnchoredOffsetbox:
+    """An arrow to true north with its "N", on a white panel in the map's upper-right corner."""
+    area = DrawingArea(34, 50, 0, 0)
+    cx, cy, length = 17.0, 20.0, 28.0
+    x0, y0 = cx - dx * length / 2, cy - dy * length / 2
+    area.add_artist(
+        FancyArrow(
+            x0,
+            y0,
+            dx * length,
+            dy * length,
+            width=1.6,
+            head_width=8,
+            head_length=9,
+            length_includes_head=True,
+            color="#252525",
+        )
+    )
+    area.add_artist(
+        Text(
+            cx + dx * (length / 2 + 8),
+            cy + dy * (length / 2 + 8),
+            "N",
+            ha="center",
+            va="center",
+            fontsize=10,
+            fontweight="bold",
+            color="#252525",
+        )
+    )
+    box = AnchoredOffsetbox(loc="upper right", child=area, pad=0.2, borderpad=0.6, frameon=True)
+    box.patch.set_facecolor("white")
+    box.patch.set_edgecolor("#bdbdbd")
+    box.patch.set_alpha(0.9)
+    box.set_zorder(9)
+    return box
 
 
 def _label_settlements(ax: Axes, st: gpd.GeoDataFrame, span_x: float, width_cm: float) -> None:
@@ -149,9 +189,10 @@ def render_map(report: MonthlyReport, *, width_cm: float = 17.0, dpi: int = 150)
         for status, (colour, label) in STATUS_STYLE.items():
             sub = hz[hz["status"] == status]
             if len(sub):
-                sub.plot(
-                    ax=ax, color=colour, edgecolor="#7f2704" if status == "open" else "#4d4d4d", linewidth=0.3, zorder=3
-                )
+                # Outlines help a few areas; with thousands they would darken the map, so the edge then
+                # takes the fill colour (thin strips along roads stay visible).
+                edge = ("#7f2704" if status == "open" else "#4d4d4d") if len(hz) < 2000 else colour
+                sub.plot(ax=ax, color=colour, edgecolor=edge, linewidth=0.3, zorder=3)
                 handles.append(
                     Patch(facecolor=colour, edgecolor="#4d4d4d", linewidth=0.3, label=f"{label} ({len(sub):,})")
                 )
@@ -222,27 +263,7 @@ def render_map(report: MonthlyReport, *, width_cm: float = 17.0, dpi: int = 150)
             )
         )
         dx, dy, conv = true_north(crs, (minx + maxx) / 2, (miny + maxy) / 2)
-        tip = (0.95, 0.93)
-        ax.annotate(
-            "",
-            xy=tip,
-            xycoords="axes fraction",
-            xytext=(-dx * 30, -dy * 30),
-            textcoords="offset points",
-            arrowprops={"arrowstyle": "-|>", "color": "#252525", "linewidth": 1.6, "mutation_scale": 14},
-        )
-        ax.annotate(
-            "N",
-            xy=tip,
-            xycoords="axes fraction",
-            xytext=(dx * 8, dy * 8),
-            textcoords="offset points",
-            ha="center",
-            va="center",
-            fontsize=10,
-            fontweight="bold",
-            color="#252525",
-        )
+        ax.add_artist(_north_arrow(dx, dy))
         ax.text(
             0.99,
             0.01,

@@ -363,13 +363,15 @@ def _activity_day_bounds(conn: Connection) -> tuple[date | None, ...]:
     )
 
 
-def latest_period(register: Register) -> Period | None:
-    """The latest month in which anything was released, done or reported; None if nothing was."""
+def latest_period(register: Register, today: date | None = None) -> Period | None:
+    """The latest month, up to today's, in which anything was released, done or reported;
+    None if nothing was. (A date in the future is a data error, not a month to report on.)"""
+    today = today or datetime.now(UTC).date()
     with register.reading() as conn:
-        days = [d for d in _activity_day_bounds(conn) if d is not None]
+        days = [_as_date(d) for d in _activity_day_bounds(conn) if d is not None]
     if not days:
         return None
-    return Period.of(max(_as_date(d) for d in days))
+    return Period.of(min(max(days), today))
 
 
 def _as_date(value: Any) -> date:
