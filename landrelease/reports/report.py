@@ -220,6 +220,7 @@ class MonthlyReport:
     quality_status: str
     activities_in_period: int
     areal_scale: tuple[float, float] = (1.0, 1.0)  # min/max factor the projection applies to areas
+    summary_agreement: str = ""  # how the figures compare with the register's own release summary
 
     # --- derived figures (one definition each, used by the HTML, the charts and the tests)
     @property
@@ -500,6 +501,37 @@ def _register_checks(register: Register) -> tuple[list[QualityNote], str]:
     return notes, f"The register's data-quality check finds {len(problems):,} open problem(s), by check:"
 
 
+def _summary_agreement(
+    register: Register, period: Period, released: list[ReleasedRow]
+) -> tuple[str, QualityNote | None]:
+    """Compare the report's released km² with the register's release summary (sums of stored areas)."""
+    summary_of = getattr(register, "release_summary", None)
+    if not callable(summary_of):
+        return "", None
+    try:
+        by_month: dict[str, dict[str, float]] = summary_of().by_month
+    except Exception as exc:  # the report still stands on its own figures
+        return f"The register's release summary could not be read for comparison ({exc}).", None
+    theirs_period = sum(by_month.get(period.key, {}).values())
+    theirs_total = sum(sum(v.values()) for k, v in by_month.items() if k <= period.key)
+    ours_period = sum(r.area_m2 for r in released if period.contains(r.released_on)) / 1e6
+    ours_total = sum(r.area_m2 for r in released) / 1e6
+    worst = max(abs(ours_period - theirs_period), abs(ours_total - theirs_total))
+    scale = max(ours_total, theirs_total, 1e-12)
+    if worst <= 1e-3 * scale + 1e-9:
+        return (
+            f"The report's released areas agree with the register's release summary (sums of stored areas) "
+            f"to within {worst / scale:.2%}: {theirs_period:,.3f} km² this month, {theirs_total:,.3f} km² to date.",
+            None,
+        )
+    return "", QualityNote(
+        f"the register's release summary states {theirs_period:,.3f} km² this month and {theirs_total:,.3f} km² "
+        f"to date, the report's polygons {ours_period:,.3f} and {ours_total:,.3f} km² (the report uses the polygons)",
+        1,
+        Severity.ERROR.value,
+    )
+
+
 def _forecast(register: Register, open_km2: float) -> tuple[ForecastView | None, str]:
     """The latest burn-down forecast, when the forecast engine is installed and has one."""
     try:
@@ -565,6 +597,9 @@ def gather(register: Register, period: Period, *, now: datetime | None = None) -
     open_m2 = float(hz_m2[is_open].sum()) if len(hz_m2) else 0.0
     quality, q_status = _register_checks(register)
     quality += _report_checks(released, finds)
+    agreement, note = _summary_agreement(register, period, released)
+    if note is not None:
+        quality.append(note)
     forecast, f_status = _forecast(register, open_m2 / 1e6)
     return MonthlyReport(
         period=period,
@@ -591,5 +626,6 @@ def gather(register: Register, period: Period, *, now: datetime | None = None) -
         quality=quality,
         quality_status=q_status,
         activities_in_period=int(n_act),
+        summary_agreement=agreement,
         areal_scale=areal_scale_range(crs, geoms + [r.geometry for r in released]),
     )
