@@ -287,7 +287,10 @@ def burn_down(view: ForecastView, history: Sequence[tuple[date, float]], title: 
 
 def all_charts(report: MonthlyReport) -> dict[str, Chart]:
     """Every chart of the report, by key."""
-    months = [(p.start.strftime("%b %Y"), v) for p, v in report.monthly_by_method()]
+    series = report.monthly_by_method()
+    while len(series) > 6 and sum(series[0][1].values()) == 0:  # no empty year before the first release
+        series = series[1:]
+    months = [(p.start.strftime("%b %Y"), v) for p, v in series]
     charts = [
         released_by_month(months, "Released land by month and method"),
         released_by_operator(report.operator_table(), "Released land by operator"),

@@ -521,7 +521,7 @@ def _summary_agreement(
     if worst <= 1e-3 * scale + 1e-9:
         return (
             f"The report's released areas agree with the register's release summary (sums of stored areas) "
-            f"to within {worst / scale:.2%}: {theirs_period:,.3f} km² this month, {theirs_total:,.3f} km² to date.",
+            f"to within {max(worst / scale, 1e-4):.2%}: {theirs_period:,.3f} km² this month, {theirs_total:,.3f} km² to date.",
             None,
         )
     return "", QualityNote(
