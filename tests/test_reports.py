@@ -196,7 +196,7 @@ def test_period_arithmetic() -> None:
 def test_report_figures_agree_with_the_register(sample_register: Register) -> None:
     period = Period(2026, 10)
     assert latest_period(sample_register) == period
-    report = gather(sample_register, period)
+    report = gather(sample_register, period, forecast_runs=0)
     expected = _independent_released_m2(sample_register, period)
     assert expected > 0
     assert report.released_period_m2 == pytest.approx(expected, rel=1e-9)
@@ -227,11 +227,11 @@ def test_report_figures_agree_with_the_register(sample_register: Register) -> No
     assert float(stated.group(1)) == pytest.approx(expected, abs=1e-3)
     assert stated.group(2) == f"{expected / 1e6:,.3f}"
     assert f"{expected:,.0f}" in html  # the table of released areas sums to the same m²
-    assert "Not yet computed" in html  # no forecast in this register
+    assert "Not yet computed" in html  # no forecast was asked for
 
 
 def test_report_on_an_empty_month_says_so(sample_register: Register) -> None:
-    report = gather(sample_register, Period(2025, 1))
+    report = gather(sample_register, Period(2025, 1), forecast_runs=0)
     assert report.released_period_m2 == 0 and report.released_cumulative_m2 == 0
     html = render_html(report).html
     assert "No activity and no released land are recorded" in html
@@ -248,7 +248,7 @@ def test_quality_notes_flag_overlaps_and_bad_stored_areas(sqlite_url: str) -> No
             values = {c: getattr(first, c) for c in first._fields if c != "id"}
             values["area_m2"] = first.area_m2 * 2  # a duplicate part, with a wrong stored area
             uow.conn.execute(rp.insert().values(**values))
-        report = gather(register, Period.of(first.released_on))
+        report = gather(register, Period.of(first.released_on), forecast_runs=0)
         messages = " ".join(n.message for n in report.quality)
         assert "overlap" in messages and "stored area" in messages
         html = render_html(report).html
@@ -274,10 +274,10 @@ def test_cli_writes_html_and_refuses_bad_input(tmp_path: Path, sqlite_url: str, 
     assert ok.exit_code == 0, ok.output
     html = out.read_text()
     assert html.count("<img ") >= 5 and 'id="map-image"' in html
-    pdf = tmp_path / "latest.pdf"
+    pdf = tmp_path / "latest.html"
     latest = runner.invoke(app, ["report", "--out", str(pdf)])  # no period: the latest month with activity
     assert latest.exit_code == 0, latest.output
-    assert "October 2026" in latest.output and pdf.read_bytes().startswith(b"%PDF")
+    assert "October 2026" in latest.output and "<title>Land release report · October 2026</title>" in pdf.read_text()
     bad = runner.invoke(app, ["report", "--period", "2026-13", "--out", str(out)])
     assert bad.exit_code != 0 and "period" in bad.output and "Traceback" not in bad.output
     bad = runner.invoke(app, ["report", "--period", "2026-10", "--out", str(tmp_path / "report.docx")])
@@ -372,13 +372,34 @@ def test_report_agrees_with_activities_recorded_through_the_register(register: R
     assert months
     summary = register.release_summary()
     for period in months:
-        report = gather(register, period)
+        report = gather(register, period, forecast_runs=0)
         expected = _independent_released_m2(register, period)
         assert report.released_period_m2 == pytest.approx(expected, rel=1e-9)
         assert report.released_period_m2 / 1e6 == pytest.approx(sum(summary.by_month[period.key].values()), rel=1e-3)
         assert report.summary_agreement.startswith("The report's released areas agree"), report.summary_agreement
         assert not [n for n in report.quality if n.source == "report"], report.quality
-    last = gather(register, months[-1])
+    last = gather(register, months[-1], forecast_runs=0)
     assert last.released_cumulative_m2 / 1e6 == pytest.approx(summary.released_km2, rel=1e-3)
     assert last.open_m2 / 1e6 == pytest.approx(summary.open_km2, rel=1e-3)
     assert len(last.finds) == sum(summary.finds_by_type.values())
+
+
+def test_forecast_burn_down_when_the_engine_is_there(sqlite_url: str) -> None:
+    pytest.importorskip("landrelease.planning.forecast")
+    register = Register.open(sqlite_url)
+    try:
+        record_sample_activities(register, n_areas=40, seed=6)
+        report = gather(register, Period(2026, 10), forecast_runs=60, seed=1)
+        again = gather(register, Period(2026, 10), forecast_runs=60, seed=1)
+        skipped = gather(register, Period(2026, 10), forecast_runs=0)
+    finally:
+        register.close()
+    view = report.forecast
+    assert view is not None, report.forecast_status
+    assert view.p50_km2[0] == pytest.approx(report.open_m2 / 1e6, rel=1e-6)  # starts from the open land stated
+    assert all(a <= b + 1e-9 <= c + 2e-9 for a, b, c in zip(view.p10_km2, view.p50_km2, view.p90_km2, strict=True))
+    assert all(x >= y - 1e-9 for x, y in zip(view.p50_km2, view.p50_km2[1:], strict=False))  # never grows
+    assert again.forecast is not None and again.forecast.p50_km2 == view.p50_km2  # same seed, same forecast
+    html = render_html(report).html
+    assert 'id="chart-burn_down"' in html and "Not yet computed" not in html
+    assert skipped.forecast is None and "Not yet computed" in render_html(skipped).html

@@ -10,17 +10,18 @@ import base64
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import numpy as np
 from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import date2num
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from landrelease.reports.report import METHODS, ForecastView, MonthlyReport, PlanProgress
+from landrelease.reports.forecast_view import ForecastView
+from landrelease.reports.report import METHODS, MonthlyReport, PlanProgress
 
 METHOD_COLOURS = {"cancelled": "#c7e9c0", "reduced": "#74c476", "cleared": "#238b45"}
 METHOD_LABELS = {"cancelled": "cancelled (NTS)", "reduced": "reduced (TS)", "cleared": "cleared"}
@@ -259,30 +260,40 @@ def progress_against_plan(plan: PlanProgress | None, title: str) -> Chart:
     return Chart("progress_against_plan", title, uri, f"Progress against plan. {alt}")
 
 
-def burn_down(view: ForecastView, history: Sequence[tuple[date, float]], title: str) -> Chart:
-    """Open land over time: history so far, then the forecast's P50 with its P10-P90 band."""
+def burn_down(view: ForecastView, title: str) -> Chart:
+    """Open land over time as the forecast sees it: the P50 line inside its P10–P90 band."""
     with rc_context(_STYLE):
         fig = _figure(height_cm=7.0)
         ax = fig.add_subplot()
         days = np.asarray(view.dates, dtype="datetime64[D]")
-        if history:
-            ax.plot(
-                np.asarray([d for d, _ in history], dtype="datetime64[D]"),
-                [v for _, v in history],
-                color=INK,
-                linewidth=1.5,
-                label="recorded",
-            )
-        ax.fill_between(days, view.p10_km2, view.p90_km2, color=DONE, alpha=0.2, linewidth=0, label="P10–P90")
-        ax.plot(days, view.p50_km2, color=DONE, linewidth=1.5, label="P50")
+        ax.fill_between(days, view.p10_km2, view.p90_km2, color=DONE, alpha=0.22, linewidth=0, label="P10–P90")
+        ax.plot(days, view.p90_km2, color=DONE, linewidth=0.6, alpha=0.7)
+        ax.plot(days, view.p10_km2, color=DONE, linewidth=0.6, alpha=0.7)
+        ax.plot(days, view.p50_km2, color=DONE, linewidth=1.8, label="P50 (median)")
+        for key, style in (("P50", "--"),):
+            when = view.finish.get(key)
+            if when is not None and view.dates and view.dates[0] <= when <= view.dates[-1]:
+                ax.axvline(float(date2num(when)), color=INK, linestyle=style, linewidth=0.8)
+                ax.annotate(
+                    f"all released ({key}) {when:%b %Y}",
+                    (np.datetime64(when, "D"), 0),
+                    xytext=(3, 4),
+                    textcoords="offset points",
+                    fontsize=7,
+                    color=INK,
+                    rotation=90,
+                    va="bottom",
+                )
         ax.set_ylabel("open land, km²")
         ax.set_ylim(bottom=0)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 10 else f"{v:,.1f}"))
+        ax.set_xlim(days[0], days[-1])
+        digits = 0 if max(view.p90_km2, default=0.0) >= 10 else 1
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.{digits}f}"))
         ax.legend(loc="upper right", fontsize=7.5)
         ax.set_title(title)
         uri = _svg(fig)
     finish = ", ".join(f"{k} {v:%B %Y}" if v else f"{k} beyond the horizon" for k, v in view.finish.items())
-    return Chart("burn_down", title, uri, f"Forecast burn-down of open land. Finish: {finish}.")
+    return Chart("burn_down", title, uri, f"Forecast burn-down of open land. All released: {finish}.")
 
 
 def all_charts(report: MonthlyReport) -> dict[str, Chart]:
@@ -300,7 +311,5 @@ def all_charts(report: MonthlyReport) -> dict[str, Chart]:
         progress_against_plan(report.plan, "Progress against plan"),
     ]
     if report.forecast is not None:
-        charts.append(
-            burn_down(report.forecast, [(report.period.end, report.open_m2 / 1e6)], "Forecast: open land remaining")
-        )
+        charts.append(burn_down(report.forecast, "Forecast: open land remaining"))
     return {c.key: c for c in charts}

@@ -24,12 +24,14 @@ from sqlalchemy import Connection, func, select
 from landrelease.domain.enums import HazardStatus, ReleaseMethod
 from landrelease.domain.errors import Problem, Severity, ValidationError
 from landrelease.model.geometry import areas_m2, utm_crs_for
+from landrelease.reports.forecast_view import DEFAULT_RUNS, ForecastView, burn_down
 from landrelease.storage import schema
 from landrelease.storage.repository import Register
 
 METHODS: tuple[str, ...] = tuple(m.value for m in ReleaseMethod)  # cancelled, reduced, cleared
 OPEN_STATUSES = (HazardStatus.OPEN.value, HazardStatus.IN_PROGRESS.value)
 TREND_MONTHS = 12
+DEFAULT_SEED = 20201110  # the settings' default seed: the same register gives the same forecast
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -166,18 +168,6 @@ class PlanProgress:
         """Processed / planned in the period, or None when nothing was planned for it."""
         c = self.current
         return c.processed_m2 / c.planned_m2 if c.planned_m2 > 0 else None
-
-
-@dataclass(slots=True)
-class ForecastView:
-    """A burn-down of open land with its uncertainty band, as the forecast engine gives it."""
-
-    dates: list[date]
-    p10_km2: list[float]
-    p50_km2: list[float]
-    p90_km2: list[float]
-    finish: dict[str, date | None] = field(default_factory=dict)  # "P10"/"P50"/"P90" → date
-    note: str = ""
 
 
 @dataclass(slots=True)
@@ -521,7 +511,8 @@ def _summary_agreement(
     if worst <= 1e-3 * scale + 1e-9:
         return (
             f"The report's released areas agree with the register's release summary (sums of stored areas) "
-            f"to within {max(worst / scale, 1e-4):.2%}: {theirs_period:,.3f} km² this month, {theirs_total:,.3f} km² to date.",
+            f"to within {max(worst / scale, 1e-4):.2%}: {theirs_period:,.3f} km² this month, "
+            f"{theirs_total:,.3f} km² to date.",
             None,
         )
     return "", QualityNote(
@@ -532,25 +523,14 @@ def _summary_agreement(
     )
 
 
-def _forecast(register: Register, open_km2: float) -> tuple[ForecastView | None, str]:
-    """The latest burn-down forecast, when the forecast engine is installed and has one."""
-    try:
-        from landrelease.planning import forecast as engine  # type: ignore[attr-defined]
-    except ImportError:
-        return None, "The forecast engine is not available in this version of landrelease."
-    burn_down = getattr(engine, "report_burn_down", None)
-    if not callable(burn_down):
-        return None, "This version of the forecast engine does not provide a burn-down for reports."
-    try:
-        view = burn_down(register)
-    except Exception as exc:
-        return None, f"The forecast could not be computed: {exc}"
-    if view is None:
-        return None, "No forecast has been run on this register yet."
-    return view, ""
-
-
-def gather(register: Register, period: Period, *, now: datetime | None = None) -> MonthlyReport:
+def gather(
+    register: Register,
+    period: Period,
+    *,
+    now: datetime | None = None,
+    seed: int = DEFAULT_SEED,
+    forecast_runs: int = DEFAULT_RUNS,
+) -> MonthlyReport:
     """Everything the report for ``period`` states, read from the register in one pass."""
     h, s, a = schema.hazard_area, schema.settlement, schema.activity
     with register.reading() as conn:
@@ -600,10 +580,11 @@ def gather(register: Register, period: Period, *, now: datetime | None = None) -
     agreement, note = _summary_agreement(register, period, released)
     if note is not None:
         quality.append(note)
-    forecast, f_status = _forecast(register, open_m2 / 1e6)
+    now = now or datetime.now(UTC)
+    forecast, f_status = burn_down(register, crs, start=now.date(), seed=seed, runs=forecast_runs)
     return MonthlyReport(
         period=period,
-        generated_at=now or datetime.now(UTC),
+        generated_at=now,
         backend=register.backend,
         crs=crs,
         released=released,
