@@ -125,3 +125,14 @@ def test_demo_step_and_plain_data(filled: Register, tmp_path: Path) -> None:
     plain = forecast_data(filled, runs=30, seed=1, per_area=False)
     assert "areas" not in plain and plain["hazard_areas"] == 60
     json.dumps(plain)
+
+
+def test_forecast_uses_the_contamination_model_once_it_has_run(filled: Register) -> None:
+    runner = CliRunner()
+    before = json.loads(runner.invoke(app, ["forecast", "--json", "--runs", "40", "--seed", "1"]).stdout)
+    assert any("evidence rule" in n for n in before["notes"])
+    modelled = runner.invoke(app, ["model"])
+    assert modelled.exit_code == 0, modelled.output
+    after = json.loads(runner.invoke(app, ["forecast", "--json", "--runs", "40", "--seed", "1"]).stdout)
+    assert any("from the contamination model" in n for n in after["notes"])
+    assert after["release_mix"] != before["release_mix"]  # the mix is calibrated on the new probabilities

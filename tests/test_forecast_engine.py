@@ -152,9 +152,14 @@ def test_default_dispatch_order_follows_land_use_then_size() -> None:
     assert order == ["H5", "H1", "H2", "H3", "H0", "H4"]
 
 
-def test_unknown_area_in_dispatch_order_is_refused() -> None:
-    with pytest.raises(InfeasibleError, match="dispatch order"):
-        forecast(portfolio(10), fleet(), dispatch_order=["nope"], runs=2, start=START)
+def test_a_dispatch_order_naming_released_areas_is_followed_for_the_rest() -> None:
+    pf = Portfolio.from_arrays(np.full(3, 1000.0), p_any=np.zeros(3), codes=["a", "b", "c"])
+    cap = Capacity({AssetType.MANUAL: AssetCapacity.from_rate(AssetType.MANUAL, 1, 100.0, sigma=0.0)})
+    r = forecast(pf, cap, mix=CLEARANCE_ALONE, dispatch_order=["gone", "c", "a"], runs=2, start=START)
+    assert list(r.codes) == ["c", "a", "b"]
+    assert any("gone" in n for n in r.notes)
+    with pytest.raises(InfeasibleError, match="nothing to forecast"):
+        forecast(Portfolio.from_arrays(np.zeros(0)), cap, runs=2, start=START)
 
 
 def test_blocks_cover_all_runs() -> None:

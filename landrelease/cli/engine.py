@@ -27,7 +27,14 @@ from landrelease.domain.errors import LandreleaseError, Problem, ValidationError
 from landrelease.model.geometry import areas_m2
 from landrelease.model.productivity import LEVELS, Calibration, calibrate
 from landrelease.planning.forecast import Capacity, ForecastResult, Mapper, Portfolio, forecast
-from landrelease.planning.release_mix import CLEARANCE_ALONE, ReleaseMix, calibrate_mix
+from landrelease.planning.release_mix import (
+    CLEARANCE_ALONE,
+    ReleaseMix,
+    calibrate_mix,
+    default_p_any,
+    expected_items,
+    level_index,
+)
 from landrelease.planning.scenario import ScenarioSpec, parse_scenario
 from landrelease.storage.repository import HazardFilter, Register
 
@@ -43,8 +50,16 @@ def register_calibration(register: Register) -> Calibration:
     return calibrate(register.daily_reports(), register.teams(), clutter)
 
 
-def register_portfolio(register: Register, record_reliability: float | None = None) -> Portfolio:
-    """The register's open hazard areas with their probability of holding any EO."""
+def register_portfolio(register: Register, record_reliability: float | None = None) -> tuple[Portfolio, str]:
+    """The register's open hazard areas with their probability of holding any EO, and where
+    that probability came from.
+
+    ``p_any`` (and the expected items) come from the contamination model where
+    ``landrelease model`` has stored them in the area's ``extra``; otherwise from the simple
+    rule of :func:`~landrelease.planning.release_mix.default_p_any`. A scenario's
+    ``record_reliability`` asks for the rule everywhere (the model's results were computed
+    with the records' own reliabilities).
+    """
     areas = register.hazard_areas(HazardFilter(open_only=True))
     if not areas:
         raise ValidationError(
@@ -52,7 +67,33 @@ def register_portfolio(register: Register, record_reliability: float | None = No
         )
     area = areas_m2([a.geometry for a in areas])
     evidence = register.evidence([a.code for a in areas])
-    return Portfolio.from_hazard_areas(areas, area, evidence=evidence, record_reliability=record_reliability)
+    codes = [a.code for a in areas]
+    p_rule = default_p_any([a.kind for a in areas], codes, evidence, record_reliability)
+    items_rule = expected_items(area, level_index(a.density for a in areas))
+    stored = np.full(len(areas), np.nan)
+    for i, a in enumerate(areas):
+        v = a.extra.get("p_any") if isinstance(a.extra, dict) else None
+        if isinstance(v, int | float) and 0 <= v <= 1:
+            stored[i] = float(v)
+    modelled = ~np.isnan(stored) & (record_reliability is None)
+    p_any = np.where(modelled, stored, p_rule)
+    items = items_rule.copy()
+    for i, a in enumerate(areas):
+        e = a.extra.get("expected_items") if modelled[i] else None
+        if isinstance(e, int | float) and p_any[i] > 0:
+            items[i] = float(e) / p_any[i]
+    n = int(modelled.sum())
+    if n == len(areas):
+        source = "probability of contamination from the contamination model"
+    elif n:
+        source = (
+            f"probability of contamination from the contamination model for {n} of {len(areas)} areas, "
+            "the rest from the evidence rule"
+        )
+    else:
+        source = "probability of contamination from the evidence rule (run `landrelease model` for the cell model)"
+    portfolio = Portfolio.from_hazard_areas(areas, area, p_any=p_any, items_if_contaminated=items)
+    return portfolio, source
 
 
 def register_capacity(register: Register, calibration: Calibration | None = None) -> Capacity:
@@ -102,7 +143,7 @@ def forecast_register(
     """Forecast the register as it is (or under ``scenario``): its open areas, evidence, teams."""
     seed = settings().seed if seed is None else seed
     a = scenario.assumptions if scenario else None
-    portfolio = register_portfolio(register, a.record_reliability if a else None)
+    portfolio, p_source = register_portfolio(register, a.record_reliability if a else None)
     fleet = register_capacity(register)
     capacity = scenario.build_capacity(fleet) if scenario else fleet
     mix: ReleaseMix
@@ -111,7 +152,7 @@ def forecast_register(
     else:
         target = a.release_mix.target() if a is not None and a.release_mix is not None else None
         mix = calibrate_mix(portfolio.area_m2, portfolio.p_any, portfolio.sha, portfolio.dense_site, target)
-    return forecast(
+    result = forecast(
         portfolio,
         capacity,
         mix=mix,
@@ -125,6 +166,8 @@ def forecast_register(
         groups=groups,
         name=scenario.name if scenario else "the register as it is",
     )
+    result.notes.insert(0, p_source)
+    return result
 
 
 def forecast_data(register: Register, *, per_area: bool = True, **kwargs: Any) -> dict[str, Any]:

@@ -203,29 +203,20 @@ def default_dispatch_order(portfolio: Portfolio) -> np.ndarray:
     return np.lexsort((portfolio.codes.astype(str), portfolio.area_m2, portfolio.dispatch_rank))
 
 
-def resolve_dispatch_order(portfolio: Portfolio, order: Sequence[str] | np.ndarray | None) -> np.ndarray:
-    """Indices from a dispatch order given as hazard codes; areas it leaves out follow in the
-    default order. Unknown codes are refused (a plan for areas we do not have is a bug)."""
+def resolve_dispatch_order(
+    portfolio: Portfolio, order: Sequence[str] | np.ndarray | None
+) -> tuple[np.ndarray, list[str]]:
+    """Indices from a dispatch order given as hazard codes, and the codes it names that are not
+    in the portfolio (a plan made before some areas were released): those are left out and
+    reported, and the areas the order leaves out follow in the default order."""
     default = default_dispatch_order(portfolio)
     if order is None:
-        return default
+        return default, []
     index = {str(c): i for i, c in enumerate(portfolio.codes)}
     unknown = [str(c) for c in order if str(c) not in index]
-    if unknown:
-        raise InfeasibleError(
-            [
-                Problem(
-                    "dispatch order names a hazard area that is not open in the register",
-                    record=c,
-                    field="dispatch_order",
-                )
-                for c in unknown[:20]
-            ],
-            "dispatch order refused",
-        )
-    first = list(dict.fromkeys(index[str(c)] for c in order))
+    first = list(dict.fromkeys(index[str(c)] for c in order if str(c) in index))
     seen = set(first)
-    return np.array(first + [i for i in default if i not in seen], dtype=np.int64)
+    return np.array(first + [i for i in default if i not in seen], dtype=np.int64), unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -920,7 +911,7 @@ def forecast(
         raise InfeasibleError([Problem("there is no open hazard area to forecast")], "nothing to forecast")
     if mix is None:
         mix = calibrate_mix(portfolio.area_m2, portfolio.p_any, portfolio.sha, portfolio.dense_site)
-    order = resolve_dispatch_order(portfolio, dispatch_order)
+    order, not_open = resolve_dispatch_order(portfolio, dispatch_order)
     prep = prepare(portfolio, capacity, mix, order, horizon_years, working_days_per_year)
     sizes = block_sizes(runs, prep.n)
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
@@ -930,6 +921,13 @@ def forecast(
     jobs = [(sizes[a:b], seeds[a:b]) for a, b in itertools.pairwise(bounds) if b > a]
     results = mapper(prep, jobs)
     notes = []
+    if not_open:
+        notes.append(
+            f"{len(not_open)} hazard code(s) of the dispatch order are not among the areas forecast "
+            f"(released or unknown) and were left out, e.g. {', '.join(not_open[:3])}"
+        )
+    if dispatch_order is not None:
+        notes.append("dispatch order: as given (the plan), then the default priority order")
     if mix.by_survey and prep.survey_pool <= 0:
         notes.append("no survey (drone_survey) capacity: nothing can be cancelled by NTS")
     if prep.pool.sum() <= 0:
