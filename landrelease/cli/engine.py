@@ -187,6 +187,8 @@ def demo_step(
     chart = burn_down_chart(result, output_dir / "forecast-burn-down.png")
     console.print(f"[bold]Forecast[/] ({result.runs} runs): {result.headline()}", highlight=False)
     console.print(f"Burn-down chart: {chart}", highlight=False)
+    for note in result.notes:
+        console.print(f"[dim]note: {note}[/]", highlight=False)
     data = result.as_dict(per_area=True)
     data["chart"] = str(chart)
     return data
