@@ -136,3 +136,19 @@ def test_forecast_uses_the_contamination_model_once_it_has_run(filled: Register)
     after = json.loads(runner.invoke(app, ["forecast", "--json", "--runs", "40", "--seed", "1"]).stdout)
     assert any("from the contamination model" in n for n in after["notes"])
     assert after["release_mix"] != before["release_mix"]  # the mix is calibrated on the new probabilities
+
+
+def test_forecast_refuses_a_register_without_teams(
+    register: Register, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sc = generate(20, seed=1)
+    with register.unit_of_work() as uow:
+        uow.add_hazard_areas(sc.hazard_areas)
+    monkeypatch.setenv("LANDRELEASE_DATABASE_URL", database_url)
+    result = CliRunner().invoke(app, ["forecast"])
+    assert result.exit_code != 0 and "no capacity" in result.output and "manual" in result.output
+    # a scenario that brings its own teams can still be forecast
+    result = CliRunner().invoke(
+        app, ["forecast", "--runs", "20", "--scenario", str(EXAMPLES / "more-deminers-and-dogs.yaml")]
+    )
+    assert result.exit_code == 0, result.output

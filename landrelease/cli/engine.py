@@ -233,13 +233,28 @@ def forecast_tables(result: ForecastResult) -> list[Table]:
     r.add_column("areas", justify="right")
     r.add_column("date", justify="right")
     r.add_row("[bold]overall[/]", f"{len(result.codes):,}", _date_band(result, result.overall_days_q))
-    return [t, r] if not result.regions else [t, _with_regions(r, result)]
-
-
-def _with_regions(table: Table, result: ForecastResult) -> Table:
     for j, region in enumerate(result.regions):
-        table.add_row(region, "", _date_band(result, result.region_days_q[:, j]))
-    return table
+        r.add_row(region, f"{result.region_areas[j]:,}", _date_band(result, result.region_days_q[:, j]))
+    return [t, r, areas_table(result)]
+
+
+def areas_table(result: ForecastResult, limit: int = 15) -> Table:
+    """The first hazard areas in dispatch order with their release month (P50, P10–P90)."""
+
+    def month(m: int) -> str:
+        d = result.month_end(int(m))
+        return d.strftime("%Y-%m") if d else f">{result.horizon_years}y"
+
+    shown = min(limit, len(result.codes))
+    t = Table(title=f"Hazard areas in dispatch order (first {shown}; --json for all)", title_justify="left")
+    for col in ("hazard area", "km²", "released by (P50)", "P10 – P90"):
+        t.add_column(col, justify="left" if col == "hazard area" else "right")
+    for i in range(shown):
+        q = result.area_month_q[i]
+        t.add_row(
+            str(result.codes[i]), f"{result.area_m2[i] / 1e6:,.3f}", month(q[1]), f"{month(q[0])} – {month(q[2])}"
+        )
+    return t
 
 
 def comparison_table(results: Sequence[ForecastResult]) -> Table:

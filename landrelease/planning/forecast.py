@@ -693,6 +693,7 @@ class ForecastResult:
     codes: np.ndarray  # dispatch order
     area_m2: np.ndarray
     regions: list[str]
+    region_areas: list[int]
     area_month_q: np.ndarray  # (n, 3) month index of P10/P50/P90 completion; == months: beyond horizon
     area_done_share: np.ndarray  # (n,) share of runs in which the area is released within the horizon
     region_days_q: np.ndarray  # (3, regions) working days
@@ -812,6 +813,7 @@ class ForecastResult:
             "regions": [
                 {
                     "region": r,
+                    "hazard_areas": self.region_areas[j],
                     **{
                         f"p{int(q * 100)}": iso(self.day_to_date(float(self.region_days_q[i, j])))
                         for i, q in enumerate(QUANTILES)
@@ -871,6 +873,7 @@ def summarise(prep: Prepared, merged: BlockResult, **meta: Any) -> ForecastResul
         codes=prep.codes,
         area_m2=prep.area,
         regions=prep.regions,
+        region_areas=np.diff(np.append(prep.region_starts, prep.n)).tolist(),
         area_month_q=area_q,
         area_done_share=1.0 - merged.area_hist[:, months] / runs if prep.n else np.zeros(0),
         region_days_q=_q(merged.region_done) if prep.regions else np.zeros((3, 0)),
@@ -909,6 +912,20 @@ def forecast(
         raise ValueError("runs must be at least 1")
     if len(portfolio) == 0:
         raise InfeasibleError([Problem("there is no open hazard area to forecast")], "nothing to forecast")
+    working = [
+        a for a in (*CLEARANCE_ASSETS, SURVEY_ASSET) if capacity.units(a) > 0 and capacity.assets[a].availability > 0
+    ]
+    if not working:
+        raise InfeasibleError(
+            [
+                Problem(
+                    "no capacity to release land with",
+                    field="capacity",
+                    expected="teams of type " + ", ".join(a.value for a in (*CLEARANCE_ASSETS, SURVEY_ASSET)),
+                )
+            ],
+            "nothing can be forecast",
+        )
     if mix is None:
         mix = calibrate_mix(portfolio.area_m2, portfolio.p_any, portfolio.sha, portfolio.dense_site)
     order, not_open = resolve_dispatch_order(portfolio, dispatch_order)
