@@ -360,11 +360,14 @@ def _balanced_shares(speed: np.ndarray, work: np.ndarray, iterations: int = 40) 
         if active.sum() <= 1:
             break
         mean = load[active].mean()
-        w[active] *= np.sqrt(mean / load[active])
+        w[active] *= np.clip(np.sqrt(mean / load[active]), 0.5, 2.0)
+        w = np.maximum(w / w.max(), 1e-9)  # keep the weights bounded; a type never drops out
     return shares
 
 
 QUANTILE_TABLE = 4096
+MIN_UNITS = 1e-6
+"""A pool smaller than this (units × availability) counts as no capacity at all."""
 
 
 def _quantile_table(ab: tuple[float, float]) -> np.ndarray:
@@ -407,7 +410,7 @@ def prepare(
         if asset is AssetType.MECHANICAL:
             factor = np.where(portfolio.machine_accessible[o] & (slope <= MAX_MACHINE_SLOPE_DEG), factor, 0.0)
         slow[:, k] = np.divide(1.0, factor, out=np.zeros(n), where=factor > 0)
-        if cap is None or cap.units <= 0 or cap.availability <= 0:
+        if cap is None or cap.units * cap.availability < MIN_UNITS:
             continue
         med = np.asarray(cap.median, float) * (MECHANICAL_FOLLOW_UP if asset is AssetType.MECHANICAL else 1.0)
         pool[k] = cap.units * cap.availability
@@ -417,6 +420,7 @@ def prepare(
 
     survey = capacity.get(SURVEY_ASSET)
     survey_pool = survey.units * survey.availability if survey is not None else 0.0
+    survey_pool = survey_pool if survey_pool >= MIN_UNITS else 0.0
     surveying = mix.by_survey and survey_pool > 0 and survey is not None
     cancel_thr = (mix.cancel_clean * sha).astype(np.float32) if surveying else np.zeros(n, np.float32)
     reduce_mined_thr = (mix.reduce_mined * ~dense).astype(np.float32) if mix.by_survey else np.zeros(n, np.float32)
@@ -587,7 +591,7 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
 
     def month(t: np.ndarray) -> np.ndarray:
         m = t * inv_wpm
-        np.minimum(m, prep.months, out=m)
+        np.fmin(m, prep.months, out=m)  # beyond the horizon (or never: inf) → the last bin
         return m.astype(np.intp)
 
     run_base = np.arange(runs, dtype=np.intp) * m1
@@ -912,9 +916,8 @@ def forecast(
         raise ValueError("runs must be at least 1")
     if len(portfolio) == 0:
         raise InfeasibleError([Problem("there is no open hazard area to forecast")], "nothing to forecast")
-    working = [
-        a for a in (*CLEARANCE_ASSETS, SURVEY_ASSET) if capacity.units(a) > 0 and capacity.assets[a].availability > 0
-    ]
+    pools = [capacity.get(a) for a in (*CLEARANCE_ASSETS, SURVEY_ASSET)]
+    working = [c for c in pools if c is not None and c.units * c.availability >= MIN_UNITS]
     if not working:
         raise InfeasibleError(
             [
