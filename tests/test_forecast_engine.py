@@ -180,3 +180,20 @@ def test_plain_data_is_json_ready() -> None:
     assert np.all(p10 <= p50 + 1e-9) and np.all(p50 <= p90 + 1e-9)
     assert set(d["released_per_month_km2"]) == {"month_end", "cancelled", "reduced", "cleared"}
     assert "50 % released by" in d["headline"]
+
+
+def test_fluid_shares_let_free_teams_take_over() -> None:
+    """Deminers busy on a cemetery (manual only): the dogs take the next field alone, then
+    both share the third so that they finish it together."""
+    from landrelease.planning.forecast import _fluid_shares
+
+    speed = np.array([[10.0, 0.0], [10.0, 10.0], [10.0, 30.0]])  # m²/day: manual, dogs
+    work = np.array([100.0, 100.0, 400.0])
+    shares = _fluid_shares(speed, work, np.zeros(3))
+    np.testing.assert_allclose(shares[0], [1.0, 0.0])
+    np.testing.assert_allclose(shares[1], [0.0, 1.0])
+    # both free at day 10: 400 m² at 40 m²/day, shares by speed
+    np.testing.assert_allclose(shares[2], [0.25, 0.75])
+    # an area cannot start before its NTS ends: the clocks jump to its ready time
+    late = _fluid_shares(np.array([[10.0, 10.0]]), np.array([100.0]), np.array([50.0]))
+    np.testing.assert_allclose(late[0], [0.5, 0.5])

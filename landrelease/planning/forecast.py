@@ -11,17 +11,19 @@ The fluid capacity model (an approximation, good at national scale):
   order, at their pooled rate; an area cancelled by NTS is released when its NTS ends.
 - Manual, MDD and mechanical capacity each work as one pooled queue. Each area's TS and
   clearance work is split between the asset types eligible for it (dense sites: manual
-  only; machines: accessible ground, slope ≤ 20°) in fixed shares, chosen once so that the
-  types' total loads balance. Each queue consumes its shares in dispatch order; a share
-  cannot start before the area's NTS has ended. Completion times follow from cumulative
-  sums (``C = S + max.accumulate(release − S + w)``), so no event loop is needed.
+  only; machines: accessible ground, slope ≤ 20°) in fixed shares, chosen once by an
+  expected-value pass of the fluid schedule (types join an area as they become free and
+  finish it together; see ``_fluid_shares``). Each queue consumes its shares in dispatch
+  order; a share cannot start before the area's NTS has ended. Completion times follow
+  from cumulative sums (``C = S + max.accumulate(release − S + w)``), so no event loop.
 - A reduced area's reduced part is released when its TS work ends, the rest when its
   clearance ends. EOD teams do spot tasks and are not counted as area capacity.
 - Time is counted in working days (``working_days_per_year``, default 220) and shown as
   calendar dates.
 
 What the approximation leaves out: teams' travel and set-up, a queue skipping ahead to
-another ready area while it waits for NTS, and shares re-balancing as the work progresses.
+another ready area while it waits for NTS, and shares re-balancing when a run's sampled
+rates differ from the expected ones.
 
 Reproducible: runs are cut into blocks whose size depends only on the problem; block b
 draws from ``np.random.SeedSequence(seed).spawn(n_blocks)[b]``, so the numbers are the
@@ -344,24 +346,45 @@ class Prepared:
         return len(self.area)
 
 
-def _balanced_shares(speed: np.ndarray, work: np.ndarray, iterations: int = 40) -> np.ndarray:
-    """Fixed shares of each area's work per asset type (rows sum to 1 where any type can work),
-    proportional to weighted speed; the weights are tuned so the types' total loads balance."""
-    eligible = speed > 0
-    w = np.ones(speed.shape[1])
-    shares = np.zeros_like(speed)
-    for _ in range(iterations):
-        weighted = speed * w
-        tot = weighted.sum(axis=1, keepdims=True)
-        shares = np.divide(weighted, tot, out=np.zeros_like(weighted), where=tot > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            load = np.where(eligible, shares * work[:, None] / np.where(eligible, speed, 1.0), 0.0).sum(axis=0)
-        active = eligible.any(axis=0) & (load > 0)
-        if active.sum() <= 1:
-            break
-        mean = load[active].mean()
-        w[active] *= np.clip(np.sqrt(mean / load[active]), 0.5, 2.0)
-        w = np.maximum(w / w.max(), 1e-9)  # keep the weights bounded; a type never drops out
+def _fluid_shares(speed: np.ndarray, work: np.ndarray, ready: np.ndarray) -> np.ndarray:
+    """Fixed shares of each area's work per asset type, from one expected-value pass of the
+    fluid schedule.
+
+    Areas are taken in dispatch order. Each asset type has a clock (when its pool is free);
+    an area's work is shared by its eligible types, each joining from the later of its clock
+    and the area's ``ready`` time (its NTS), at its pooled ``speed`` (m²/day), so that they all
+    finish the area at the same moment τ ("water filling"). The types' clocks then move to τ.
+    A type held up by work only it can do (deminers on a cemetery) thus takes a smaller share
+    of the next areas while the others catch up. The Monte-Carlo runs keep these shares and
+    sample the rates.
+    """
+    n, m = speed.shape
+    shares = np.zeros((n, m))
+    clock = [0.0] * m
+    # Plain Python floats: with at most three types per area they beat NumPy's per-call cost.
+    for i, (r, w, t0) in enumerate(zip(speed.tolist(), work.tolist(), ready.tolist(), strict=True)):
+        eligible = [k for k in range(m) if r[k] > 0]
+        if not eligible:
+            continue
+        if w <= 0:
+            total = sum(r[k] for k in eligible)
+            for k in eligible:
+                shares[i, k] = r[k] / total
+            continue
+        ks = sorted(eligible, key=lambda k: max(clock[k], t0))
+        rate_sum = weighted = tau = 0.0
+        used = 0
+        for j, k in enumerate(ks):
+            start = max(clock[k], t0)
+            rate_sum += r[k]
+            weighted += r[k] * start
+            tau = (w + weighted) / rate_sum
+            used = j + 1
+            if used == len(ks) or tau <= max(clock[ks[used]], t0):
+                break
+        for k in ks[:used]:
+            shares[i, k] = r[k] * (tau - max(clock[k], t0)) / w
+            clock[k] = tau
     return shares
 
 
@@ -373,9 +396,10 @@ MIN_UNITS = 1e-6
 def _quantile_table(ab: tuple[float, float]) -> np.ndarray:
     """Beta(a, b) at the mid-points of QUANTILE_TABLE equal-probability strata: drawing a
     stratum at random samples the Beta (to 1/4096 in probability) at a fraction of the cost."""
-    from scipy.stats import beta
+    from scipy.special import betaincinv  # the Beta quantile function (scipy.stats is slow to import)
 
-    return beta.ppf((np.arange(QUANTILE_TABLE) + 0.5) / QUANTILE_TABLE, *ab).astype(np.float32)
+    q = (np.arange(QUANTILE_TABLE) + 0.5) / QUANTILE_TABLE
+    return np.asarray(betaincinv(ab[0], ab[1], q), dtype=np.float32)
 
 
 def prepare(
@@ -426,18 +450,18 @@ def prepare(
     reduce_mined_thr = (mix.reduce_mined * ~dense).astype(np.float32) if mix.by_survey else np.zeros(n, np.float32)
     reduce_clean = mix.reduce_clean if mix.by_survey else 0.0
 
-    # Expected TS + clearance work per area (m² searched), to balance the shares.
+    # Expected TS + clearance work per area (m² searched) and NTS end, to fix the shares.
     rc, rm = mix.mean_reduced_clean, mix.mean_reduced_mined
     ts = mix.ts_search_fraction
     c = cancel_thr.astype(float)
     clean_work = reduce_clean * (ts + 1 - rc) + np.clip(1 - c - reduce_clean, 0, 1) * 1.0
     mined_work = reduce_mined_thr * (ts + 1 - rm) + (1 - reduce_mined_thr) * 1.0
     work = area * ((1 - p) * clean_work + p * mined_work)
-    share = _balanced_shares(speed, work)
-    share_slow = share * slow
-
     nts_cum = np.cumsum(np.where(sha, area, 0.0)) if surveying else np.zeros(n)
     nts_cum = np.where(sha, nts_cum, 0.0)
+    survey_speed = survey_pool * survey.median[0] if surveying and survey is not None else 1.0
+    share = _fluid_shares(speed, work, nts_cum / survey_speed)
+    share_slow = share * slow
 
     regions = sorted({str(r) for r in portfolio.region[o]})
     rindex = {r: i for i, r in enumerate(regions)}
