@@ -44,13 +44,12 @@ from typing import Any
 import numpy as np
 
 from landrelease.domain.asset import Team
-from landrelease.domain.enums import AssetType, HazardKind, LandUse, Level, ReleaseMethod
+from landrelease.domain.enums import AssetType, HazardKind, LandUse, ReleaseMethod
 from landrelease.domain.errors import InfeasibleError, Problem
 from landrelease.domain.evidence import Evidence
 from landrelease.domain.hazard import HazardArea
 from landrelease.model.productivity import (
     CLUTTER_FACTOR,
-    LEVELS,
     MAX_MACHINE_SLOPE_DEG,
     MECHANICAL_FOLLOW_UP,
     PRIORS,
@@ -1001,12 +1000,12 @@ def forecast(
 __all__ = [
     "CLEARANCE_ASSETS",
     "DISPATCH_RANK",
-    "LEVELS",
+    "METHODS",
+    "QUANTILES",
     "AssetCapacity",
     "BlockResult",
     "Capacity",
     "ForecastResult",
-    "Level",
     "Portfolio",
     "Prepared",
     "block_sizes",
@@ -1016,4 +1015,5 @@ __all__ = [
     "prepare",
     "simulate_block",
     "simulate_group",
+    "threaded",
 ]
