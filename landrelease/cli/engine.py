@@ -112,7 +112,7 @@ def _mapper(scheduler: str | None) -> tuple[Mapper | None, int | None, Any]:
     from landrelease.planning.execution import dask, dask_workers
 
     try:
-        client = Client(scheduler, timeout=10)
+        client = Client(scheduler, timeout=5)
     except (OSError, TimeoutError) as exc:
         raise ValidationError(
             [

@@ -777,23 +777,26 @@ class ForecastResult:
         return np.concatenate([start, q], axis=1)
 
     def headline(self) -> str:
+        """One sentence with the bands, e.g. "50 % released by 2029-03 (P10–P90 …); all by …"."""
         half = self.share_date_band(0.5)
         done = [self.day_to_date(d) for d in self.overall_days_q]
+        horizon = f"the {self.horizon_years}-year horizon"
 
         def fmt(d: date | None) -> str:
-            return d.strftime("%Y-%m") if d else f"beyond {self.horizon_years} years"
+            return d.strftime("%Y-%m") if d else f"beyond {horizon}"
 
-        text = (
-            f"{self.total_m2 / 1e6:,.1f} km² suspected in {len(self.codes):,} hazard areas: "
-            f"50 % released by {fmt(half[1])} (P10–P90 {fmt(half[0])} – {fmt(half[2])}); "
-        )
+        text = f"{self.total_m2 / 1e6:,.1f} km² suspected in {len(self.codes):,} hazard areas: "
+        if half[1] is not None:
+            text += f"50 % released by {fmt(half[1])} (P10–P90 {fmt(half[0])} – {fmt(half[2])}); "
+        else:
+            text += f"50 % not released within {horizon} (P50); "
         if done[2] is not None:
             text += f"all by {fmt(done[1])} (P10–P90 {fmt(done[0])} – {fmt(done[2])})."
         elif done[1] is not None:
-            text += f"all by {fmt(done[1])} at P50, but beyond {self.horizon_years} years at P90."
+            text += f"all by {fmt(done[1])} at P50, but beyond {horizon} at P90."
         else:
             share = float(np.mean(self.cumulative_m2[:, -1])) / max(self.total_m2, 1e-9)
-            text += f"not all within {self.horizon_years} years (P50); {share:.0%} released by then on average."
+            text += f"not all within {horizon} (P50); {share:.0%} released by then on average."
         return text
 
     def as_dict(self, *, per_area: bool = True) -> dict[str, Any]:
