@@ -174,6 +174,9 @@ def test_plain_data_is_json_ready() -> None:
     r = forecast(portfolio(50), fleet(), runs=40, seed=2, start=START, horizon_years=3)
     d = json.loads(json.dumps(r.as_dict()))
     assert len(d["areas"]) == 50
+    for a in d["areas"]:
+        probs = (a["p_cancelled"], a["p_reduced"], a["p_cleared_in_full"])
+        assert all(0 <= x <= 1 for x in probs) and abs(sum(probs) - 1) < 1e-9 and 0 <= a["p_any"] <= 1
     assert len(d["burn_down"]["remaining_km2_p50"]) == 3 * 12 + 1
     assert d["burn_down"]["remaining_km2_p50"][0] == pytest.approx(r.total_m2 / 1e6)
     p10, p50, p90 = (np.array(d["burn_down"][f"remaining_km2_p{q}"]) for q in (10, 50, 90))

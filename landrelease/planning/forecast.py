@@ -68,6 +68,7 @@ from landrelease.planning.release_mix import (
     expected_items,
     expected_split,
     level_index,
+    outcome_probabilities,
 )
 
 CLEARANCE_ASSETS: tuple[AssetType, ...] = (AssetType.MANUAL, AssetType.MDD, AssetType.MECHANICAL)
@@ -627,7 +628,7 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
     ridx = np.flatnonzero(reduce)
     released[:, :, 1] = np.bincount(
         run_base[ridx % runs] + month(ts_done.ravel()[ridx]),
-        weights=area_b[ridx] - area_cl.ravel()[ridx],
+        weights=np.maximum(area_b[ridx] - area_cl.ravel()[ridx], 0.0),  # float32 rounding never negative
         minlength=runs * m1,
     ).reshape(runs, m1)
     released[:, :, 2] = np.bincount(
@@ -732,6 +733,8 @@ class ForecastResult:
     capacity: Capacity
     name: str = "register"
     notes: list[str] = field(default_factory=list)
+    p_any: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n,) in dispatch order
+    outcome_p: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # (n, 3) cancelled/reduced/cleared
 
     @property
     def months(self) -> int:
@@ -886,8 +889,20 @@ class ForecastResult:
                     "area_m2": float(a),
                     "p_released_within_horizon": float(s),
                     **{f"p{int(q * 100)}": iso(self.month_end(int(mq[i]))) for i, q in enumerate(QUANTILES)},
+                    **(
+                        {
+                            "p_any": float(self.p_any[k]),
+                            "p_cancelled": float(self.outcome_p[k, 0]),
+                            "p_reduced": float(self.outcome_p[k, 1]),
+                            "p_cleared_in_full": float(self.outcome_p[k, 2]),
+                        }
+                        if len(self.p_any) == len(self.codes)
+                        else {}
+                    ),
                 }
-                for c, a, s, mq in zip(self.codes, self.area_m2, self.area_done_share, self.area_month_q, strict=True)
+                for k, (c, a, s, mq) in enumerate(
+                    zip(self.codes, self.area_m2, self.area_done_share, self.area_month_q, strict=True)
+                )
             ]
         return out
 
@@ -984,16 +999,31 @@ def forecast(
         "release mix calibrated to the 2022 global split of released land (Landmine Monitor 2023), "
         "used here as the split of the whole suspected area (an assumption)"
     )
+    probs = outcome_probabilities(portfolio.p_any[order], portfolio.sha[order], portfolio.dense_site[order], mix)
+    if prep.survey_pool <= 0:  # nothing can be cancelled without survey teams: that land is cleared
+        probs = {
+            **probs,
+            ReleaseMethod.CLEARED: probs[ReleaseMethod.CLEARED] + probs[ReleaseMethod.CANCELLED],
+            ReleaseMethod.CANCELLED: np.zeros(len(order)),
+        }
     return summarise(
         prep,
         merge(results),
+        p_any=portfolio.p_any[order],
+        outcome_p=np.stack([probs[m] for m in METHODS], axis=1),
         start=start or date.today(),
         horizon_years=horizon_years,
         runs=runs,
         seed=seed,
         working_days_per_year=working_days_per_year,
         mix=mix,
-        expected_split=expected_split(portfolio.area_m2, portfolio.p_any, portfolio.sha, portfolio.dense_site, mix),
+        expected_split=expected_split(
+            portfolio.area_m2,
+            portfolio.p_any,
+            portfolio.sha,
+            portfolio.dense_site,
+            mix if prep.survey_pool > 0 else replace(mix, cancel_clean=0.0),
+        ),
         capacity=capacity,
         name=name,
         notes=notes,
