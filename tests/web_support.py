@@ -28,8 +28,8 @@ from landrelease.storage import schema, users
 from landrelease.storage.repository import Register
 
 PASSWORD = "correct horse battery"
-OPERATOR = "Operator A"
-OTHER_OPERATOR = "Operator B"
+OPERATOR = "Operator B"
+OTHER_OPERATOR = "Operator C"
 ROLES = {
     "admin": (Role.ADMIN, None),
     "analyst": (Role.ANALYST, None),

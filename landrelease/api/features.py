@@ -13,7 +13,6 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 
 from landrelease.api import collections as fc
@@ -253,10 +252,15 @@ def openapi30(app: FastAPI) -> dict[str, Any]:
     """The OGC part of the API as an OpenAPI 3.0.3 document."""
     cached = getattr(app.state, "openapi30", None)
     if cached is None:
-        routes = [r for r in app.routes if getattr(r, "path", "").startswith("/ogc")]
-        doc = get_openapi(title="landrelease OGC API – Features", version="1.0.0", routes=routes,
-                          description="OGC API – Features Part 1 Core over the land release register.",
-                          servers=[{"url": "/"}])
+        full = copy.deepcopy(app.openapi())
+        doc = {
+            "openapi": full["openapi"],
+            "info": {"title": "landrelease OGC API – Features", "version": "1.0.0",
+                     "description": "OGC API – Features Part 1 Core over the land release register."},
+            "servers": [{"url": "/"}],
+            "paths": {p: v for p, v in full["paths"].items() if p.startswith("/ogc")},
+            "components": full.get("components", {}),
+        }
         doc.setdefault("components", {})["securitySchemes"] = {
             "bearer": {"type": "http", "scheme": "bearer"},
             "basic": {"type": "http", "scheme": "basic"},
