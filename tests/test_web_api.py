@@ -17,8 +17,10 @@ from landrelease.settings import Settings
 from landrelease.storage import audit, schema
 from tests.web_support import FAST_HASHER, OPERATOR, PASSWORD, seed
 
-SQUARE = {"type": "Polygon", "coordinates": [[[47.0, 39.9], [47.001, 39.9], [47.001, 39.901], [47.0, 39.901],
-                                              [47.0, 39.9]]]}
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[47.0, 39.9], [47.001, 39.9], [47.001, 39.901], [47.0, 39.901], [47.0, 39.9]]],
+}
 
 
 def _client(url: str) -> Iterator[TestClient]:
@@ -73,24 +75,36 @@ def test_paging_and_filters(client: TestClient) -> None:
     # bbox keeps exactly the areas whose geometry's box meets it
     bounds = [shapely.bounds(shapely.geometry.shape(f["geometry"])) for f in everything]
     box = (47.0, 39.85, 47.1, 39.95)
-    expected = {f["id"] for f, b in zip(everything, bounds, strict=True)
-                if b[2] >= box[0] and b[0] <= box[2] and b[3] >= box[1] and b[1] <= box[3]}
+    expected = {
+        f["id"]
+        for f, b in zip(everything, bounds, strict=True)
+        if b[2] >= box[0] and b[0] <= box[2] and b[3] >= box[1] and b[1] <= box[3]
+    }
     got = client.get("/api/hazard-areas", params={"bbox": ",".join(map(str, box)), "limit": 1000}, headers=h).json()
     assert {f["id"] for f in got["items"]} == expected and 0 < len(expected) < 60
     ops = client.get("/api/hazard-areas", params={"operator": OPERATOR, "limit": 1000}, headers=h).json()
     assert ops["total"] == sum(1 for f in everything if f["properties"]["operator"] == OPERATOR)
-    farm = client.get("/api/hazard-areas", params={"land_use": ["farmland", "forest"], "limit": 1000},
-                      headers=h).json()
+    farm = client.get("/api/hazard-areas", params={"land_use": ["farmland", "forest"], "limit": 1000}, headers=h).json()
     assert farm["total"] == sum(1 for f in everything if f["properties"]["land_use"] in ("farmland", "forest"))
     assert client.get("/api/hazard-areas?status=cleared", headers=h).json()["total"] == 0
 
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("limit=0", "limit"), ("limit=1001", "limit"), ("offset=-1", "offset"), ("limit=abc", "limit"),
-     ("bbox=48,39,47,40", "bbox"), ("bbox=47,40,48,39", "bbox"), ("bbox=1,2,3", "bbox"), ("bbox=a,b,c,d", "bbox"),
-     ("bbox=0,0,200,10", "bbox"), ("status=lost", "status"), ("land_use=moon", "land_use"),
-     ("offset=99999999999999999999", "offset")],
+    [
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("offset=-1", "offset"),
+        ("limit=abc", "limit"),
+        ("bbox=48,39,47,40", "bbox"),
+        ("bbox=47,40,48,39", "bbox"),
+        ("bbox=1,2,3", "bbox"),
+        ("bbox=a,b,c,d", "bbox"),
+        ("bbox=0,0,200,10", "bbox"),
+        ("status=lost", "status"),
+        ("land_use=moon", "land_use"),
+        ("offset=99999999999999999999", "offset"),
+    ],
 )
 def test_bad_query_is_a_named_400(sqlite_client: TestClient, query: str, field: str) -> None:
     _problem(sqlite_client.get(f"/api/hazard-areas?{query}", headers=bearer(sqlite_client, "viewer")), 400, field)
@@ -98,8 +112,9 @@ def test_bad_query_is_a_named_400(sqlite_client: TestClient, query: str, field: 
 
 def test_reads_need_a_signed_in_user(sqlite_client: TestClient) -> None:
     _problem(sqlite_client.get("/api/hazard-areas"), 401, "authorization")
-    _problem(sqlite_client.get("/api/hazard-areas", headers={"Authorization": "Bearer forged.token"}), 401,
-             "authorization")
+    _problem(
+        sqlite_client.get("/api/hazard-areas", headers={"Authorization": "Bearer forged.token"}), 401, "authorization"
+    )
 
 
 def test_viewer_sees_no_personal_data(sqlite_client: TestClient) -> None:
@@ -116,18 +131,23 @@ def test_viewer_sees_no_personal_data(sqlite_client: TestClient) -> None:
 def test_create_and_update_a_hazard_area(client: TestClient) -> None:
     h = bearer(client, "analyst")
     events = _count(client, schema.audit_event)
-    r = client.post("/api/hazard-areas", json={"code": "NEW-1", "geometry": SQUARE, "land_use": "farmland",
-                                               "operator": OPERATOR}, headers=h)
+    r = client.post(
+        "/api/hazard-areas",
+        json={"code": "NEW-1", "geometry": SQUARE, "land_use": "farmland", "operator": OPERATOR},
+        headers=h,
+    )
     assert r.status_code == 201, r.text
     made = r.json()["properties"]
     assert made["version"] == 1 and made["area_m2"] == pytest.approx(85.4 * 111.2 * 1.0e-3 * 1e3, rel=0.05)
-    r = client.patch("/api/hazard-areas/NEW-1", json={"version": 1, "land_use": "road", "priority_score": 0.9},
-                     headers=h)
+    r = client.patch(
+        "/api/hazard-areas/NEW-1", json={"version": 1, "land_use": "road", "priority_score": 0.9}, headers=h
+    )
     assert r.status_code == 200, r.text
     assert r.json()["properties"]["land_use"] == "road" and r.json()["properties"]["version"] == 2
     # a stale version is a conflict and changes nothing
-    _problem(client.patch("/api/hazard-areas/NEW-1", json={"version": 1, "land_use": "rail"}, headers=h), 409,
-             "version")
+    _problem(
+        client.patch("/api/hazard-areas/NEW-1", json={"version": 1, "land_use": "rail"}, headers=h), 409, "version"
+    )
     assert client.get("/api/hazard-areas/NEW-1", headers=h).json()["properties"]["land_use"] == "road"
     assert _count(client, schema.audit_event) == events + 2
     with client.app.state.register.reading() as conn:  # type: ignore[attr-defined]
@@ -141,10 +161,11 @@ BAD_BODIES = [
     ('{"code": "X-1", "geometry": ', "body"),
     ({"code": "X-1", "geometry": SQUARE, "colour": "red"}, "colour"),
     ({"code": "X-1", "geometry": {"type": "Point", "coordinates": [47, 39]}}, "geometry"),
-    ({"code": "X-1", "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}},
-     "geometry"),
-    ({"code": "X-1", "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [400, 0], [0, 1], [0, 0]]]}},
-     "geometry"),
+    (
+        {"code": "X-1", "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}},
+        "geometry",
+    ),
+    ({"code": "X-1", "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [400, 0], [0, 1], [0, 0]]]}}, "geometry"),
     ({"code": "X-1", "geometry": {"type": "Polygon", "coordinates": "nonsense"}}, "geometry"),
     ({"code": "X-1"}, "geometry"),
     ({"code": "bad code!", "geometry": SQUARE}, "code"),
@@ -156,8 +177,9 @@ BAD_BODIES = [
 
 
 @pytest.mark.parametrize(("body", "field"), BAD_BODIES)
-def test_bad_hazard_area_is_refused_by_field_and_writes_nothing(sqlite_client: TestClient, body: Any,
-                                                                field: str) -> None:
+def test_bad_hazard_area_is_refused_by_field_and_writes_nothing(
+    sqlite_client: TestClient, body: Any, field: str
+) -> None:
     h = bearer(sqlite_client, "analyst")
     before = (_count(sqlite_client, schema.hazard_area), _count(sqlite_client, schema.audit_event))
     if isinstance(body, str):
@@ -181,8 +203,14 @@ def _team(client: TestClient, h: dict[str, str], own: bool) -> str:
 
 def test_daily_reports_are_idempotent(client: TestClient) -> None:
     h = bearer(client, "operator")
-    report = {"uuid": str(uuid.uuid4()), "team": _team(client, h, True), "date": "2026-05-04", "m2_processed": 412.5,
-              "finds": 2, "hours": 7.5}
+    report = {
+        "uuid": str(uuid.uuid4()),
+        "team": _team(client, h, True),
+        "date": "2026-05-04",
+        "m2_processed": 412.5,
+        "finds": 2,
+        "hours": 7.5,
+    }
     first = client.post("/api/daily-reports", json={"reports": [report]}, headers=h)
     assert first.status_code == 201 and first.json() == {"received": 1, "stored": 1, "duplicates": 0}
     again = client.post("/api/daily-reports", json={"reports": [report, report]}, headers=h)
@@ -194,15 +222,20 @@ def test_daily_reports_are_idempotent(client: TestClient) -> None:
 
 def test_a_bad_report_in_a_batch_writes_none_of_it(sqlite_client: TestClient) -> None:
     h = bearer(sqlite_client, "analyst")
-    good = {"uuid": str(uuid.uuid4()), "team": _team(sqlite_client, h, True), "date": "2026-05-04",
-            "m2_processed": 10}
+    good = {"uuid": str(uuid.uuid4()), "team": _team(sqlite_client, h, True), "date": "2026-05-04", "m2_processed": 10}
     bad = {**good, "uuid": str(uuid.uuid4()), "team": "NO-SUCH-TEAM"}
     before = _count(sqlite_client, schema.daily_report)
     _problem(sqlite_client.post("/api/daily-reports", json={"reports": [good, bad]}, headers=h), 422, "reports.1.team")
-    _problem(sqlite_client.post("/api/daily-reports", json={"reports": [{**good, "m2_processed": -3}]}, headers=h),
-             422, "reports.0.m2_processed")
-    _problem(sqlite_client.post("/api/daily-reports", json={"reports": [{**good, "uuid": "not-a-uuid"}]}, headers=h),
-             422, "reports.0.uuid")
+    _problem(
+        sqlite_client.post("/api/daily-reports", json={"reports": [{**good, "m2_processed": -3}]}, headers=h),
+        422,
+        "reports.0.m2_processed",
+    )
+    _problem(
+        sqlite_client.post("/api/daily-reports", json={"reports": [{**good, "uuid": "not-a-uuid"}]}, headers=h),
+        422,
+        "reports.0.uuid",
+    )
     assert _count(sqlite_client, schema.daily_report) == before
 
 
@@ -225,30 +258,58 @@ def _writes(client: TestClient, h: dict[str, str]) -> dict[str, Any]:
         return {"reports": [{"uuid": str(uuid.uuid4()), "team": team, "date": "2026-06-01", "m2_processed": 5}]}
 
     return {
-        "create hazard area": lambda: client.post("/api/hazard-areas", json={"code": new_code, "geometry": SQUARE},
-                                                  headers=h),
+        "create hazard area": lambda: client.post(
+            "/api/hazard-areas", json={"code": new_code, "geometry": SQUARE}, headers=h
+        ),
         "update hazard area": lambda: client.patch(
             f"/api/hazard-areas/{code['id']}",
-            json={"version": client.get(f"/api/hazard-areas/{code['id']}", headers=reader).json()["properties"][
-                "version"], "priority_score": 0.5}, headers=h),
+            json={
+                "version": client.get(f"/api/hazard-areas/{code['id']}", headers=reader).json()["properties"][
+                    "version"
+                ],
+                "priority_score": 0.5,
+            },
+            headers=h,
+        ),
         "report, own team": lambda: client.post("/api/daily-reports", json=report(own), headers=h),
         "report, other operator's team": lambda: client.post("/api/daily-reports", json=report(other), headers=h),
-        "re-plan own task": lambda: client.patch(f"/api/tasks/{own_task}", json={"planned_end": "2027-01-01"},
-                                                 headers=h),
-        "re-plan other operator's task": lambda: client.patch(f"/api/tasks/{other_task}",
-                                                              json={"planned_end": "2027-01-01"}, headers=h),
-        "move own task to other's team": lambda: client.patch(f"/api/tasks/{own_task}", json={"team": other},
-                                                              headers=h),
-        "add user": lambda: client.post("/api/users", json={"name": f"u{uuid.uuid4().hex[:6]}", "role": "viewer",
-                                                            "password": "a long enough password"}, headers=h),
+        "re-plan own task": lambda: client.patch(
+            f"/api/tasks/{own_task}", json={"planned_end": "2027-01-01"}, headers=h
+        ),
+        "re-plan other operator's task": lambda: client.patch(
+            f"/api/tasks/{other_task}", json={"planned_end": "2027-01-01"}, headers=h
+        ),
+        "move own task to other's team": lambda: client.patch(
+            f"/api/tasks/{own_task}", json={"team": other}, headers=h
+        ),
+        "add user": lambda: client.post(
+            "/api/users",
+            json={"name": f"u{uuid.uuid4().hex[:6]}", "role": "viewer", "password": "a long enough password"},
+            headers=h,
+        ),
     }
 
 
 ALLOWED = {
-    "admin": {"create hazard area", "update hazard area", "report, own team", "report, other operator's team",
-              "re-plan own task", "re-plan other operator's task", "move own task to other's team", "add user"},
-    "analyst": {"create hazard area", "update hazard area", "report, own team", "report, other operator's team",
-                "re-plan own task", "re-plan other operator's task", "move own task to other's team"},
+    "admin": {
+        "create hazard area",
+        "update hazard area",
+        "report, own team",
+        "report, other operator's team",
+        "re-plan own task",
+        "re-plan other operator's task",
+        "move own task to other's team",
+        "add user",
+    },
+    "analyst": {
+        "create hazard area",
+        "update hazard area",
+        "report, own team",
+        "report, other operator's team",
+        "re-plan own task",
+        "re-plan other operator's task",
+        "move own task to other's team",
+    },
     "operator": {"report, own team", "re-plan own task"},
     "viewer": set(),
     None: set(),
@@ -290,10 +351,17 @@ def test_cookie_session_needs_csrf_token_and_same_origin() -> None:
             body = {"code": "CS-1", "geometry": SQUARE}
             _problem(c.post("/api/hazard-areas", json=body), 403, "x-csrf-token")
             _problem(c.post("/api/hazard-areas", json=body, headers={"X-CSRF-Token": "guess"}), 403, "x-csrf-token")
-            _problem(c.post("/api/hazard-areas", json=body,
-                            headers={"X-CSRF-Token": csrf, "Origin": "http://evil.example"}), 403, "origin")
-            assert c.post("/api/hazard-areas", json=body, headers={"X-CSRF-Token": csrf,
-                                                                   "Origin": "http://testserver"}).status_code == 201
+            _problem(
+                c.post("/api/hazard-areas", json=body, headers={"X-CSRF-Token": csrf, "Origin": "http://evil.example"}),
+                403,
+                "origin",
+            )
+            assert (
+                c.post(
+                    "/api/hazard-areas", json=body, headers={"X-CSRF-Token": csrf, "Origin": "http://testserver"}
+                ).status_code
+                == 201
+            )
             assert c.get("/api/auth/me").json()["user"]["name"] == "analyst"
             # sign-out ends the session and every token of the user
             token = bearer(c, "analyst")
@@ -310,8 +378,10 @@ def test_stats_say_not_yet_computed(sqlite_client: TestClient) -> None:
     h = bearer(sqlite_client, "viewer")
     released = sqlite_client.get("/api/stats/released", headers=h).json()
     assert released["available"] and released["methods"] == ["cancelled"] and released["months"] == ["2026-01"]
-    assert sqlite_client.get("/api/stats/scenarios", headers=h).json() == {"available": False,
-                                                                           "message": "not yet computed"}
+    assert sqlite_client.get("/api/stats/scenarios", headers=h).json() == {
+        "available": False,
+        "message": "not yet computed",
+    }
     util = sqlite_client.get("/api/stats/utilisation", headers=h).json()
     assert util["available"] and all(0 <= v <= 1 for s in util["share"].values() for v in s)
     assert sqlite_client.get("/api/hazard-areas/HA-000001/forecast", headers=h).json()["available"] is False

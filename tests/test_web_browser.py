@@ -14,8 +14,14 @@ from tests.web_support import PASSWORD, Live, live_server
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SHOTS = Path(os.environ.get("LANDRELEASE_SCREENSHOTS", "")) if os.environ.get("LANDRELEASE_SCREENSHOTS") else None
 
 
@@ -47,8 +53,11 @@ def _shot(page: object, name: str) -> None:
 
 
 def _rendered(page: object, layers: list[str]) -> int:
-    return int(page.evaluate(  # type: ignore[attr-defined]
-        "(layers) => window.lrMap.queryRenderedFeatures({layers}).length", layers))
+    return int(
+        page.evaluate(  # type: ignore[attr-defined]
+            "(layers) => window.lrMap.queryRenderedFeatures({layers}).length", layers
+        )
+    )
 
 
 def test_sign_in_map_panel_colouring_dashboard_sign_out(live: Live, browser: object) -> None:
@@ -57,8 +66,9 @@ def test_sign_in_map_panel_colouring_dashboard_sign_out(live: Live, browser: obj
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     outside: list[str] = []
-    page.on("request", lambda req: outside.append(req.url) if not req.url.startswith((live.url, "data:", "blob:"))
-            else None)
+    page.on(
+        "request", lambda req: outside.append(req.url) if not req.url.startswith((live.url, "data:", "blob:")) else None
+    )
 
     # Not signed in: the map sends you to the sign-in page; a wrong password is refused.
     page.goto(live.url + "/")

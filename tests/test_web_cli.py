@@ -42,11 +42,21 @@ def test_user_add_and_refusals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 def test_serve_creates_first_admin_and_prints_address(tmp_path: Path) -> None:
     port = free_port()
     root = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "LANDRELEASE_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}", "PYTHONUNBUFFERED": "1",
-           "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    env = {
+        **os.environ,
+        "LANDRELEASE_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p),
+    }
     env.pop("LANDRELEASE_ADMIN_PASSWORD", None)
-    proc = subprocess.Popen([sys.executable, "-m", "landrelease", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "landrelease", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+    )
     try:
         lines: list[str] = []
         deadline = time.monotonic() + 60
@@ -64,8 +74,9 @@ def test_serve_creates_first_admin_and_prints_address(tmp_path: Path) -> None:
         assert password, text
         for _ in range(100):
             try:
-                r = httpx.post(f"http://127.0.0.1:{port}/api/auth/token",
-                               json={"name": "admin", "password": password.group(1)})
+                r = httpx.post(
+                    f"http://127.0.0.1:{port}/api/auth/token", json={"name": "admin", "password": password.group(1)}
+                )
                 break
             except httpx.ConnectError:
                 time.sleep(0.1)

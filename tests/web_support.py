@@ -59,20 +59,48 @@ def seed(register: Register, n_areas: int = 60, seed_value: int = 11) -> None:
         start = date(2026, 3, 2)
         rows = []
         for i, ar in enumerate(areas[:8]):
-            rows.append({"code": f"T-{i + 1:03d}", "hazard_id": ar.id, "method": "nts", "area_m2": ar.area_m2,
-                         "team_code": own if i % 2 == 0 else other,
-                         "planned_start": start + timedelta(days=30 * i),
-                         "planned_end": start + timedelta(days=30 * i + 10)})
+            rows.append(
+                {
+                    "code": f"T-{i + 1:03d}",
+                    "hazard_id": ar.id,
+                    "method": "nts",
+                    "area_m2": ar.area_m2,
+                    "team_code": own if i % 2 == 0 else other,
+                    "planned_start": start + timedelta(days=30 * i),
+                    "planned_end": start + timedelta(days=30 * i + 10),
+                }
+            )
         conn.execute(t.insert(), rows)
         ar = areas[10]
-        aid = conn.execute(a.insert().values(
-            code="ACT-0001", hazard_id=ar.id, kind="nts", team_code=own, operator=OPERATOR, start_date=date(2026, 1, 5),
-            end_date=date(2026, 1, 9), area_processed_m2=ar.area_m2, status="completed", created_at=datetime.now(UTC),
-        )).inserted_primary_key[0]
+        aid = conn.execute(
+            a.insert().values(
+                code="ACT-0001",
+                hazard_id=ar.id,
+                kind="nts",
+                team_code=own,
+                operator=OPERATOR,
+                start_date=date(2026, 1, 5),
+                end_date=date(2026, 1, 9),
+                area_processed_m2=ar.area_m2,
+                status="completed",
+                created_at=datetime.now(UTC),
+            )
+        ).inserted_primary_key[0]
         minx, miny, maxx, maxy = shapely.bounds(ar.geometry)
-        conn.execute(rp.insert().values(activity_id=aid, hazard_id=ar.id, method="cancelled", geometry=ar.geometry,
-                                        minx=minx, miny=miny, maxx=maxx, maxy=maxy, area_m2=ar.area_m2,
-                                        released_on=date(2026, 1, 9)))
+        conn.execute(
+            rp.insert().values(
+                activity_id=aid,
+                hazard_id=ar.id,
+                method="cancelled",
+                geometry=ar.geometry,
+                minx=minx,
+                miny=miny,
+                maxx=maxx,
+                maxy=maxy,
+                area_m2=ar.area_m2,
+                released_on=date(2026, 1, 9),
+            )
+        )
         uow.audit("insert", "test-fixture", None, {"tasks": len(rows), "activities": 1})
 
 

@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api", tags=["users and access"])
 
 
 def _auth(request: Request) -> Authenticator:
-    return request.app.state.auth  # type: ignore[no-any-return]
+    return request.app.state.auth
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -39,10 +39,18 @@ def set_session(response: Any, request: Request, auth: Authenticator, user: User
     """Set the signed session cookie (HttpOnly, SameSite=Lax) and the CSRF cookie; return the CSRF token."""
     secure = request.url.scheme == "https"
     csrf = secrets.token_urlsafe(24)
-    response.set_cookie(SESSION_COOKIE, auth.issue(user, SESSION_TTL_S), max_age=SESSION_TTL_S, httponly=True,
-                        samesite="lax", secure=secure, path="/")
-    response.set_cookie(CSRF_COOKIE, csrf, max_age=SESSION_TTL_S, httponly=False, samesite="lax", secure=secure,
-                        path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        auth.issue(user, SESSION_TTL_S),
+        max_age=SESSION_TTL_S,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
+    response.set_cookie(
+        CSRF_COOKIE, csrf, max_age=SESSION_TTL_S, httponly=False, samesite="lax", secure=secure, path="/"
+    )
     return csrf
 
 
@@ -72,8 +80,12 @@ def login(request: Request, body: LoginIn) -> JSONResponse:
 @router.post("/auth/token", summary="A bearer token for scripts and GIS clients")
 def token(request: Request, body: LoginIn) -> dict[str, Any]:
     user = _login(request, body)
-    return {"access_token": _auth(request).issue(user, TOKEN_TTL_S), "token_type": "bearer",
-            "expires_in": TOKEN_TTL_S, "user": user_json(user)}
+    return {
+        "access_token": _auth(request).issue(user, TOKEN_TTL_S),
+        "token_type": "bearer",
+        "expires_in": TOKEN_TTL_S,
+        "user": user_json(user),
+    }
 
 
 @router.post("/auth/logout", summary="Sign out: ends every session and token of this user")
@@ -105,6 +117,12 @@ def add_user(request: Request, body: UserIn, admin: Annotated[User, Depends(requ
     with request.app.state.register.unit_of_work(actor=admin.name) as uow:
         if user_store.find_user(uow.conn, body.name):
             raise ApiProblem(409, f"a user named {body.name!r} exists", field="name")
-        user = user_store.add_user(uow.conn, admin.name, body.name, body.role, password_hash,
-                                   body.operator if body.role is Role.OPERATOR else body.operator)
+        user = user_store.add_user(
+            uow.conn,
+            admin.name,
+            body.name,
+            body.role,
+            password_hash,
+            body.operator,
+        )
     return user_json(user)

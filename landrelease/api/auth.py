@@ -10,6 +10,7 @@ cannot make a signed-in browser write. Every write is checked here, on the serve
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -74,10 +75,8 @@ class Authenticator:
             found = user_store.find_user(conn, name)
         if found is None:
             # Spend the same time as a real check so names cannot be probed by timing.
-            try:
+            with contextlib.suppress(VerificationError, InvalidHashError):
                 self.hasher.verify(self._dummy_hash(), password)
-            except (VerificationError, InvalidHashError):
-                pass
             return None
         user, stored = found
         try:
@@ -162,9 +161,9 @@ class Authenticator:
 
     # --- request side
     def principal(self, request: Request) -> Principal | None:
-        cached = getattr(request.state, "principal", False)
-        if cached is not False:
-            return cached  # type: ignore[no-any-return]
+        if hasattr(request.state, "principal"):
+            cached: Principal | None = request.state.principal
+            return cached
         found: Principal | None = None
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
@@ -203,7 +202,7 @@ def ensure_admin(register: Register, auth: Authenticator, password: str | None =
 
 
 def _auth(request: Request) -> Authenticator:
-    return request.app.state.auth  # type: ignore[no-any-return]
+    return request.app.state.auth
 
 
 def same_origin(request: Request) -> bool:
@@ -228,8 +227,9 @@ def check_csrf(request: Request, principal: Principal, form_token: str | None = 
     cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = request.headers.get(CSRF_HEADER) or form_token or ""
     if not cookie or not hmac.compare_digest(cookie, sent):
-        raise ApiProblem(403, "missing or wrong CSRF token (send the lr_csrf cookie's value in X-CSRF-Token)",
-                         field=CSRF_HEADER)
+        raise ApiProblem(
+            403, "missing or wrong CSRF token (send the lr_csrf cookie's value in X-CSRF-Token)", field=CSRF_HEADER
+        )
     if not same_origin(request):
         raise ApiProblem(403, "cross-origin write refused", field="origin")
 
@@ -238,8 +238,12 @@ def current_principal(request: Request) -> Principal:
     """Any signed-in user; writes by cookie are CSRF-checked here."""
     principal = _auth(request).principal(request)
     if principal is None:
-        raise ApiProblem(401, "sign in first (session cookie, bearer token or HTTP Basic)",
-                         field="authorization", headers={"WWW-Authenticate": 'Bearer realm="landrelease"'})
+        raise ApiProblem(
+            401,
+            "sign in first (session cookie, bearer token or HTTP Basic)",
+            field="authorization",
+            headers={"WWW-Authenticate": 'Bearer realm="landrelease"'},
+        )
     check_csrf(request, principal)
     return principal
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import Connection, ColumnElement, FromClause, Select, and_, func, literal, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Connection, FromClause, Select, and_, func, literal, or_, select, type_coerce
 from sqlalchemy import LargeBinary as _LB
 
 from landrelease.domain.enums import HazardStatus
@@ -128,8 +128,13 @@ COLLECTIONS: dict[str, CollectionSpec] = {
             properties=HAZARD_PROPERTIES,
             temporal=(h.c.updated_at, h.c.updated_at),
             where=(h.c.status != HazardStatus.SUPERSEDED.value,),
-            queryables={"status": "string", "operator": "string", "land_use": "string", "kind": "string",
-                        "region": "string"},
+            queryables={
+                "status": "string",
+                "operator": "string",
+                "land_use": "string",
+                "kind": "string",
+                "region": "string",
+            },
         ),
         CollectionSpec(
             id="settlements",
@@ -140,8 +145,13 @@ COLLECTIONS: dict[str, CollectionSpec] = {
             order=s.c.id,
             geometry=s.c.geometry,
             bbox=(s.c.minx, s.c.miny, s.c.maxx, s.c.maxy),
-            properties={"code": s.c.code, "name": s.c.name, "population": s.c.population,
-                        "displaced": s.c.displaced, "region": s.c.region},
+            properties={
+                "code": s.c.code,
+                "name": s.c.name,
+                "population": s.c.population,
+                "displaced": s.c.displaced,
+                "region": s.c.region,
+            },
             queryables={"region": "string"},
         ),
         CollectionSpec(
@@ -154,10 +164,18 @@ COLLECTIONS: dict[str, CollectionSpec] = {
             order=a.c.id,
             geometry=h.c.geometry,
             bbox=(h.c.minx, h.c.miny, h.c.maxx, h.c.maxy),
-            properties={"code": a.c.code, "hazard_code": h.c.code, "kind": a.c.kind, "team": a.c.team_code,
-                        "operator": a.c.operator, "start_date": a.c.start_date, "end_date": a.c.end_date,
-                        "area_processed_m2": a.c.area_processed_m2, "clearance_depth_cm": a.c.clearance_depth_cm,
-                        "status": a.c.status},
+            properties={
+                "code": a.c.code,
+                "hazard_code": h.c.code,
+                "kind": a.c.kind,
+                "team": a.c.team_code,
+                "operator": a.c.operator,
+                "start_date": a.c.start_date,
+                "end_date": a.c.end_date,
+                "area_processed_m2": a.c.area_processed_m2,
+                "clearance_depth_cm": a.c.clearance_depth_cm,
+                "status": a.c.status,
+            },
             temporal=(a.c.start_date, func.coalesce(a.c.end_date, a.c.start_date)),
             by_key=_lookup(a, "activity-"),
             queryables={"operator": "string", "kind": "string"},
@@ -172,9 +190,18 @@ COLLECTIONS: dict[str, CollectionSpec] = {
             order=e.c.id,
             geometry=e.c.geometry,
             bbox=(e.c.minx, e.c.miny, e.c.maxx, e.c.maxy),
-            properties={"code": e.c.code, "hazard_code": h.c.code, "kind": e.c.kind, "date": e.c.date,
-                        "source": e.c.source, "reliability": e.c.reliability, "confidence": e.c.confidence,
-                        "eo_type": e.c.eo_type, "count": e.c.count, "positive": e.c.positive},
+            properties={
+                "code": e.c.code,
+                "hazard_code": h.c.code,
+                "kind": e.c.kind,
+                "date": e.c.date,
+                "source": e.c.source,
+                "reliability": e.c.reliability,
+                "confidence": e.c.confidence,
+                "eo_type": e.c.eo_type,
+                "count": e.c.count,
+                "positive": e.c.positive,
+            },
             temporal=(e.c.date, e.c.date),
             personal=frozenset({"source"}),
             by_key=_lookup(e, "evidence-"),
@@ -300,7 +327,7 @@ def feature_texts(spec: CollectionSpec, rows: Sequence[Any], *, personal: bool) 
 
 
 def feature_dict(spec: CollectionSpec, row: Any, *, personal: bool) -> dict[str, Any]:
-    return loads(feature_texts(spec, [row], personal=personal)[0])  # type: ignore[no-any-return]
+    return loads(feature_texts(spec, [row], personal=personal)[0])
 
 
 def extent(conn: Connection, spec: CollectionSpec) -> BBox | None:

@@ -62,10 +62,18 @@ def landing(request: Request, _: User, f: str | None = None) -> dict[str, Any]:
         "links": [
             {"href": f"{base}/", "rel": "self", "type": "application/json", "title": "this document"},
             {"href": f"{base}/api", "rel": "service-desc", "type": OAS30, "title": "the API definition"},
-            {"href": f"{str(request.base_url).rstrip('/')}/docs", "rel": "service-doc", "type": "text/html",
-             "title": "the API documentation"},
-            {"href": f"{base}/conformance", "rel": "conformance", "type": "application/json",
-             "title": "conformance classes"},
+            {
+                "href": f"{str(request.base_url).rstrip('/')}/docs",
+                "rel": "service-doc",
+                "type": "text/html",
+                "title": "the API documentation",
+            },
+            {
+                "href": f"{base}/conformance",
+                "rel": "conformance",
+                "type": "application/json",
+                "title": "conformance classes",
+            },
             {"href": f"{base}/collections", "rel": "data", "type": "application/json", "title": "collections"},
         ],
     }
@@ -82,11 +90,12 @@ def _collection(request: Request, spec: fc.CollectionSpec) -> dict[str, Any]:
     with request.app.state.register.reading() as conn:
         bbox = fc.extent(conn, spec)
         temporal = fc.temporal_extent(conn, spec)
-    extent: dict[str, Any] = {"spatial": {"bbox": [list(bbox) if bbox else [-180.0, -90.0, 180.0, 90.0]],
-                                          "crs": CRS84}}
+    extent: dict[str, Any] = {"spatial": {"bbox": [list(bbox) if bbox else [-180.0, -90.0, 180.0, 90.0]], "crs": CRS84}}
     if temporal is not None:
-        extent["temporal"] = {"interval": [list(temporal)],
-                              "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+        extent["temporal"] = {
+            "interval": [list(temporal)],
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+        }
     href = f"{base}/collections/{spec.id}"
     return {
         "id": spec.id,
@@ -113,7 +122,7 @@ def collections(request: Request, _: User, f: str | None = None) -> dict[str, An
 
 
 @router.get("/collections/{collectionId}", summary="One feature collection")
-def collection(request: Request, collectionId: str, _: User, f: str | None = None) -> dict[str, Any]:  # noqa: N803
+def collection(request: Request, collectionId: str, _: User, f: str | None = None) -> dict[str, Any]:
     _f(f)
     return _collection(request, _spec(collectionId))
 
@@ -126,11 +135,12 @@ def collection(request: Request, collectionId: str, _: User, f: str | None = Non
 )
 def items(
     request: Request,
-    collectionId: str,  # noqa: N803
+    collectionId: str,
     principal: User,
     bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (WGS 84)", max_length=400)] = None,
-    datetime_: Annotated[str | None, Query(alias="datetime", description="RFC 3339 instant or interval",
-                                           max_length=100)] = None,
+    datetime_: Annotated[
+        str | None, Query(alias="datetime", description="RFC 3339 instant or interval", max_length=100)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     f: Annotated[str | None, Query(max_length=40)] = None,
@@ -170,8 +180,9 @@ def _links(request: Request, spec: fc.CollectionSpec, q: fc.Query, returned: int
     if q.offset + returned < matched:
         links.append({"href": href(q.offset + q.limit), "rel": "next", "type": GEOJSON, "title": "next page"})
     if q.offset > 0:
-        links.append({"href": href(max(0, q.offset - q.limit)), "rel": "prev", "type": GEOJSON,
-                      "title": "previous page"})
+        links.append(
+            {"href": href(max(0, q.offset - q.limit)), "rel": "prev", "type": GEOJSON, "title": "previous page"}
+        )
     return links
 
 
@@ -181,8 +192,7 @@ def _links(request: Request, spec: fc.CollectionSpec, q: fc.Query, returned: int
     response_class=Response,
     responses={200: {"content": {GEOJSON: {}}, "description": "a GeoJSON Feature"}},
 )
-def item(request: Request, collectionId: str, featureId: str, principal: User,  # noqa: N803
-         f: str | None = None) -> Response:
+def item(request: Request, collectionId: str, featureId: str, principal: User, f: str | None = None) -> Response:
     spec = _spec(collectionId)
     _f(f)
     if len(featureId) > 64 or "\x00" in featureId:
@@ -193,8 +203,10 @@ def item(request: Request, collectionId: str, featureId: str, principal: User,  
         raise ApiProblem(404, f"no feature {featureId!r} in {spec.id}", field="featureId")
     text = fc.feature_texts(spec, [row], personal=principal.user.sees_personal_data)[0]
     base = f"{_base(request)}/collections/{spec.id}"
-    links = [{"href": f"{base}/items/{featureId}", "rel": "self", "type": GEOJSON},
-             {"href": base, "rel": "collection", "type": "application/json"}]
+    links = [
+        {"href": f"{base}/items/{featureId}", "rel": "self", "type": GEOJSON},
+        {"href": base, "rel": "collection", "type": "application/json"},
+    ]
     return Response((text[:-1] + f',"links":{fc.dumps(links)}}}').encode(), media_type=GEOJSON)
 
 
@@ -245,7 +257,7 @@ def to_openapi30(doc: dict[str, Any]) -> dict[str, Any]:
     out.pop("webhooks", None)
     out.get("info", {}).pop("summary", None)
     out.get("info", {}).get("license", {}).pop("identifier", None)
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 def openapi30(app: FastAPI) -> dict[str, Any]:
@@ -255,8 +267,11 @@ def openapi30(app: FastAPI) -> dict[str, Any]:
         full = copy.deepcopy(app.openapi())
         doc = {
             "openapi": full["openapi"],
-            "info": {"title": "landrelease OGC API – Features", "version": "1.0.0",
-                     "description": "OGC API – Features Part 1 Core over the land release register."},
+            "info": {
+                "title": "landrelease OGC API – Features",
+                "version": "1.0.0",
+                "description": "OGC API – Features Part 1 Core over the land release register.",
+            },
             "servers": [{"url": "/"}],
             "paths": {p: v for p, v in full["paths"].items() if p.startswith("/ogc")},
             "components": full.get("components", {}),
@@ -268,7 +283,7 @@ def openapi30(app: FastAPI) -> dict[str, Any]:
         doc["security"] = [{"bearer": []}, {"basic": []}]
         cached = to_openapi30(doc)
         app.state.openapi30 = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 @router.get("/api", summary="This API's definition (OpenAPI 3.0)", response_class=JSONResponse)

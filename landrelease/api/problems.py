@@ -38,8 +38,15 @@ TITLES = {
 class ApiProblem(Exception):
     """Raise anywhere in a request to answer with a problem-details body."""
 
-    def __init__(self, status: int, detail: str, *, field: str | None = None,
-                 errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        field: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
@@ -47,8 +54,13 @@ class ApiProblem(Exception):
         self.headers = headers
 
 
-def problem_response(status: int, detail: str, instance: str, errors: list[dict[str, Any]] | None = None,
-                     headers: dict[str, str] | None = None) -> JSONResponse:
+def problem_response(
+    status: int,
+    detail: str,
+    instance: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": TITLES.get(status, "Error"),
@@ -128,7 +140,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
-        return problem_response(exc.status_code, detail, request.url.path, headers=exc.headers)
+        return problem_response(
+            exc.status_code, detail, request.url.path, headers=dict(exc.headers) if exc.headers else None
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - a bug

@@ -90,8 +90,9 @@ def list_hazard_areas(
         equals["region"] = region
     if kind:
         equals["kind"] = kind.value
-    return _page(request, principal, "hazard-areas", fc.Query(bbox=parse_bbox(bbox), limit=limit, offset=offset,
-                                                              equals=equals))
+    return _page(
+        request, principal, "hazard-areas", fc.Query(bbox=parse_bbox(bbox), limit=limit, offset=offset, equals=equals)
+    )
 
 
 def _hazard_feature(request: Request, principal: Principal, code: str) -> dict[str, Any]:
@@ -111,14 +112,26 @@ def get_hazard_area(request: Request, code: str, principal: Reader) -> dict[str,
 
 
 @router.post("/hazard-areas", status_code=201, summary="Create a hazard area (admin, analyst)")
-def create_hazard_area(request: Request, body: HazardAreaIn,
-                       user: Annotated[User, Depends(require(*DATA_EDITORS))]) -> dict[str, Any]:
+def create_hazard_area(
+    request: Request, body: HazardAreaIn, user: Annotated[User, Depends(require(*DATA_EDITORS))]
+) -> dict[str, Any]:
     register = _register(request)
     area = HazardArea(
-        code=body.code, geometry=polygon_from_geojson(body.geometry), kind=body.kind, name=body.name,
-        eo_types=tuple(body.eo_types), land_use=body.land_use, machine_accessible=body.machine_accessible,
-        slope_deg=body.slope_deg, vegetation=body.vegetation, clutter=body.clutter, density=body.density,
-        status=body.status, operator=body.operator, region=body.region, priority_score=body.priority_score,
+        code=body.code,
+        geometry=polygon_from_geojson(body.geometry),
+        kind=body.kind,
+        name=body.name,
+        eo_types=tuple(body.eo_types),
+        land_use=body.land_use,
+        machine_accessible=body.machine_accessible,
+        slope_deg=body.slope_deg,
+        vegetation=body.vegetation,
+        clutter=body.clutter,
+        density=body.density,
+        status=body.status,
+        operator=body.operator,
+        region=body.region,
+        priority_score=body.priority_score,
         beneficiaries=body.beneficiaries,
     )
     with register.unit_of_work(actor=user.name) as uow:
@@ -130,8 +143,9 @@ def create_hazard_area(request: Request, body: HazardAreaIn,
 
 
 @router.patch("/hazard-areas/{code}", summary="Change a hazard area (admin, analyst)")
-def update_hazard_area(request: Request, code: str, body: HazardAreaPatch,
-                       user: Annotated[User, Depends(require(*DATA_EDITORS))]) -> dict[str, Any]:
+def update_hazard_area(
+    request: Request, code: str, body: HazardAreaPatch, user: Annotated[User, Depends(require(*DATA_EDITORS))]
+) -> dict[str, Any]:
     _code(code)
     try:
         with _register(request).unit_of_work(actor=user.name) as uow:
@@ -158,9 +172,15 @@ def hazard_activities(request: Request, code: str, principal: Reader) -> dict[st
     for act in _register(request).activities(hazard_code=code):
         out.append(
             {
-                "code": act.code, "kind": act.kind.value, "team": act.team, "operator": act.operator,
-                "start_date": act.start_date, "end_date": act.end_date, "status": act.status,
-                "area_processed_m2": act.area_processed_m2, "clearance_depth_cm": act.clearance_depth_cm,
+                "code": act.code,
+                "kind": act.kind.value,
+                "team": act.team,
+                "operator": act.operator,
+                "start_date": act.start_date,
+                "end_date": act.end_date,
+                "status": act.status,
+                "area_processed_m2": act.area_processed_m2,
+                "clearance_depth_cm": act.clearance_depth_cm,
                 "released": [{"method": p.method.value} for p in act.released],
                 "finds": [{"eo_type": f.eo_type.value, "depth_cm": f.depth_cm} for f in act.finds],
             }
@@ -181,21 +201,36 @@ def hazard_forecast(request: Request, code: str, principal: Reader) -> dict[str,
 
 
 @router.get("/evidence", summary="Evidence (paged)")
-def list_evidence(request: Request, principal: Reader, limit: Limit = 100, offset: Offset = 0,
-                  bbox: BBoxText = None, hazard: CodeQ = None, kind: EvidenceKind | None = None) -> dict[str, Any]:
+def list_evidence(
+    request: Request,
+    principal: Reader,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    bbox: BBoxText = None,
+    hazard: CodeQ = None,
+    kind: EvidenceKind | None = None,
+) -> dict[str, Any]:
     equals: dict[str, Any] = {}
     if hazard:
         equals["hazard_code"] = hazard
     if kind:
         equals["kind"] = kind.value
-    return _page(request, principal, "evidence", fc.Query(bbox=parse_bbox(bbox), limit=limit, offset=offset,
-                                                          equals=equals))
+    return _page(
+        request, principal, "evidence", fc.Query(bbox=parse_bbox(bbox), limit=limit, offset=offset, equals=equals)
+    )
 
 
 @router.get("/activities", summary="Activities (paged)")
-def list_activities(request: Request, principal: Reader, limit: Limit = 100, offset: Offset = 0,
-                    bbox: BBoxText = None, hazard: CodeQ = None, operator: TextQ = None,
-                    kind: ActivityKind | None = None) -> dict[str, Any]:
+def list_activities(
+    request: Request,
+    principal: Reader,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    bbox: BBoxText = None,
+    hazard: CodeQ = None,
+    operator: TextQ = None,
+    kind: ActivityKind | None = None,
+) -> dict[str, Any]:
     equals: dict[str, Any] = {}
     if hazard:
         equals["hazard_code"] = hazard
@@ -203,24 +238,34 @@ def list_activities(request: Request, principal: Reader, limit: Limit = 100, off
         equals["operator"] = operator
     if kind:
         equals["kind"] = kind.value
-    return _page(request, principal, "activities", fc.Query(bbox=parse_bbox(bbox), limit=limit, offset=offset,
-                                                            equals=equals))
+    return _page(
+        request, principal, "activities", fc.Query(bbox=parse_bbox(bbox), limit=limit, offset=offset, equals=equals)
+    )
 
 
 @router.get("/settlements", summary="Settlements (paged)")
-def list_settlements(request: Request, principal: Reader, limit: Limit = 100, offset: Offset = 0,
-                     bbox: BBoxText = None, region: TextQ = None) -> dict[str, Any]:
+def list_settlements(
+    request: Request,
+    principal: Reader,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    bbox: BBoxText = None,
+    region: TextQ = None,
+) -> dict[str, Any]:
     equals = {"region": region} if region else {}
-    return _page(request, principal, "settlements", fc.Query(bbox=parse_bbox(bbox), limit=limit, offset=offset,
-                                                             equals=equals))
+    return _page(
+        request, principal, "settlements", fc.Query(bbox=parse_bbox(bbox), limit=limit, offset=offset, equals=equals)
+    )
 
 
 @router.get("/teams", summary="Teams")
-def list_teams(request: Request, principal: Reader, operator: TextQ = None,
-               type: AssetType | None = None) -> dict[str, Any]:  # noqa: A002
+def list_teams(
+    request: Request, principal: Reader, operator: TextQ = None, type: AssetType | None = None
+) -> dict[str, Any]:
     t = schema.team
-    q = select(t.c.code, t.c.type, t.c.size, t.c.operator, t.c.cost_per_day, t.c.rate_m2_per_day,
-               t.c.rate_sigma).order_by(t.c.id)
+    q = select(
+        t.c.code, t.c.type, t.c.size, t.c.operator, t.c.cost_per_day, t.c.rate_m2_per_day, t.c.rate_sigma
+    ).order_by(t.c.id)
     if operator:
         q = q.where(t.c.operator == operator)
     if type:
@@ -233,16 +278,31 @@ def list_teams(request: Request, principal: Reader, operator: TextQ = None,
 def _task_query() -> Any:
     t, h, tm = schema.task, schema.hazard_area, schema.team
     return (
-        select(t.c.code, h.c.code.label("hazard_code"), t.c.method, t.c.area_m2, t.c.team_code.label("team"),
-               tm.c.operator, t.c.planned_start, t.c.planned_end)
+        select(
+            t.c.code,
+            h.c.code.label("hazard_code"),
+            t.c.method,
+            t.c.area_m2,
+            t.c.team_code.label("team"),
+            tm.c.operator,
+            t.c.planned_start,
+            t.c.planned_end,
+        )
         .select_from(t.join(h, t.c.hazard_id == h.c.id).outerjoin(tm, tm.c.code == t.c.team_code))
         .order_by(t.c.planned_start, t.c.id)
     )
 
 
 @router.get("/tasks", summary="Planned tasks (paged)")
-def list_tasks(request: Request, principal: Reader, limit: Limit = 100, offset: Offset = 0,
-               hazard: CodeQ = None, team: CodeQ = None, operator: TextQ = None) -> dict[str, Any]:
+def list_tasks(
+    request: Request,
+    principal: Reader,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    hazard: CodeQ = None,
+    team: CodeQ = None,
+    operator: TextQ = None,
+) -> dict[str, Any]:
     from sqlalchemy import func
 
     t, h, tm = schema.task, schema.hazard_area, schema.team
@@ -257,8 +317,9 @@ def list_tasks(request: Request, principal: Reader, limit: Limit = 100, offset: 
     for c in conds:
         q = q.where(c)
     with _register(request).reading() as conn:
-        total_q = select(func.count()).select_from(t.join(h, t.c.hazard_id == h.c.id).outerjoin(
-            tm, tm.c.code == t.c.team_code))
+        total_q = select(func.count()).select_from(
+            t.join(h, t.c.hazard_id == h.c.id).outerjoin(tm, tm.c.code == t.c.team_code)
+        )
         for c in conds:
             total_q = total_q.where(c)
         total = int(conn.execute(total_q).scalar_one())
@@ -274,8 +335,9 @@ def _team_operator(conn: Any, team_code: str | None) -> tuple[bool, str | None]:
 
 
 @router.patch("/tasks/{code}", summary="Re-plan a task (admin, analyst; an operator for its own teams)")
-def update_task(request: Request, code: str, body: TaskPatch,
-                user: Annotated[User, Depends(require(*WRITERS))]) -> dict[str, Any]:
+def update_task(
+    request: Request, code: str, body: TaskPatch, user: Annotated[User, Depends(require(*WRITERS))]
+) -> dict[str, Any]:
     _code(code)
     t = schema.task
     with _register(request).unit_of_work(actor=user.name) as uow:
@@ -296,26 +358,43 @@ def update_task(request: Request, code: str, body: TaskPatch,
             if name in body.model_fields_set:
                 changes[name] = getattr(body, name)
         stored = edits.update_task(uow, code, changes)
-    return {"code": stored["code"], "team": stored["team_code"], "planned_start": stored["planned_start"],
-            "planned_end": stored["planned_end"], "method": stored["method"], "area_m2": stored["area_m2"]}
+    return {
+        "code": stored["code"],
+        "team": stored["team_code"],
+        "planned_start": stored["planned_start"],
+        "planned_end": stored["planned_end"],
+        "method": stored["method"],
+        "area_m2": stored["area_m2"],
+    }
 
 
 # ---------------------------------------------------------------- daily reports
 
 
 @router.post("/daily-reports", summary="Send daily reports (idempotent by uuid: a resend counts once)")
-def post_daily_reports(request: Request, body: DailyReportsIn,
-                       user: Annotated[User, Depends(require(*WRITERS))]) -> JSONResponse:
+def post_daily_reports(
+    request: Request, body: DailyReportsIn, user: Annotated[User, Depends(require(*WRITERS))]
+) -> JSONResponse:
     reports = [
-        DailyReport(uuid=str(r.uuid), team=r.team, date=r.date, m2_processed=r.m2_processed, task=r.task,
-                    hazard_code=r.hazard_code, finds=r.finds, hours=r.hours)
+        DailyReport(
+            uuid=str(r.uuid),
+            team=r.team,
+            date=r.date,
+            m2_processed=r.m2_processed,
+            task=r.task,
+            hazard_code=r.hazard_code,
+            finds=r.finds,
+            hours=r.hours,
+        )
         for r in body.reports
     ]
     with _register(request).unit_of_work(actor=user.name) as uow:
         teams = {r.team for r in reports}
         tm = schema.team
-        operators = {row.code: row.operator for row in
-                     uow.conn.execute(select(tm.c.code, tm.c.operator).where(tm.c.code.in_(teams)))}
+        operators = {
+            row.code: row.operator
+            for row in uow.conn.execute(select(tm.c.code, tm.c.operator).where(tm.c.code.in_(teams)))
+        }
         for i, r in enumerate(reports):
             if r.team not in operators:
                 raise ApiProblem(422, f"no team {r.team!r}", field=f"reports.{i}.team")
@@ -327,13 +406,20 @@ def post_daily_reports(request: Request, body: DailyReportsIn,
                     raise ApiProblem(422, f"no hazard area {r.hazard_code!r}", field=f"reports.{i}.hazard_code")
         stored = uow.add_daily_reports(reports)
     status = 201 if stored else 200
-    return JSONResponse({"received": len(reports), "stored": stored, "duplicates": len(reports) - stored},
-                        status_code=status)
+    return JSONResponse(
+        {"received": len(reports), "stored": stored, "duplicates": len(reports) - stored}, status_code=status
+    )
 
 
 @router.get("/daily-reports", summary="Daily reports (newest first)")
-def list_daily_reports(request: Request, principal: Reader, limit: Limit = 100, offset: Offset = 0,
-                       team: CodeQ = None, since: date | None = None) -> dict[str, Any]:
+def list_daily_reports(
+    request: Request,
+    principal: Reader,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    team: CodeQ = None,
+    since: date | None = None,
+) -> dict[str, Any]:
     from sqlalchemy import func
 
     d = schema.daily_report
@@ -342,8 +428,16 @@ def list_daily_reports(request: Request, principal: Reader, limit: Limit = 100, 
         conds.append(d.c.team_code == team)
     if since:
         conds.append(d.c.date >= since)
-    q = select(d.c.uuid, d.c.team_code.label("team"), d.c.task_code.label("task"), d.c.hazard_code, d.c.date,
-               d.c.m2_processed, d.c.finds, d.c.hours).order_by(d.c.date.desc(), d.c.id.desc())
+    q = select(
+        d.c.uuid,
+        d.c.team_code.label("team"),
+        d.c.task_code.label("task"),
+        d.c.hazard_code,
+        d.c.date,
+        d.c.m2_processed,
+        d.c.finds,
+        d.c.hours,
+    ).order_by(d.c.date.desc(), d.c.id.desc())
     tq = select(func.count()).select_from(d)
     for c in conds:
         q, tq = q.where(c), tq.where(c)
@@ -351,5 +445,3 @@ def list_daily_reports(request: Request, principal: Reader, limit: Limit = 100, 
         total = int(conn.execute(tq).scalar_one())
         items = [dict(r._mapping) for r in conn.execute(q.limit(limit).offset(offset))]
     return {"total": total, "limit": limit, "offset": offset, "items": items}
-
-

@@ -146,8 +146,21 @@ class HazardAreaPatch(Strict):
         return out
 
 
-NOT_NULL = frozenset({"geometry", "name", "kind", "land_use", "eo_types", "machine_accessible", "slope_deg",
-                      "vegetation", "clutter", "density", "status"})
+NOT_NULL = frozenset(
+    {
+        "geometry",
+        "name",
+        "kind",
+        "land_use",
+        "eo_types",
+        "machine_accessible",
+        "slope_deg",
+        "vegetation",
+        "clutter",
+        "density",
+        "status",
+    }
+)
 
 
 class DailyReportIn(Strict):

@@ -28,27 +28,38 @@ def prepare(settings: Settings, say: Callable[[str], None] = print) -> Settings:
     finally:
         register.close()
     if generated:
-        say(f"Created the first user: name 'admin', password '{generated}' (shown once; change it or set "
-            f"{ADMIN_PASSWORD_ENV} before the first start).")
+        say(
+            f"Created the first user: name 'admin', password '{generated}' (shown once; change it or set "
+            f"{ADMIN_PASSWORD_ENV} before the first start)."
+        )
     if not settings.secret_key:
         # One key for every worker of this run; sessions end when the server restarts.
         settings = settings.model_copy(update={"secret_key": secrets.token_urlsafe(32)})
     return settings
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
-          say: Callable[[str], None] = print) -> None:
+def serve(
+    settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, say: Callable[[str], None] = print
+) -> None:
     """Serve the map, dashboards, REST, OGC API and tiles until interrupted."""
     settings = prepare(settings, say)
-    say(f"landrelease serving {settings.database_url} at http://{host}:{port}/ (OGC API: "
-        f"http://{host}:{port}/ogc/, API docs: http://{host}:{port}/docs) — Ctrl+C to stop")
+    say(
+        f"landrelease serving {settings.database_url} at http://{host}:{port}/ (OGC API: "
+        f"http://{host}:{port}/ogc/, API docs: http://{host}:{port}/docs) — Ctrl+C to stop"
+    )
     if workers > 1:
         os.environ["LANDRELEASE_DATABASE_URL"] = settings.database_url
         os.environ["LANDRELEASE_SECRET_KEY"] = settings.secret_key or ""
         if settings.basemap_url:
             os.environ["LANDRELEASE_BASEMAP_URL"] = settings.basemap_url
-        uvicorn.run("landrelease.api.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning")
+        uvicorn.run(
+            "landrelease.api.app:create_app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
         return
     from landrelease.api.app import create_app
 

@@ -39,17 +39,31 @@ def released_by_month(conn: Connection) -> dict[str, Any]:
     methods = [m for m in ("cancelled", "reduced", "cleared") if m in series] + sorted(
         set(series) - {"cancelled", "reduced", "cleared"}
     )
-    return {"available": True, "months": months, "methods": methods, "unit": "km²",
-            "series": {m: [round(series[m].get(mo, 0.0), 6) for mo in months] for m in methods}}
+    return {
+        "available": True,
+        "months": months,
+        "methods": methods,
+        "unit": "km²",
+        "series": {m: [round(series[m].get(mo, 0.0), 6) for mo in months] for m in methods},
+    }
 
 
 def burndown(conn: Connection) -> dict[str, Any]:
     """Remaining open km²: the record so far, and the forecast's P10–P90 band where computed."""
     h, rp = schema.hazard_area, schema.released_part
-    open_now = float(conn.execute(select(func.coalesce(func.sum(h.c.area_m2), 0.0)).where(
-        h.c.status.in_([HazardStatus.OPEN.value, HazardStatus.IN_PROGRESS.value]))).scalar_one()) / 1e6
-    rows = conn.execute(select(rp.c.released_on, func.sum(rp.c.area_m2)).group_by(rp.c.released_on)
-                        .order_by(rp.c.released_on)).all()
+    open_now = (
+        float(
+            conn.execute(
+                select(func.coalesce(func.sum(h.c.area_m2), 0.0)).where(
+                    h.c.status.in_([HazardStatus.OPEN.value, HazardStatus.IN_PROGRESS.value])
+                )
+            ).scalar_one()
+        )
+        / 1e6
+    )
+    rows = conn.execute(
+        select(rp.c.released_on, func.sum(rp.c.area_m2)).group_by(rp.c.released_on).order_by(rp.c.released_on)
+    ).all()
     actual: list[dict[str, Any]] = []
     if rows:
         released_total = sum(float(r[1]) for r in rows) / 1e6
@@ -64,8 +78,13 @@ def burndown(conn: Connection) -> dict[str, Any]:
             remaining -= by_month[mo]
             actual.append({"month": mo, "km2": round(remaining, 6)})
     band = forecast_band(conn)
-    return {"available": bool(actual) or band is not None, "open_km2": round(open_now, 6), "actual": actual,
-            "band": band, "band_message": None if band else NOT_YET}
+    return {
+        "available": bool(actual) or band is not None,
+        "open_km2": round(open_now, 6),
+        "actual": actual,
+        "band": band,
+        "band_message": None if band else NOT_YET,
+    }
 
 
 def forecast_band(conn: Connection) -> list[dict[str, Any]] | None:
@@ -76,8 +95,11 @@ def forecast_band(conn: Connection) -> list[dict[str, Any]] | None:
 def utilisation(conn: Connection) -> dict[str, Any]:
     """Planned working days per team and month, as a share of the month's working days."""
     t = schema.task
-    rows = conn.execute(select(t.c.team_code, t.c.planned_start, t.c.planned_end)
-                        .where(t.c.team_code.is_not(None), t.c.planned_start.is_not(None))).all()
+    rows = conn.execute(
+        select(t.c.team_code, t.c.planned_start, t.c.planned_end).where(
+            t.c.team_code.is_not(None), t.c.planned_start.is_not(None)
+        )
+    ).all()
     if not rows:
         return {"available": False, "message": NOT_YET}
     busy: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -93,8 +115,12 @@ def utilisation(conn: Connection) -> dict[str, Any]:
     months = sorted({m for b in busy.values() for m in b})[:24]
     teams = sorted(busy)
     capacity = 26  # six working days a week
-    return {"available": True, "months": months, "teams": teams,
-            "share": {tm: [round(min(1.0, busy[tm].get(m, 0) / capacity), 3) for m in months] for tm in teams}}
+    return {
+        "available": True,
+        "months": months,
+        "teams": teams,
+        "share": {tm: [round(min(1.0, busy[tm].get(m, 0) / capacity), 3) for m in months] for tm in teams},
+    }
 
 
 def scenarios(conn: Connection) -> dict[str, Any]:
@@ -127,4 +153,4 @@ def scenario_comparison(request: Request, _: Reader) -> dict[str, Any]:
 
 @router.get("/summary", summary="What the register holds")
 def summary(request: Request, _: Reader) -> dict[str, Any]:
-    return request.app.state.register.inventory()  # type: ignore[no-any-return]
+    return request.app.state.register.inventory()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Annotated, Any
 
 import mapbox_vector_tile
 import numpy as np
@@ -64,8 +64,9 @@ def _to_tile(z: int, x: int, y: int) -> Any:
 
 
 def _rtree(name: str) -> Any:
-    return table(f"{name}_rtree", sa_column("id"), sa_column("minx"), sa_column("maxx"), sa_column("miny"),
-                 sa_column("maxy"))
+    return table(
+        f"{name}_rtree", sa_column("id"), sa_column("minx"), sa_column("maxx"), sa_column("miny"), sa_column("maxy")
+    )
 
 
 class TileCache:
@@ -123,8 +124,9 @@ def _bbox_filter(conn: Connection, tbl: Any, name: str, bounds: tuple[float, flo
     return and_(tbl.c.geometry.op("&&")(envelope))
 
 
-def build_tile(conn: Connection, collection: str, z: int, x: int, y: int,
-               phases: dict[int, int] | None = None) -> bytes:
+def build_tile(
+    conn: Connection, collection: str, z: int, x: int, y: int, phases: dict[int, int] | None = None
+) -> bytes:
     """Encode one tile of a collection."""
     west, south, east, north = tile_bounds(z, x, y)
     pad_x = (east - west) * BUFFER / EXTENT
@@ -136,8 +138,14 @@ def build_tile(conn: Connection, collection: str, z: int, x: int, y: int,
     dialect = conn.dialect.name
     if collection == "hazard-areas":
         tbl = schema.hazard_area
-        props = [tbl.c.code, tbl.c.status, tbl.c.priority_score.label("priority"), tbl.c.land_use, tbl.c.kind,
-                 tbl.c.extra["p_any"].as_float().label("p_any")]
+        props = [
+            tbl.c.code,
+            tbl.c.status,
+            tbl.c.priority_score.label("priority"),
+            tbl.c.land_use,
+            tbl.c.kind,
+            tbl.c.extra["p_any"].as_float().label("p_any"),
+        ]
         where = [tbl.c.status != HazardStatus.SUPERSEDED.value]
         order = [tbl.c.priority_score.desc(), tbl.c.id] if small_deg else [tbl.c.id]
     elif collection == "settlements":
@@ -146,13 +154,21 @@ def build_tile(conn: Connection, collection: str, z: int, x: int, y: int,
         where = []
         order = [tbl.c.population.desc(), tbl.c.id]
     else:
-        raise ApiProblem(404, f"no tiles for {collection!r} (have: {', '.join(TILE_COLLECTIONS)})",
-                         field="collection")
+        raise ApiProblem(404, f"no tiles for {collection!r} (have: {', '.join(TILE_COLLECTIONS)})", field="collection")
     big = ((tbl.c.maxx - tbl.c.minx) >= small_deg) | ((tbl.c.maxy - tbl.c.miny) >= small_deg)
-    stmt = select(
-        tbl.c.id, *props, tbl.c.minx, tbl.c.miny, tbl.c.maxx, tbl.c.maxy,
-        case((big, wkb(tbl.c.geometry, dialect)), else_=None).label("_wkb"),
-    ).where(_bbox_filter(conn, tbl, tbl.name, bounds), *where).order_by(*order)
+    stmt = (
+        select(
+            tbl.c.id,
+            *props,
+            tbl.c.minx,
+            tbl.c.miny,
+            tbl.c.maxx,
+            tbl.c.maxy,
+            case((big, wkb(tbl.c.geometry, dialect)), else_=None).label("_wkb"),
+        )
+        .where(_bbox_filter(conn, tbl, tbl.name, bounds), *where)
+        .order_by(*order)
+    )
     rows = conn.execute(stmt).all()
     names = [c.name for c in props]
     polygons: list[dict[str, Any]] = []
@@ -191,12 +207,17 @@ def build_tile(conn: Connection, collection: str, z: int, x: int, y: int,
     layer = "hazard-areas" if collection == "hazard-areas" else "settlements"
     layers = [{"name": layer, "features": polygons}]
     if points:
-        layers.append({"name": "hazard-points" if collection == "hazard-areas" else "settlement-points",
-                       "features": points})
-    return mapbox_vector_tile.encode(  # type: ignore[no-any-return]
+        layers.append(
+            {"name": "hazard-points" if collection == "hazard-areas" else "settlement-points", "features": points}
+        )
+    return mapbox_vector_tile.encode(
         layers,
-        default_options={"extents": EXTENT, "y_coord_down": True, "check_winding_order": True,
-                         "on_invalid_geometry": mapbox_vector_tile.encoder.on_invalid_geometry_make_valid},
+        default_options={
+            "extents": EXTENT,
+            "y_coord_down": True,
+            "check_winding_order": True,
+            "on_invalid_geometry": mapbox_vector_tile.encoder.on_invalid_geometry_make_valid,
+        },
     )
 
 
@@ -216,11 +237,11 @@ def _props(r: Any, names: list[str], phases: dict[int, int] | None) -> dict[str,
     responses={200: {"content": {MVT: {}}, "description": "a Mapbox vector tile"}},
     summary="A vector tile of hazard areas or settlements",
 )
-def tile(request: Request, collection: str, z: int, x: int, y: int,
-         _: Any = Depends(current_principal)) -> Response:
+def tile(
+    request: Request, collection: str, z: int, x: int, y: int, _: Annotated[Any, Depends(current_principal)]
+) -> Response:
     if collection not in TILE_COLLECTIONS:
-        raise ApiProblem(404, f"no tiles for {collection!r} (have: {', '.join(TILE_COLLECTIONS)})",
-                         field="collection")
+        raise ApiProblem(404, f"no tiles for {collection!r} (have: {', '.join(TILE_COLLECTIONS)})", field="collection")
     if not 0 <= z <= 22:
         raise ApiProblem(400, "zoom must be 0…22", field="z")
     if not (0 <= x < 2**z):
@@ -242,6 +263,6 @@ def tile(request: Request, collection: str, z: int, x: int, y: int,
                 phases = cached[1]
             data = build_tile(conn, collection, z, x, y, phases)
             state.tile_cache.put(key, data)
-    return Response(data, media_type=MVT, headers={"Cache-Control": "private, max-age=30",
-                                                   "ETag": f'"{version}-{z}-{x}-{y}"'})
-
+    return Response(
+        data, media_type=MVT, headers={"Cache-Control": "private, max-age=30", "ETag": f'"{version}-{z}-{x}-{y}"'}
+    )

@@ -21,7 +21,13 @@ def serve(
     """Serve the map, dashboards, REST API, OGC API – Features and vector tiles."""
     from landrelease.api.serve import serve as run
 
-    run(settings(), host=host, port=port, workers=workers, say=lambda text: console.print(text, highlight=False, soft_wrap=True, markup=False))
+    run(
+        settings(),
+        host=host,
+        port=port,
+        workers=workers,
+        say=lambda text: console.print(text, highlight=False, soft_wrap=True, markup=False),
+    )
 
 
 user_app = typer.Typer(help="Users of the web application.", no_args_is_help=True)

@@ -21,8 +21,21 @@ from landrelease.storage.repository import UnitOfWork, hazard_from_row
 
 EDITABLE_HAZARD_FIELDS = frozenset(
     {
-        "name", "kind", "land_use", "eo_types", "machine_accessible", "slope_deg", "vegetation", "clutter",
-        "density", "status", "operator", "region", "priority_score", "beneficiaries", "geometry",
+        "name",
+        "kind",
+        "land_use",
+        "eo_types",
+        "machine_accessible",
+        "slope_deg",
+        "vegetation",
+        "clutter",
+        "density",
+        "status",
+        "operator",
+        "region",
+        "priority_score",
+        "beneficiaries",
+        "geometry",
     }
 )
 
@@ -44,16 +57,25 @@ def update_hazard_area(uow: UnitOfWork, code: str, changes: dict[str, Any], expe
     h = schema.hazard_area
     unknown = set(changes) - EDITABLE_HAZARD_FIELDS
     if unknown:
-        raise ValidationError([Problem("field cannot be edited", record=code, field=f) for f in sorted(unknown)],
-                              "hazard area refused")
+        raise ValidationError(
+            [Problem("field cannot be edited", record=code, field=f) for f in sorted(unknown)], "hazard area refused"
+        )
     row = uow.conn.execute(select(h).where(h.c.code == code)).first()
     if row is None:
-        raise ValidationError([Problem("no hazard area with this code", record=code, field="code")],
-                              "hazard area refused")
+        raise ValidationError(
+            [Problem("no hazard area with this code", record=code, field="code")], "hazard area refused"
+        )
     if row.version != expected_version:
         raise VersionConflict(
-            [Problem("the hazard area changed since it was read; reload it and apply the change again",
-                     record=code, field="version", found=str(expected_version), expected=str(row.version))],
+            [
+                Problem(
+                    "the hazard area changed since it was read; reload it and apply the change again",
+                    record=code,
+                    field="version",
+                    found=str(expected_version),
+                    expected=str(row.version),
+                )
+            ],
             "edit conflict",
         )
     values: dict[str, Any] = {}
@@ -68,8 +90,12 @@ def update_hazard_area(uow: UnitOfWork, code: str, changes: dict[str, Any], expe
     values["version"] = row.version + 1
     values["updated_at"] = datetime.now(UTC)
     uow.conn.execute(update(h).where(h.c.id == row.id).values(**values))
-    uow.audit("update", "hazard_area", code,
-              {"version": row.version + 1, "changes": {k: _plain(v) for k, v in changes.items()}})
+    uow.audit(
+        "update",
+        "hazard_area",
+        code,
+        {"version": row.version + 1, "changes": {k: _plain(v) for k, v in changes.items()}},
+    )
     return hazard_from_row(uow.conn.execute(select(h).where(h.c.id == row.id)).one())
 
 
@@ -82,18 +108,30 @@ def update_task(uow: UnitOfWork, code: str, changes: dict[str, Any]) -> dict[str
     allowed = {"team_code", "planned_start", "planned_end"}
     bad = set(changes) - allowed
     if bad:
-        raise ValidationError([Problem("field cannot be edited", record=code, field=f) for f in sorted(bad)],
-                              "task refused")
+        raise ValidationError(
+            [Problem("field cannot be edited", record=code, field=f) for f in sorted(bad)], "task refused"
+        )
     merged = {**row._mapping, **changes}
     if merged["planned_start"] and merged["planned_end"] and merged["planned_end"] < merged["planned_start"]:
-        raise ValidationError([Problem("planned end is before planned start", record=code, field="planned_end",
-                                       found=str(merged["planned_end"]), expected=f">= {merged['planned_start']}")],
-                              "task refused")
+        raise ValidationError(
+            [
+                Problem(
+                    "planned end is before planned start",
+                    record=code,
+                    field="planned_end",
+                    found=str(merged["planned_end"]),
+                    expected=f">= {merged['planned_start']}",
+                )
+            ],
+            "task refused",
+        )
     if changes.get("team_code"):
         tm = schema.team
         if uow.conn.execute(select(tm.c.id).where(tm.c.code == changes["team_code"])).first() is None:
-            raise ValidationError([Problem("no team with this code", record=code, field="team",
-                                           found=changes["team_code"])], "task refused")
+            raise ValidationError(
+                [Problem("no team with this code", record=code, field="team", found=changes["team_code"])],
+                "task refused",
+            )
     uow.conn.execute(update(t).where(t.c.id == row.id).values(**changes))
     uow.audit("update", "task", code, {k: _plain(v) for k, v in changes.items()})
     return dict(uow.conn.execute(select(t).where(t.c.id == row.id)).one()._mapping)

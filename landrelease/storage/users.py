@@ -16,31 +16,46 @@ u = schema.app_user
 
 def user_from_row(r: Any) -> User:
     return User(
-        id=r.id, name=r.name, role=Role(r.role), operator=r.operator, active=bool(r.active),
+        id=r.id,
+        name=r.name,
+        role=Role(r.role),
+        operator=r.operator,
+        active=bool(r.active),
         session_epoch=int(r.session_epoch),
     )
 
 
-def add_user(conn: Connection, actor: str, name: str, role: Role, password_hash: str,
-             operator: str | None = None) -> User:
+def add_user(
+    conn: Connection, actor: str, name: str, role: Role, password_hash: str, operator: str | None = None
+) -> User:
     """Insert one account; refuses a duplicate name or an operator user without an organisation."""
     from landrelease.storage import audit
 
     problems = []
     if not name or len(name) > 120 or name.strip() != name:
-        problems.append(Problem("a user name is 1–120 characters without surrounding spaces", record=name,
-                                field="name"))
+        problems.append(
+            Problem("a user name is 1–120 characters without surrounding spaces", record=name, field="name")
+        )
     if role is Role.OPERATOR and not operator:
-        problems.append(Problem("an operator user must belong to an operator organisation", record=name,
-                                field="operator"))
+        problems.append(
+            Problem("an operator user must belong to an operator organisation", record=name, field="operator")
+        )
     if conn.execute(select(u.c.id).where(u.c.name == name)).first():
         problems.append(Problem("a user with this name already exists", record=name, field="name", found=name))
     if problems:
         raise ValidationError(problems, "user refused")
-    rid = conn.execute(
-        u.insert().values(name=name, role=role.value, operator=operator, password_hash=password_hash,
-                          active=True, session_epoch=0, created_at=datetime.now(UTC))
-    ).inserted_primary_key[0]
+    result = conn.execute(
+        u.insert().values(
+            name=name,
+            role=role.value,
+            operator=operator,
+            password_hash=password_hash,
+            active=True,
+            session_epoch=0,
+            created_at=datetime.now(UTC),
+        )
+    )
+    rid = result.inserted_primary_key[0]  # type: ignore[index]
     audit.append(conn, actor, "insert", "user", name, {"role": role.value, "operator": operator})
     return User(id=int(rid), name=name, role=role, operator=operator)
 
@@ -68,8 +83,9 @@ def set_password_hash(conn: Connection, actor: str, name: str, password_hash: st
     """Replace a password and end every session the user had."""
     from landrelease.storage import audit
 
-    conn.execute(update(u).where(u.c.name == name).values(password_hash=password_hash,
-                                                          session_epoch=u.c.session_epoch + 1))
+    conn.execute(
+        update(u).where(u.c.name == name).values(password_hash=password_hash, session_epoch=u.c.session_epoch + 1)
+    )
     audit.append(conn, actor, "update", "user", name, {"password": "changed"})
 
 

@@ -74,23 +74,32 @@ def install(app: FastAPI) -> None:
         return _page(request, "dashboard.html", principal, active="dashboard")
 
     @app.get("/login", include_in_schema=False)
-    def login_page(request: Request, next: str | None = None) -> Response:  # noqa: A002
+    def login_page(request: Request, next: str | None = None) -> Response:
         if _principal(request) is not None:
             return RedirectResponse(_safe_next(next), status_code=303)
         return templates.TemplateResponse(request, "login.html", {"next": _safe_next(next), "error": None})
 
     @app.post("/login", include_in_schema=False)
-    def login_form(request: Request, name: str = Form("", max_length=120), password: str = Form("", max_length=200),
-                   next: str = Form("/", max_length=400)) -> Response:  # noqa: A002
+    def login_form(
+        request: Request,
+        name: str = Form("", max_length=120),
+        password: str = Form("", max_length=200),
+        next: str = Form("/", max_length=400),
+    ) -> Response:
         target = _safe_next(next)
         if not same_origin(request):
-            return templates.TemplateResponse(request, "login.html", {"next": target,
-                                              "error": "Sign-in from another site was refused."}, status_code=403)
+            return templates.TemplateResponse(
+                request,
+                "login.html",
+                {"next": target, "error": "Sign-in from another site was refused."},
+                status_code=403,
+            )
         auth: Authenticator = request.app.state.auth
         user = auth.check_password(name, password) if name and password else None
         if user is None:
-            return templates.TemplateResponse(request, "login.html",
-                                              {"next": target, "error": "Wrong name or password."}, status_code=401)
+            return templates.TemplateResponse(
+                request, "login.html", {"next": target, "error": "Wrong name or password."}, status_code=401
+            )
         response = RedirectResponse(target, status_code=303)
         set_session(response, request, auth, user)
         return response
@@ -111,4 +120,3 @@ def install(app: FastAPI) -> None:
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return Response(status_code=204)
-
