@@ -88,7 +88,9 @@ def demo(
         finally:
             register.close()
         progress.update(step, description="done")
-    console.print(f"[bold]Register[/] {cfg.database_url}: {inv['hazard_areas']:,} hazard areas, "
-                  f"{inv['total_km2']:,.2f} km², {inv['settlements']} settlements")
+    console.print(
+        f"[bold]Register[/] {cfg.database_url}: {inv['hazard_areas']:,} hazard areas, "
+        f"{inv['total_km2']:,.2f} km², {inv['settlements']} settlements"
+    )
     for t in inventory_tables(inv):
         console.print(t)

@@ -6,16 +6,17 @@ all or nothing and the audit trail (and, later, access control) hook in at one p
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, Engine, Select, and_, func, select
+from sqlalchemy import JSON, Connection, Engine, Select, and_, bindparam, func, select
 
 from landrelease.domain.activity import Activity, Find, ReleasedPart
 from landrelease.domain.asset import Team
@@ -37,6 +38,11 @@ from landrelease.domain.task import DailyReport, Task
 from landrelease.model.geometry import areas_m2
 from landrelease.storage import audit, schema
 from landrelease.storage.database import make_engine, migrate
+
+if TYPE_CHECKING:
+    from landrelease.domain.errors import Problem
+    from landrelease.storage.release import RecordedActivity
+    from landrelease.storage.summary import ReleaseSummary
 
 BBox = tuple[float, float, float, float]
 
@@ -340,6 +346,27 @@ class Register:
             out["settlements"] = int(conn.execute(select(func.count()).select_from(schema.settlement)).scalar_one())
         return out
 
+    def release_summary(self) -> ReleaseSummary:
+        """Released km² by method, operator, region and month, and open km² (metric areas)."""
+        from landrelease.storage.summary import release_summary
+
+        with self.reading() as conn:
+            return release_summary(conn)
+
+    def quality_problems(self) -> list[Problem]:
+        """GICHD geocheck data-quality checks and overlapping hazard areas over the register."""
+        from landrelease.storage.quality import check_register
+
+        with self.reading() as conn:
+            return check_register(conn)
+
+    def release_history(self, hazard_code: str | None = None) -> list[dict[str, Any]]:
+        """Every released part with its date, activity, team, operator and method."""
+        from landrelease.storage.release import release_history
+
+        with self.reading() as conn:
+            return release_history(conn, hazard_code)
+
     def tasks(self) -> list[Task]:
         t, h = schema.task, schema.hazard_area
         q = select(t, h.c.code.label("hazard_code")).join(h, t.c.hazard_id == h.c.id).order_by(t.c.id)
@@ -451,6 +478,20 @@ class UnitOfWork:
         self.audit("insert", "settlement", None, {"count": len(rows), "source": source})
         return len(rows)
 
+    def record_activity(
+        self, activity: Activity, *, today: date | None = None, tolerance_m: float | None = None
+    ) -> RecordedActivity:
+        """Record an NTS / TS / clearance / EOD result; a partial release splits the area.
+
+        Refuses (ValidationError) an unknown code, a closed area, bad dates, parts outside
+        the area or overlapping each other; see :mod:`landrelease.storage.release`.
+        """
+        from landrelease.domain.release import DEFAULT_TOLERANCE_M
+        from landrelease.storage.release import record_activity
+
+        tol = DEFAULT_TOLERANCE_M if tolerance_m is None else tolerance_m
+        return record_activity(self.conn, self.actor, activity, today=today, tolerance_m=tol)
+
     def add_daily_reports(self, reports: Sequence[DailyReport]) -> int:
         """Store reports not seen before; a resent report (same uuid) counts once. Returns new ones."""
         d = schema.daily_report
@@ -473,3 +514,68 @@ class UnitOfWork:
         )
         self.audit("insert", "daily_report", None, {"uuids": list(fresh)})
         return len(fresh)
+
+    # ---------------------------------------------------------------- bulk path (imports)
+
+    def stored_codes(self, table: str) -> set[str]:
+        """Every code already stored in a table (hazard_area, evidence, settlement, team)."""
+        t = schema.metadata.tables[table]
+        return {c for (c,) in self.conn.execute(select(t.c.code).where(t.c.code.is_not(None)))}
+
+    def add_hazard_columns(
+        self, columns: dict[str, Any], geometry: np.ndarray, *, chunk: int = 20000, now: datetime | None = None
+    ) -> int:
+        """Insert hazard areas given column by column: the fast path for imports of a million polygons.
+
+        ``columns`` maps ``hazard_area`` column names to a list (one value a row) or a single
+        value for every row; bounding boxes and metric areas (UTM, :func:`areas_m2`) are
+        computed here, in bulk. Values go to the driver as they are (JSON columns as JSON
+        text), through this unit of work's connection and transaction. The caller audits.
+        """
+        n = len(geometry)
+        if n == 0:
+            return 0
+        t = schema.hazard_area
+        dialect = self.conn.dialect
+        now = now or _now()
+        bounds = shapely.bounds(geometry)
+        data: dict[str, Any] = dict(columns)
+        data["minx"], data["miny"], data["maxx"], data["maxy"] = (bounds[:, k].tolist() for k in range(4))
+        data["area_m2"] = areas_m2(geometry).tolist()
+        for stamp in ("created_at", "updated_at"):
+            process = t.c[stamp].type.bind_processor(dialect)
+            data.setdefault(stamp, process(now) if process else now)
+        pg = dialect.name == "postgresql"
+        srid_geometry = shapely.set_srid(geometry, 4326) if pg else geometry
+        data["geometry"] = shapely.to_wkb(srid_geometry, include_srid=pg).tolist()
+        names = list(data)
+        placeholder = "%s" if pg else "?"
+        marks = []
+        for name in names:
+            if pg and name == "geometry":
+                marks.append(f"ST_GeomFromEWKB({placeholder})")
+            elif pg and isinstance(t.c[name].type, JSON):
+                marks.append(f"CAST({placeholder} AS JSON)")
+            else:
+                marks.append(placeholder)
+        sql = f"INSERT INTO hazard_area ({', '.join(names)}) VALUES ({', '.join(marks)})"
+        per_row = [data[k] if isinstance(data[k], list) else itertools.repeat(data[k], n) for k in names]
+        rows = zip(*per_row, strict=False)
+        for _ in range(0, n, chunk):
+            batch = list(itertools.islice(rows, chunk))
+            self.conn.exec_driver_sql(sql, batch)
+        return n
+
+    def link_parents(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Set ``parent_id`` from (code, parent code) pairs; returns the pairs whose parent is unknown."""
+        if not pairs:
+            return []
+        h = schema.hazard_area
+        ids = self.hazard_ids([c for pair in pairs for c in pair])
+        missing = [(c, p) for c, p in pairs if p not in ids]
+        updates = [{"i": ids[c], "p": ids[p]} for c, p in pairs if p in ids and c in ids]
+        if updates:
+            self.conn.execute(
+                h.update().where(h.c.id == bindparam("i")).values(parent_id=bindparam("p")), updates
+            )
+        return missing

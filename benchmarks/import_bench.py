@@ -1,0 +1,121 @@
+"""Import benchmark: `landrelease import` of N polygons into a fresh SQLite register vs `ogr2ogr`.
+
+Generates N hazard-area polygons (vectorised Shapely, written with pyogrio) as a
+GeoPackage, then, in one run, times
+
+* ``landrelease import FILE`` (the CLI, in a subprocess, into a new SQLite file: reading,
+  every validation check, metric areas, storage with its R*Tree and audit event), and
+* ``ogr2ogr -f GPKG new.gpkg FILE`` (GDAL copying the same file into a new GeoPackage).
+
+Prints ``name=value`` lines, ``ratio=`` (import / ogr2ogr) on a line of its own, and the
+import's peak resident memory ``peak_mb=``. ``--million`` runs 1,000,000 polygons;
+``--smoke`` runs ~2,000 in a few seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def polygons(n: int, seed: int = 1) -> gpd.GeoDataFrame:
+    """N star-shaped (hence valid) polygons of 12 vertices, 50–300 m across, in one UTM zone."""
+    rng = np.random.default_rng(seed)
+    k = 12
+    cx = rng.uniform(46.0, 47.5, n)
+    cy = rng.uniform(39.5, 40.5, n)
+    angles = np.sort(rng.uniform(0, 2 * np.pi, (n, k)), axis=1)
+    radius = rng.uniform(0.0005, 0.003, (n, 1)) * (1 + 0.3 * rng.uniform(-1, 1, (n, k)))
+    x = cx[:, None] + radius * np.cos(angles)
+    y = cy[:, None] + radius * np.sin(angles)
+    xy = np.stack([np.concatenate([x, x[:, :1]], 1), np.concatenate([y, y[:, :1]], 1)], -1).reshape(-1, 2)
+    rings = shapely.linearrings(xy, indices=np.repeat(np.arange(n), k + 1))
+    geoms = shapely.polygons(rings)
+    geoms = np.where(shapely.is_valid(geoms), geoms, shapely.convex_hull(geoms))  # the odd degenerate star
+    return gpd.GeoDataFrame(
+        pd.DataFrame({
+            "code": [f"HA-{i:07d}" for i in range(n)],
+            "kind": rng.choice(["SHA", "CHA"], n),
+            "land_use": rng.choice(["road", "farmland", "forest", "settlement", "other"], n),
+            "status": "open",
+            "operator": rng.choice(["ANAMA", "HALO", "NPA"], n),
+            "region": rng.choice(["north", "south", "east", "west"], n),
+        }),
+        geometry=geoms,
+        crs=4326,
+    )
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MB) of a child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"failed: {' '.join(cmd)}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, max(peak, before) // 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=100_000, help="number of polygons (default 100,000)")
+    parser.add_argument("--million", action="store_true", help="1,000,000 polygons")
+    parser.add_argument("--smoke", action="store_true", help="~2,000 polygons, a few seconds")
+    parser.add_argument("--workdir", type=Path, default=None, help="where to write the files (default: a temp dir)")
+    args = parser.parse_args()
+    n = 2_000 if args.smoke else 1_000_000 if args.million else args.n
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="landrelease-import-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    src, db, copy = work / "areas.gpkg", work / "register.db", work / "copy.gpkg"
+    for p in (src, db, copy, Path(f"{db}-wal"), Path(f"{db}-shm")):
+        p.unlink(missing_ok=True)
+    try:
+        start = time.perf_counter()
+        pyogrio.write_dataframe(polygons(n), src, layer="hazard_areas", use_arrow=True)
+        print(f"polygons={n}")
+        print(f"generate_seconds={time.perf_counter() - start:.2f}")
+
+        env = {**os.environ, "LANDRELEASE_DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT)}
+        # the register's tables exist beforehand, as in use; the import itself is what is timed
+        subprocess.run([sys.executable, "-c", "from landrelease.storage.repository import Register; "
+                        f"Register.open('sqlite:///{db}').close()"], env=env, check=True)
+        import_seconds, peak_mb = timed([sys.executable, "-m", "landrelease", "import", str(src)], env)
+        ogr_seconds, _ = timed(["ogr2ogr", "-f", "GPKG", str(copy), str(src)])
+
+        import sqlite3
+
+        with sqlite3.connect(db) as conn:
+            stored = conn.execute("SELECT count(*) FROM hazard_area").fetchone()[0]
+        if stored != n:
+            raise SystemExit(f"stored {stored} of {n} polygons")
+        print(f"stored={stored}")
+        print(f"import_seconds={import_seconds:.2f}")
+        print(f"ogr2ogr_seconds={ogr_seconds:.2f}")
+        print(f"ratio={import_seconds / ogr_seconds:.2f}")
+        print(f"peak_mb={peak_mb}")
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

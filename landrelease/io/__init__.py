@@ -1,0 +1,1 @@
+"""Import and export adapters: the formats mine action people exchange, and the checks on them."""

@@ -1,0 +1,370 @@
+"""What each kind of record looks like in a file: its columns, their aliases, how values parse.
+
+Column names are matched case-insensitively after turning camelCase, spaces and hyphens
+into snake_case (so ``typeArea``, ``Type Area`` and ``type-area`` all read as
+``type_area``). Vocabulary values are matched the same way, so ``Cleared Areas`` reads as
+status ``cleared`` and ``Religious Site`` as land use ``religious_site``. Columns that
+belong to no field are kept in a hazard area's ``extra`` (never silently dropped).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from landrelease.domain.enums import AssetType, EOType, EvidenceKind, HazardKind, HazardStatus, LandUse, Level
+
+BLANK = object()  # a missing value
+BAD = object()  # a value that does not parse
+
+
+def snake(name: str) -> str:
+    """``typeArea`` / ``Type Area`` / ``type-area`` -> ``type_area``."""
+    s = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", str(name).strip())
+    return re.sub(r"[\s\-./]+", "_", s).lower().strip("_")
+
+
+def _vocab_key(value: str) -> str:
+    key = snake(value)
+    for suffix in ("_areas", "_area", "_land"):
+        if key.endswith(suffix) and len(key) > len(suffix):
+            key = key[: -len(suffix)]
+    return key
+
+
+SYNONYMS: dict[type[Enum], dict[str, str]] = {
+    EOType: {
+        "ap": "ap_mine",
+        "apm": "ap_mine",
+        "at": "at_mine",
+        "atm": "at_mine",
+        "cm": "cluster_munition",
+        "cluster": "cluster_munition",
+    },
+    AssetType: {"dog": "mdd", "machine": "mechanical", "drone": "drone_survey", "manual_team": "manual"},
+    HazardStatus: {"in_progress": "in_progress", "ongoing": "in_progress", "closed": "released"},
+    LandUse: {
+        "agricultural": "farmland",
+        "agriculture": "farmland",
+        "residential": "settlement",
+        "railway": "rail",
+        "religious": "religious_site",
+    },
+}
+
+
+def vocabulary_parser(vocab: type[Enum]) -> Callable[[str], Any]:
+    table = {_vocab_key(m.value): m for m in vocab}
+    table.update({k: vocab(v) for k, v in SYNONYMS.get(vocab, {}).items()})
+
+    def parse(value: str) -> Any:
+        return table.get(_vocab_key(value), BAD)
+
+    return parse
+
+
+def _eo_list(value: str) -> Any:
+    one = vocabulary_parser(EOType)
+    parts = [p for p in re.split(r"[;,|/]+", value) if p.strip()]
+    out = tuple(one(p) for p in parts)
+    return BAD if any(o is BAD for o in out) else out
+
+
+def _float(value: Any) -> Any:
+    try:
+        f = float(str(value).replace(",", "")) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        return BAD
+    return f if math.isfinite(f) else BAD
+
+
+def _int(value: Any) -> Any:
+    f = _float(value)
+    return int(f) if f is not BAD and float(f).is_integer() else BAD
+
+
+def _bool(value: Any) -> Any:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    key = str(value).strip().lower()
+    if key in ("true", "t", "yes", "y", "1", "1.0"):
+        return True
+    if key in ("false", "f", "no", "n", "0", "0.0"):
+        return False
+    return BAD
+
+
+def _date(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return BAD
+    return BAD if pd.isna(ts) else ts.date()
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return value
+    try:
+        out = json.loads(value)
+    except (TypeError, ValueError):
+        return BAD
+    return out if isinstance(out, dict) else BAD
+
+
+def _text(value: Any) -> Any:
+    return str(value).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One field of a kind: its aliases in files and how its values parse."""
+
+    name: str
+    aliases: tuple[str, ...]
+    parse: Callable[[Any], Any]
+    expected: str  # what a good value looks like, for messages
+    required: bool = False
+
+
+def _vocab_field(name: str, aliases: tuple[str, ...], vocab: type[Any], required: bool = False) -> FieldSpec:
+    return FieldSpec(name, aliases, vocabulary_parser(vocab), "one of " + ", ".join(vocab.allowed()), required)
+
+
+def _field(name: str, aliases: tuple[str, ...], kind: str, required: bool = False) -> FieldSpec:
+    parse, expected = {
+        "text": (_text, "text"),
+        "float": (_float, "a number"),
+        "int": (_int, "a whole number"),
+        "bool": (_bool, "true/false, yes/no or 1/0"),
+        "date": (_date, "a date such as 2021-06-30"),
+        "json": (_json, "a JSON object"),
+    }[kind]
+    return FieldSpec(name, aliases, parse, expected, required)
+
+
+@dataclass(frozen=True, slots=True)
+class KindSpec:
+    """A kind of record a file can hold, with the geometry types it allows."""
+
+    name: str
+    fields: tuple[FieldSpec, ...]
+    geometry_types: tuple[str, ...]
+    code_aliases: tuple[str, ...]
+    date_fields: tuple[str, ...] = ()
+    keeps_extra: bool = False
+    unique_geometry: bool = False  # two records with one geometry count the same land twice
+
+    def help(self) -> str:
+        lines = [f"code: {', '.join(self.code_aliases)}"]
+        lines += [f"{f.name}: {', '.join(f.aliases)} ({f.expected})" for f in self.fields]
+        return "; ".join(lines)
+
+
+AREA_ALIASES = ("area", "area_m2", "area_ha", "area_km2", "declared_area", "size_m2", "area_sqm")
+AREA_UNIT_ALIASES = ("area_unit", "area_units", "unit", "units")
+
+HAZARD_AREAS = KindSpec(
+    name="hazard-areas",
+    code_aliases=("code", "hazard_code", "ha_code", "local_id", "localid", "reference", "ref", "id"),
+    geometry_types=("Polygon", "MultiPolygon"),
+    keeps_extra=True,
+    unique_geometry=True,
+    date_fields=("date",),
+    fields=(
+        _field("name", ("name", "title", "hazard_name"), "text"),
+        _vocab_field("kind", ("kind", "hazard_kind", "hazard_type", "classification"), HazardKind),
+        _vocab_field("land_use", ("land_use", "landuse", "land_use_type"), LandUse),
+        FieldSpec(
+            "eo_types",
+            ("eo_types", "eo_type", "eo", "contamination", "threat"),
+            _eo_list,
+            "a list of " + ", ".join(EOType.allowed()) + " separated by ';'",
+        ),
+        _field("machine_accessible", ("machine_accessible", "machine_access", "accessible"), "bool"),
+        _field("slope_deg", ("slope_deg", "slope"), "float"),
+        _vocab_field("vegetation", ("vegetation", "veg"), Level),
+        _vocab_field("clutter", ("clutter", "metal_clutter"), Level),
+        _vocab_field("density", ("density", "mine_density"), Level),
+        _vocab_field("status", ("status", "state", "type_area"), HazardStatus),
+        _field("operator", ("operator", "organisation", "organization"), "text"),
+        _field("region", ("region", "district", "province"), "text"),
+        _field("priority_score", ("priority_score", "priority"), "float"),
+        _field("beneficiaries", ("beneficiaries",), "int"),
+        _field("parent_code", ("parent_code", "parent"), "text"),
+        _field("version", ("version",), "int"),
+        _field("date", ("date", "survey_date", "recorded_on", "reported_on", "date_recorded"), "date"),
+        _field("extra", ("extra",), "json"),
+    ),
+)
+
+EVIDENCE = KindSpec(
+    name="evidence",
+    code_aliases=("code", "evidence_code", "id"),
+    geometry_types=("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"),
+    date_fields=("date",),
+    fields=(
+        _vocab_field("kind", ("kind", "evidence_kind", "evidence_type", "type"), EvidenceKind, required=True),
+        _field("hazard_code", ("hazard_code", "hazard", "ha_code"), "text"),
+        _field("date", ("date", "event_date", "reported_on", "recorded_on"), "date"),
+        _field("source", ("source",), "text"),
+        _field("reliability", ("reliability",), "float"),
+        _field("confidence", ("confidence",), "float"),
+        _vocab_field("eo_type", ("eo_type", "eo"), EOType),
+        _field("count", ("count", "items", "devices"), "int"),
+        _field("positive", ("positive",), "bool"),
+    ),
+)
+
+SETTLEMENTS = KindSpec(
+    name="settlements",
+    code_aliases=("code", "settlement_code", "id"),
+    geometry_types=("Point", "MultiPoint", "Polygon", "MultiPolygon"),
+    fields=(
+        _field("name", ("name", "settlement", "village", "town"), "text", required=True),
+        _field("population", ("population", "pre_war_population", "pop"), "int"),
+        _field("displaced", ("displaced",), "int"),
+        _field("region", ("region", "district", "province"), "text"),
+        _field("access_routes", ("access_routes", "access_routes_wkt"), "text"),
+    ),
+)
+
+TEAMS = KindSpec(
+    name="teams",
+    code_aliases=("code", "team_code", "team", "id"),
+    geometry_types=("Point",),
+    fields=(
+        _vocab_field("type", ("type", "asset_type", "team_type"), AssetType, required=True),
+        _field("size", ("size", "members"), "int"),
+        _field("operator", ("operator", "organisation", "organization"), "text"),
+        _field("cost_per_day", ("cost_per_day", "cost"), "float"),
+        _field("rate_m2_per_day", ("rate_m2_per_day", "rate"), "float"),
+        _field("rate_sigma", ("rate_sigma",), "float"),
+    ),
+)
+
+KINDS: dict[str, KindSpec] = {k.name: k for k in (HAZARD_AREAS, EVIDENCE, SETTLEMENTS, TEAMS)}
+
+
+def match_columns(columns: tuple[str, ...], spec: KindSpec) -> tuple[str | None, dict[str, str], list[str]]:
+    """Which file column feeds the code and each field; the columns left over."""
+    by_key: dict[str, str] = {}
+    for c in columns:
+        by_key.setdefault(snake(c), c)
+    used: set[str] = set()
+
+    def take(aliases: tuple[str, ...]) -> str | None:
+        for a in aliases:
+            col = by_key.get(a)
+            if col is not None and col not in used:
+                used.add(col)
+                return col
+        return None
+
+    mapping: dict[str, str] = {}
+    for f in spec.fields:  # fields first, so that e.g. "type" goes to a team's type before anything else
+        col = take(f.aliases)
+        if col is not None:
+            mapping[f.name] = col
+    code = take(spec.code_aliases)
+    if spec is HAZARD_AREAS:
+        for extra_field in (AREA_ALIASES, AREA_UNIT_ALIASES):
+            col = take(extra_field)
+            if col is not None:
+                mapping["area" if extra_field is AREA_ALIASES else "area_unit"] = col
+    rest = [c for c in columns if c not in used]
+    return code, mapping, rest
+
+
+def is_blank(values: np.ndarray) -> np.ndarray:
+    s = pd.Series(values, dtype=object)
+    blank = s.isna().to_numpy().copy()
+    strings = s.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    if strings.any():
+        blank[strings] = s[strings].str.strip().eq("").to_numpy()
+    return blank
+
+
+def parse_values(values: np.ndarray, parse: Callable[[Any], Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Parse a column, once per distinct value: (parsed values with BLANK for missing, mask of bad ones)."""
+    blank = is_blank(values)
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    parsed_u = np.empty(len(uniques) + 1, dtype=object)
+    for j, u in enumerate(uniques):
+        parsed_u[j] = parse(u)
+    parsed_u[-1] = BLANK
+    out = parsed_u[codes]  # the NA sentinel (-1) picks the trailing BLANK
+    out[blank] = BLANK
+    bad = np.fromiter((v is BAD for v in out), dtype=bool, count=len(out)) if len(out) else np.zeros(0, bool)
+    return out, bad
+
+
+AREA_UNITS = {
+    "m2": 1.0,
+    "m²": 1.0,
+    "sqm": 1.0,
+    "sq_m": 1.0,
+    "m^2": 1.0,
+    "square_metres": 1.0,
+    "square_meters": 1.0,
+    "ha": 1e4,
+    "hectares": 1e4,
+    "hectare": 1e4,
+    "km2": 1e6,
+    "km²": 1e6,
+    "sq_km": 1e6,
+    "square_kilometres": 1e6,
+    "square_kilometers": 1e6,
+}
+_AREA_RE = re.compile(r"^\s*([-+]?(?:\d[\d,]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\d\s].*?)?\s*$")
+
+
+def split_area(value: Any) -> tuple[float, str | None] | None:
+    """``"12.5 ha"`` -> (12.5, "ha"); ``300`` -> (300.0, None); None when it is not an area."""
+    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
+        return (float(value), None) if math.isfinite(float(value)) else None
+    m = _AREA_RE.match(str(value))
+    if not m:
+        return None
+    number = float(m.group(1).replace(",", ""))
+    unit = m.group(2)
+    if unit is None:
+        return number, None
+    key = snake(unit).replace("_", "") if unit not in AREA_UNITS else unit
+    key = next((k for k in AREA_UNITS if k.replace("_", "") == key), None)
+    return (number, key) if key else None
+
+
+def unit_of_column(column: str) -> str | None:
+    key = snake(column)
+    return {"area_m2": "m2", "size_m2": "m2", "area_sqm": "m2", "area_ha": "ha", "area_km2": "km2"}.get(key)
+
+
+def parse_text_list(values: np.ndarray) -> list[str | None]:
+    return [None if v is BLANK else str(v) for v in values]
+
+
+def json_safe(value: Any) -> Any:
+    """A value as it can go into JSON (``extra``): numpy scalars become Python, dates ISO text."""
+    if value is None or isinstance(value, str | bool | int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        return value
+    if isinstance(value, np.generic):
+        return json_safe(value.item())
+    if isinstance(value, datetime | date | pd.Timestamp):
+        return value.isoformat()
+    return str(value)
