@@ -257,6 +257,20 @@ def _writes(client: TestClient, h: dict[str, str]) -> dict[str, Any]:
     def report(team: str) -> dict[str, Any]:
         return {"reports": [{"uuid": str(uuid.uuid4()), "team": team, "date": "2026-06-01", "m2_processed": 5}]}
 
+    def activity(operator: str, team: str) -> dict[str, Any]:
+        opened = client.get("/api/hazard-areas?status=open&limit=1000", headers=reader).json()["items"]
+        target = opened[uuid.uuid4().int % len(opened)]
+        return {
+            "hazard_code": target["id"],
+            "kind": "nts",
+            "released": [{"method": "cancelled", "geometry": target["geometry"]}],
+            "start_date": "2026-06-01",
+            "end_date": "2026-06-02",
+            "team": team,
+            "operator": operator,
+            "area_processed_m2": 100.0,
+        }
+
     return {
         "create hazard area": lambda: client.post(
             "/api/hazard-areas", json={"code": new_code, "geometry": SQUARE}, headers=h
@@ -282,6 +296,10 @@ def _writes(client: TestClient, h: dict[str, str]) -> dict[str, Any]:
         "move own task to other's team": lambda: client.patch(
             f"/api/tasks/{own_task}", json={"team": other}, headers=h
         ),
+        "record activity, own": lambda: client.post("/api/activities", json=activity(OPERATOR, own), headers=h),
+        "record activity, other operator's": lambda: client.post(
+            "/api/activities", json=activity("Operator C", other), headers=h
+        ),
         "add user": lambda: client.post(
             "/api/users",
             json={"name": f"u{uuid.uuid4().hex[:6]}", "role": "viewer", "password": "a long enough password"},
@@ -290,27 +308,22 @@ def _writes(client: TestClient, h: dict[str, str]) -> dict[str, Any]:
     }
 
 
+EVERY_WRITE = {
+    "create hazard area",
+    "update hazard area",
+    "report, own team",
+    "report, other operator's team",
+    "re-plan own task",
+    "re-plan other operator's task",
+    "move own task to other's team",
+    "record activity, own",
+    "record activity, other operator's",
+    "add user",
+}
 ALLOWED = {
-    "admin": {
-        "create hazard area",
-        "update hazard area",
-        "report, own team",
-        "report, other operator's team",
-        "re-plan own task",
-        "re-plan other operator's task",
-        "move own task to other's team",
-        "add user",
-    },
-    "analyst": {
-        "create hazard area",
-        "update hazard area",
-        "report, own team",
-        "report, other operator's team",
-        "re-plan own task",
-        "re-plan other operator's task",
-        "move own task to other's team",
-    },
-    "operator": {"report, own team", "re-plan own task"},
+    "admin": EVERY_WRITE,
+    "analyst": EVERY_WRITE - {"add user"},
+    "operator": {"report, own team", "re-plan own task", "record activity, own"},
     "viewer": set(),
     None: set(),
 }
@@ -385,3 +398,31 @@ def test_stats_say_not_yet_computed(sqlite_client: TestClient) -> None:
     util = sqlite_client.get("/api/stats/utilisation", headers=h).json()
     assert util["available"] and all(0 <= v <= 1 for s in util["share"].values() for v in s)
     assert sqlite_client.get("/api/hazard-areas/HA-000001/forecast", headers=h).json()["available"] is False
+
+
+def test_record_an_activity_through_the_api(client: TestClient) -> None:
+    h = bearer(client, "operator")
+    area = client.get("/api/hazard-areas?status=open&limit=1", headers=h).json()["items"][0]
+    team = _team(client, h, True)
+    before = _count(client, schema.activity)
+    outside = {"type": "Polygon", "coordinates": [[[10, 10], [10.01, 10], [10.01, 10.01], [10, 10]]]}
+    bad = {
+        "hazard_code": area["id"],
+        "kind": "nts",
+        "start_date": "2026-06-01",
+        "team": team,
+        "released": [{"method": "cancelled", "geometry": outside}],
+    }
+    assert client.post("/api/activities", json=bad, headers=h).status_code == 422
+    assert _count(client, schema.activity) == before
+    _problem(client.post("/api/activities", json={**bad, "end_date": "2026-05-01"}, headers=h), 422, "body")
+    good = {**bad, "end_date": "2026-06-03", "released": [{"method": "cancelled", "geometry": area["geometry"]}]}
+    r = client.post("/api/activities", json=good, headers=h)
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "cancelled" and r.json()["released"][0]["area_m2"] == pytest.approx(
+        area["properties"]["area_m2"], rel=1e-3
+    )
+    stats = client.get("/api/stats/released", headers=h).json()
+    assert "2026-06" in stats["months"]
+    acts = client.get(f"/api/hazard-areas/{area['id']}/activities", headers=h).json()
+    assert acts["total"] == 1 and acts["items"][0]["operator"] == OPERATOR

@@ -25,11 +25,19 @@ from landrelease.api.auth import (
 )
 from landrelease.api.params import CODE_PATTERN, TEXT_PATTERN, parse_bbox
 from landrelease.api.problems import ApiProblem
-from landrelease.api.schemas import DailyReportsIn, HazardAreaIn, HazardAreaPatch, TaskPatch, polygon_from_geojson
+from landrelease.api.schemas import (
+    ActivityIn,
+    DailyReportsIn,
+    HazardAreaIn,
+    HazardAreaPatch,
+    TaskPatch,
+    point_from_geojson,
+    polygon_from_geojson,
+)
 from landrelease.domain.enums import ActivityKind, AssetType, EvidenceKind, HazardKind, HazardStatus, LandUse
 from landrelease.domain.hazard import HazardArea
 from landrelease.domain.task import DailyReport
-from landrelease.domain.user import User
+from landrelease.domain.user import Role, User
 from landrelease.storage import edits, schema
 from landrelease.storage.edits import VersionConflict
 
@@ -365,6 +373,48 @@ def update_task(
         "planned_end": stored["planned_end"],
         "method": stored["method"],
         "area_m2": stored["area_m2"],
+    }
+
+
+@router.post(
+    "/activities",
+    status_code=201,
+    summary="Record an activity and the land it released (admin, analyst; an operator for its own work)",
+)
+def record_activity(
+    request: Request, body: ActivityIn, user: Annotated[User, Depends(require(*WRITERS))]
+) -> dict[str, Any]:
+    from landrelease.domain.activity import Activity, Find, ReleasedPart
+
+    operator = body.operator if body.operator is not None else (user.operator if user.role is Role.OPERATOR else None)
+    require_own_operator(user, operator, "this activity", field="operator")
+    activity = Activity(
+        hazard_code=body.hazard_code,
+        kind=body.kind,
+        start_date=body.start_date,
+        end_date=body.end_date,
+        team=body.team,
+        operator=operator,
+        area_processed_m2=body.area_processed_m2,
+        clearance_depth_cm=body.clearance_depth_cm,
+        code=body.code,
+        released=[ReleasedPart(p.method, polygon_from_geojson(p.geometry)) for p in body.released],
+        finds=[Find(f.eo_type, point_from_geojson(f.position), f.depth_cm, f.model, f.condition) for f in body.finds],
+    )
+    with _register(request).unit_of_work(actor=user.name) as uow:
+        if body.team:
+            exists, team_operator = _team_operator(uow.conn, body.team)
+            if not exists:
+                raise ApiProblem(422, f"no team {body.team!r}", field="team")
+            require_own_operator(user, team_operator, f"team {body.team}", field="team")
+        done = uow.record_activity(activity)
+    return {
+        "code": done.activity_code,
+        "hazard_code": done.hazard_code,
+        "status": done.status.value,
+        "released": [{"method": m, "area_m2": a} for m, a in done.released],
+        "remainder_code": done.remainder_code,
+        "finds": done.finds,
     }
 
 

@@ -16,7 +16,7 @@ import shapely.geometry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from shapely.geometry.base import BaseGeometry
 
-from landrelease.domain.enums import EOType, HazardKind, HazardStatus, LandUse, Level
+from landrelease.domain.enums import ActivityKind, EOType, HazardKind, HazardStatus, LandUse, Level, ReleaseMethod
 from landrelease.domain.user import Role
 
 
@@ -202,3 +202,62 @@ class UserIn(Strict):
 class LoginIn(Strict):
     name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+def point_from_geojson(value: Any) -> BaseGeometry:
+    if not isinstance(value, dict) or value.get("type") != "Point":
+        raise ValueError("a find's position is a GeoJSON Point")
+    try:
+        geom = shapely.geometry.shape(value)
+    except Exception as exc:
+        raise ValueError(f"malformed coordinates: {str(exc)[:120]}") from None
+    if geom.is_empty or not (-180 <= geom.x <= 180 and -90 <= geom.y <= 90):
+        raise ValueError("a position is longitude −180…180, latitude −90…90")
+    return geom
+
+
+class ReleasedPartIn(Strict):
+    method: ReleaseMethod
+    geometry: GeoJSONObject = Field(description="GeoJSON Polygon or MultiPolygon of the released land")
+
+    @field_validator("geometry")
+    @classmethod
+    def _geometry(cls, value: Any) -> Any:
+        polygon_from_geojson(value)
+        return value
+
+
+class FindIn(Strict):
+    eo_type: EOType
+    position: GeoJSONObject
+    depth_cm: float | None = Field(None, ge=0, le=10_000)
+    model: Name | None = None
+    condition: Name | None = None
+
+    @field_validator("position")
+    @classmethod
+    def _position(cls, value: Any) -> Any:
+        point_from_geojson(value)
+        return value
+
+
+class ActivityIn(Strict):
+    """An NTS / TS / clearance / EOD result on one hazard area, with the land it released."""
+
+    hazard_code: Code
+    kind: ActivityKind
+    start_date: date
+    end_date: date | None = None
+    code: Code | None = None
+    team: Code | None = None
+    operator: Org | None = None
+    area_processed_m2: float = Field(0.0, ge=0, le=1e10)
+    clearance_depth_cm: float | None = Field(None, ge=0, le=10_000)
+    released: list[ReleasedPartIn] = Field(default_factory=list, max_length=200)
+    finds: list[FindIn] = Field(default_factory=list, max_length=10_000)
+
+    @model_validator(mode="after")
+    def _dates(self) -> ActivityIn:
+        if self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
