@@ -41,6 +41,7 @@ def create_app(settings: Settings, register: Register | None = None) -> FastAPI:
     app.state.register = reg
     app.state.auth = Authenticator(reg, settings.secret_key)
     app.state.tile_cache = tiles.TileCache()
+    app.state.count_cache = {}
     problems.install(app)
     app.include_router(accounts.router)
     app.include_router(rest.router)

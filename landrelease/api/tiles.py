@@ -34,6 +34,7 @@ EXTENT = 4096
 BUFFER = 64  # tile units around the tile kept so that strokes join across tiles
 DETAIL_ZOOM = 13
 SMALL_UNITS = 32  # an area narrower than this (2 screen pixels) is drawn as a point below DETAIL_ZOOM
+POINT_GRID = 64  # one point per 4×4 screen pixels stands for the small areas in it (``n`` counts them)
 MVT = "application/vnd.mapbox-vector-tile"
 TILE_COLLECTIONS = ("hazard-areas", "settlements")
 
@@ -191,7 +192,7 @@ def build_tile(
             bb = np.asarray([[r.minx, r.miny, r.maxx, r.maxy] for r in small_rows], dtype=float)
             centres = project(np.column_stack([(bb[:, 0] + bb[:, 2]) / 2, (bb[:, 1] + bb[:, 3]) / 2]))
             inside = (centres[:, 0] >= 0) & (centres[:, 0] < EXTENT) & (centres[:, 1] >= 0) & (centres[:, 1] < EXTENT)
-            cells = (centres[:, 0] // SMALL_UNITS).astype(np.int64) * 100_000 + (centres[:, 1] // SMALL_UNITS).astype(
+            cells = (centres[:, 0] // POINT_GRID).astype(np.int64) * 100_000 + (centres[:, 1] // POINT_GRID).astype(
                 np.int64
             )
             # Rows come ordered by priority: the first in a cell represents it, ``n`` counts them all.
@@ -199,8 +200,8 @@ def build_tile(
             for i, n in zip(first, counts, strict=True):
                 if not inside[i]:
                     continue
-                cx = (centres[i, 0] // SMALL_UNITS + 0.5) * SMALL_UNITS
-                cy = (centres[i, 1] // SMALL_UNITS + 0.5) * SMALL_UNITS
+                cx = (centres[i, 0] // POINT_GRID + 0.5) * POINT_GRID
+                cy = (centres[i, 1] // POINT_GRID + 0.5) * POINT_GRID
                 p = _props(small_rows[i], names, phases)
                 p["n"] = int(n)
                 points.append({"geometry": shapely.Point(cx, cy), "properties": p, "id": int(small_rows[i].id)})

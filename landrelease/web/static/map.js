@@ -86,7 +86,11 @@
   window.lrMap = map;
   window.lrFirstRenderMs = null;
   const t0 = performance.now();
-  map.once("idle", () => { window.lrFirstRenderMs = performance.now() - t0; document.body.dataset.mapReady = "1"; });
+  map.once("idle", () => {
+    window.lrFirstRenderMs = performance.now() - t0;
+    window.lrFirstRenderAt = performance.now(); // since navigation started
+    document.body.dataset.mapReady = "1";
+  });
 
   // ------------------------------------------------------------ colour switch
   function setColouring(mode) {
