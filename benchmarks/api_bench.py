@@ -230,7 +230,8 @@ def stop(proc: subprocess.Popen[bytes] | None) -> None:
 # ---------------------------------------------------------------- load generator
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """Read one response; returns its status and whether the server keeps the connection open."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
@@ -243,25 +244,42 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
             await reader.readexactly(size + 2)
             if size == 0:
                 break
-    return status
+    else:  # no length: the body ends when the server closes
+        await reader.read()
+        return status, False
+    return status, headers.get("connection", "").lower() != "close"
 
 
 async def _worker(port: int, paths: list[str], headers: str, deadline: float, out: list[float],
                   errors: list[int]) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    """One client connection (keep-alive where the server allows it, else a new one per request)."""
+    conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
     i = random.randrange(len(paths))
     try:
         while time.perf_counter() < deadline:
             path = paths[i % len(paths)]
             i += 1
             t = time.perf_counter()
+            if conn is None:
+                conn = await asyncio.open_connection("127.0.0.1", port)
+            reader, writer = conn
             writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}\r\n".encode())
-            status = await _read_response(reader)
+            try:
+                status, keep = await _read_response(reader)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                writer.close()
+                conn = None
+                errors.append(0)
+                continue
             out.append(time.perf_counter() - t)
             if status != 200:
                 errors.append(status)
+            if not keep:
+                writer.close()
+                conn = None
     finally:
-        writer.close()
+        if conn is not None:
+            conn[1].close()
 
 
 def load(port: int, paths: list[str], headers: dict[str, str], seconds: float) -> dict[str, float]:

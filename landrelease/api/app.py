@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from landrelease.api import accounts, features, problems, rest, stats, tiles
+from landrelease.api import accounts, collections, features, problems, rest, stats, tiles
 from landrelease.api.auth import Authenticator
 from landrelease.settings import Settings
 from landrelease.storage.repository import Register
@@ -41,7 +41,7 @@ def create_app(settings: Settings, register: Register | None = None) -> FastAPI:
     app.state.register = reg
     app.state.auth = Authenticator(reg, settings.secret_key)
     app.state.tile_cache = tiles.TileCache()
-    app.state.count_cache = {}
+    app.state.page_index = collections.PageIndex()
     problems.install(app)
     app.include_router(accounts.router)
     app.include_router(rest.router)

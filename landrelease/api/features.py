@@ -152,9 +152,10 @@ def items(
     if crs not in (None, "", CRS84):
         raise ApiProblem(400, f"only {CRS84} is supported", field="bbox-crs")
     q = fc.Query(bbox=parse_bbox(bbox), interval=parse_datetime(datetime_), limit=limit, offset=offset)
+    from landrelease.api.tiles import data_version
+
     with request.app.state.register.reading() as conn:
-        rows = fc.page(conn, spec, q)
-        matched = _matched(request, conn, spec, q) if (offset or len(rows) == limit) else offset + len(rows)
+        rows, matched = request.app.state.page_index.page(conn, spec, q, data_version(conn))
     texts = fc.feature_texts(spec, rows, personal=principal.user.sees_personal_data)
     links = _links(request, spec, q, len(rows), matched)
     stamp = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -164,23 +165,6 @@ def items(
         f'"links":{fc.dumps(links)}}}'
     )
     return Response(body.encode(), media_type=GEOJSON)
-
-
-def _matched(request: Request, conn: Any, spec: fc.CollectionSpec, q: fc.Query) -> int:
-    """numberMatched, remembered per data version (the newest audit event) so paging stays cheap."""
-    from landrelease.api.tiles import data_version
-
-    key = (spec.id, q.bbox, q.interval, tuple(sorted((k, str(v)) for k, v in q.equals.items())))
-    version = data_version(conn)
-    cache: dict[Any, tuple[int, int]] = request.app.state.count_cache
-    hit = cache.get(key)
-    if hit is not None and hit[0] == version:
-        return hit[1]
-    n = fc.count(conn, spec, q)
-    if len(cache) > 10_000:
-        cache.clear()
-    cache[key] = (version, n)
-    return n
 
 
 def _links(request: Request, spec: fc.CollectionSpec, q: fc.Query, returned: int, matched: int) -> list[dict[str, Any]]:

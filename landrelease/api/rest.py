@@ -56,9 +56,10 @@ def _register(request: Request) -> Any:
 
 def _page(request: Request, principal: Principal, collection: str, q: fc.Query) -> dict[str, Any]:
     spec = fc.COLLECTIONS[collection]
+    from landrelease.api.tiles import data_version
+
     with _register(request).reading() as conn:
-        rows = fc.page(conn, spec, q)
-        total = fc.count(conn, spec, q)
+        rows, total = request.app.state.page_index.page(conn, spec, q, data_version(conn))
     texts = fc.feature_texts(spec, rows, personal=principal.user.sees_personal_data)
     return {"total": total, "limit": q.limit, "offset": q.offset, "items": [fc.loads(t) for t in texts]}
 

@@ -154,3 +154,35 @@ def scenario_comparison(request: Request, _: Reader) -> dict[str, Any]:
 @router.get("/summary", summary="What the register holds")
 def summary(request: Request, _: Reader) -> dict[str, Any]:
     return request.app.state.register.inventory()
+
+
+def plan_phases(conn: Connection) -> dict[str, Any]:
+    """The plan by phase (quarter of planned start): tasks, hazard areas, km², first start, last end."""
+    t = schema.task
+    rows = conn.execute(
+        select(t.c.hazard_id, t.c.area_m2, t.c.planned_start, t.c.planned_end).where(t.c.planned_start.is_not(None))
+    ).all()
+    if not rows:
+        return {"available": False, "message": NOT_YET}
+    first = min(r.planned_start for r in rows)
+    phases: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        n = 1 + ((r.planned_start.year - first.year) * 12 + r.planned_start.month - first.month) // 3
+        p = phases.setdefault(n, {"phase": n, "tasks": 0, "hazard_areas": set(), "km2": 0.0, "start": r.planned_start,
+                                  "end": r.planned_end or r.planned_start})
+        p["tasks"] += 1
+        p["hazard_areas"].add(r.hazard_id)
+        p["km2"] += r.area_m2 / 1e6
+        p["start"] = min(p["start"], r.planned_start)
+        p["end"] = max(p["end"], r.planned_end or r.planned_start)
+    out = []
+    for n in sorted(phases):
+        p = phases[n]
+        out.append({**p, "hazard_areas": len(p["hazard_areas"]), "km2": round(p["km2"], 6)})
+    return {"available": True, "phases": out}
+
+
+@router.get("/plan", summary="The plan by phase (quarters of planned start)")
+def plan(request: Request, _: Reader) -> dict[str, Any]:
+    with request.app.state.register.reading() as conn:
+        return plan_phases(conn)

@@ -40,12 +40,20 @@ def _safe_next(target: str | None) -> str:
 
 def _page(request: Request, template: str, principal: Principal, **extra: Any) -> Response:
     settings = request.app.state.settings
+    from sqlalchemy import func, select
+
+    from landrelease.storage import schema
+
+    h = schema.hazard_area
     with request.app.state.register.reading() as conn:
         extent = fc.extent(conn, fc.COLLECTIONS["hazard-areas"])
+        low, high = conn.execute(select(func.min(h.c.priority_score), func.max(h.c.priority_score))).one()
     config = {
         "user": user_json(principal.user),
         "extent": extent,
         "basemapUrl": settings.basemap_url,
+        # the priority scale is whatever the planner wrote: colour from its lowest to its highest score
+        "priorityRange": [low, high] if low is not None and high is not None and high > low else [0.0, 1.0],
         "csrfCookie": CSRF_COOKIE,
     }
     return templates.TemplateResponse(

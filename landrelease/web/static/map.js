@@ -10,6 +10,7 @@
     cleared: "#2e7d32", released: "#1b5e20",
   };
   const MISSING = "#9e9e9e";
+  const [PLO, PHI] = config.priorityRange || [0, 1];
   const PHASE_COLOURS = ["#3949ab", "#1e88e5", "#00acc1", "#43a047", "#c0ca33", "#fdd835", "#fb8c00", "#e53935"];
 
   const colourings = {
@@ -19,7 +20,8 @@
     },
     priority: {
       expr: ["case", ["has", "priority"],
-        ["interpolate", ["linear"], ["get", "priority"], 0, "#fff3b0", 0.5, "#f08c3a", 1, "#8e1b10"], MISSING],
+        ["interpolate", ["linear"], ["get", "priority"], PLO, "#fff3b0", (PLO + PHI) / 2, "#f08c3a", PHI, "#8e1b10"],
+        MISSING],
       legend: [["low", "#fff3b0"], ["medium", "#f08c3a"], ["high", "#8e1b10"], ["not yet computed", MISSING]],
     },
     p_any: {
