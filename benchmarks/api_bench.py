@@ -130,8 +130,7 @@ def start_landrelease(url: str, port: int, workers: int) -> subprocess.Popen[byt
         "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
     }
     cmd = [sys.executable, "-m", "landrelease", "serve", "--port", str(port), "--workers", str(workers)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     wait_http(f"http://127.0.0.1:{port}/ogc/api")
     return proc
 
@@ -151,10 +150,17 @@ def ensure_peer() -> Path | None:
         return None
     say(f"# building the pygeoapi peer venv in {PEER_VENV} (once)")
     try:
-        subprocess.run([str(system_python), "-m", "venv", "--system-site-packages", str(PEER_VENV)], check=True,
-                       capture_output=True)
-        subprocess.run([str(PEER_VENV / "bin" / "pip"), "install", "-q", "pygeoapi", "gunicorn"], check=True,
-                       capture_output=True, timeout=900)
+        subprocess.run(
+            [str(system_python), "-m", "venv", "--system-site-packages", str(PEER_VENV)],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [str(PEER_VENV / "bin" / "pip"), "install", "-q", "pygeoapi", "gunicorn"],
+            check=True,
+            capture_output=True,
+            timeout=900,
+        )
     except (subprocess.SubprocessError, OSError) as exc:
         say(f"# pygeoapi peer skipped: could not build its venv ({exc})")
         shutil.rmtree(PEER_VENV, ignore_errors=True)
@@ -162,8 +168,9 @@ def ensure_peer() -> Path | None:
     return PEER_VENV
 
 
-def start_pygeoapi(venv: Path, gpkg: Path, bbox: tuple[float, ...], port: int, folder: Path,
-                   workers: int) -> subprocess.Popen[bytes]:
+def start_pygeoapi(
+    venv: Path, gpkg: Path, bbox: tuple[float, ...], port: int, folder: Path, workers: int
+) -> subprocess.Popen[bytes]:
     cfg = folder / "pygeoapi.yml"
     cfg.write_text(
         f"""server:
@@ -207,11 +214,18 @@ resources:
     env = {**os.environ, "PYGEOAPI_CONFIG": str(cfg), "PYGEOAPI_OPENAPI": str(openapi)}
     for key in ("PYTHONPATH", "VIRTUAL_ENV"):
         env.pop(key, None)
-    subprocess.run([str(venv / "bin" / "pygeoapi"), "openapi", "generate", str(cfg), "--output-file", str(openapi)],
-                   env=env, check=True, capture_output=True)
+    subprocess.run(
+        [str(venv / "bin" / "pygeoapi"), "openapi", "generate", str(cfg), "--output-file", str(openapi)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     proc = subprocess.Popen(
         [str(venv / "bin" / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "pygeoapi.flask_app:APP"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     wait_http(f"http://127.0.0.1:{port}/collections/hazard-areas/items?limit=1")
     return proc
@@ -250,8 +264,9 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, headers.get("connection", "").lower() != "close"
 
 
-async def _worker(port: int, paths: list[str], headers: str, deadline: float, out: list[float],
-                  errors: list[int]) -> None:
+async def _worker(
+    port: int, paths: list[str], headers: str, deadline: float, out: list[float], errors: list[int]
+) -> None:
     """One client connection (keep-alive where the server allows it, else a new one per request)."""
     conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
     i = random.randrange(len(paths))
@@ -359,8 +374,14 @@ def first_render(base: str) -> float | None:
         return None
     from playwright.sync_api import sync_playwright
 
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"]
+    args = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=args)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -368,12 +389,13 @@ def first_render(base: str) -> float | None:
         page.fill("#name", "admin")
         page.fill("#password", ADMIN_PASSWORD)
         page.click("#signin")
-        page.wait_for_function("document.body.dataset.mapReady === '1'", timeout=120_000)
+        page.wait_for_function("document.body && document.body.dataset.mapReady === '1'", timeout=120_000)
         page.reload()
-        page.wait_for_function("document.body.dataset.mapReady === '1'", timeout=120_000)
+        page.wait_for_function("document.body && document.body.dataset.mapReady === '1'", timeout=120_000)
         ms = float(page.evaluate("window.lrFirstRenderAt"))
-        drawn = int(page.evaluate(
-            "window.lrMap.queryRenderedFeatures({layers: ['hazard-fill', 'hazard-points']}).length"))
+        drawn = int(
+            page.evaluate("window.lrMap.queryRenderedFeatures({layers: ['hazard-fill', 'hazard-points']}).length")
+        )
         browser.close()
     if drawn == 0:
         say("# first render: the map drew no hazard areas")
@@ -405,7 +427,8 @@ def main() -> int:
         ours = start_landrelease(url, port, args.workers)
         base = f"http://127.0.0.1:{port}"
         token = httpx.post(f"{base}/api/auth/token", json={"name": "admin", "password": ADMIN_PASSWORD}).json()[
-            "access_token"]
+            "access_token"
+        ]
         auth = {"Authorization": f"Bearer {token}"}
         tb = tile_bench(base, token, bbox, rounds=2 if args.smoke else 10)
         for k, v in tb.items():
@@ -417,7 +440,8 @@ def main() -> int:
             if ms is not None:
                 say(f"first_render_ms={ms:.0f}")
             token = httpx.post(f"{base}/api/auth/token", json={"name": "admin", "password": ADMIN_PASSWORD}).json()[
-                "access_token"]  # the restarted server signs with a new key
+                "access_token"
+            ]  # the restarted server signs with a new key
             auth = {"Authorization": f"Bearer {token}"}
         paths = item_paths("/ogc/collections/hazard-areas/items", n)
         load(port, paths[:50], auth, min(2.0, seconds / 4))  # warm-up

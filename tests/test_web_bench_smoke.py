@@ -12,7 +12,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_api_bench_smoke() -> None:
     out = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "api_bench.py"), "--smoke", "--no-browser", "--seconds", "1"],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     figures = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line and not line.startswith("#"))

@@ -84,7 +84,7 @@ def test_sign_in_map_panel_colouring_dashboard_sign_out(live: Live, browser: obj
     assert "analyst" in page.locator("#who").inner_text()
 
     # The map draws hazard areas from our own vector tiles.
-    page.wait_for_function("document.body.dataset.mapReady === '1'", timeout=60_000)
+    page.wait_for_function("document.body && document.body.dataset.mapReady === '1'", timeout=60_000)
     page.wait_for_function(
         "window.lrMap.queryRenderedFeatures({layers: ['hazard-fill', 'hazard-points']}).length > 0", timeout=30_000
     )
@@ -155,7 +155,7 @@ def test_sign_in_map_panel_colouring_dashboard_sign_out(live: Live, browser: obj
     tablet = context.new_page()
     tablet.set_viewport_size({"width": 768, "height": 1024})
     tablet.goto(live.url + "/")
-    tablet.wait_for_function("document.body.dataset.mapReady === '1'", timeout=60_000)
+    tablet.wait_for_function("document.body && document.body.dataset.mapReady === '1'", timeout=60_000)
     tablet.evaluate("(code) => window.lrShowArea(code)", code)
     tablet.wait_for_selector("#panel-title")
     sheet = tablet.locator("#panel").bounding_box()

@@ -168,8 +168,17 @@ def plan_phases(conn: Connection) -> dict[str, Any]:
     phases: dict[int, dict[str, Any]] = {}
     for r in rows:
         n = 1 + ((r.planned_start.year - first.year) * 12 + r.planned_start.month - first.month) // 3
-        p = phases.setdefault(n, {"phase": n, "tasks": 0, "hazard_areas": set(), "km2": 0.0, "start": r.planned_start,
-                                  "end": r.planned_end or r.planned_start})
+        p = phases.setdefault(
+            n,
+            {
+                "phase": n,
+                "tasks": 0,
+                "hazard_areas": set(),
+                "km2": 0.0,
+                "start": r.planned_start,
+                "end": r.planned_end or r.planned_start,
+            },
+        )
         p["tasks"] += 1
         p["hazard_areas"].add(r.hazard_id)
         p["km2"] += r.area_m2 / 1e6
