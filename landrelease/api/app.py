@@ -56,4 +56,4 @@ def create_app(settings: Settings, register: Register | None = None) -> FastAPI:
 
 def create_app_from_env() -> FastAPI:
     """Factory for uvicorn workers: settings from LANDRELEASE_* environment variables."""
-    return create_app(Settings())  # type: ignore[call-arg]
+    return create_app(Settings())
