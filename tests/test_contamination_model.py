@@ -340,3 +340,15 @@ def test_items_if_contaminated_is_the_conditional_expectation() -> None:
     (res,) = assess([square_area(kind=HazardKind.CHA)], [])
     assert res.items_if_contaminated == pytest.approx(res.expected_items / 0.5)
     assert res.items_if_contaminated == pytest.approx(0.3 / 1300.0 * 250_000.0)  # low density by default
+
+
+def test_invalid_area_geometry_is_refused_by_name() -> None:
+    bowtie = HazardArea(
+        code="HA-BOW", geometry=shapely.Polygon([(47, 39.9), (47.01, 39.91), (47.01, 39.9), (47, 39.91)])
+    )
+    line = HazardArea(code="HA-LINE", geometry=shapely.LineString([(47, 39.9), (47.01, 39.91)]))
+    with pytest.raises(ValidationError) as err:
+        assess([square_area(), bowtie, line], [])
+    text = str(err.value)
+    assert "HA-BOW" in text and "Self-intersection" in text and "HA-LINE" in text and "geometry" in text
+    assert "HA-1" not in text

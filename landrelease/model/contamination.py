@@ -235,6 +235,7 @@ def assess(
     if not areas:
         return []
     area_geoms = [a.geometry for a in areas]
+    _check_areas(areas, area_geoms)
     crs = crs or utm_crs_for_geometries(area_geoms)
     metric_areas, _ = to_metric(area_geoms, crs)
     by_area = evidence_by_area(areas, evidence)
@@ -278,6 +279,30 @@ def evidence_by_area(areas: Sequence[HazardArea], evidence: Sequence[Evidence]) 
         for lst in out:
             lst.sort()
     return out
+
+
+def _check_areas(areas: Sequence[HazardArea], geoms: list[BaseGeometry]) -> None:
+    """Cells are only defined over valid polygons: refuse anything else by name."""
+    arr = np.asarray(geoms, dtype=object)
+    missing = shapely.is_missing(arr)
+    kinds = shapely.get_type_id(arr)
+    polygonal = np.isin(kinds, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
+    bad = np.flatnonzero(missing | ~polygonal | shapely.is_empty(arr) | ~shapely.is_valid(arr))
+    if len(bad) == 0:
+        return
+    problems = []
+    for k in bad[:200].tolist():
+        g = geoms[k]
+        if g is None or g.is_empty:
+            found, message = "empty", "hazard area has no geometry"
+        elif not polygonal[k]:
+            found, message = g.geom_type, "hazard area geometry is not a polygon"
+        else:
+            found, message = shapely.is_valid_reason(g), "hazard area geometry is invalid"
+        problems.append(
+            Problem(message, record=areas[k].code, field="geometry", found=found, expected="a valid (Multi)Polygon")
+        )
+    raise ValidationError(problems, "hazard areas refused by the contamination model")
 
 
 def _check_evidence(evidence: Sequence[Evidence]) -> None:
