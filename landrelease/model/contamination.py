@@ -10,10 +10,15 @@ Interface (stable; the forecast, the map and the exports read it)
     cells of ``cell_m`` metres aligned on multiples of ``cell_m``), ``coverage`` (fraction
     of each cell inside the area, 0 outside), ``p`` (probability that the cell holds EO) and
     ``lam`` (expected items in the cell), all ``(rows, cols)`` arrays of the same shape.
+    ``items_if_contaminated`` (= expected_items / p_any) is what a clearance would find.
 ``search(result, footprint, d)`` / ``find(result, x, y)``
     Bayesian updates of one area's grid after a search that found nothing, or a find.
 ``cell_polygons(results, crs=WGS84)``
     The cells as polygons with their values, for the map and the GeoPackage export.
+``landrelease.model.contamination_dask.assess_partitioned``
+    The same, in batches of areas on a Dask cluster (same numbers).
+``landrelease.io.raster.write_geotiff`` / ``write_cells``
+    The files (adapters; this module does no I/O).
 
 The model
 ---------
