@@ -386,3 +386,10 @@ def test_cell_coverage_of_random_polygons_even_with_vertices_on_cell_centres(
     polygonal = shapely.union_all(polygonal[np.isin(shapely.get_type_id(polygonal), [3, 6])])
     expected = shapely.area(shapely.intersection(boxes, polygonal)) / 625.0
     np.testing.assert_allclose(grid.coverage, expected, atol=1e-8)
+
+
+def test_the_pattern_follows_a_record_drawn_as_a_line() -> None:
+    line = shapely.LineString([(X0 + 20, Y0 + 20), (X0 + 220, Y0 + 220)])  # south-west to north-east
+    rec = Evidence(EvidenceKind.MINEFIELD_RECORD, wgs(line), hazard_code="HA-1")
+    (res,) = assess([square_area()], [rec])
+    assert np.tan(res.axis_rad) == pytest.approx(1.0, rel=0.01)

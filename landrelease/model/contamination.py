@@ -401,14 +401,21 @@ def _read_evidence(
 
 def _pattern_axes(geoms: np.ndarray) -> np.ndarray:
     """Direction (radians) of the long side of each geometry's minimum rotated rectangle."""
-    env = shapely.oriented_envelope(geoms)
     out = np.zeros(len(geoms))
-    for k, e in enumerate(env):  # a rectangle has 5 coordinates; degenerate ones keep 0
-        xy = shapely.get_coordinates(e)
-        if len(xy) >= 3:
-            e1, e2 = xy[1] - xy[0], xy[2] - xy[1]
-            side = e1 if np.hypot(*e1) >= np.hypot(*e2) else e2
-            out[k] = np.arctan2(side[1], side[0])
+    if len(geoms) == 0:
+        return out
+    xy, owner = shapely.get_coordinates(shapely.oriented_envelope(geoms), return_index=True)
+    first = np.searchsorted(owner, np.arange(len(geoms)))
+    n = np.bincount(owner, minlength=len(geoms))
+    ok = n >= 3  # a rectangle has 5 coordinates; a point keeps 0
+    i = first[ok]
+    e1, e2 = xy[i + 1] - xy[i], xy[i + 2] - xy[i + 1]
+    long1 = np.hypot(e1[:, 0], e1[:, 1]) >= np.hypot(e2[:, 0], e2[:, 1])
+    side = np.where(long1[:, None], e1, e2)
+    out[ok] = np.arctan2(side[:, 1], side[:, 0])
+    line = n == 2  # the envelope of a line (a record drawn as a line) is the line itself
+    j = first[line]
+    out[line] = np.arctan2(xy[j + 1, 1] - xy[j, 1], xy[j + 1, 0] - xy[j, 0])
     return out
 
 
