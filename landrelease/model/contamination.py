@@ -465,6 +465,10 @@ def _assess_batch(
         if shaped.any():
             shapely.prepare(geoms[~is_point])
             where = np.flatnonzero(shaped)
+            # inside a record the distance is 0: a point-in-polygon test needs no point objects
+            inside = shapely.contains_xy(geoms[q_pair[where]], x[q_cell[where]], y[q_cell[where]])
+            d2[where[inside]] = 0.0
+            where = where[~inside]
             pts = shapely.points(x[q_cell[where]], y[q_cell[where]])
             d2[where] = shapely.distance(geoms[q_pair[where]], pts) ** 2
         kern = np.exp(-0.5 * d2 / s_sigma[q_pair] ** 2) * cov[q_cell]
