@@ -17,7 +17,9 @@ def test_sample_register_passes_the_quality_checks() -> None:
 
 def test_same_seed_same_region_other_seed_other_region() -> None:
     a, b, c = generate(50, seed=1), generate(50, seed=1), generate(50, seed=2)
-    assert all(shapely.equals_exact(x.geometry, y.geometry, 0) for x, y in zip(a.hazard_areas, b.hazard_areas, strict=True))
+    assert all(
+        shapely.equals_exact(x.geometry, y.geometry, 0) for x, y in zip(a.hazard_areas, b.hazard_areas, strict=True)
+    )
     assert [e.code for e in a.evidence] == [e.code for e in b.evidence]
     assert not all(
         shapely.equals_exact(x.geometry, y.geometry, 1e-9) for x, y in zip(a.hazard_areas, c.hazard_areas, strict=True)
