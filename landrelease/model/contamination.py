@@ -195,6 +195,9 @@ class AreaContamination:
     axis_rad: float = 0.0
     evidence_used: int = 0
     prior: float = field(default=0.0)
+    # Expected items per cell *given* the cell holds any. Kept explicitly once a search or a
+    # find has run, since lam/p loses it where a perfect search drives p to 0.
+    items_given: np.ndarray | None = None
 
     @property
     def n_cells(self) -> int:
@@ -524,6 +527,8 @@ def _p_any(p: np.ndarray) -> float:
 
 
 def _items_if_contaminated(result: AreaContamination) -> np.ndarray:
+    if result.items_given is not None:
+        return result.items_given
     return np.divide(result.lam, result.p, out=np.ones_like(result.p), where=result.p > 0)
 
 
@@ -559,7 +564,7 @@ def search(result: AreaContamination, footprint: BaseGeometry | np.ndarray | Non
     denom = 1.0 - result.p * dc
     p = np.divide(result.p * (1.0 - dc), denom, out=result.p.copy(), where=denom > 0)
     p = np.clip(p, 0.0, 1.0)
-    return replace(result, p=p, lam=p * m).summarised()
+    return replace(result, p=p, lam=p * m, items_given=m).summarised()
 
 
 def find(
@@ -586,13 +591,13 @@ def find(
     m = _items_if_contaminated(result)
     p = result.p * lr / (1.0 - result.p + result.p * lr)
     p = np.where(result.coverage > 0, np.clip(p, 0.0, 1.0), 0.0)
-    lam = p * m
+    m = m.copy()
     col = int(np.floor((x - result.transform.c) / result.cell_m))
     row = int(np.floor((result.transform.f - y) / result.cell_m))
     if 0 <= row < rows and 0 <= col < cols and result.coverage[row, col] > 0:
         p[row, col] = 1.0
-        lam[row, col] = max(float(m[row, col]), float(count))
-    return replace(result, p=p, lam=lam).summarised()
+        m[row, col] = max(float(m[row, col]), float(count))
+    return replace(result, p=p, lam=p * m, items_given=m).summarised()
 
 
 # ---------------------------------------------------------------- cells for the map
