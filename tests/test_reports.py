@@ -127,7 +127,7 @@ def record_sample_activities(register: Register, n_areas: int = 60, seed: int = 
                 else:
                     uow.conn.execute(update(h).where(h.c.id == hid).values(status=STATUS[method].value))
         # a plan: one task per month, and daily reports
-        for i, month in enumerate(MONTHS):
+        for i, month in enumerate([*MONTHS, MONTHS[-1].shift(1)]):  # the plan reaches a month ahead
             hid = rows[k + i][0]
             uow.conn.execute(
                 schema.task.insert().values(
@@ -219,6 +219,8 @@ def test_report_figures_agree_with_the_register(sample_register: Register) -> No
     assert oct_plan.processed_m2 == pytest.approx(20_000.0)
     assert oct_plan.team_days == 20
     assert report.plan.ratio == pytest.approx(2 / 3)
+    assert report.plan.next_month is not None and report.plan.tasks_next_month == 1
+    assert report.plan.next_month.planned_m2 == pytest.approx(30_000.0)
     assert [n for n in report.quality if n.source == "report"] == []  # the fixture's releases are clean
 
     html = render_html(report).html

@@ -158,6 +158,8 @@ class PlanProgress:
     tasks_total: int
     tasks_in_period: int
     reports_in_period: int
+    next_month: MonthPlan | None = None  # what the stored plan holds for the month after the period
+    tasks_next_month: int = 0
 
     @property
     def current(self) -> MonthPlan:
@@ -383,8 +385,9 @@ def _plan_progress(conn: Connection, period: Period, released: list[ReleasedRow]
     ).all()
     if not tasks and not reports:
         return None
-    planned = dict.fromkeys(months, 0.0)
-    in_period = 0
+    following = period.shift(1)
+    planned = dict.fromkeys([*months, following], 0.0)
+    in_period = in_next = 0
     for area, start, finish in tasks:
         if start is None or finish is None:
             continue
@@ -394,7 +397,9 @@ def _plan_progress(conn: Connection, period: Period, released: list[ReleasedRow]
         span = (finish - start).days + 1
         if start < period.end and finish >= period.start:
             in_period += 1
-        for p in months:
+        if start < following.end and finish >= following.start:
+            in_next += 1
+        for p in planned:
             lo, hi = max(start, p.start), min(finish, p.end - timedelta(days=1))
             if hi >= lo:
                 planned[p] += float(area) * ((hi - lo).days + 1) / span
@@ -418,6 +423,8 @@ def _plan_progress(conn: Connection, period: Period, released: list[ReleasedRow]
         tasks_total=len(tasks),
         tasks_in_period=in_period,
         reports_in_period=n_reports,
+        next_month=MonthPlan(following, planned[following], 0.0, 0.0, 0),
+        tasks_next_month=in_next,
     )
 
 
