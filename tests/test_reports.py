@@ -405,3 +405,35 @@ def test_forecast_burn_down_when_the_engine_is_there(sqlite_url: str) -> None:
     html = render_html(report).html
     assert 'id="chart-burn_down"' in html and "Not yet computed" not in html
     assert skipped.forecast is None and "Not yet computed" in render_html(skipped).html
+
+
+@pytest.mark.parametrize("raster_above", [20_000, 10])
+def test_map_draws_areas_as_vectors_or_burnt_in(sqlite_url: str, monkeypatch, raster_above: int) -> None:
+    """Both ways of drawing hazard areas (vectors; an image for national registers) show them."""
+    import io
+
+    from PIL import Image
+
+    from landrelease.reports import mapimage
+
+    monkeypatch.setattr(mapimage, "RASTER_ABOVE", raster_above)
+    register = Register.open(sqlite_url)
+    try:
+        record_sample_activities(register, n_areas=40, seed=8)
+        report = gather(register, Period(2026, 10), forecast_runs=0)
+    finally:
+        register.close()
+    img = mapimage.render_map(report, dpi=60)
+    rgb = np.asarray(Image.open(io.BytesIO(img.png)).convert("RGB"), dtype=int)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    open_red = ((r > 180) & (g < 120) & (b < 100)).mean()
+    assert open_red > 0.01, open_red
+    assert img.scale_bar_m in {1000.0, 2000.0, 5000.0}
+    # 2° east of zone 38's central meridian (45° E) at 40° N, true north lies ~1.3° west of grid north
+    assert img.true_north_deg == pytest.approx(-1.28, abs=0.05)
+
+
+def test_scale_bar_lengths_are_round() -> None:
+    from landrelease.reports.mapimage import nice_length
+
+    assert [nice_length(x) for x in (900, 10_400, 133_000, 420_000)] == [100.0, 2000.0, 20_000.0, 50_000.0]
