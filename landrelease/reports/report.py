@@ -588,7 +588,7 @@ def gather(
     if note is not None:
         quality.append(note)
     now = now or datetime.now(UTC)
-    forecast, f_status = burn_down(register, crs, start=now.date(), seed=seed, runs=forecast_runs)
+    forecast, f_status = burn_down(register, start=now.date(), seed=seed, runs=forecast_runs)
     return MonthlyReport(
         period=period,
         generated_at=now,
