@@ -213,8 +213,15 @@ def progress_against_plan(plan: PlanProgress | None, title: str) -> Chart:
         ax = fig.add_subplot()
         shown = ([*plan.months[-6:], plan.next_month] if plan.next_month else plan.months[-6:]) if plan else []
         if plan is None or not any(m.planned_m2 or m.processed_m2 for m in shown):
-            _empty(ax, "No plan and no daily reports\nfor these months.")
-            alt = "no plan and no daily reports"
+            if plan is not None and plan.tasks_total and plan.plan_start is not None:
+                message = (
+                    f"The stored plan ({plan.tasks_total:,} tasks)\nruns from {plan.plan_start:%d %b %Y}"
+                    f" to {plan.plan_end:%d %b %Y};\nno daily reports in these months."
+                )
+            else:
+                message = "No plan and no daily reports\nfor these months."
+            _empty(ax, message)
+            alt = message.replace("\n", " ")
         else:
             months = shown
             ahead = plan.next_month.period if plan.next_month else None

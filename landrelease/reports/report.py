@@ -160,6 +160,8 @@ class PlanProgress:
     reports_in_period: int
     next_month: MonthPlan | None = None  # what the stored plan holds for the month after the period
     tasks_next_month: int = 0
+    plan_start: date | None = None  # the earliest planned start in the stored plan
+    plan_end: date | None = None
 
     @property
     def current(self) -> MonthPlan:
@@ -388,10 +390,14 @@ def _plan_progress(conn: Connection, period: Period, released: list[ReleasedRow]
     following = period.shift(1)
     planned = dict.fromkeys([*months, following], 0.0)
     in_period = in_next = 0
+    starts: list[date] = []
+    ends: list[date] = []
     for area, start, finish in tasks:
         if start is None or finish is None:
             continue
         start, finish = _as_date(start), _as_date(finish)
+        starts.append(start)
+        ends.append(finish)
         if finish < start:
             continue
         span = (finish - start).days + 1
@@ -425,6 +431,8 @@ def _plan_progress(conn: Connection, period: Period, released: list[ReleasedRow]
         reports_in_period=n_reports,
         next_month=MonthPlan(following, planned[following], 0.0, 0.0, 0),
         tasks_next_month=in_next,
+        plan_start=min(starts, default=None),
+        plan_end=max(ends, default=None),
     )
 
 
