@@ -284,6 +284,8 @@ def test_cli_writes_html_and_refuses_bad_input(tmp_path: Path, sqlite_url: str, 
     assert bad.exit_code != 0 and "period" in bad.output and "Traceback" not in bad.output
     bad = runner.invoke(app, ["report", "--period", "2026-10", "--out", str(tmp_path / "report.docx")])
     assert bad.exit_code != 0 and "'out'" in bad.output
+    bad = runner.invoke(app, ["report", "--period", "2026-10", "--out", str(tmp_path / "missing" / "r.pdf")])
+    assert bad.exit_code != 0 and "folder does not exist" in bad.output and "Traceback" not in bad.output
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed")
