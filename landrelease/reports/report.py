@@ -251,6 +251,12 @@ class MonthlyReport:
         total = self.by_key(self.released, "operator")
         return [(op, period.get(op, 0.0) / 1e6, m2 / 1e6) for op, m2 in total.items()]
 
+    def land_use_table(self) -> list[tuple[str, float, float]]:
+        """(land use, km² in period, km² to date), largest to date first."""
+        period = self.by_key(self.released_in_period, "land_use")
+        total = self.by_key(self.released, "land_use")
+        return [(k, period.get(k, 0.0) / 1e6, m2 / 1e6) for k, m2 in total.items()]
+
     def region_table(self) -> list[tuple[str, float, float]]:
         period = self.by_key(self.released_in_period, "region")
         total = self.by_key(self.released, "region")
