@@ -439,3 +439,11 @@ def test_scale_bar_lengths_are_round() -> None:
     from landrelease.reports.mapimage import nice_length
 
     assert [nice_length(x) for x in (900, 10_400, 133_000, 420_000)] == [100.0, 2000.0, 20_000.0, 50_000.0]
+
+
+def test_report_on_an_empty_register(register: Register) -> None:
+    report = gather(register, Period(2026, 10), forecast_runs=100)
+    assert (report.released_period_m2, report.open_m2, report.live_count) == (0.0, 0.0, 0)
+    assert report.forecast is None and report.forecast_status  # says why there is no forecast
+    rendered = render_html(report)
+    assert rendered.images >= 5 and "No activity and no released land are recorded" in rendered.html

@@ -273,6 +273,17 @@ def render_map(report: MonthlyReport, *, width_cm: float = 17.0, dpi: int = 150)
                 handles.append(Line2D([], [], color=ROAD, linewidth=0.8, label="access road"))
             _label_settlements(ax, st, span_x, width_cm)
 
+        if not parts:
+            ax.text(
+                0.5,
+                0.5,
+                "The register holds no hazard area or settlement to map.",
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                fontsize=10,
+                color="#525252",
+            )
         ax.set_xlim(minx, maxx)
         ax.set_ylim(miny, maxy)
         ax.set_aspect("equal")
