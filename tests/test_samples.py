@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 import shapely
 
 from landrelease.domain.quality import check_polygons
@@ -35,3 +37,12 @@ def test_sample_follows_the_published_shape_of_the_problem() -> None:
     assert records and all(e.reliability == 0.2 for e in records)
     types = {t.type.value for t in sc.teams}
     assert types == {"manual", "mdd", "mechanical", "drone_survey", "eod"}
+
+
+@pytest.mark.parametrize("seed", [1, 4])
+def test_dense_regions_still_place_every_area_without_overlap(seed: int) -> None:
+    sc = generate(2000, seed=seed)
+    geoms = np.array([a.geometry for a in sc.hazard_areas])
+    assert len(geoms) == 2000 and not shapely.is_empty(geoms).any()
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="overlaps")
+    assert int((left < right).sum()) == 0

@@ -390,7 +390,7 @@ def _cut_earlier(out: list[shapely.Geometry], earlier: dict[int, list[int]]) -> 
 
 def _free_square(centre: Point, others: shapely.Geometry, side: float = 30.0) -> shapely.Polygon:
     """A ``side`` m square on an outward spiral from ``centre`` that touches nothing in ``others``."""
-    for step in range(1, 400):
+    for step in range(1, 20_000):  # out to ~3.5 km
         ang = step * 2.399963  # golden angle: an even spiral
         r = 25.0 * np.sqrt(step)
         sq = shapely.box(-side / 2, -side / 2, side / 2, side / 2)
