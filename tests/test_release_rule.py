@@ -115,8 +115,9 @@ def test_half_reduced_leaves_the_other_half_open() -> None:
 
 
 def test_full_release_by_mixed_methods_closes_as_released() -> None:
-    split = split_release("HA-1", square(), [ReleasedPart(CANCEL, box_m(0, 0, 100, 200)),
-                                             ReleasedPart(CLEAR, box_m(100, 0, 200, 200))])
+    split = split_release(
+        "HA-1", square(), [ReleasedPart(CANCEL, box_m(0, 0, 100, 200)), ReleasedPart(CLEAR, box_m(100, 0, 200, 200))]
+    )
     assert split.is_full and split.remainder is None
     assert split.closing_status() is HazardStatus.RELEASED
     one = split_release("HA-1", square(), [ReleasedPart(CLEAR, square())])
@@ -146,16 +147,20 @@ def test_a_part_outside_the_area_is_refused_with_its_record_and_field() -> None:
 
 def test_overlapping_parts_are_refused() -> None:
     with pytest.raises(ValidationError) as err:
-        split_release("HA-1", square(), [ReleasedPart(REDUCE, box_m(0, 0, 120, 200)),
-                                         ReleasedPart(CLEAR, box_m(100, 0, 200, 200))])
+        split_release(
+            "HA-1",
+            square(),
+            [ReleasedPart(REDUCE, box_m(0, 0, 120, 200)), ReleasedPart(CLEAR, box_m(100, 0, 200, 200))],
+        )
     p = err.value.problems[0]
     assert "overlap" in p.message and p.record and p.record.endswith("released part 2")
     assert "4,000" in (p.found or "")
 
 
 def test_touching_parts_within_tolerance_are_accepted() -> None:
-    split = split_release("HA-1", square(), [ReleasedPart(REDUCE, box_m(0, 0, 100.3, 200)),
-                                             ReleasedPart(CLEAR, box_m(100, 0, 200, 200))])
+    split = split_release(
+        "HA-1", square(), [ReleasedPart(REDUCE, box_m(0, 0, 100.3, 200)), ReleasedPart(CLEAR, box_m(100, 0, 200, 200))]
+    )
     assert split.is_full
     assert split.released_m2 == pytest.approx(split.original_m2, rel=1e-9)
 
@@ -189,8 +194,13 @@ def test_methods_follow_the_activity() -> None:
     with pytest.raises(ValidationError):
         plan_release(hazard(square()), activity(ActivityKind.EOD, ReleasedPart(CLEAR, square())), today=TODAY)
     # TS may record cleared parts (searched to the clearance standard) as well as reduced ones.
-    split = plan_release(hazard(square()), activity(ActivityKind.TS, ReleasedPart(REDUCE, box_m(0, 0, 100, 200)),
-                                                    ReleasedPart(CLEAR, box_m(100, 0, 200, 200))), today=TODAY)
+    split = plan_release(
+        hazard(square()),
+        activity(
+            ActivityKind.TS, ReleasedPart(REDUCE, box_m(0, 0, 100, 200)), ReleasedPart(CLEAR, box_m(100, 0, 200, 200))
+        ),
+        today=TODAY,
+    )
     assert split.closing_status() is HazardStatus.RELEASED
 
 

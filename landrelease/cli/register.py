@@ -28,8 +28,14 @@ from landrelease.storage.summary import METHODS, ReleaseSummary
 # ---------------------------------------------------------------- reading activity files
 
 
-def _refuse(source: str, record: str | None, field: str | None, message: str, found: str | None = None,
-            expected: str | None = None) -> ValidationError:
+def _refuse(
+    source: str,
+    record: str | None,
+    field: str | None,
+    message: str,
+    found: str | None = None,
+    expected: str | None = None,
+) -> ValidationError:
     return ValidationError([Problem(message, record, field, found, expected, source)], f"{source} refused")
 
 
@@ -82,10 +88,18 @@ def _features(path: Path) -> list[tuple[str, dict[str, Any], BaseGeometry | None
                 continue
             if not geom.is_empty:
                 minx, miny, maxx, maxy = geom.bounds
-                if not (-180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90):
-                    hint = " (latitude and longitude swapped?)" if -90 <= minx and maxx <= 90 else ""
-                    problems.append(Problem(f"coordinates out of range{hint}", fid, "geometry",
-                                            f"bounds {geom.bounds}", "longitude -180..180, latitude -90..90", src))
+                if not (minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90):
+                    hint = " (latitude and longitude swapped?)" if minx >= -90 and maxx <= 90 else ""
+                    problems.append(
+                        Problem(
+                            f"coordinates out of range{hint}",
+                            fid,
+                            "geometry",
+                            f"bounds {geom.bounds}",
+                            "longitude -180..180, latitude -90..90",
+                            src,
+                        )
+                    )
         out.append((fid, props, geom))
     if problems:
         raise ValidationError(problems, f"{src} refused")
@@ -101,8 +115,11 @@ def read_released(path: Path, default: ReleaseMethod) -> list[ReleasedPart]:
         try:
             method = ReleaseMethod(raw) if raw not in (None, "") else default
         except ValueError:
-            problems.append(Problem("unknown release method", fid, "method", str(raw),
-                                    ", ".join(ReleaseMethod.allowed()), str(path)))
+            problems.append(
+                Problem(
+                    "unknown release method", fid, "method", str(raw), ", ".join(ReleaseMethod.allowed()), str(path)
+                )
+            )
             continue
         if geom is None:
             problems.append(Problem("the feature has no geometry", fid, "geometry", "null", "a polygon", str(path)))
@@ -150,12 +167,28 @@ def read_finds(path: Path) -> list[Find]:
             try:
                 lon, lat = float(row.get("lon") or ""), float(row.get("lat") or "")
             except ValueError:
-                problems.append(Problem("lon/lat are not numbers", f"row {i}", "lon/lat",
-                                        f"{row.get('lon')!r}, {row.get('lat')!r}", "decimal degrees", src))
+                problems.append(
+                    Problem(
+                        "lon/lat are not numbers",
+                        f"row {i}",
+                        "lon/lat",
+                        f"{row.get('lon')!r}, {row.get('lat')!r}",
+                        "decimal degrees",
+                        src,
+                    )
+                )
                 continue
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                problems.append(Problem("coordinates out of range", f"row {i}", "lon/lat", f"{lon}, {lat}",
-                                        "longitude -180..180, latitude -90..90", src))
+                problems.append(
+                    Problem(
+                        "coordinates out of range",
+                        f"row {i}",
+                        "lon/lat",
+                        f"{lon}, {lat}",
+                        "longitude -180..180, latitude -90..90",
+                        src,
+                    )
+                )
                 continue
             f = _find(src, f"row {i}", row, shapely.Point(lon, lat), problems)
             if f:
@@ -250,20 +283,40 @@ def record_activity_command(
     """Record an NTS / TS / clearance / EOD result; a partial release splits the area, keeping history."""
     try:
         if released is not None and release_all:
-            raise _refuse("command line", None, "--released/--all", "give either released polygons or --all",
-                          "both", "one of them")
+            raise _refuse(
+                "command line",
+                None,
+                "--released/--all",
+                "give either released polygons or --all",
+                "both",
+                "one of them",
+            )
         default_method = method or METHOD_OF_ACTIVITY.get(kind)
         parts: list[ReleasedPart] = []
         if (released is not None or release_all) and default_method is None:
-            raise _refuse("command line", None, "--kind", f"a {kind.value} activity releases no land",
-                          kind.value, "nts, ts or clearance (or finds only)")
+            raise _refuse(
+                "command line",
+                None,
+                "--kind",
+                f"a {kind.value} activity releases no land",
+                kind.value,
+                "nts, ts or clearance (or finds only)",
+            )
         if released is not None:
             assert default_method is not None
             parts = read_released(released, default_method)
         activity = Activity(
-            hazard_code=hazard, kind=kind, start_date=_required_date(start, "--start"),
-            end_date=_parse_date(end, "--end"), team=team, operator=operator, area_processed_m2=processed,
-            released=parts, finds=read_finds(finds) if finds else [], clearance_depth_cm=depth, code=code,
+            hazard_code=hazard,
+            kind=kind,
+            start_date=_required_date(start, "--start"),
+            end_date=_parse_date(end, "--end"),
+            team=team,
+            operator=operator,
+            area_processed_m2=processed,
+            released=parts,
+            finds=read_finds(finds) if finds else [],
+            clearance_depth_cm=depth,
+            code=code,
         )
         with open_register() as register:
             if release_all:
@@ -283,9 +336,15 @@ def record_activity_command(
 
 def _recorded_dict(r: RecordedActivity) -> dict[str, Any]:
     return {
-        "activity": r.activity_code, "hazard": r.hazard_code, "status": r.status.value, "released": r.released,
-        "released_m2": r.released_m2, "remainder": r.remainder_code, "remainder_m2": r.remainder_m2,
-        "original_m2": r.original_m2, "finds": r.finds,
+        "activity": r.activity_code,
+        "hazard": r.hazard_code,
+        "status": r.status.value,
+        "released": r.released,
+        "released_m2": r.released_m2,
+        "remainder": r.remainder_code,
+        "remainder_m2": r.remainder_m2,
+        "original_m2": r.original_m2,
+        "finds": r.finds,
     }
 
 
@@ -306,8 +365,16 @@ def problems_json(problems: list[Problem]) -> dict[str, Any]:
     return {
         "counts": {sev.value: len(ps) for sev, ps in groups.items()},
         "problems": [
-            {"severity": p.severity.value, "check": p.check, "source": p.source, "record": p.record,
-             "field": p.field, "message": p.message, "found": p.found, "expected": p.expected}
+            {
+                "severity": p.severity.value,
+                "check": p.check,
+                "source": p.source,
+                "record": p.record,
+                "field": p.field,
+                "message": p.message,
+                "found": p.found,
+                "expected": p.expected,
+            }
             for ps in groups.values()
             for p in ps
         ],
@@ -372,8 +439,10 @@ def demo_step(register: Register, console: Console, *, seed: int = 20201110, tod
     s = register.release_summary()
     for r in recorded:
         tail = f", open remainder {r['remainder']}" if r["remainder"] else ""
-        console.print(f"recorded {r['activity']} on {r['hazard']}: {r['released_m2']:,.0f} m² released, "
-                      f"status {r['status']}{tail}, {r['finds']} finds")
+        console.print(
+            f"recorded {r['activity']} on {r['hazard']}: {r['released_m2']:,.0f} m² released, "
+            f"status {r['status']}{tail}, {r['finds']} finds"
+        )
     for t in summary_tables(s):
         console.print(t)
     return {"recorded": recorded, "summary": s.to_dict()}

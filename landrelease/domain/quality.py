@@ -50,40 +50,78 @@ def _polygonal_mask(geoms: Array) -> Array:
     return mask
 
 
-def invalid_polygons(ids: Sequence[str], geoms: Sequence[Any], *, source: str | None = None) -> list[Problem]:
+def invalid_polygons(ids: Sequence[str], geoms: Sequence[Any] | Array, *, source: str | None = None) -> list[Problem]:
     """Missing, empty, non-polygon and invalid (self-intersecting, unclosed…) geometries."""
     ids_a, g = _arr(ids), _arr(geoms)
     problems: list[Problem] = []
     missing = shapely.is_missing(g)
     for i in np.flatnonzero(missing):
-        problems.append(Problem("the record has no geometry", str(ids_a[i]), "geometry", "nothing", "a polygon",
-                                source, Severity.ERROR, "empty_geometry"))
+        problems.append(
+            Problem(
+                "the record has no geometry",
+                str(ids_a[i]),
+                "geometry",
+                "nothing",
+                "a polygon",
+                source,
+                Severity.ERROR,
+                "empty_geometry",
+            )
+        )
     present = np.flatnonzero(~missing)
     if len(present) == 0:
         return problems
     types = shapely.get_type_id(g[present])
     empty = shapely.is_empty(g[present])
     for k in np.flatnonzero(empty):
-        problems.append(Problem("the geometry is empty", str(ids_a[present[k]]), "geometry", "an empty geometry",
-                                "a polygon", source, Severity.ERROR, "empty_geometry"))
+        problems.append(
+            Problem(
+                "the geometry is empty",
+                str(ids_a[present[k]]),
+                "geometry",
+                "an empty geometry",
+                "a polygon",
+                source,
+                Severity.ERROR,
+                "empty_geometry",
+            )
+        )
     wrong = ~np.isin(types, _POLYGONAL) & ~empty
     for k in np.flatnonzero(wrong):
-        problems.append(Problem("a hazard area must be a polygon", str(ids_a[present[k]]), "geometry",
-                                g[present[k]].geom_type, "Polygon or MultiPolygon", source, Severity.ERROR,
-                                "wrong_geometry_type"))
+        problems.append(
+            Problem(
+                "a hazard area must be a polygon",
+                str(ids_a[present[k]]),
+                "geometry",
+                g[present[k]].geom_type,
+                "Polygon or MultiPolygon",
+                source,
+                Severity.ERROR,
+                "wrong_geometry_type",
+            )
+        )
     poly = present[~wrong & ~empty]
     valid = shapely.is_valid(g[poly])
     bad = poly[~valid]
     if len(bad):
         reasons = shapely.is_valid_reason(g[bad])
         for i, reason in zip(bad, reasons, strict=True):
-            problems.append(Problem("the polygon is invalid", str(ids_a[i]), "geometry", str(reason),
-                                    "a valid polygon (OGC simple features)", source, Severity.ERROR,
-                                    "invalid_polygon"))
+            problems.append(
+                Problem(
+                    "the polygon is invalid",
+                    str(ids_a[i]),
+                    "geometry",
+                    str(reason),
+                    "a valid polygon (OGC simple features)",
+                    source,
+                    Severity.ERROR,
+                    "invalid_polygon",
+                )
+            )
     return problems
 
 
-def too_few_vertices(ids: Sequence[str], geoms: Sequence[Any], *, source: str | None = None) -> list[Problem]:
+def too_few_vertices(ids: Sequence[str], geoms: Sequence[Any] | Array, *, source: str | None = None) -> list[Problem]:
     """Polygons with a ring of fewer than 3 distinct vertices (a point or a line, not an area)."""
     ids_a, g = _arr(ids), _arr(geoms)
     idx = np.flatnonzero(_polygonal_mask(g))
@@ -92,8 +130,11 @@ def too_few_vertices(ids: Sequence[str], geoms: Sequence[Any], *, source: str | 
     polys, owner = shapely.get_parts(g[idx], return_index=True)
     rings, ring_poly = shapely.get_rings(polys, return_index=True)
     coords, ring_of = shapely.get_coordinates(rings, return_index=True)
-    distinct = np.unique(np.column_stack([ring_of.astype(float), coords]), axis=0)
-    counts = np.bincount(distinct[:, 0].astype(np.int64), minlength=len(rings))
+    order = np.lexsort((coords[:, 1], coords[:, 0], ring_of))
+    r, xy = ring_of[order], coords[order]
+    new = np.ones(len(r), dtype=bool)  # first occurrence of each (ring, x, y)
+    new[1:] = (r[1:] != r[:-1]) | np.any(xy[1:] != xy[:-1], axis=1)
+    counts = np.bincount(r[new], minlength=len(rings))
     bad_rings = np.flatnonzero(counts < 3)
     problems: list[Problem] = []
     worst: dict[int, int] = {}
@@ -101,9 +142,18 @@ def too_few_vertices(ids: Sequence[str], geoms: Sequence[Any], *, source: str | 
         rec = int(idx[owner[ring_poly[r]]])
         worst[rec] = min(worst.get(rec, 99), int(counts[r]))
     for rec, n in sorted(worst.items()):
-        problems.append(Problem("a ring of the polygon has fewer than 3 distinct vertices", str(ids_a[rec]),
-                                "geometry", f"{n} distinct vertices", "at least 3", source, Severity.ERROR,
-                                "too_few_vertices"))
+        problems.append(
+            Problem(
+                "a ring of the polygon has fewer than 3 distinct vertices",
+                str(ids_a[rec]),
+                "geometry",
+                f"{n} distinct vertices",
+                "at least 3",
+                source,
+                Severity.ERROR,
+                "too_few_vertices",
+            )
+        )
     return problems
 
 
@@ -121,8 +171,16 @@ def duplicate_ids(
         return []
     values, counts = np.unique(ids_a, return_counts=True)
     return [
-        Problem(f"the {what} is used by more than one record", str(v), field, f"{int(c)} records", "unique",
-                source, Severity.ERROR, check)
+        Problem(
+            f"the {what} is used by more than one record",
+            str(v),
+            field,
+            f"{int(c)} records",
+            "unique",
+            source,
+            Severity.ERROR,
+            check,
+        )
         for v, c in zip(values, counts, strict=True)
         if c > 1
     ]
@@ -138,7 +196,9 @@ def _groups(n: int, left: Array, right: Array) -> list[Array]:
     return [np.flatnonzero(labels == lab) for lab in np.flatnonzero(sizes > 1)]
 
 
-def duplicate_geometries(ids: Sequence[str], geoms: Sequence[Any], *, source: str | None = None) -> list[Problem]:
+def duplicate_geometries(
+    ids: Sequence[str], geoms: Sequence[Any] | Array, *, source: str | None = None
+) -> list[Problem]:
     """Records whose polygons have the same coordinates (in any vertex order or start point)."""
     ids_a, g = _arr(ids), _arr(geoms)
     idx = np.flatnonzero(_polygonal_mask(g))
@@ -150,9 +210,18 @@ def duplicate_geometries(ids: Sequence[str], geoms: Sequence[Any], *, source: st
     for grp in np.flatnonzero(counts > 1):
         members = [str(ids_a[idx[k]]) for k in np.flatnonzero(inverse == grp)]
         for rec in members[1:]:
-            problems.append(Problem("the polygon has the same coordinates as another record", rec, "geometry",
-                                    f"same as {members[0]}", "a distinct polygon", source, Severity.ERROR,
-                                    "duplicate_geometry"))
+            problems.append(
+                Problem(
+                    "the polygon has the same coordinates as another record",
+                    rec,
+                    "geometry",
+                    f"same as {members[0]}",
+                    "a distinct polygon",
+                    source,
+                    Severity.ERROR,
+                    "duplicate_geometry",
+                )
+            )
     return problems
 
 
@@ -168,7 +237,7 @@ def _same_place_pairs(points: Array, tolerance_m: float) -> tuple[Array, Array]:
 
 def duplicate_points(
     ids: Sequence[str],
-    points: Sequence[Any],
+    points: Sequence[Any] | Array,
     owners: Sequence[Any],
     *,
     tolerance_m: float = SAME_PLACE_M,
@@ -191,15 +260,23 @@ def duplicate_points(
     for members in _groups(len(ok), left, right):
         names = [str(ids_a[ok[k]]) for k in members]
         for rec in names[1:]:
-            problems.append(Problem(f"the {what} is at the same place as another in the same {owner_label}", rec,
-                                    "geometry", f"same place as {names[0]} ({owner_label} {own[ok[members[0]]]})",
-                                    f"one record per {what} (closer than {tolerance_m:g} m counts as the same)",
-                                    source, Severity.WARNING, check))
+            problems.append(
+                Problem(
+                    f"the {what} is at the same place as another in the same {owner_label}",
+                    rec,
+                    "geometry",
+                    f"same place as {names[0]} ({owner_label} {own[ok[members[0]]]})",
+                    f"one record per {what} (closer than {tolerance_m:g} m counts as the same)",
+                    source,
+                    Severity.WARNING,
+                    check,
+                )
+            )
     return problems
 
 
 def long_vertex_gaps(
-    ids: Sequence[str], geoms: Sequence[Any], *, max_km: float = MAX_VERTEX_GAP_KM, source: str | None = None
+    ids: Sequence[str], geoms: Sequence[Any] | Array, *, max_km: float = MAX_VERTEX_GAP_KM, source: str | None = None
 ) -> list[Problem]:
     """Consecutive vertices further apart than ``max_km`` (geodesic, WGS 84): a typing slip?"""
     ids_a, g = _arr(ids), _arr(geoms)
@@ -218,14 +295,26 @@ def long_vertex_gaps(
         rec = int(idx[owner[ring_poly[ring_of[k]]]])
         worst[rec] = max(worst.get(rec, 0.0), float(gap_km[k]))
     return [
-        Problem("consecutive vertices are far apart", str(ids_a[rec]), "geometry", f"{km:,.1f} km",
-                f"at most {max_km:g} km", source, Severity.ADVISORY, "long_vertex_gap")
+        Problem(
+            "consecutive vertices are far apart",
+            str(ids_a[rec]),
+            "geometry",
+            f"{km:,.1f} km",
+            f"at most {max_km:g} km",
+            source,
+            Severity.ADVISORY,
+            "long_vertex_gap",
+        )
         for rec, km in sorted(worst.items())
     ]
 
 
 def overlapping_multipolygon_parts(
-    ids: Sequence[str], geoms: Sequence[Any], *, min_overlap_m2: float = MIN_OVERLAP_M2, source: str | None = None
+    ids: Sequence[str],
+    geoms: Sequence[Any] | Array,
+    *,
+    min_overlap_m2: float = MIN_OVERLAP_M2,
+    source: str | None = None,
 ) -> list[Problem]:
     """Parts of one multipolygon that overlap each other (their area counts twice)."""
     ids_a, g = _arr(ids), _arr(geoms)
@@ -246,16 +335,23 @@ def overlapping_multipolygon_parts(
         rec = int(multi[owner[left[k]]])
         worst[rec] = worst.get(rec, 0.0) + float(shared[k])
     return [
-        Problem("parts of the multipolygon overlap each other", str(ids_a[rec]), "geometry",
-                f"{m2:,.0f} m² counted twice", "disjoint parts", source, Severity.ADVISORY,
-                "overlapping_parts")
+        Problem(
+            "parts of the multipolygon overlap each other",
+            str(ids_a[rec]),
+            "geometry",
+            f"{m2:,.0f} m² counted twice",
+            "disjoint parts",
+            source,
+            Severity.ADVISORY,
+            "overlapping_parts",
+        )
         for rec, m2 in sorted(worst.items())
     ]
 
 
 def overlapping_areas(
     ids: Sequence[str],
-    geoms: Sequence[Any],
+    geoms: Sequence[Any] | Array,
     *,
     min_overlap_m2: float = MIN_OVERLAP_M2,
     crs: CRS | None = None,
@@ -280,15 +376,24 @@ def overlapping_areas(
     problems = []
     for k in np.flatnonzero(shared > min_overlap_m2):
         a, b = str(ids_a[idx[left[k]]]), str(ids_a[idx[right[k]]])
-        problems.append(Problem(f"the hazard area overlaps {b}", a, "geometry",
-                                f"{float(shared[k]):,.0f} m² shared with {b}", "no overlap between hazard areas",
-                                source, Severity.WARNING, "overlapping_areas"))
+        problems.append(
+            Problem(
+                f"the hazard area overlaps {b}",
+                a,
+                "geometry",
+                f"{float(shared[k]):,.0f} m² shared with {b}",
+                "no overlap between hazard areas",
+                source,
+                Severity.WARNING,
+                "overlapping_areas",
+            )
+        )
     return problems
 
 
 def check_polygons(
     ids: Sequence[str],
-    geoms: Sequence[Any],
+    geoms: Sequence[Any] | Array,
     *,
     local_ids: Sequence[Any] | None = None,
     source: str | None = None,
@@ -298,8 +403,9 @@ def check_polygons(
     problems += too_few_vertices(ids, geoms, source=source)
     problems += duplicate_ids(ids, source=source)
     if local_ids is not None:
-        problems += duplicate_ids(local_ids, field="local_id", source=source, check="duplicate_local_id",
-                                  what="local id")
+        problems += duplicate_ids(
+            local_ids, field="local_id", source=source, check="duplicate_local_id", what="local id"
+        )
     problems += duplicate_geometries(ids, geoms, source=source)
     problems += overlapping_areas(ids, geoms, source=source)
     problems += long_vertex_gaps(ids, geoms, source=source)

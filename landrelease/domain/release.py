@@ -110,31 +110,60 @@ def activity_problems(activity: Activity, *, today: date, record: str | None = N
     rec = record or activity.code or activity.hazard_code
     problems: list[Problem] = []
     if activity.start_date > today:
-        problems.append(Problem("the start date is in the future", rec, "start_date",
-                                str(activity.start_date), f"on or before {today}"))
+        problems.append(
+            Problem(
+                "the start date is in the future", rec, "start_date", str(activity.start_date), f"on or before {today}"
+            )
+        )
     if activity.end_date is not None:
         if activity.end_date < activity.start_date:
-            problems.append(Problem("the end date is before the start date", rec, "end_date",
-                                    str(activity.end_date), f"on or after {activity.start_date}"))
+            problems.append(
+                Problem(
+                    "the end date is before the start date",
+                    rec,
+                    "end_date",
+                    str(activity.end_date),
+                    f"on or after {activity.start_date}",
+                )
+            )
         if activity.end_date > today:
-            problems.append(Problem("the end date is in the future", rec, "end_date",
-                                    str(activity.end_date), f"on or before {today}"))
+            problems.append(
+                Problem(
+                    "the end date is in the future", rec, "end_date", str(activity.end_date), f"on or before {today}"
+                )
+            )
     allowed = ALLOWED_METHODS[activity.kind]
     for i, part in enumerate(activity.released, start=1):
         if part.method not in allowed:
             expected = ", ".join(sorted(m.value for m in allowed)) or "no released land (finds only)"
-            problems.append(Problem(f"a {activity.kind.value} activity cannot release land as '{part.method.value}'",
-                                    f"{rec} released part {i}", "method", part.method.value, expected))
+            problems.append(
+                Problem(
+                    f"a {activity.kind.value} activity cannot release land as '{part.method.value}'",
+                    f"{rec} released part {i}",
+                    "method",
+                    part.method.value,
+                    expected,
+                )
+            )
     if activity.area_processed_m2 < 0:
-        problems.append(Problem("the processed area is negative", rec, "area_processed_m2",
-                                str(activity.area_processed_m2), ">= 0"))
+        problems.append(
+            Problem("the processed area is negative", rec, "area_processed_m2", str(activity.area_processed_m2), ">= 0")
+        )
     if activity.clearance_depth_cm is not None and activity.clearance_depth_cm <= 0:
-        problems.append(Problem("the clearance depth must be positive", rec, "clearance_depth_cm",
-                                str(activity.clearance_depth_cm), "> 0 cm"))
+        problems.append(
+            Problem(
+                "the clearance depth must be positive",
+                rec,
+                "clearance_depth_cm",
+                str(activity.clearance_depth_cm),
+                "> 0 cm",
+            )
+        )
     for i, f in enumerate(activity.finds, start=1):
         if f.depth_cm is not None and f.depth_cm < 0:
-            problems.append(Problem("a find's depth is negative", f"{rec} find {i}", "depth_cm",
-                                    str(f.depth_cm), ">= 0 cm"))
+            problems.append(
+                Problem("a find's depth is negative", f"{rec} find {i}", "depth_cm", str(f.depth_cm), ">= 0 cm")
+            )
     return problems
 
 
@@ -189,11 +218,19 @@ def split_release(
         if g is None or g.is_empty:
             problems.append(Problem("the released part has no geometry", where, "geometry", "empty", "a polygon"))
         elif g.geom_type not in ("Polygon", "MultiPolygon"):
-            problems.append(Problem("a released part must be a polygon", where, "geometry", g.geom_type,
-                                    "Polygon or MultiPolygon"))
+            problems.append(
+                Problem("a released part must be a polygon", where, "geometry", g.geom_type, "Polygon or MultiPolygon")
+            )
         elif not g.is_valid:
-            problems.append(Problem("the released part is not a valid polygon", where, "geometry",
-                                    shapely.is_valid_reason(g), "a valid polygon"))
+            problems.append(
+                Problem(
+                    "the released part is not a valid polygon",
+                    where,
+                    "geometry",
+                    shapely.is_valid_reason(g),
+                    "a valid polygon",
+                )
+            )
         geoms.append(g)
     if problems:
         raise ValidationError(problems, f"activity on {hazard_code} refused")
@@ -206,10 +243,15 @@ def split_release(
         beyond = float(shapely.difference(pm, grown).area)
         if beyond > _EMPTY_M2:
             outside = float(shapely.difference(pm, area_m).area)
-            problems.append(Problem(f"the released part lies outside hazard area {hazard_code}",
-                                    f"{rec} released part {i}", "geometry",
-                                    f"{outside:,.1f} m² of {float(pm.area):,.1f} m² outside",
-                                    f"inside the area (tolerance {tolerance_m:g} m)"))
+            problems.append(
+                Problem(
+                    f"the released part lies outside hazard area {hazard_code}",
+                    f"{rec} released part {i}",
+                    "geometry",
+                    f"{outside:,.1f} m² of {float(pm.area):,.1f} m² outside",
+                    f"inside the area (tolerance {tolerance_m:g} m)",
+                )
+            )
     if len(parts_m) > 1:
         tree = shapely.STRtree(parts_m)
         left, right = tree.query(parts_m, predicate="intersects")
@@ -218,10 +260,15 @@ def split_release(
                 continue
             overlap = shapely.intersection(parts_m[i], parts_m[j])
             if not _eroded_empty(_polygonal(overlap), tolerance_m):
-                problems.append(Problem(f"released parts {i + 1} and {j + 1} overlap",
-                                        f"{rec} released part {j + 1}", "geometry",
-                                        f"{float(overlap.area):,.1f} m² shared with part {i + 1}",
-                                        f"no overlap (tolerance {tolerance_m:g} m)"))
+                problems.append(
+                    Problem(
+                        f"released parts {i + 1} and {j + 1} overlap",
+                        f"{rec} released part {j + 1}",
+                        "geometry",
+                        f"{float(overlap.area):,.1f} m² shared with part {i + 1}",
+                        f"no overlap (tolerance {tolerance_m:g} m)",
+                    )
+                )
     if problems:
         raise ValidationError(problems, f"activity on {hazard_code} refused")
 
@@ -232,9 +279,15 @@ def split_release(
     for i, part in enumerate(geoms, start=1):
         c = _polygonal(shapely.difference(shapely.intersection(part, area_g), taken))
         if _metric_area(c, crs) <= _EMPTY_M2:
-            problems.append(Problem(f"the released part covers nothing of hazard area {hazard_code}",
-                                    f"{rec} released part {i}", "geometry", "0 m² inside the area",
-                                    "a part of the area"))
+            problems.append(
+                Problem(
+                    f"the released part covers nothing of hazard area {hazard_code}",
+                    f"{rec} released part {i}",
+                    "geometry",
+                    "0 m² inside the area",
+                    "a part of the area",
+                )
+            )
         clipped.append(c)
         taken = shapely.union(taken, c)
     if problems:
@@ -316,8 +369,15 @@ def find_problems(
     points = [f.position for f in finds]
     for i, p in enumerate(points, start=1):
         if p is None or p.is_empty or p.geom_type != "Point":
-            problems.append(Problem("a find's position must be a point", f"{record} find {i}", "position",
-                                    "empty" if p is None or p.is_empty else p.geom_type, "Point"))
+            problems.append(
+                Problem(
+                    "a find's position must be a point",
+                    f"{record} find {i}",
+                    "position",
+                    "empty" if p is None or p.is_empty else p.geom_type,
+                    "Point",
+                )
+            )
     if problems:
         return problems
     area_m = to_metric([area], crs)[0][0]
@@ -326,9 +386,15 @@ def find_problems(
     for i, d in enumerate(dist, start=1):
         if d > tolerance_m:
             p = points[i - 1]
-            problems.append(Problem("the find lies outside the hazard area worked on", f"{record} find {i}",
-                                    "position", f"({p.x:.6f}, {p.y:.6f}), {d:,.1f} m outside",
-                                    f"inside the area (tolerance {tolerance_m:g} m)"))
+            problems.append(
+                Problem(
+                    "the find lies outside the hazard area worked on",
+                    f"{record} find {i}",
+                    "position",
+                    f"({p.x:.6f}, {p.y:.6f}), {d:,.1f} m outside",
+                    f"inside the area (tolerance {tolerance_m:g} m)",
+                )
+            )
     return problems
 
 
@@ -347,10 +413,20 @@ def plan_release(
     rec = activity.code or f"activity on {hazard.code}"
     problems = activity_problems(activity, today=today, record=rec)
     if hazard.status.is_closed:
-        hint = " (it was split by a partial release: record on its open part)" \
-            if hazard.status is HazardStatus.SUPERSEDED else ""
-        problems.append(Problem(f"hazard area {hazard.code} is closed{hint}", rec, "hazard_code",
-                                f"status {hazard.status.value}", "an open or in-progress area"))
+        hint = (
+            " (it was split by a partial release: record on its open part)"
+            if hazard.status is HazardStatus.SUPERSEDED
+            else ""
+        )
+        problems.append(
+            Problem(
+                f"hazard area {hazard.code} is closed{hint}",
+                rec,
+                "hazard_code",
+                f"status {hazard.status.value}",
+                "an open or in-progress area",
+            )
+        )
     if problems:
         raise ValidationError(problems, f"activity on {hazard.code} refused")
     split = split_release(hazard.code, hazard.geometry, activity.released, record=rec, tolerance_m=tolerance_m)

@@ -24,7 +24,7 @@ from landrelease.domain.enums import AssetType, EvidenceKind, HazardStatus
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.domain.evidence import Evidence
 from landrelease.domain.settlement import Settlement
-from landrelease.io.kinds import BLANK, HAZARD_AREAS, KINDS, json_safe, match_columns, vocabulary_parser
+from landrelease.io.kinds import HAZARD_AREAS, KINDS, Parsed, json_safe, match_columns, vocabulary_parser
 from landrelease.io.readers import Chunk, open_source, read_chunks
 from landrelease.io.validate import Validator
 from landrelease.storage.repository import Register, UnitOfWork
@@ -71,19 +71,6 @@ class ImportReport:
         return {k.split(":", 1)[1]: n for k, n in self.counts.items() if k.startswith(severity + ":")}
 
 
-def _plain(v: Any) -> Any:
-    if v is BLANK:
-        return None
-    return getattr(v, "value", v)
-
-
-def _column(values: np.ndarray, default: Any) -> Any:
-    """A list of driver values, or one value for all rows when the column says nothing."""
-    if len(values) == 0 or all(v is BLANK for v in values):
-        return default
-    return [default if v is BLANK else _plain(v) for v in values]
-
-
 class _Run:
     """The state of one import across its batches."""
 
@@ -103,31 +90,27 @@ class _Run:
         v = self.v
         geometry, keep, alive = v.check_geometry(chunk.fids, chunk.geometry, chunk.unreadable)
         codes, values = v.check_attributes(chunk.fids, chunk.columns, alive, default_status=self.status)
-        if self.kind == "settlements":
-            values["access_routes"] = self._routes(chunk, values, alive)
+        routes = self._routes(chunk, values["access_routes"], alive) if self.kind == "settlements" else None
         if v.error_count:
             return  # keep checking the rest of the file, write nothing more
         idx = np.flatnonzero(keep)
         if self.kind == "hazard-areas":
-            self._hazards(chunk, idx, geometry[idx], [codes[i] for i in idx], {k: a[idx] for k, a in values.items()})
+            self._hazards(chunk, idx, geometry[idx], codes[idx], {k: p.take(idx) for k, p in values.items()})
         else:
-            self._collect(idx, geometry, codes, values)
+            self._collect(idx, geometry, codes, values, routes)
 
-    def _routes(self, chunk: Chunk, values: dict[str, np.ndarray], keep: np.ndarray) -> np.ndarray:
-        raw = values["access_routes"]
-        out = np.full(len(raw), BLANK, dtype=object)
+    def _routes(self, chunk: Chunk, text: Parsed, alive: np.ndarray) -> np.ndarray:
+        out = np.full(len(text.plain), None, dtype=object)
         col = self.v.mapping.get("access_routes", "access_routes")
-        for i in np.flatnonzero(keep).tolist():
-            if raw[i] is BLANK:
-                continue
-            g = shapely.from_wkt(raw[i], on_invalid="ignore")
+        for i in np.flatnonzero(alive & ~text.blank).tolist():
+            g = shapely.from_wkt(text.plain[i], on_invalid="ignore")
             if g is None:
                 self.v.error(
                     "bad_value",
                     self.v.label(chunk.fids[i]),
                     col,
                     "cannot be read",
-                    found=repr(raw[i])[:80],
+                    found=repr(text.plain[i])[:80],
                     expected="WKT of a line or multiline, e.g. LINESTRING (lon lat, lon lat)",
                 )
             else:
@@ -135,27 +118,29 @@ class _Run:
         return out
 
     def _hazards(
-        self, chunk: Chunk, idx: np.ndarray, geometry: np.ndarray, codes: list[str], values: dict[str, np.ndarray]
+        self, chunk: Chunk, idx: np.ndarray, geometry: np.ndarray, codes: np.ndarray, values: dict[str, Parsed]
     ) -> None:
-        cols: dict[str, Any] = {"code": codes}
+        cols: dict[str, Any] = {"code": codes.tolist()}
         for name, default in HAZARD_DEFAULTS.items():
-            cols[name] = _column(values[name], default)
+            cols[name] = values[name].driver_values(default)
         eo = values["eo_types"]
-        cols["eo_types"] = (
-            "[]"
-            if all(e is BLANK for e in eo)
-            else [json.dumps([x.value for x in e]) if e is not BLANK else "[]" for e in eo]
-        )
+        if eo.blank.all():
+            cols["eo_types"] = "[]"
+        else:
+            cache: dict[Any, str] = {}
+            cols["eo_types"] = [
+                cache[e] if e in cache else cache.setdefault(e, json.dumps([x.value for x in e]))
+                for e in (() if b else v for b, v in zip(eo.blank.tolist(), eo.values.tolist(), strict=True))
+            ]
         rest = self.v.rest
-        extra_values = values["extra"]
-        dates = values["date"]
-        if rest or any(e is not BLANK for e in extra_values) or any(d is not BLANK for d in dates):
+        extra, dates = values["extra"], values["date"]
+        if rest or not extra.blank.all() or not dates.blank.all():
             extras = []
             rest_cols = [chunk.columns[c][idx] for c in rest]
             for j in range(len(idx)):
-                e: dict[str, Any] = dict(extra_values[j]) if extra_values[j] is not BLANK else {}
-                if dates[j] is not BLANK:
-                    e["date"] = dates[j].isoformat()
+                e: dict[str, Any] = dict(extra.values[j]) if not extra.blank[j] else {}
+                if not dates.blank[j]:
+                    e["date"] = dates.values[j].isoformat()
                 for c, col in zip(rest, rest_cols, strict=True):
                     val = json_safe(col[j])
                     if val is not None and val != "":
@@ -164,13 +149,21 @@ class _Run:
             cols["extra"] = extras
         else:
             cols["extra"] = "{}"
-        self.parents += [(c, p) for c, p in zip(codes, values["parent_code"], strict=True) if p is not BLANK]
+        parents = values["parent_code"]
+        self.parents += [(str(codes[j]), str(parents.plain[j])) for j in np.flatnonzero(~parents.blank).tolist()]
         self.stored += self.uow.add_hazard_columns(cols, geometry)
 
-    def _collect(self, idx: np.ndarray, geometry: np.ndarray, codes: list[str], values: dict[str, np.ndarray]) -> None:
+    def _collect(
+        self,
+        idx: np.ndarray,
+        geometry: np.ndarray,
+        codes: np.ndarray,
+        values: dict[str, Parsed],
+        routes: np.ndarray | None,
+    ) -> None:
         def val(name: str, i: int, default: Any = None) -> Any:
-            x = values[name][i]
-            return default if x is BLANK else x
+            p = values[name]
+            return default if p.blank[i] else p.values[i]
 
         for i in idx.tolist():
             if self.kind == "evidence":
@@ -190,6 +183,7 @@ class _Run:
                     )
                 )
             elif self.kind == "settlements":
+                assert routes is not None
                 self.settlements.append(
                     Settlement(
                         code=codes[i],
@@ -197,7 +191,7 @@ class _Run:
                         geometry=geometry[i],
                         population=val("population", i, 0),
                         displaced=val("displaced", i, 0),
-                        access_routes=val("access_routes", i),
+                        access_routes=routes[i],
                         region=val("region", i),
                     )
                 )
@@ -232,6 +226,16 @@ class _Run:
             self.stored = self.uow.add_settlements(self.settlements, source=source)
         else:
             self.stored = self.uow.add_teams(self.teams, source=source)
+
+
+def _examples_first(problems: list[Problem], per_check: int = 5) -> list[Problem]:
+    """A few of each kind of problem first, so that a refusal's opening lines show every kind."""
+    seen: Counter[str | None] = Counter()
+    head, tail = [], []
+    for p in problems:
+        seen[p.check] += 1
+        (head if seen[p.check] <= per_check else tail).append(p)
+    return head + tail
 
 
 def import_file(
@@ -310,7 +314,7 @@ def import_file(
         report.counts, report.derived_codes = validator.counts, validator.derived_codes
         if validator.error_count:
             raise ValidationError(
-                validator.errors + validator.warnings,
+                _examples_first(validator.errors) + validator.warnings,
                 f"{source.name} refused, nothing stored ({report.read:,} records read)",
             )
         report.stored = run.stored

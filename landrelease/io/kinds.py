@@ -289,27 +289,64 @@ def match_columns(columns: tuple[str, ...], spec: KindSpec) -> tuple[str | None,
     return code, mapping, rest
 
 
-def is_blank(values: np.ndarray) -> np.ndarray:
-    s = pd.Series(values, dtype=object)
-    blank = s.isna().to_numpy().copy()
-    strings = s.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
-    if strings.any():
-        blank[strings] = s[strings].str.strip().eq("").to_numpy()
-    return blank
+@dataclass(slots=True)
+class Parsed:
+    """A parsed column: domain values (BLANK / BAD where missing / unreadable) and driver values."""
+
+    values: np.ndarray
+    plain: np.ndarray  # what the database stores: enum values as text, None where blank or bad
+    blank: np.ndarray
+    bad: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> Parsed:
+        return cls(
+            np.full(n, BLANK, dtype=object),
+            np.full(n, None, dtype=object),
+            np.ones(n, dtype=bool),
+            np.zeros(n, dtype=bool),
+        )
+
+    def take(self, idx: np.ndarray) -> Parsed:
+        return Parsed(self.values[idx], self.plain[idx], self.blank[idx], self.bad[idx])
+
+    def fill_blanks(self, value: Any) -> None:
+        self.values[self.blank] = value
+        self.plain[self.blank] = getattr(value, "value", value)
+        self.blank = np.zeros(len(self.blank), dtype=bool)
+
+    def driver_values(self, default: Any) -> Any:
+        """One value for every row when the column says nothing, else a list with ``default`` for blanks."""
+        if self.blank.all():
+            return default
+        out = self.plain.copy()
+        out[self.blank | self.bad] = default
+        return out.tolist()
 
 
-def parse_values(values: np.ndarray, parse: Callable[[Any], Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Parse a column, once per distinct value: (parsed values with BLANK for missing, mask of bad ones)."""
-    blank = is_blank(values)
+def _is_blank_value(v: Any) -> bool:
+    return (isinstance(v, str) and not v.strip()) or (isinstance(v, float) and v != v)
+
+
+def parse_values(values: np.ndarray, parse: Callable[[Any], Any]) -> Parsed:
+    """Parse a column once per distinct value (a million rows hold a handful of land uses)."""
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    parsed_u = np.empty(len(uniques) + 1, dtype=object)
+    m = len(uniques)
+    parsed_u = np.empty(m + 1, dtype=object)
+    plain_u = np.full(m + 1, None, dtype=object)
+    blank_u = np.zeros(m + 1, dtype=bool)
+    bad_u = np.zeros(m + 1, dtype=bool)
     for j, u in enumerate(uniques):
-        parsed_u[j] = parse(u)
-    parsed_u[-1] = BLANK
-    out = parsed_u[codes]  # the NA sentinel (-1) picks the trailing BLANK
-    out[blank] = BLANK
-    bad = np.fromiter((v is BAD for v in out), dtype=bool, count=len(out)) if len(out) else np.zeros(0, bool)
-    return out, bad
+        if _is_blank_value(u):
+            parsed_u[j], blank_u[j] = BLANK, True
+            continue
+        v = parse(u)
+        parsed_u[j] = v
+        bad_u[j] = v is BAD
+        if v is not BAD:
+            plain_u[j] = getattr(v, "value", v)
+    parsed_u[m], blank_u[m] = BLANK, True  # the NA sentinel (-1) picks this one
+    return Parsed(parsed_u[codes], plain_u[codes], blank_u[codes], bad_u[codes])
 
 
 AREA_UNITS = {

@@ -20,15 +20,15 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from landrelease.domain.errors import Problem, Severity
 from landrelease.io.kinds import (
     AREA_UNITS,
-    BAD,
-    BLANK,
     HAZARD_AREAS,
     KindSpec,
+    Parsed,
     parse_values,
     split_area,
     unit_of_column,
@@ -37,7 +37,20 @@ from landrelease.model.geometry import areas_m2
 
 MAX_VERTEX_GAP_KM = 5.0  # GICHD geocheck: consecutive vertices more than 5 km apart (advisory)
 EARTH_RADIUS_KM = 6371.0088
+MIN_GAP_DEG = 0.999 * MAX_VERTEX_GAP_KM / (EARTH_RADIUS_KM * np.pi / 180.0)  # 5 km is at least this many degrees
 POLYGONAL = ("Polygon", "MultiPolygon")
+NON_NEGATIVE = (
+    "population",
+    "displaced",
+    "size",
+    "beneficiaries",
+    "count",
+    "cost_per_day",
+    "rate_m2_per_day",
+    "rate_sigma",
+    "slope_deg",
+    "priority_score",
+)
 MAX_KEPT = 10_000  # problems kept per check (the count is always exact)
 
 
@@ -47,8 +60,11 @@ def vertex_gaps_km(geometry: np.ndarray) -> np.ndarray:
     if len(geometry) == 0:
         return out
     types = shapely.get_type_id(geometry)
-    polygonal = np.isin(types, (3, 6))  # Polygon, MultiPolygon
-    lines = np.isin(types, (1, 2, 5))  # LineString, LinearRing, MultiLineString
+    # a geometry whose bounding box is smaller than 5 km both ways cannot hold a 5 km gap
+    bounds = shapely.bounds(geometry)
+    wide = (bounds[:, 2] - bounds[:, 0] > MIN_GAP_DEG) | (bounds[:, 3] - bounds[:, 1] > MIN_GAP_DEG)
+    polygonal = np.isin(types, (3, 6)) & wide  # Polygon, MultiPolygon
+    lines = np.isin(types, (1, 2, 5)) & wide  # LineString, LinearRing, MultiLineString
     parts_owner: list[np.ndarray] = []
     parts: list[np.ndarray] = []
     if polygonal.any():
@@ -123,8 +139,8 @@ class Validator:
     skipped: list[Problem] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     derived_codes: int = 0
-    seen_codes: dict[str, str] = field(default_factory=dict)
-    seen_geometries: dict[bytes, str] = field(default_factory=dict)
+    seen_codes: dict[str, int] = field(default_factory=dict)  # code -> fid of its first record
+    seen_geometries: dict[int, int] = field(default_factory=dict)  # hash of normalised WKB -> first fid
     area_units: dict[str, list[str]] = field(default_factory=dict)
     area_unit_counts: Counter[str] = field(default_factory=Counter)
 
@@ -469,171 +485,179 @@ class Validator:
 
         idx = np.flatnonzero(keep)
         if self.spec.unique_geometry and len(idx):
-            keys = shapely.to_wkb(shapely.normalize(geometry[idx]))
-            for j, key in enumerate(keys.tolist()):
+            keys = np.array(
+                [hash(k) for k in shapely.to_wkb(shapely.normalize(geometry[idx])).tolist()], dtype=np.int64
+            )
+            repeated = pd.Series(keys).duplicated(keep="first").to_numpy()
+            seen_geoms = self.seen_geometries
+            seen_before = np.fromiter((k in seen_geoms for k in keys.tolist()), bool, len(keys))
+            for j in np.flatnonzero(repeated | seen_before).tolist():
                 i = idx[j]
-                first = self.seen_geometries.setdefault(key, lab(fids[i]))
-                if first != lab(fids[i]):
-                    self._drop(
-                        keep,
-                        alive,
-                        i,
-                        self.refuse_or_skip(
-                            "duplicate_geometry",
-                            lab(fids[i]),
-                            "geometry",
-                            f"same geometry as {first}",
-                            expected="each area recorded once",
-                            found=f"a copy of {first}",
-                        ),
-                    )
+                first = self.seen_geometries.get(int(keys[j]))
+                if first is None:
+                    first = int(fids[idx[int(np.flatnonzero(keys == keys[j])[0])]])
+                skipped = self.refuse_or_skip(
+                    "duplicate_geometry",
+                    lab(fids[i]),
+                    "geometry",
+                    f"same geometry as {lab(first)}",
+                    expected="each area recorded once",
+                    found=f"a copy of {lab(first)}",
+                )
+                self._drop(keep, alive, i, skipped)
+            fresh = ~(repeated | seen_before)
+            self.seen_geometries.update(zip(keys[fresh].tolist(), fids[idx[fresh]].tolist(), strict=True))
         return geometry, keep, alive
 
     # ------------------------------------------------------------ attributes
 
     def check_attributes(
-        self, fids: np.ndarray, columns: dict[str, np.ndarray], keep: np.ndarray, default_status: str | None = None
-    ) -> tuple[list[str], dict[str, np.ndarray]]:
-        """Parse and check every field; returns (codes, parsed values) for all positions of the batch."""
+        self, fids: np.ndarray, columns: dict[str, np.ndarray], alive: np.ndarray, default_status: str | None = None
+    ) -> tuple[np.ndarray, dict[str, Parsed]]:
+        """Parse and check every field of the records not skipped; returns (codes, parsed fields)."""
         n = len(fids)
         lab = self.label
-        values: dict[str, np.ndarray] = {}
+        values: dict[str, Parsed] = {}
         for f in self.spec.fields:
             col = self.mapping.get(f.name)
             if col is None:
-                values[f.name] = np.full(n, BLANK, dtype=object)
+                values[f.name] = Parsed.empty(n)
                 continue
-            parsed, bad = parse_values(columns[col], f.parse)
-            for i in np.flatnonzero(bad & keep).tolist():
-                what = "unknown value" if f.expected.startswith(("one of", "a list of")) else "cannot be read"
+            parsed = parse_values(columns[col], f.parse)
+            vocabulary = f.expected.startswith(("one of", "a list of"))
+            for i in np.flatnonzero(parsed.bad & alive).tolist():
                 self.error(
-                    f"unknown_{f.name}" if what == "unknown value" else "bad_value",
+                    f"unknown_{f.name}" if vocabulary else "bad_value",
                     lab(fids[i]),
                     col,
-                    what,
+                    "unknown value" if vocabulary else "cannot be read",
                     found=repr(columns[col][i]),
                     expected=f.expected,
                 )
             if f.required:
-                for i in np.flatnonzero(keep & np.fromiter((v is BLANK for v in parsed), bool, n)).tolist():
+                for i in np.flatnonzero(parsed.blank & alive).tolist():
                     self.error(
                         "missing_value", lab(fids[i]), col, "a value is required", found="blank", expected=f.expected
                     )
             values[f.name] = parsed
         if default_status is not None and "status" in values:
-            st = values["status"]
-            st[np.fromiter((v is BLANK for v in st), bool, n)] = default_status
+            values["status"].fill_blanks(default_status)
 
         for fname in self.spec.date_fields:
             col = self.mapping.get(fname)
             if col is None:
                 continue
-            for i in np.flatnonzero(keep).tolist():
-                v = values[fname][i]
-                if v is not BLANK and v is not BAD and v > self.today:
+            p = values[fname]
+            for i in np.flatnonzero(alive & ~p.blank & ~p.bad).tolist():
+                if p.values[i] > self.today:
                     self.error(
                         "future_date",
                         lab(fids[i]),
                         col,
                         "date in the future",
-                        found=v.isoformat(),
+                        found=p.values[i].isoformat(),
                         expected=f"on or before {self.today.isoformat()}",
                     )
 
-        for fname in ("reliability", "confidence"):
-            if fname in values and fname in self.mapping:
-                for i in np.flatnonzero(keep).tolist():
-                    v = values[fname][i]
-                    if isinstance(v, float) and not 0.0 <= v <= 1.0:
-                        self.error(
-                            "out_of_range",
-                            lab(fids[i]),
-                            self.mapping[fname],
-                            "a probability must lie in 0..1",
-                            found=v,
-                            expected="a number from 0 to 1",
-                        )
-        for fname in (
-            "population",
-            "displaced",
-            "size",
-            "beneficiaries",
-            "count",
-            "cost_per_day",
-            "rate_m2_per_day",
-            "slope_deg",
+        for fname, low, high, message in (
+            ("reliability", 0.0, 1.0, "a probability must lie in 0..1"),
+            ("confidence", 0.0, 1.0, "a probability must lie in 0..1"),
+            *((f, 0.0, np.inf, "negative value") for f in NON_NEGATIVE),
         ):
-            if fname in values and fname in self.mapping:
-                for i in np.flatnonzero(keep).tolist():
-                    v = values[fname][i]
-                    if isinstance(v, int | float) and not isinstance(v, bool) and v < 0:
-                        self.error(
-                            "negative_value",
-                            lab(fids[i]),
-                            self.mapping[fname],
-                            "negative value",
-                            found=v,
-                            expected="0 or more",
-                        )
+            if fname not in self.mapping or fname not in values:
+                continue
+            p = values[fname]
+            numbers = np.array([np.nan if v is None else v for v in p.plain], dtype=float)
+            outside = alive & ~np.isnan(numbers) & ((numbers < low) | (numbers > high))
+            for i in np.flatnonzero(outside).tolist():
+                self.error(
+                    "out_of_range" if high < np.inf else "negative_value",
+                    lab(fids[i]),
+                    self.mapping[fname],
+                    message,
+                    found=p.plain[i],
+                    expected="a number from 0 to 1" if high < np.inf else "0 or more",
+                )
 
         if "hazard_code" in self.mapping:
-            for i in np.flatnonzero(keep).tolist():
-                v = values["hazard_code"][i]
-                if v is not BLANK and v not in self.known_hazard_codes:
+            p = values["hazard_code"]
+            for i in np.flatnonzero(alive & ~p.blank).tolist():
+                if p.plain[i] not in self.known_hazard_codes:
                     self.error(
                         "unknown_hazard_code",
                         lab(fids[i]),
                         self.mapping["hazard_code"],
                         "no hazard area with this code in the register",
-                        found=v,
+                        found=p.plain[i],
                         expected="the code of a stored hazard area",
                     )
 
         if self.spec is HAZARD_AREAS and "area" in self.mapping:
-            self._check_declared_area(fids, columns, keep)
+            self._check_declared_area(fids, columns, alive)
 
-        codes = self._codes(fids, columns, keep)
-        return codes, values
+        return self._codes(fids, columns, alive), values
 
-    def _codes(self, fids: np.ndarray, columns: dict[str, np.ndarray], keep: np.ndarray) -> list[str]:
-        n = len(fids)
+    def _codes(self, fids: np.ndarray, columns: dict[str, np.ndarray], alive: np.ndarray) -> np.ndarray:
+        """Codes of the batch (derived from the feature id where blank), checked for duplicates."""
         lab = self.label
         if self.code_column is not None:
-            raw = columns[self.code_column]
-            blank = np.asarray([v is None or (isinstance(v, float) and v != v) or str(v).strip() == "" for v in raw])
-            codes = [str(v).strip() if not b else "" for v, b in zip(raw.tolist(), blank, strict=True)]
+            codes = np.array(
+                ["" if v is None or v != v else str(v).strip() for v in columns[self.code_column].tolist()],
+                dtype=object,
+            )
+            blank = codes == ""
         else:
-            blank = np.ones(n, dtype=bool)
-            codes = [""] * n
+            codes = np.full(len(fids), None, dtype=object)
+            blank = np.ones(len(fids), dtype=bool)
         for i in np.flatnonzero(blank).tolist():
             codes[i] = f"{self.code_prefix}-{fids[i]}"
-        self.derived_codes += int((blank & keep).sum())
+        self.derived_codes += int((blank & alive).sum())
         where = self.code_column or "code"
-        for i in np.flatnonzero(keep).tolist():
-            code = codes[i]
-            if len(code) > 64:
-                self.error(
-                    "bad_value", lab(fids[i]), where, "code too long", found=code[:80], expected="at most 64 characters"
-                )
-            first = self.seen_codes.setdefault(code, lab(fids[i]))
-            if first != lab(fids[i]):
-                self.error(
-                    "duplicate_code",
-                    lab(fids[i]),
-                    where,
-                    f"duplicate code: {first} has it too",
-                    found=code,
-                    expected="a code used once",
-                )
-            elif code in self.stored_codes:
-                self.error(
-                    "duplicate_code",
-                    lab(fids[i]),
-                    where,
-                    "code already in the register",
-                    found=code,
-                    expected="a code not yet stored",
-                )
+        live = np.flatnonzero(alive)
+        live_codes = codes[live]
+        series = pd.Series(live_codes, dtype=object)
+        repeated = series.duplicated(keep="first").to_numpy()
+        seen = self.seen_codes
+        seen_before = np.fromiter((c in seen for c in live_codes.tolist()), bool, len(live_codes))
+        for j in np.flatnonzero(repeated | seen_before).tolist():
+            code = codes[live[j]]
+            first = self.seen_codes.get(code)
+            if first is None:  # first seen earlier in this batch
+                first = int(fids[live[int(np.flatnonzero(live_codes == code)[0])]])
+            self.error(
+                "duplicate_code",
+                lab(fids[live[j]]),
+                where,
+                f"duplicate code: {lab(first)} has it too",
+                found=code,
+                expected="a code used once",
+            )
+        fresh = ~(repeated | seen_before)
+        self.seen_codes.update(zip(live_codes[fresh].tolist(), fids[live[fresh]].tolist(), strict=True))
+        stored = self.stored_codes
+        in_store = (
+            np.fromiter((c in stored for c in live_codes.tolist()), bool, len(live_codes)) if stored else fresh & False
+        )
+        for j in np.flatnonzero(in_store & fresh).tolist():
+            self.error(
+                "duplicate_code",
+                lab(fids[live[j]]),
+                where,
+                "code already in the register",
+                found=codes[live[j]],
+                expected="a code not yet stored",
+            )
+        for j in np.flatnonzero(
+            np.fromiter((len(c) > 64 for c in live_codes.tolist()), bool, len(live_codes))
+        ).tolist():
+            self.error(
+                "bad_value",
+                lab(fids[live[j]]),
+                where,
+                "code too long",
+                found=codes[live[j]][:80],
+                expected="at most 64 characters",
+            )
         return codes
 
     def _check_declared_area(self, fids: np.ndarray, columns: dict[str, np.ndarray], keep: np.ndarray) -> None:
@@ -728,6 +752,3 @@ def _polygonal_part(g: Any) -> Any:
     if not polys:
         return None
     return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
-
-
-BLANK_OR_BAD = (BLANK, BAD)

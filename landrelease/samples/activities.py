@@ -47,9 +47,7 @@ def western_half(area: shapely.Geometry) -> shapely.Geometry:
     return shapely.intersection(area, shapely.box(minx - 1.0, miny - 1.0, cut, maxy + 1.0))
 
 
-def sample_activities(
-    areas: Sequence[HazardArea], teams: Sequence[Team], *, seed: int, today: date
-) -> list[Activity]:
+def sample_activities(areas: Sequence[HazardArea], teams: Sequence[Team], *, seed: int, today: date) -> list[Activity]:
     """Six activities: 2 NTS cancellations, a TS reduction, a clearance with finds, a partial
     TS release and an EOD spot task. Uses distinct open areas; fewer if the register is small."""
     rng = np.random.default_rng(seed)
@@ -77,42 +75,86 @@ def sample_activities(
         if a is None:
             return out
         start, end = when()
-        out.append(Activity(a.code, ActivityKind.NTS, start, end, team=nts_team.code if nts_team else None,
-                            operator=nts_team.operator if nts_team else a.operator,
-                            released=[ReleasedPart(ReleaseMethod.CANCELLED, a.geometry)]))
+        out.append(
+            Activity(
+                a.code,
+                ActivityKind.NTS,
+                start,
+                end,
+                team=nts_team.code if nts_team else None,
+                operator=nts_team.operator if nts_team else a.operator,
+                released=[ReleasedPart(ReleaseMethod.CANCELLED, a.geometry)],
+            )
+        )
     ts_team = _team(teams, AssetType.MDD, AssetType.MECHANICAL)
     a = pick(shas)
     if a is None:
         return out
     start, end = when()
-    out.append(Activity(a.code, ActivityKind.TS, start, end, team=ts_team.code if ts_team else None,
-                        operator=ts_team.operator if ts_team else a.operator,
-                        released=[ReleasedPart(ReleaseMethod.REDUCED, a.geometry)]))
+    out.append(
+        Activity(
+            a.code,
+            ActivityKind.TS,
+            start,
+            end,
+            team=ts_team.code if ts_team else None,
+            operator=ts_team.operator if ts_team else a.operator,
+            released=[ReleasedPart(ReleaseMethod.REDUCED, a.geometry)],
+        )
+    )
     manual = _team(teams, AssetType.MANUAL)
     a = pick(chas)
     if a is None:
         return out
     start, end = when(length=60)
-    finds = [Find(a.eo_types[0] if a.eo_types else EOType.AP_MINE, p, depth_cm=float(rng.uniform(5, 20)))
-             for p in _points_inside(rng, a.geometry, 3)]
-    out.append(Activity(a.code, ActivityKind.CLEARANCE, start, end, team=manual.code if manual else None,
-                        operator=manual.operator if manual else a.operator, clearance_depth_cm=20.0,
-                        released=[ReleasedPart(ReleaseMethod.CLEARED, a.geometry)], finds=finds))
+    finds = [
+        Find(a.eo_types[0] if a.eo_types else EOType.AP_MINE, p, depth_cm=float(rng.uniform(5, 20)))
+        for p in _points_inside(rng, a.geometry, 3)
+    ]
+    out.append(
+        Activity(
+            a.code,
+            ActivityKind.CLEARANCE,
+            start,
+            end,
+            team=manual.code if manual else None,
+            operator=manual.operator if manual else a.operator,
+            clearance_depth_cm=20.0,
+            released=[ReleasedPart(ReleaseMethod.CLEARED, a.geometry)],
+            finds=finds,
+        )
+    )
     machine = _team(teams, AssetType.MECHANICAL, AssetType.MDD)
     a = pick(shas, largest=True)
     if a is None:
         return out
     start, end = when()
-    out.append(Activity(a.code, ActivityKind.TS, start, end, team=machine.code if machine else None,
-                        operator=machine.operator if machine else a.operator,
-                        released=[ReleasedPart(ReleaseMethod.REDUCED, western_half(a.geometry))]))
+    out.append(
+        Activity(
+            a.code,
+            ActivityKind.TS,
+            start,
+            end,
+            team=machine.code if machine else None,
+            operator=machine.operator if machine else a.operator,
+            released=[ReleasedPart(ReleaseMethod.REDUCED, western_half(a.geometry))],
+        )
+    )
     eod = _team(teams, AssetType.EOD)
     a = pick(chas)
     if a is None:
         return out
     start, _ = when(length=2)
     items = _points_inside(rng, a.geometry, 1)
-    out.append(Activity(a.code, ActivityKind.EOD, start, start, team=eod.code if eod else None,
-                        operator=eod.operator if eod else a.operator,
-                        finds=[Find(EOType.UXO, p, depth_cm=0.0, condition="surface") for p in items]))
+    out.append(
+        Activity(
+            a.code,
+            ActivityKind.EOD,
+            start,
+            start,
+            team=eod.code if eod else None,
+            operator=eod.operator if eod else a.operator,
+            finds=[Find(EOType.UXO, p, depth_cm=0.0, condition="surface") for p in items],
+        )
+    )
     return out

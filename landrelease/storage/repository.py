@@ -37,7 +37,7 @@ from landrelease.domain.settlement import Settlement
 from landrelease.domain.task import DailyReport, Task
 from landrelease.model.geometry import areas_m2
 from landrelease.storage import audit, schema
-from landrelease.storage.database import make_engine, migrate
+from landrelease.storage.database import READ_ONLY, make_engine, migrate
 
 if TYPE_CHECKING:
     from landrelease.domain.errors import Problem
@@ -244,7 +244,8 @@ class Register:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        """A read-only connection: a deferred snapshot in SQLite, so readers never queue."""
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
             yield conn
 
     # --- reads
@@ -515,6 +516,35 @@ class UnitOfWork:
         self.audit("insert", "daily_report", None, {"uuids": list(fresh)})
         return len(fresh)
 
+    def replace_plan(self, tasks: Sequence[Task], *, source: str = "") -> int:
+        """Replace the stored plan (the ``task`` table) by ``tasks``, all or nothing, audited.
+
+        Refuses tasks whose hazard area is not in the register, naming them, before anything
+        is deleted.
+        """
+        from landrelease.domain.errors import Problem, ValidationError
+
+        ids = self.hazard_ids(t.hazard_code for t in tasks)
+        missing = [t for t in tasks if t.hazard_code not in ids]
+        if missing:
+            raise ValidationError(
+                [Problem("no hazard area with this code", record=t.code, field="hazard_code", found=t.hazard_code,
+                         source=source or None) for t in missing],
+                "plan refused",
+            )
+        removed = self.conn.execute(schema.task.delete()).rowcount
+        rows = [
+            {
+                "code": t.code, "hazard_id": ids[t.hazard_code], "method": t.method.value, "area_m2": t.area_m2,
+                "team_code": t.team, "planned_start": t.planned_start, "planned_end": t.planned_end, "cell": t.cell,
+            }
+            for t in tasks
+        ]
+        for i in range(0, len(rows), 20000):
+            self.conn.execute(schema.task.insert(), rows[i : i + 20000])
+        self.audit("replace", "task", None, {"count": len(rows), "removed": removed, "source": source})
+        return len(rows)
+
     # ---------------------------------------------------------------- bulk path (imports)
 
     def stored_codes(self, table: str) -> set[str]:
@@ -543,7 +573,7 @@ class UnitOfWork:
         data["minx"], data["miny"], data["maxx"], data["maxy"] = (bounds[:, k].tolist() for k in range(4))
         data["area_m2"] = areas_m2(geometry).tolist()
         for stamp in ("created_at", "updated_at"):
-            process = t.c[stamp].type.bind_processor(dialect)
+            process = t.c[stamp].type.dialect_impl(dialect).bind_processor(dialect)
             data.setdefault(stamp, process(now) if process else now)
         pg = dialect.name == "postgresql"
         srid_geometry = shapely.set_srid(geometry, 4326) if pg else geometry
@@ -561,9 +591,24 @@ class UnitOfWork:
         sql = f"INSERT INTO hazard_area ({', '.join(names)}) VALUES ({', '.join(marks)})"
         per_row = [data[k] if isinstance(data[k], list) else itertools.repeat(data[k], n) for k in names]
         rows = zip(*per_row, strict=False)
-        for _ in range(0, n, chunk):
-            batch = list(itertools.islice(rows, chunk))
-            self.conn.exec_driver_sql(sql, batch)
+        sqlite = dialect.name == "sqlite"
+        if sqlite:
+            # Feeding the R*Tree row by row from its trigger costs more than the insert itself:
+            # within this transaction, load it in one statement instead (rolled back with the rest).
+            last_id = self.conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM hazard_area").scalar()
+            self.conn.exec_driver_sql("DROP TRIGGER IF EXISTS hazard_area_rtree_ins")
+        try:
+            for _ in range(0, n, chunk):
+                batch = list(itertools.islice(rows, chunk))
+                self.conn.exec_driver_sql(sql, batch)
+            if sqlite:
+                self.conn.exec_driver_sql(
+                    "INSERT INTO hazard_area_rtree SELECT id, minx, maxx, miny, maxy FROM hazard_area WHERE id > ?",
+                    (last_id,),
+                )
+        finally:
+            if sqlite:
+                self.conn.exec_driver_sql(schema.rtree_ddl("hazard_area")[1])
         return n
 
     def link_parents(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -579,3 +624,36 @@ class UnitOfWork:
                 h.update().where(h.c.id == bindparam("i")).values(parent_id=bindparam("p")), updates
             )
         return missing
+
+def merge_hazard_extra(uow: UnitOfWork, values: dict[str, dict[str, Any]], *, source: str = "") -> int:
+    """Merge keys into ``hazard_area.extra`` of the areas named by code (other keys are kept).
+
+    For derived values such as a model's ``p_any``: the record's version is not bumped,
+    since no one edited it; the write is audited. Returns the number of areas updated;
+    codes not in the register are refused, never silently dropped.
+    """
+    from sqlalchemy import bindparam, update
+
+    from landrelease.domain.errors import Problem, ValidationError
+
+    if not values:
+        return 0
+    h = schema.hazard_area
+    codes = list(values)
+    current: dict[str, tuple[int, dict[str, Any]]] = {}
+    for i in range(0, len(codes), 5000):
+        chunk = codes[i : i + 5000]
+        for r in uow.conn.execute(select(h.c.id, h.c.code, h.c.extra).where(h.c.code.in_(chunk))):
+            current[r.code] = (r.id, dict(r.extra or {}))
+    missing = [c for c in codes if c not in current]
+    if missing:
+        raise ValidationError(
+            [Problem("no hazard area with this code", record=c, field="code", found=c) for c in missing],
+            "update refused",
+        )
+    rows = [{"_id": current[c][0], "_extra": {**current[c][1], **v}} for c, v in values.items()]
+    stmt = update(h).where(h.c.id == bindparam("_id")).values(extra=bindparam("_extra"))
+    uow.conn.execute(stmt, rows)
+    keys = sorted({k for v in values.values() for k in v})
+    uow.audit("update", "hazard_area", None, {"count": len(rows), "keys": keys, "source": source})
+    return len(rows)

@@ -86,11 +86,16 @@ def release_summary(conn: Connection) -> ReleaseSummary:
     q3 = select(h.c.status, func.sum(h.c.area_m2)).where(h.c.status.in_(closed), ~has_part).group_by(h.c.status)
     out.closed_without_activity_km2 = {str(s): float(v) / 1e6 for s, v in conn.execute(q3)}
 
-    out.activities_by_kind = {str(k): int(c) for k, c in conn.execute(select(a.c.kind, func.count()).group_by(a.c.kind))}
-    out.finds_by_type = {str(k): int(c) for k, c in conn.execute(select(fd.c.eo_type, func.count()).group_by(fd.c.eo_type))}
+    out.activities_by_kind = {
+        str(k): int(c) for k, c in conn.execute(select(a.c.kind, func.count()).group_by(a.c.kind))
+    }
+    out.finds_by_type = {
+        str(k): int(c) for k, c in conn.execute(select(fd.c.eo_type, func.count()).group_by(fd.c.eo_type))
+    }
 
-    minx, miny, maxx, maxy = conn.execute(select(func.min(h.c.minx), func.min(h.c.miny), func.max(h.c.maxx),
-                                                 func.max(h.c.maxy))).one()
+    minx, miny, maxx, maxy = conn.execute(
+        select(func.min(h.c.minx), func.min(h.c.miny), func.max(h.c.maxx), func.max(h.c.maxy))
+    ).one()
     if minx is not None:
         out.metric_crs = utm_crs_for((minx + maxx) / 2.0, (miny + maxy) / 2.0).to_string()
     return out
