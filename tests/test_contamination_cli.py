@@ -90,3 +90,22 @@ def test_demo_step(tmp_path: Path) -> None:
         assert all("p_any" in a.extra for a in reg.hazard_areas())
     finally:
         reg.close()
+
+
+def test_record_reliability_is_an_assumption_checked_at_the_door(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'reg.db'}"
+    monkeypatch.setenv("LANDRELEASE_DATABASE_URL", url)
+    reg = Register.open(url)
+    store_scenario(reg, generate(40, seed=9))
+    reg.close()
+    runner = CliRunner()
+    base = json.loads(runner.invoke(app, ["model", "--json"]).stdout)
+    sure = json.loads(runner.invoke(app, ["model", "--json", "--record-reliability", "0.9"]).stdout)
+    none = json.loads(runner.invoke(app, ["model", "--json", "--record-reliability", "0"]).stdout)
+    assert (
+        none["expected_contaminated_areas"] < base["expected_contaminated_areas"] < sure["expected_contaminated_areas"]
+    )
+    bad = runner.invoke(app, ["model", "--record-reliability", "1.5"])
+    assert bad.exit_code != 0 and "record-reliability" in bad.output and "Traceback" not in bad.output

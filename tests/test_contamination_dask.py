@@ -16,7 +16,7 @@ from landrelease.samples import generate
 def cluster_address() -> Iterator[str]:
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, memory_limit="1GB"
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0", memory_limit="1GB"
     ) as cluster:
         yield cluster.scheduler_address
 

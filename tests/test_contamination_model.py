@@ -340,3 +340,56 @@ def test_items_if_contaminated_is_the_conditional_expectation() -> None:
     (res,) = assess([square_area(kind=HazardKind.CHA)], [])
     assert res.items_if_contaminated == pytest.approx(res.expected_items / 0.5)
     assert res.items_if_contaminated == pytest.approx(0.3 / 1300.0 * 250_000.0)  # low density by default
+
+
+def test_invalid_area_geometry_is_refused_by_name() -> None:
+    bowtie = HazardArea(
+        code="HA-BOW", geometry=shapely.Polygon([(47, 39.9), (47.01, 39.91), (47.01, 39.9), (47, 39.91)])
+    )
+    line = HazardArea(code="HA-LINE", geometry=shapely.LineString([(47, 39.9), (47.01, 39.91)]))
+    with pytest.raises(ValidationError) as err:
+        assess([square_area(), bowtie, line], [])
+    text = str(err.value)
+    assert "HA-BOW" in text and "Self-intersection" in text and "HA-LINE" in text and "geometry" in text
+    assert "HA-1" not in text
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(3, 12),
+    seed=st.integers(0, 2**31),
+    snap=st.sampled_from([None, 12.5, 25.0]),
+    hole=st.booleans(),
+)
+def test_cell_coverage_of_random_polygons_even_with_vertices_on_cell_centres(
+    n: int, seed: int, snap: float | None, hole: bool
+) -> None:
+    """Star-shaped polygons (optionally with a hole), their vertices optionally snapped to the
+    lattice of cell centres and edges — where a scanline test could count a vertex twice."""
+    rng = np.random.default_rng(seed)
+    angles = np.sort(rng.uniform(0, 2 * np.pi, n))
+    radii = rng.uniform(20, 200, n)
+    ring = np.column_stack([np.cos(angles) * radii, np.sin(angles) * radii]) + 1000.0
+    if snap:
+        ring = np.round(ring / snap) * snap
+    poly = shapely.make_valid(shapely.Polygon(ring))
+    if hole:
+        poly = shapely.make_valid(poly.difference(shapely.box(990, 990, 1012.5, 1037.5)))
+    if poly.is_empty or poly.area < 1:
+        return
+    grid = grid_for(poly, 25.0)
+    rows, cols = grid.shape
+    r, c = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
+    x0, y1 = grid.transform.c, grid.transform.f
+    boxes = shapely.box(x0 + c * 25, y1 - (r + 1) * 25, x0 + (c + 1) * 25, y1 - r * 25)
+    polygonal = shapely.get_parts(poly)
+    polygonal = shapely.union_all(polygonal[np.isin(shapely.get_type_id(polygonal), [3, 6])])
+    expected = shapely.area(shapely.intersection(boxes, polygonal)) / 625.0
+    np.testing.assert_allclose(grid.coverage, expected, atol=1e-8)
+
+
+def test_the_pattern_follows_a_record_drawn_as_a_line() -> None:
+    line = shapely.LineString([(X0 + 20, Y0 + 20), (X0 + 220, Y0 + 220)])  # south-west to north-east
+    rec = Evidence(EvidenceKind.MINEFIELD_RECORD, wgs(line), hazard_code="HA-1")
+    (res,) = assess([square_area()], [rec])
+    assert np.tan(res.axis_rad) == pytest.approx(1.0, rel=0.01)

@@ -127,7 +127,7 @@ def record_sample_activities(register: Register, n_areas: int = 60, seed: int = 
                 else:
                     uow.conn.execute(update(h).where(h.c.id == hid).values(status=STATUS[method].value))
         # a plan: one task per month, and daily reports
-        for i, month in enumerate(MONTHS):
+        for i, month in enumerate([*MONTHS, MONTHS[-1].shift(1)]):  # the plan reaches a month ahead
             hid = rows[k + i][0]
             uow.conn.execute(
                 schema.task.insert().values(
@@ -219,6 +219,8 @@ def test_report_figures_agree_with_the_register(sample_register: Register) -> No
     assert oct_plan.processed_m2 == pytest.approx(20_000.0)
     assert oct_plan.team_days == 20
     assert report.plan.ratio == pytest.approx(2 / 3)
+    assert report.plan.next_month is not None and report.plan.tasks_next_month == 1
+    assert report.plan.next_month.planned_m2 == pytest.approx(30_000.0)
     assert [n for n in report.quality if n.source == "report"] == []  # the fixture's releases are clean
 
     html = render_html(report).html
@@ -282,6 +284,8 @@ def test_cli_writes_html_and_refuses_bad_input(tmp_path: Path, sqlite_url: str, 
     assert bad.exit_code != 0 and "period" in bad.output and "Traceback" not in bad.output
     bad = runner.invoke(app, ["report", "--period", "2026-10", "--out", str(tmp_path / "report.docx")])
     assert bad.exit_code != 0 and "'out'" in bad.output
+    bad = runner.invoke(app, ["report", "--period", "2026-10", "--out", str(tmp_path / "missing" / "r.pdf")])
+    assert bad.exit_code != 0 and "folder does not exist" in bad.output and "Traceback" not in bad.output
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed")
@@ -403,3 +407,43 @@ def test_forecast_burn_down_when_the_engine_is_there(sqlite_url: str) -> None:
     html = render_html(report).html
     assert 'id="chart-burn_down"' in html and "Not yet computed" not in html
     assert skipped.forecast is None and "Not yet computed" in render_html(skipped).html
+
+
+@pytest.mark.parametrize("raster_above", [20_000, 10])
+def test_map_draws_areas_as_vectors_or_burnt_in(sqlite_url: str, monkeypatch, raster_above: int) -> None:
+    """Both ways of drawing hazard areas (vectors; an image for national registers) show them."""
+    import io
+
+    from PIL import Image
+
+    from landrelease.reports import mapimage
+
+    monkeypatch.setattr(mapimage, "RASTER_ABOVE", raster_above)
+    register = Register.open(sqlite_url)
+    try:
+        record_sample_activities(register, n_areas=40, seed=8)
+        report = gather(register, Period(2026, 10), forecast_runs=0)
+    finally:
+        register.close()
+    img = mapimage.render_map(report, dpi=60)
+    rgb = np.asarray(Image.open(io.BytesIO(img.png)).convert("RGB"), dtype=int)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    open_red = ((r > 180) & (g < 120) & (b < 100)).mean()
+    assert open_red > 0.01, open_red
+    assert img.scale_bar_m in {1000.0, 2000.0, 5000.0}
+    # 2° east of zone 38's central meridian (45° E) at 40° N, true north lies ~1.3° west of grid north
+    assert img.true_north_deg == pytest.approx(-1.28, abs=0.05)
+
+
+def test_scale_bar_lengths_are_round() -> None:
+    from landrelease.reports.mapimage import nice_length
+
+    assert [nice_length(x) for x in (900, 10_400, 133_000, 420_000)] == [100.0, 2000.0, 20_000.0, 50_000.0]
+
+
+def test_report_on_an_empty_register(register: Register) -> None:
+    report = gather(register, Period(2026, 10), forecast_runs=100)
+    assert (report.released_period_m2, report.open_m2, report.live_count) == (0.0, 0.0, 0)
+    assert report.forecast is None and report.forecast_status  # says why there is no forecast
+    rendered = render_html(report)
+    assert rendered.images >= 5 and "No activity and no released land are recorded" in rendered.html

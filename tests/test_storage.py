@@ -93,3 +93,24 @@ def test_superseded_areas_are_not_counted(register: Register) -> None:
         )
     assert register.count_hazard_areas() == 9
     assert register.inventory()["hazard_areas"] == 9
+
+
+def test_sqlite_readers_do_not_wait_for_each_other_or_a_writer(sqlite_url: str) -> None:
+    """Two open readers and a writer at once: under WAL none of them may block."""
+    import time
+
+    reg = Register.open(sqlite_url)
+    sc = generate(5, seed=1)
+    with reg.unit_of_work() as uow:
+        uow.add_hazard_areas(sc.hazard_areas)
+    t0 = time.monotonic()
+    with reg.reading() as r1, reg.reading() as r2:
+        assert r1.execute(text("SELECT count(*) FROM hazard_area")).scalar() == 5
+        assert r2.execute(text("SELECT count(*) FROM hazard_area")).scalar() == 5
+        with reg.unit_of_work() as uow:
+            uow.add_teams(sc.teams)
+        # The readers keep their snapshot until they end.
+        assert r1.execute(text("SELECT count(*) FROM team")).scalar() == 0
+    assert time.monotonic() - t0 < 5
+    assert len(reg.teams()) == len(sc.teams)
+    reg.close()

@@ -9,7 +9,7 @@ a GeoPackage.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -88,12 +88,22 @@ def run_model(
     cell_m: float = 25.0,
     scheduler: str | None = None,
     params: ContaminationParams | None = None,
+    record_reliability: float | None = None,
     progress: Progress | None = None,
 ) -> ModelRun:
-    """Read the open areas and all evidence, and assess them (on Dask if a scheduler is given)."""
+    """Read the open areas and all evidence, and assess them (on Dask if a scheduler is given).
+
+    ``record_reliability`` replaces every minefield record's own (a "what if the records are
+    better or worse than stated" question); the register is not changed.
+    """
     step = progress.add_task("reading the register", total=None) if progress else None
     areas = register.hazard_areas(HazardFilter(open_only=True))
     evidence = register.evidence() + finds_as_evidence(register)
+    if record_reliability is not None:
+        evidence = [
+            replace(e, reliability=record_reliability) if e.kind is EvidenceKind.MINEFIELD_RECORD else e
+            for e in evidence
+        ]
     if progress and step is not None:
         where = f"on {scheduler}" if scheduler else "in process"
         progress.update(step, description=f"modelling {len(areas):,} hazard areas, {cell_m:g} m cells ({where})")
@@ -193,6 +203,12 @@ def model_command(
     scheduler: Annotated[
         str | None, typer.Option(help="tcp://HOST:PORT of a Dask scheduler (default: LANDRELEASE_DASK_SCHEDULER)")
     ] = None,
+    record_reliability: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, help="assume every minefield record is right with this probability (default: its own)"
+        ),
+    ] = None,
 ) -> None:
     """Model where the EO probably is, store P(any EO) and expected items per area, show the worst."""
     cfg = settings()
@@ -205,7 +221,13 @@ def model_command(
                 SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=quiet, transient=True
             ) as progress,
         ):
-            run = run_model(register, cell_m=cell_m, scheduler=scheduler, progress=progress)
+            run = run_model(
+                register,
+                cell_m=cell_m,
+                scheduler=scheduler,
+                record_reliability=record_reliability,
+                progress=progress,
+            )
             if run.results:
                 store_results(register, run)
             written = _write_outputs(run, geotiff, cells)

@@ -165,16 +165,6 @@ def _coverage_flat(
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     ring_area = part_area[ring_part]
 
-    # Cells wholly in or out: the centre decides.
-    flat = np.arange(int(offsets[-1]), dtype=np.int64)
-    owner = np.repeat(np.arange(n), ncell)
-    r, c = np.divmod(flat - offsets[owner], cols[owner])
-    xs = x0[owner] + (c + 0.5) * cell_m
-    ys = y_top[owner] - (r + 0.5) * cell_m
-    shapely.prepare(polys)
-    coverage[:] = shapely.contains_xy(polys[owner], xs, ys)
-    del flat, r, c, xs, ys
-
     # Edges in each area's local frame (origin at its grid's top-left corner).
     xy, ring_of = shapely.get_coordinates(rings, return_index=True)
     same = ring_of[:-1] == ring_of[1:]
@@ -182,6 +172,13 @@ def _coverage_flat(
     ox, oy = x0[edge_area], y_top[edge_area]
     xa, ya = xy[:-1, 0][same] - ox, xy[:-1, 1][same] - oy
     xb, yb = xy[1:, 0][same] - ox, xy[1:, 1][same] - oy
+
+    # Cells wholly in or out: the centre decides, by the parity of the edges crossed on the
+    # way along its row from the west (a scanline at each row's centre; half-open in y so a
+    # vertex on the line counts once). Each row gets one extra column to take the crossings
+    # east of its last centre, so every row's toggles sum to an even number and one running
+    # sum over all rows gives the parity.
+    coverage[:] = _centre_inside(xa, ya, xb, yb, edge_area, rows, cols, cell_m)
 
     # Cells the boundary passes through: every cell inside the bounding box of a boundary
     # piece no longer than a cell (a superset of those it touches; extra ones are harmless).
@@ -247,6 +244,44 @@ def _coverage_flat(
         coverage[candidates[sl]] = np.where(frac > _NOISE, frac, 0.0)  # a corner touch is no cover
         start = stop
     return offsets, coverage
+
+
+def _centre_inside(
+    xa: np.ndarray,
+    ya: np.ndarray,
+    xb: np.ndarray,
+    yb: np.ndarray,
+    edge_area: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    cell_m: float,
+) -> np.ndarray:
+    """1.0 where a cell's centre is inside its area, 0.0 elsewhere (flat, row-major per area)."""
+    n = len(rows)
+    wide = cols + 1
+    ext_offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(rows * wide, out=ext_offsets[1:])
+    # rows whose centre line y_c = -(r + 0.5)·cell satisfies min(ya, yb) <= y_c < max(ya, yb)
+    y_min, y_max = np.minimum(ya, yb), np.maximum(ya, yb)
+    r_first = np.floor(-y_max / cell_m - 0.5).astype(np.int64) + 1
+    r_last = np.floor(-y_min / cell_m - 0.5).astype(np.int64)
+    r_first = np.maximum(r_first, 0)
+    r_last = np.minimum(r_last, rows[edge_area] - 1)
+    counts = np.maximum(r_last - r_first + 1, 0)
+    edge = np.repeat(np.arange(len(xa)), counts)
+    r = np.repeat(r_first, counts) + ragged_arange(counts)
+    yc = -(r + 0.5) * cell_m
+    x1, y1, x2, y2 = xa[edge], ya[edge], xb[edge], yb[edge]
+    x_cross = x1 + (yc - y1) * (x2 - x1) / (y2 - y1)
+    k = edge_area[edge]
+    first_col = np.floor(x_cross / cell_m - 0.5).astype(np.int64) + 1  # first centre east of the crossing
+    first_col = np.minimum(np.maximum(first_col, 0), cols[k])
+    toggles = np.bincount(ext_offsets[k] + r * wide[k] + first_col, minlength=int(ext_offsets[-1]))
+    parity = np.cumsum(toggles) & 1
+    keep = np.ones(len(parity), dtype=bool)
+    row_owner = np.repeat(np.arange(n), rows)
+    keep[ext_offsets[row_owner] + ragged_arange(rows) * wide[row_owner] + cols[row_owner]] = False
+    return parity[keep].astype(float)
 
 
 def _integral_of_min(ya: np.ndarray, yb: np.ndarray, level: np.ndarray) -> np.ndarray:

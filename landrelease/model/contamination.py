@@ -10,10 +10,15 @@ Interface (stable; the forecast, the map and the exports read it)
     cells of ``cell_m`` metres aligned on multiples of ``cell_m``), ``coverage`` (fraction
     of each cell inside the area, 0 outside), ``p`` (probability that the cell holds EO) and
     ``lam`` (expected items in the cell), all ``(rows, cols)`` arrays of the same shape.
+    ``items_if_contaminated`` (= expected_items / p_any) is what a clearance would find.
 ``search(result, footprint, d)`` / ``find(result, x, y)``
     Bayesian updates of one area's grid after a search that found nothing, or a find.
 ``cell_polygons(results, crs=WGS84)``
     The cells as polygons with their values, for the map and the GeoPackage export.
+``landrelease.model.contamination_dask.assess_partitioned``
+    The same, in batches of areas on a Dask cluster (same numbers).
+``landrelease.io.raster.write_geotiff`` / ``write_cells``
+    The files (adapters; this module does no I/O).
 
 The model
 ---------
@@ -190,6 +195,9 @@ class AreaContamination:
     axis_rad: float = 0.0
     evidence_used: int = 0
     prior: float = field(default=0.0)
+    # Expected items per cell *given* the cell holds any. Kept explicitly once a search or a
+    # find has run, since lam/p loses it where a perfect search drives p to 0.
+    items_given: np.ndarray | None = None
 
     @property
     def n_cells(self) -> int:
@@ -235,6 +243,7 @@ def assess(
     if not areas:
         return []
     area_geoms = [a.geometry for a in areas]
+    _check_areas(areas, area_geoms)
     crs = crs or utm_crs_for_geometries(area_geoms)
     metric_areas, _ = to_metric(area_geoms, crs)
     by_area = evidence_by_area(areas, evidence)
@@ -278,6 +287,30 @@ def evidence_by_area(areas: Sequence[HazardArea], evidence: Sequence[Evidence]) 
         for lst in out:
             lst.sort()
     return out
+
+
+def _check_areas(areas: Sequence[HazardArea], geoms: list[BaseGeometry]) -> None:
+    """Cells are only defined over valid polygons: refuse anything else by name."""
+    arr = np.asarray(geoms, dtype=object)
+    missing = shapely.is_missing(arr)
+    kinds = shapely.get_type_id(arr)
+    polygonal = np.isin(kinds, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
+    bad = np.flatnonzero(missing | ~polygonal | shapely.is_empty(arr) | ~shapely.is_valid(arr))
+    if len(bad) == 0:
+        return
+    problems = []
+    for k in bad[:200].tolist():
+        g = geoms[k]
+        if g is None or g.is_empty:
+            found, message = "empty", "hazard area has no geometry"
+        elif not polygonal[k]:
+            found, message = g.geom_type, "hazard area geometry is not a polygon"
+        else:
+            found, message = shapely.is_valid_reason(g), "hazard area geometry is invalid"
+        problems.append(
+            Problem(message, record=areas[k].code, field="geometry", found=found, expected="a valid (Multi)Polygon")
+        )
+    raise ValidationError(problems, "hazard areas refused by the contamination model")
 
 
 def _check_evidence(evidence: Sequence[Evidence]) -> None:
@@ -371,14 +404,21 @@ def _read_evidence(
 
 def _pattern_axes(geoms: np.ndarray) -> np.ndarray:
     """Direction (radians) of the long side of each geometry's minimum rotated rectangle."""
-    env = shapely.oriented_envelope(geoms)
     out = np.zeros(len(geoms))
-    for k, e in enumerate(env):  # a rectangle has 5 coordinates; degenerate ones keep 0
-        xy = shapely.get_coordinates(e)
-        if len(xy) >= 3:
-            e1, e2 = xy[1] - xy[0], xy[2] - xy[1]
-            side = e1 if np.hypot(*e1) >= np.hypot(*e2) else e2
-            out[k] = np.arctan2(side[1], side[0])
+    if len(geoms) == 0:
+        return out
+    xy, owner = shapely.get_coordinates(shapely.oriented_envelope(geoms), return_index=True)
+    first = np.searchsorted(owner, np.arange(len(geoms)))
+    n = np.bincount(owner, minlength=len(geoms))
+    ok = n >= 3  # a rectangle has 5 coordinates; a point keeps 0
+    i = first[ok]
+    e1, e2 = xy[i + 1] - xy[i], xy[i + 2] - xy[i + 1]
+    long1 = np.hypot(e1[:, 0], e1[:, 1]) >= np.hypot(e2[:, 0], e2[:, 1])
+    side = np.where(long1[:, None], e1, e2)
+    out[ok] = np.arctan2(side[:, 1], side[:, 0])
+    line = n == 2  # the envelope of a line (a record drawn as a line) is the line itself
+    j = first[line]
+    out[line] = np.arctan2(xy[j + 1, 1] - xy[j, 1], xy[j + 1, 0] - xy[j, 0])
     return out
 
 
@@ -428,6 +468,10 @@ def _assess_batch(
         if shaped.any():
             shapely.prepare(geoms[~is_point])
             where = np.flatnonzero(shaped)
+            # inside a record the distance is 0: a point-in-polygon test needs no point objects
+            inside = shapely.contains_xy(geoms[q_pair[where]], x[q_cell[where]], y[q_cell[where]])
+            d2[where[inside]] = 0.0
+            where = where[~inside]
             pts = shapely.points(x[q_cell[where]], y[q_cell[where]])
             d2[where] = shapely.distance(geoms[q_pair[where]], pts) ** 2
         kern = np.exp(-0.5 * d2 / s_sigma[q_pair] ** 2) * cov[q_cell]
@@ -483,6 +527,8 @@ def _p_any(p: np.ndarray) -> float:
 
 
 def _items_if_contaminated(result: AreaContamination) -> np.ndarray:
+    if result.items_given is not None:
+        return result.items_given
     return np.divide(result.lam, result.p, out=np.ones_like(result.p), where=result.p > 0)
 
 
@@ -518,7 +564,7 @@ def search(result: AreaContamination, footprint: BaseGeometry | np.ndarray | Non
     denom = 1.0 - result.p * dc
     p = np.divide(result.p * (1.0 - dc), denom, out=result.p.copy(), where=denom > 0)
     p = np.clip(p, 0.0, 1.0)
-    return replace(result, p=p, lam=p * m).summarised()
+    return replace(result, p=p, lam=p * m, items_given=m).summarised()
 
 
 def find(
@@ -545,13 +591,13 @@ def find(
     m = _items_if_contaminated(result)
     p = result.p * lr / (1.0 - result.p + result.p * lr)
     p = np.where(result.coverage > 0, np.clip(p, 0.0, 1.0), 0.0)
-    lam = p * m
+    m = m.copy()
     col = int(np.floor((x - result.transform.c) / result.cell_m))
     row = int(np.floor((result.transform.f - y) / result.cell_m))
     if 0 <= row < rows and 0 <= col < cols and result.coverage[row, col] > 0:
         p[row, col] = 1.0
-        lam[row, col] = max(float(m[row, col]), float(count))
-    return replace(result, p=p, lam=lam).summarised()
+        m[row, col] = max(float(m[row, col]), float(count))
+    return replace(result, p=p, lam=p * m, items_given=m).summarised()
 
 
 # ---------------------------------------------------------------- cells for the map

@@ -132,7 +132,7 @@ def released_by_month(months: Sequence[tuple[str, dict[str, float]]], title: str
                     )
             ax.set_ylabel(f"released, {unit}")
             ax.yaxis.set_major_formatter(_axis(unit))
-            ax.set_ylim(0, max(bottom) * 1.15)
+            ax.set_ylim(0, max(bottom) * 1.3)  # room for the legend above the bars
             ax.tick_params(axis="x", labelrotation=45)
             for lab in ax.get_xticklabels():
                 lab.set_horizontalalignment("right")
@@ -211,11 +211,20 @@ def progress_against_plan(plan: PlanProgress | None, title: str) -> Chart:
     with rc_context(_STYLE):
         fig = _figure(width_cm=8.6, height_cm=6.5)
         ax = fig.add_subplot()
-        if plan is None or not any(m.planned_m2 or m.processed_m2 for m in plan.months):
-            _empty(ax, "No plan and no daily reports\nfor these months.")
-            alt = "no plan and no daily reports"
+        shown = ([*plan.months[-6:], plan.next_month] if plan.next_month else plan.months[-6:]) if plan else []
+        if plan is None or not any(m.planned_m2 or m.processed_m2 for m in shown):
+            if plan is not None and plan.tasks_total and plan.plan_start is not None:
+                message = (
+                    f"The stored plan ({plan.tasks_total:,} tasks)\nruns from {plan.plan_start:%d %b %Y}"
+                    f" to {plan.plan_end:%d %b %Y};\nno daily reports in these months."
+                )
+            else:
+                message = "No plan and no daily reports\nfor these months."
+            _empty(ax, message)
+            alt = message.replace("\n", " ")
         else:
-            months = plan.months[-6:]
+            months = shown
+            ahead = plan.next_month.period if plan.next_month else None
             top = max(max(m.planned_m2, m.processed_m2) for m in months)
             unit, scale = _unit(top)
             x = list(range(len(months)))
@@ -237,7 +246,7 @@ def progress_against_plan(plan: PlanProgress | None, title: str) -> Chart:
                 label="processed (daily reports)",
             )
             for xx, m in zip(x, months, strict=True):
-                if m.planned_m2 > 0:
+                if m.planned_m2 > 0 and m.period != ahead:
                     ax.annotate(
                         f"{m.processed_m2 / m.planned_m2:.0%}",
                         (xx, max(m.planned_m2, m.processed_m2) / scale),
@@ -247,7 +256,9 @@ def progress_against_plan(plan: PlanProgress | None, title: str) -> Chart:
                         fontsize=7,
                         color=INK,
                     )
-            ax.set_xticks(x, [m.period.start.strftime("%b\n%Y") for m in months])
+            ax.set_xticks(
+                x, [m.period.start.strftime("%b\n%Y") + ("\n(plan)" if m.period == ahead else "") for m in months]
+            )
             ax.set_ylabel(f"area, {unit}")
             ax.yaxis.set_major_formatter(_axis(unit))
             ax.set_ylim(0, top / scale * 1.3)

@@ -11,15 +11,17 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 import numpy as np
-from pyproj import CRS
+from sqlalchemy import select
 
-from landrelease.model.geometry import areas_m2
-from landrelease.storage.repository import HazardFilter, Register
+from landrelease.domain.enums import HazardStatus
+from landrelease.domain.errors import LandreleaseError
+from landrelease.storage import schema
+from landrelease.storage.repository import Register
 
-DEFAULT_RUNS = 300
+DEFAULT_RUNS = 500
+OPEN = (HazardStatus.OPEN.value, HazardStatus.IN_PROGRESS.value)
 HORIZON_YEARS = 10
 
 
@@ -46,40 +48,48 @@ def _trim(burn: np.ndarray, keep_after: int = 6, at_least: int = 24) -> int:
     return int(min(burn.shape[1], max(end, at_least)))
 
 
-def _p_any(areas: list[Any]) -> tuple[np.ndarray | None, str]:
-    values = [a.extra.get("p_any") if isinstance(a.extra, dict) else None for a in areas]
-    if values and all(isinstance(v, int | float) for v in values):
-        return np.asarray(values, dtype=float), "contamination probabilities from the contamination model"
-    return None, "contamination probabilities from the evidence (the contamination model has not been run)"
+def _plan_order(register: Register) -> tuple[list[str] | None, str]:
+    """The stored plan's dispatch order over the areas still open (a report never plans: it reads)."""
+    tasks = register.tasks()
+    if not tasks:
+        return None, "in the default priority order (no plan is stored)"
+    try:
+        workplan = importlib.import_module("landrelease.planning.workplan")
+    except ImportError:
+        return None, "in the default priority order"
+    h = schema.hazard_area
+    with register.reading() as conn:
+        open_codes = {c for (c,) in conn.execute(select(h.c.code).where(h.c.status.in_(OPEN)))}
+    order = [c for c in workplan.dispatch_order(tasks) if c in open_codes]
+    return order, f"along the stored plan ({len(tasks):,} tasks)"
 
 
 def burn_down(
-    register: Register, crs: CRS, *, start: date, seed: int, runs: int = DEFAULT_RUNS
+    register: Register, *, start: date, seed: int, runs: int = DEFAULT_RUNS
 ) -> tuple[ForecastView | None, str]:
-    """A burn-down forecast of the register's open land, or None and the reason in words."""
+    """A burn-down forecast of the register's open land, or None and the reason in words.
+
+    Uses the register forecast that the demo and the dashboards use
+    (``landrelease.cli.engine.forecast_register``), along the stored plan when there is one.
+    """
     if runs <= 0:
         return None, "No forecast was asked for with this report."
     try:
-        engine = importlib.import_module("landrelease.planning.forecast")
+        engine = importlib.import_module("landrelease.cli.engine")
     except ImportError:
         return None, "The forecast engine is not available in this version of landrelease."
-    run = getattr(engine, "forecast", None)
-    portfolio_type = getattr(engine, "Portfolio", None)
-    capacity_type = getattr(engine, "Capacity", None)
-    if not (callable(run) and portfolio_type is not None and capacity_type is not None):
+    forecast_register = getattr(engine, "forecast_register", None)
+    if not callable(forecast_register):
         return None, "This version of the forecast engine offers no forecast of a register."
-    areas = register.hazard_areas(HazardFilter(open_only=True))
-    if not areas:
-        return None, "No open hazard area is left to forecast."
-    teams = register.teams()
-    if not teams:
+    if not register.teams():
         return None, "The register holds no teams, so there is no capacity to forecast with."
+    h = schema.hazard_area
+    with register.reading() as conn:
+        if not conn.execute(select(h.c.id).where(h.c.status.in_(OPEN)).limit(1)).first():
+            return None, "No open hazard area is left to forecast."
     try:
-        area = areas_m2([a.geometry for a in areas], crs)
-        p_any, p_source = _p_any(areas)
-        portfolio = portfolio_type.from_hazard_areas(areas, area, evidence=register.evidence(), p_any=p_any)
-        capacity = capacity_type.from_teams(teams)
-        result = run(portfolio, capacity, runs=runs, seed=seed, start=start, horizon_years=HORIZON_YEARS)
+        order, how = _plan_order(register)
+        result = forecast_register(register, dispatch_order=order, runs=runs, seed=seed, start=start)
         burn = np.asarray(result.burn_down_km2(), dtype=float)
         n = _trim(burn)
         dates: list[date] = [result.start]
@@ -93,8 +103,10 @@ def burn_down(
             for q, d in zip((0.1, 0.5, 0.9), result.overall_days_q, strict=True)
         }
         notes = "; ".join(str(x) for x in getattr(result, "notes", []))
-    except Exception as exc:  # the report stands without a forecast; it says why
+    except LandreleaseError as exc:
         return None, f"The forecast could not be computed: {exc}"
+    except Exception as exc:  # the report stands without a forecast; it says why
+        return None, f"The forecast could not be computed ({type(exc).__name__}: {exc})."
     return (
         ForecastView(
             dates=dates,
@@ -103,8 +115,8 @@ def burn_down(
             p90_km2=burn[2, :n].tolist(),
             finish=finish,
             headline=str(result.headline()),
-            note=f"{runs} simulated futures (seed {seed}) from {start.isoformat()} with the register's teams; "
-            f"{p_source}. {notes}",
+            note=f"{runs} simulated futures (seed {seed}) from {start.isoformat()} with the register's teams, "
+            f"{how}. {notes}".strip(),
             runs=runs,
             seed=seed,
         ),

@@ -18,6 +18,7 @@ import shapely
 from matplotlib import patheffects, rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.offsetbox import AnchoredOffsetbox, DrawingArea
@@ -42,6 +43,9 @@ RELEASED_NOW_EDGE = "#08306b"
 SETTLEMENT = "#bdbdbd"
 ROAD = "#9e9e9e"
 LABELLED_SETTLEMENTS = 8
+RASTER_ABOVE = 20_000
+"""Above this many hazard areas they are burnt into an image at print resolution (seconds instead
+of minutes); each area touches at least one pixel, so none disappears."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +56,7 @@ class MapImage:
     width_km: float
     height_km: float
     scale_bar_m: float
-    convergence_deg: float
+    true_north_deg: float  # bearing of true north on the map grid (negative: west of grid north)
 
 
 def nice_length(span_m: float) -> float:
@@ -71,7 +75,8 @@ def _length_label(m: float) -> str:
 
 
 def true_north(crs: CRS, x: float, y: float) -> tuple[float, float, float]:
-    """Unit vector towards true north at (x, y) of a projected CRS, and the convergence in degrees."""
+    """Unit vector towards true north at (x, y) of a projected CRS, and its bearing from grid north
+    in degrees (negative: true north lies west of grid north, as east of a UTM zone's central meridian)."""
     to_geo = Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True)
     to_map = Transformer.from_crs(CRS.from_epsg(4326), crs, always_xy=True)
     lon, lat = to_geo.transform(x, y)
@@ -79,6 +84,33 @@ def true_north(crs: CRS, x: float, y: float) -> tuple[float, float, float]:
     dx, dy = nx - x, ny - y
     norm = math.hypot(dx, dy) or 1.0
     return dx / norm, dy / norm, math.degrees(math.atan2(dx, dy))
+
+
+def _draw_as_raster(
+    ax: Axes, hz: gpd.GeoDataFrame, bounds: tuple[float, float, float, float], width_cm: float, dpi: int
+) -> None:
+    """Hazard areas by status as one image at the figure's resolution (for national registers)."""
+    from rasterio.features import rasterize
+    from rasterio.transform import from_bounds
+
+    minx, miny, maxx, maxy = bounds
+    width = int(width_cm / 2.54 * dpi)
+    height = max(1, round(width * (maxy - miny) / (maxx - minx)))
+    order = list(STATUS_STYLE)
+    codes = hz["status"].map({s: i + 1 for i, s in enumerate(order)}).fillna(0).astype("uint8")
+    shapes = ((g, int(c)) for g, c in zip(hz.geometry.values, codes, strict=True) if c)
+    grid = rasterize(
+        shapes,
+        out_shape=(height, width),
+        transform=from_bounds(minx, miny, maxx, maxy, width, height),
+        fill=0,
+        all_touched=True,
+        dtype="uint8",
+    )
+    palette = np.zeros((len(order) + 1, 4))
+    for i, status in enumerate(order):
+        palette[i + 1] = to_rgba(STATUS_STYLE[status][0])
+    ax.imshow(palette[grid], extent=(minx, maxx, miny, maxy), origin="upper", interpolation="nearest", zorder=3)
 
 
 def _north_arrow(dx: float, dy: float) -> AnchoredOffsetbox:
@@ -186,13 +218,17 @@ def render_map(report: MonthlyReport, *, width_cm: float = 17.0, dpi: int = 150)
         if len(earlier):
             earlier.plot(ax=ax, color=RELEASED_EARLIER, edgecolor="none", zorder=2)
         handles: list[Patch | Line2D] = []
+        raster = len(hz) > RASTER_ABOVE
+        if raster:
+            _draw_as_raster(ax, hz, (minx, miny, maxx, maxy), width_cm, dpi)
         for status, (colour, label) in STATUS_STYLE.items():
             sub = hz[hz["status"] == status]
             if len(sub):
-                # Outlines help a few areas; with thousands they would darken the map, so the edge then
-                # takes the fill colour (thin strips along roads stay visible).
-                edge = ("#7f2704" if status == "open" else "#4d4d4d") if len(hz) < 2000 else colour
-                sub.plot(ax=ax, color=colour, edgecolor=edge, linewidth=0.3, zorder=3)
+                if not raster:
+                    # Outlines help a few areas; with thousands they would darken the map, so the edge
+                    # then takes the fill colour (thin strips along roads stay visible).
+                    edge = ("#7f2704" if status == "open" else "#4d4d4d") if len(hz) < 2000 else colour
+                    sub.plot(ax=ax, color=colour, edgecolor=edge, linewidth=0.3, zorder=3)
                 handles.append(
                     Patch(facecolor=colour, edgecolor="#4d4d4d", linewidth=0.3, label=f"{label} ({len(sub):,})")
                 )
@@ -237,6 +273,17 @@ def render_map(report: MonthlyReport, *, width_cm: float = 17.0, dpi: int = 150)
                 handles.append(Line2D([], [], color=ROAD, linewidth=0.8, label="access road"))
             _label_settlements(ax, st, span_x, width_cm)
 
+        if not parts:
+            ax.text(
+                0.5,
+                0.5,
+                "The register holds no hazard area or settlement to map.",
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                fontsize=10,
+                color="#525252",
+            )
         ax.set_xlim(minx, maxx)
         ax.set_ylim(miny, maxy)
         ax.set_aspect("equal")
@@ -267,7 +314,7 @@ def render_map(report: MonthlyReport, *, width_cm: float = 17.0, dpi: int = 150)
         ax.text(
             0.99,
             0.01,
-            f"{crs.name} · true north shown (convergence {conv:+.1f}°)",
+            f"{crs.name} · arrow to true north, {abs(conv):.1f}° {'west' if conv < 0 else 'east'} of grid north",
             transform=ax.transAxes,
             ha="right",
             va="bottom",
@@ -296,5 +343,5 @@ def render_map(report: MonthlyReport, *, width_cm: float = 17.0, dpi: int = 150)
         width_km=span_x / 1000,
         height_km=span_y / 1000,
         scale_bar_m=bar,
-        convergence_deg=conv,
+        true_north_deg=conv,
     )

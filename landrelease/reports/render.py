@@ -64,6 +64,7 @@ def context(report: MonthlyReport) -> dict[str, Any]:
         "released_total_m2": report.released_cumulative_m2,
         "operators": report.operator_table(),
         "regions": report.region_table(),
+        "land_uses": report.land_use_table(),
         "finds_period": report.finds_by_type(report.finds_in_period),
         "finds_total": report.finds_by_type(report.finds),
         "n_finds_period": len(report.finds_in_period),

@@ -158,6 +158,10 @@ class PlanProgress:
     tasks_total: int
     tasks_in_period: int
     reports_in_period: int
+    next_month: MonthPlan | None = None  # what the stored plan holds for the month after the period
+    tasks_next_month: int = 0
+    plan_start: date | None = None  # the earliest planned start in the stored plan
+    plan_end: date | None = None
 
     @property
     def current(self) -> MonthPlan:
@@ -246,6 +250,12 @@ class MonthlyReport:
         period = self.by_key(self.released_in_period, "operator")
         total = self.by_key(self.released, "operator")
         return [(op, period.get(op, 0.0) / 1e6, m2 / 1e6) for op, m2 in total.items()]
+
+    def land_use_table(self) -> list[tuple[str, float, float]]:
+        """(land use, km² in period, km² to date), largest to date first."""
+        period = self.by_key(self.released_in_period, "land_use")
+        total = self.by_key(self.released, "land_use")
+        return [(k, period.get(k, 0.0) / 1e6, m2 / 1e6) for k, m2 in total.items()]
 
     def region_table(self) -> list[tuple[str, float, float]]:
         period = self.by_key(self.released_in_period, "region")
@@ -383,18 +393,25 @@ def _plan_progress(conn: Connection, period: Period, released: list[ReleasedRow]
     ).all()
     if not tasks and not reports:
         return None
-    planned = dict.fromkeys(months, 0.0)
-    in_period = 0
+    following = period.shift(1)
+    planned = dict.fromkeys([*months, following], 0.0)
+    in_period = in_next = 0
+    starts: list[date] = []
+    ends: list[date] = []
     for area, start, finish in tasks:
         if start is None or finish is None:
             continue
         start, finish = _as_date(start), _as_date(finish)
+        starts.append(start)
+        ends.append(finish)
         if finish < start:
             continue
         span = (finish - start).days + 1
         if start < period.end and finish >= period.start:
             in_period += 1
-        for p in months:
+        if start < following.end and finish >= following.start:
+            in_next += 1
+        for p in planned:
             lo, hi = max(start, p.start), min(finish, p.end - timedelta(days=1))
             if hi >= lo:
                 planned[p] += float(area) * ((hi - lo).days + 1) / span
@@ -418,6 +435,10 @@ def _plan_progress(conn: Connection, period: Period, released: list[ReleasedRow]
         tasks_total=len(tasks),
         tasks_in_period=in_period,
         reports_in_period=n_reports,
+        next_month=MonthPlan(following, planned[following], 0.0, 0.0, 0),
+        tasks_next_month=in_next,
+        plan_start=min(starts, default=None),
+        plan_end=max(ends, default=None),
     )
 
 
@@ -581,7 +602,7 @@ def gather(
     if note is not None:
         quality.append(note)
     now = now or datetime.now(UTC)
-    forecast, f_status = burn_down(register, crs, start=now.date(), seed=seed, runs=forecast_runs)
+    forecast, f_status = burn_down(register, start=now.date(), seed=seed, runs=forecast_runs)
     return MonthlyReport(
         period=period,
         generated_at=now,

@@ -92,7 +92,10 @@ def generate(n_areas: int = 300, seed: int = 20201110, n_teams: int | None = Non
     half = np.sqrt(n_areas * 1.5e6) / 2.0
 
     def wgs(geom: shapely.Geometry) -> shapely.Geometry:
-        return shapely.transform(geom, lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1])))
+        # Vertices every 100 m keep long edges where they were: a straight UTM edge is not
+        # straight in longitude/latitude.
+        dense = shapely.segmentize(geom, 100.0)
+        return shapely.transform(dense, lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1])))
 
     # --- settlements, roads (a minimum spanning tree plus a few loops), a railway
     n_set = max(5, n_areas // 25)
@@ -158,6 +161,7 @@ def generate(n_areas: int = 300, seed: int = 20201110, n_teams: int | None = Non
     evidence: list[Evidence] = []
     start = date(2021, 1, 1)
     operators = ["National Agency", "Operator A", "Operator B", "Operator C"]
+    shapes: list[tuple[LandUse, float, float, shapely.Geometry]] = []
     for k in range(n_areas):
         use = land_uses[int(uses[k])]
         x = gx[k] + rng.uniform(-0.2, 0.2) * cell
@@ -179,6 +183,10 @@ def generate(n_areas: int = 300, seed: int = 20201110, n_teams: int | None = Non
             geom_m = _blob(rng, x, y, float(rng.uniform(800, 12000)))
         else:
             geom_m = _blob(rng, x, y, float(np.clip(rng.lognormal(np.log(80_000), 1.1), 2_000, 3e6)))
+        shapes.append((use, x, y, geom_m))
+    # A register counts every m² once: earlier areas keep land that later ones also cover.
+    kept = _without_overlaps([g for *_, g in shapes])
+    for k, ((use, x, y, _), geom_m) in enumerate(zip(shapes, kept, strict=True)):
         kind = HazardKind.CHA if rng.random() < 0.2 else HazardKind.SHA
         near_settlement = use in (LandUse.SETTLEMENT, LandUse.CEMETERY, LandUse.RELIGIOUS_SITE, LandUse.INFRASTRUCTURE)
         clutter = (
@@ -337,6 +345,59 @@ def generate(n_areas: int = 300, seed: int = 20201110, n_teams: int | None = Non
         railway=wgs(rail_m),
         seed=seed,
     )
+
+
+def _without_overlaps(geoms: list[shapely.Geometry]) -> list[shapely.Geometry]:
+    """Each geometry minus the ones before it, so areas tile without double counting.
+
+    A piece that would shrink below a quarter of itself (or 200 m²) is moved aside instead
+    of being cut, by shrinking it about its own centre until it fits.
+    """
+    out = list(geoms)
+    for _ in range(4):  # a moved piece may meet a new neighbour: repeat until none is left
+        arr = np.asarray(out, dtype=object)
+        left, right = shapely.STRtree(arr).query(arr, predicate="intersects")
+        earlier: dict[int, list[int]] = {}
+        for i, j in zip(left.tolist(), right.tolist(), strict=True):
+            if j < i:
+                earlier.setdefault(i, []).append(j)
+        if not earlier:
+            break
+        _cut_earlier(out, earlier)
+    return out
+
+
+def _cut_earlier(out: list[shapely.Geometry], earlier: dict[int, list[int]]) -> None:
+    for i in sorted(earlier):
+        others = shapely.union_all([out[j] for j in earlier[i]])
+        # a 10 cm gap, so reprojected neighbours never overlap by rounding
+        cut = shapely.make_valid(shapely.difference(out[i], shapely.buffer(others, 0.1, quad_segs=2)))
+        polys = [g for g in getattr(cut, "geoms", [cut]) if g.geom_type == "Polygon" and g.area > 0]
+        if polys:
+            cut = max(polys, key=lambda g: g.area)  # one polygon an area: the largest piece
+        if not polys or cut.area < max(200.0, 0.25 * out[i].area):
+            shrunk = out[i]
+            for _ in range(6):
+                shrunk = shapely.affinity.scale(shrunk, 0.6, 0.6, origin="centroid")
+                if not shapely.intersects(shrunk, others):
+                    break
+            if not shapely.intersects(shrunk, others):
+                cut = shrunk
+            elif not polys:  # wholly covered: a small site just beside the others
+                cut = _free_square(out[i].centroid, others)
+        out[i] = cut
+
+
+def _free_square(centre: Point, others: shapely.Geometry, side: float = 30.0) -> shapely.Polygon:
+    """A ``side`` m square on an outward spiral from ``centre`` that touches nothing in ``others``."""
+    for step in range(1, 20_000):  # out to ~3.5 km
+        ang = step * 2.399963  # golden angle: an even spiral
+        r = 25.0 * np.sqrt(step)
+        sq = shapely.box(-side / 2, -side / 2, side / 2, side / 2)
+        sq = shapely.affinity.translate(sq, centre.x + r * np.cos(ang), centre.y + r * np.sin(ang))
+        if not shapely.intersects(sq.buffer(0.1), others):
+            return sq
+    raise RuntimeError("no free place for a hazard area")  # pragma: no cover - the region is mostly empty
 
 
 def _point_in(rng: np.random.Generator, poly: shapely.Geometry) -> Point:

@@ -37,7 +37,7 @@ from landrelease.domain.settlement import Settlement
 from landrelease.domain.task import DailyReport, Task
 from landrelease.model.geometry import areas_m2
 from landrelease.storage import audit, schema
-from landrelease.storage.database import make_engine, migrate
+from landrelease.storage.database import READ_ONLY, make_engine, migrate
 
 if TYPE_CHECKING:
     from landrelease.domain.errors import Problem
@@ -244,7 +244,8 @@ class Register:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        """A read-only connection: a deferred snapshot in SQLite, so readers never queue."""
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
             yield conn
 
     # --- reads
