@@ -121,6 +121,8 @@ def test_demo_step_and_plain_data(filled: Register, tmp_path: Path) -> None:
     console = Console(record=True, width=200)
     data = demo_step(filled, console, tmp_path / "out")
     assert Path(data["chart"]).exists()
+    assert all("forecast" in a.extra for a in filled.hazard_areas())  # stored for the map
+    assert data["band"][0]["p50"] == data["total_km2"] and len(data["band"]) == 10 * 12 + 1
     assert "50 % released by" in console.export_text()
     plain = forecast_data(filled, runs=30, seed=1, per_area=False)
     assert "areas" not in plain and plain["hazard_areas"] == 60
@@ -152,3 +154,18 @@ def test_forecast_refuses_a_register_without_teams(
         app, ["forecast", "--runs", "20", "--scenario", str(EXAMPLES / "more-deminers-and-dogs.yaml")]
     )
     assert result.exit_code == 0, result.output
+
+
+def test_forecast_store_writes_each_area_forecast_for_the_map(filled: Register) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["forecast", "--store", "--runs", "30", "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Stored the forecast of 60 hazard areas" in result.output
+    area = filled.hazard_areas()[0]
+    f = area.extra["forecast"]
+    assert f["runs"] == 30 and f["seed"] == 2
+    assert set(f) >= {"released_by_p10", "released_by_p50", "released_by_p90", "p_cancelled_by_nts"}
+    total = f["p_cancelled_by_nts"] + f["p_reduced_by_ts"] + f["p_cleared_in_full"]
+    assert abs(total - 1) < 1e-3
+    refused = runner.invoke(app, ["forecast", "--store", "--scenario", str(EXAMPLES / "today.yaml")])
+    assert refused.exit_code != 0 and "--store" in refused.output

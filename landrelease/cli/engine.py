@@ -36,7 +36,7 @@ from landrelease.planning.release_mix import (
     level_index,
 )
 from landrelease.planning.scenario import ScenarioSpec, parse_scenario
-from landrelease.storage.repository import HazardFilter, Register
+from landrelease.storage.repository import HazardFilter, Register, merge_hazard_extra
 
 ChartOption = Annotated[Path | None, typer.Option("--chart", help="write a chart (.png or .svg)")]
 
@@ -177,12 +177,22 @@ def forecast_data(register: Register, *, per_area: bool = True, **kwargs: Any) -
     return forecast_register(register, **kwargs).as_dict(per_area=per_area)
 
 
+def store_forecast(register: Register, result: ForecastResult, *, actor: str = "forecast") -> int:
+    """Write each forecast area's summary into its ``extra['forecast']`` (one audited unit of
+    work), where the map's side panel and the API read it. Returns the areas updated."""
+    values = {code: {"forecast": item} for code, item in result.area_summaries().items()}
+    with register.unit_of_work(actor=actor) as uow:
+        return merge_hazard_extra(uow, values, source=f"landrelease forecast ({result.runs} runs, seed {result.seed})")
+
+
 def demo_step(
     register: Register, console: Console, output_dir: Path, dispatch_order: Sequence[str] | None = None
 ) -> dict[str, Any]:
-    """For ``landrelease demo``: forecast the register, print the headline with its band, and
-    write the burn-down chart. Returns the forecast as plain data plus ``chart`` (its path)."""
+    """For ``landrelease demo``: forecast the register, print the headline with its band, write
+    the burn-down chart, and store each area's forecast for the map. Returns the forecast as
+    plain data plus ``chart`` (its path)."""
     result = forecast_register(register, dispatch_order=dispatch_order, runs=500)
+    store_forecast(register, result)
     output_dir.mkdir(parents=True, exist_ok=True)
     chart = burn_down_chart(result, output_dir / "forecast-burn-down.png")
     console.print(f"[bold]Forecast[/] ({result.runs} runs): {result.headline()}", highlight=False)
@@ -363,6 +373,9 @@ def forecast_command(
     scheduler: Annotated[
         str | None, typer.Option(help="run on a Dask cluster: tcp://HOST:PORT (default: in-process)")
     ] = None,
+    store: Annotated[
+        bool, typer.Option("--store", help="store each area's forecast in the register (for the map and API)")
+    ] = False,
 ) -> None:
     """Forecast land release: P10/P50/P90 dates, km² released by method, burn-down; compare scenarios."""
     cfg = settings()
@@ -371,6 +384,12 @@ def forecast_command(
         if chart is not None:
             check_chart_path(chart)
         specs = [_read_scenario(p) for p in (scenario or [])]
+        if store and specs:
+            raise ValidationError(
+                [Problem("--store keeps the forecast of the register as it is, not of a scenario", field="--store")],
+                "forecast refused",
+            )
+        stored = 0
         mapper, groups, client = _mapper(scheduler)
         try:
             with open_register(cfg) as register, _progress("forecasting"):
@@ -380,6 +399,8 @@ def forecast_command(
                             register, runs=runs or 1000, seed=seed, horizon_years=horizon, mapper=mapper, groups=groups
                         )
                     ]
+                    if store:
+                        stored = store_forecast(register, results[0])
                 else:
                     results = [
                         forecast_register(
@@ -397,6 +418,8 @@ def forecast_command(
                 client.close()
     except LandreleaseError as exc:
         raise fail(exc) from None
+    if store:
+        err_console.print(f"Stored the forecast of {stored:,} hazard areas in the register.")
     if chart is not None:
         if specs:
             comparison_chart(results, chart)

@@ -779,6 +779,46 @@ class ForecastResult:
         start = np.full((3, 1), self.total_m2 / 1e6)
         return np.concatenate([start, q], axis=1)
 
+    def band(self) -> list[dict[str, Any]]:
+        """The burn-down band as the dashboards chart it: one entry per month ("YYYY-MM") with
+        the P10/P50/P90 suspected km² still open at its end (the first entry: the start)."""
+        burn = self.burn_down_km2()
+        months = [self.start] + [self.month_end(m) for m in range(self.months)]
+        return [
+            {
+                "month": f"{d.year:04d}-{d.month:02d}",
+                "p10": float(burn[0, i]),
+                "p50": float(burn[1, i]),
+                "p90": float(burn[2, i]),
+            }
+            for i, d in enumerate(months)
+            if d is not None
+        ]
+
+    def area_summaries(self) -> dict[str, dict[str, Any]]:
+        """Per hazard code, a flat summary of its forecast (for the map's side panel)."""
+        out: dict[str, dict[str, Any]] = {}
+        for k, code in enumerate(self.codes):
+            q = self.area_month_q[k]
+            item: dict[str, Any] = {
+                f"released_by_p{int(p * 100)}": (
+                    d.strftime("%Y-%m") if (d := self.month_end(int(q[i]))) else f"beyond {self.horizon_years} years"
+                )
+                for i, p in enumerate(QUANTILES)
+            }
+            item["released_within_horizon"] = round(float(self.area_done_share[k]), 4)
+            if len(self.p_any) == len(self.codes):
+                item["p_any_eo"] = round(float(self.p_any[k]), 4)
+                item["p_cancelled_by_nts"] = round(float(self.outcome_p[k, 0]), 4)
+                item["p_reduced_by_ts"] = round(float(self.outcome_p[k, 1]), 4)
+                item["p_cleared_in_full"] = round(float(self.outcome_p[k, 2]), 4)
+            item["dispatch_position"] = k + 1
+            item["runs"] = self.runs
+            item["seed"] = self.seed
+            item["start"] = self.start.isoformat()
+            out[str(code)] = item
+        return out
+
     def headline(self) -> str:
         """One sentence with the bands, e.g. "50 % released by 2029-03 (P10–P90 …); all by …"."""
         half = self.share_date_band(0.5)
@@ -854,6 +894,7 @@ class ForecastResult:
                 }
                 for j, r in enumerate(self.regions)
             ],
+            "band": self.band(),
             "burn_down": {
                 "month_end": [self.start.isoformat()] + [iso(d) for d in month_ends],
                 "remaining_km2_p10": burn[0].tolist(),
