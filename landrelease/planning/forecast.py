@@ -608,7 +608,6 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
         del c, w_cl
     done[prep.no_capacity, :] = np.inf
     ts_done[prep.no_capacity, :] = np.inf
-    area_done = np.where(cancel, t_nts, done)
 
     # outputs
     inv_wpm = 1.0 / prep.wd_per_month
@@ -622,19 +621,23 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
     released = np.zeros((runs, m1, 3))
     area_b = np.broadcast_to(prep.area[col], (n, runs)).ravel()
     cidx = np.flatnonzero(cancel)
-    released[:, :, 0] = np.bincount(
-        run_base[cidx % runs] + month(t_nts.ravel()[cidx]), weights=area_b[cidx], minlength=runs * m1
-    ).reshape(runs, m1)
+    m_nts = month(t_nts.ravel()[cidx])
+    released[:, :, 0] = np.bincount(run_base[cidx % runs] + m_nts, weights=area_b[cidx], minlength=runs * m1).reshape(
+        runs, m1
+    )
     ridx = np.flatnonzero(reduce)
     released[:, :, 1] = np.bincount(
         run_base[ridx % runs] + month(ts_done.ravel()[ridx]),
         weights=np.maximum(area_b[ridx] - area_cl.ravel()[ridx], 0.0),  # float32 rounding never negative
         minlength=runs * m1,
     ).reshape(runs, m1)
-    released[:, :, 2] = np.bincount(
-        (run_base[None, :] + month(done)).ravel(), weights=area_cl.ravel(), minlength=runs * m1
-    ).reshape(runs, m1)
-    area_month = month(area_done).astype(np.uint16)
+    m_done = month(done)
+    area_month = m_done.astype(np.uint16)  # when each area is released: its clearance, or its NTS if cancelled
+    area_month.ravel()[cidx] = m_nts
+    m_done += run_base[None, :]
+    released[:, :, 2] = np.bincount(m_done.ravel(), weights=area_cl.ravel(), minlength=runs * m1).reshape(runs, m1)
+    del m_done
+    area_done = np.where(cancel, t_nts, done)
     region_done = np.maximum.reduceat(area_done[prep.region_perm, :], prep.region_starts, axis=0).T
     overall = area_done.max(axis=0) if n else np.zeros(runs)
     return BlockResult(None, released, region_done, overall, area_month)
