@@ -169,3 +169,23 @@ def test_forecast_store_writes_each_area_forecast_for_the_map(filled: Register) 
     assert abs(total - 1) < 1e-3
     refused = runner.invoke(app, ["forecast", "--store", "--scenario", str(EXAMPLES / "today.yaml")])
     assert refused.exit_code != 0 and "--store" in refused.output
+
+
+def test_forecast_follows_the_stored_plan_unless_asked_otherwise(filled: Register) -> None:
+    runner = CliRunner()
+    first = json.loads(runner.invoke(app, ["forecast", "--json", "--runs", "20"]).stdout)
+    assert any("by land use" in n for n in first["notes"])  # no plan stored yet
+    planned = runner.invoke(app, ["plan"])
+    assert planned.exit_code == 0, planned.output
+    with_plan = json.loads(runner.invoke(app, ["forecast", "--json", "--runs", "20"]).stdout)
+    assert any("the plan" in n for n in with_plan["notes"])
+    from landrelease.cli.engine import stored_plan_order
+
+    order = stored_plan_order(filled)
+    assert order is not None
+    planned_codes = [a["code"] for a in with_plan["areas"]][: len(order)]
+    assert planned_codes == [c for c in order if c in set(planned_codes)]
+    by_use = json.loads(runner.invoke(app, ["forecast", "--json", "--runs", "20", "--order", "land-use"]).stdout)
+    assert any("by land use" in n for n in by_use["notes"])
+    bad = runner.invoke(app, ["forecast", "--order", "random"])
+    assert bad.exit_code != 0 and "plan or land-use" in bad.output

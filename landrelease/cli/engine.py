@@ -104,6 +104,14 @@ def register_capacity(register: Register, calibration: Calibration | None = None
     return Capacity.from_teams(teams, calibration if calibration.used else None)
 
 
+def stored_plan_order(register: Register) -> list[str] | None:
+    """Hazard codes in the stored plan's dispatch order (``landrelease plan``), or None if no plan is stored."""
+    from landrelease.planning.workplan import dispatch_order
+
+    tasks = register.tasks()
+    return dispatch_order(tasks) if tasks else None
+
+
 def _mapper(scheduler: str | None) -> tuple[Mapper | None, int | None, Any]:
     if not scheduler:
         return None, None, None
@@ -376,6 +384,13 @@ def forecast_command(
     store: Annotated[
         bool, typer.Option("--store", help="store each area's forecast in the register (for the map and API)")
     ] = False,
+    order: Annotated[
+        str,
+        typer.Option(
+            help="dispatch order: 'plan' (the stored plan's, else land use) or 'land-use' "
+            "(roads/rail, cemeteries and religious sites, settlements, farmland, infrastructure, the rest)"
+        ),
+    ] = "plan",
 ) -> None:
     """Forecast land release: P10/P50/P90 dates, km² released by method, burn-down; compare scenarios."""
     cfg = settings()
@@ -383,6 +398,11 @@ def forecast_command(
     try:
         if chart is not None:
             check_chart_path(chart)
+        if order not in ("plan", "land-use"):
+            raise ValidationError(
+                [Problem("unknown dispatch order", field="--order", found=order, expected="plan or land-use")],
+                "forecast refused",
+            )
         specs = [_read_scenario(p) for p in (scenario or [])]
         if store and specs:
             raise ValidationError(
@@ -393,10 +413,17 @@ def forecast_command(
         mapper, groups, client = _mapper(scheduler)
         try:
             with open_register(cfg) as register, _progress("forecasting"):
+                dispatch = stored_plan_order(register) if order == "plan" else None
                 if not specs:
                     results = [
                         forecast_register(
-                            register, runs=runs or 1000, seed=seed, horizon_years=horizon, mapper=mapper, groups=groups
+                            register,
+                            dispatch_order=dispatch,
+                            runs=runs or 1000,
+                            seed=seed,
+                            horizon_years=horizon,
+                            mapper=mapper,
+                            groups=groups,
                         )
                     ]
                     if store:
@@ -405,6 +432,7 @@ def forecast_command(
                     results = [
                         forecast_register(
                             register,
+                            dispatch_order=dispatch,
                             runs=runs or s.assumptions.runs,
                             seed=seed if seed is not None else s.assumptions.seed,
                             mapper=mapper,

@@ -1033,6 +1033,11 @@ def forecast(
         )
     if dispatch_order is not None:
         notes.append("dispatch order: as given (the plan), then the default priority order")
+    else:
+        notes.append(
+            "dispatch order: by land use (roads and rail, cemeteries and religious sites, settlements, farmland, "
+            "infrastructure, the rest), smaller areas first"
+        )
     if mix.by_survey and prep.survey_pool <= 0:
         notes.append("no survey (drone_survey) capacity: nothing can be cancelled by NTS")
     if prep.pool.sum() <= 0:
