@@ -1,8 +1,9 @@
 """Engine commands: calibrate, forecast (registered on the shared app when imported).
 
 Also what the demo, the web dashboards and the reports call: :func:`forecast_register`
-(a :class:`ForecastResult`), :func:`forecast_data` (the same as plain data) and
-:func:`demo_step`.
+(a :class:`ForecastResult`), :func:`forecast_data` (the same as plain data: headline,
+burn-down band, release by month and method, per-area dates), :func:`store_forecast`
+(each area's forecast into its ``extra['forecast']`` for the map) and :func:`demo_step`.
 """
 
 from __future__ import annotations
