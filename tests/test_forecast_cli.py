@@ -16,9 +16,10 @@ from landrelease.cli.engine import demo_step, forecast_data
 from landrelease.domain.enums import AssetType
 from landrelease.domain.task import DailyReport
 from landrelease.samples import generate
+from landrelease.storage.forecasts import REGISTER, SCENARIO, latest_batch
 from landrelease.storage.repository import Register
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "scenarios"
+EXAMPLES = Path(__file__).resolve().parents[1] / "landrelease" / "samples" / "scenarios"
 
 
 @pytest.fixture
@@ -160,15 +161,37 @@ def test_forecast_store_writes_each_area_forecast_for_the_map(filled: Register) 
     runner = CliRunner()
     result = runner.invoke(app, ["forecast", "--store", "--runs", "30", "--seed", "2"])
     assert result.exit_code == 0, result.output
-    assert "Stored the forecast of 60 hazard areas" in result.output
+    assert "Stored 60 hazard areas' forecasts" in result.output
     area = filled.hazard_areas()[0]
     f = area.extra["forecast"]
     assert f["runs"] == 30 and f["seed"] == 2
     assert set(f) >= {"released_by_p10", "released_by_p50", "released_by_p90", "p_cancelled_by_nts"}
     total = f["p_cancelled_by_nts"] + f["p_reduced_by_ts"] + f["p_cleared_in_full"]
     assert abs(total - 1) < 1e-3
-    refused = runner.invoke(app, ["forecast", "--store", "--scenario", str(EXAMPLES / "today.yaml")])
-    assert refused.exit_code != 0 and "--store" in refused.output
+    with filled.reading() as conn:
+        (run,) = latest_batch(conn, REGISTER)
+    assert run["runs"] == 30 and run["seed"] == 2
+    assert run["band"][0]["p50"] == pytest.approx(run["total_km2"], rel=1e-6)  # nothing released at the start
+    compared = runner.invoke(
+        app,
+        [
+            "forecast",
+            "--store",
+            "--runs",
+            "20",
+            "--scenario",
+            str(EXAMPLES / "today.yaml"),
+            "--scenario",
+            str(EXAMPLES / "more-deminers-and-dogs.yaml"),
+        ],
+    )
+    assert compared.exit_code == 0, compared.output
+    with filled.reading() as conn:
+        batch = latest_batch(conn, SCENARIO)
+        assert len(latest_batch(conn, REGISTER)) == 1  # the register's stored forecast is untouched
+    assert [b["name"] for b in batch] == ["today's capacity", "+200 deminers, +20 dogs"]
+    # more capacity never releases less (same seed, common random numbers)
+    assert batch[1]["released_km2_at_years"]["2"]["p50"] >= batch[0]["released_km2_at_years"]["2"]["p50"]
 
 
 def test_forecast_follows_the_stored_plan_unless_asked_otherwise(filled: Register) -> None:

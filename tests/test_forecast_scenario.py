@@ -11,7 +11,7 @@ from landrelease.domain.errors import ValidationError
 from landrelease.planning.forecast import AssetCapacity, Capacity
 from landrelease.planning.scenario import parse_scenario
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "scenarios"
+EXAMPLES = Path(__file__).resolve().parents[1] / "landrelease" / "samples" / "scenarios"
 
 
 def test_examples_parse_and_add_to_the_fleet() -> None:

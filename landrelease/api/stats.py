@@ -17,6 +17,7 @@ from sqlalchemy import Connection, func, select
 from landrelease.api.auth import Principal, current_principal
 from landrelease.domain.enums import HazardStatus
 from landrelease.storage import schema
+from landrelease.storage.forecasts import REGISTER, SCENARIO, latest_batch
 
 router = APIRouter(prefix="/api/stats", tags=["dashboards"])
 Reader = Annotated[Principal, Depends(current_principal)]
@@ -88,8 +89,9 @@ def burndown(conn: Connection) -> dict[str, Any]:
 
 
 def forecast_band(conn: Connection) -> list[dict[str, Any]] | None:
-    """P10/P50/P90 remaining km² by month from the forecast engine, if it has stored any."""
-    return None
+    """P10/P50/P90 remaining km² by month from the newest stored forecast of the register."""
+    runs = latest_batch(conn, REGISTER)
+    return list(runs[0]["band"]) if runs else None
 
 
 def utilisation(conn: Connection) -> dict[str, Any]:
@@ -123,8 +125,31 @@ def utilisation(conn: Connection) -> dict[str, Any]:
     }
 
 
-def scenarios(conn: Connection) -> dict[str, Any]:
-    return {"available": False, "message": NOT_YET}
+def scenarios(conn: Connection, years: int = 5) -> dict[str, Any]:
+    """The newest stored scenario comparison: km² released after ``years`` (P10/P50/P90 each)."""
+    runs = latest_batch(conn, SCENARIO)
+    if not runs:
+        return {"available": False, "message": NOT_YET}
+    at = str(min([years, *[int(r["horizon_years"]) for r in runs]]))
+    rows = []
+    for r in runs:
+        q = r["released_km2_at_years"].get(at, {})
+        rows.append(
+            {
+                "name": r["name"],
+                "p10": q.get("p10"),
+                "p50": q.get("p50"),
+                "p90": q.get("p90"),
+                "headline": r["headline"],
+                "share_released_by": r["share_released_by"],
+            }
+        )
+    return {
+        "available": True,
+        "unit": f"km² released after {at} years",
+        "created_at": runs[0]["created_at"].isoformat() if runs[0]["created_at"] else None,
+        "scenarios": rows,
+    }
 
 
 @router.get("/released", summary="Released km² by month and method")

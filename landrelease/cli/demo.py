@@ -110,8 +110,11 @@ def demo(
         console.rule("[bold]4. The plan")
         plan.demo_step(reg, console, out)
         console.rule("[bold]5. The forecast")
-        engine.demo_step(reg, console, out, dispatch_order=plan.planned_dispatch_order(reg))
-        console.rule("[bold]6. The report")
+        order = plan.planned_dispatch_order(reg)
+        engine.demo_step(reg, console, out, dispatch_order=order)
+        console.rule("[bold]6. What more capacity would change")
+        engine.compare_demo_step(reg, console, out, dispatch_order=order)
+        console.rule("[bold]7. The report")
         report.demo_step(reg, console, out, seed=seed)
     finally:
         reg.close()

@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,6 +38,7 @@ from landrelease.planning.release_mix import (
     level_index,
 )
 from landrelease.planning.scenario import ScenarioSpec, parse_scenario
+from landrelease.storage.forecasts import REGISTER, SCENARIO, save_forecasts
 from landrelease.storage.repository import HazardFilter, Register, merge_hazard_extra
 
 ChartOption = Annotated[Path | None, typer.Option("--chart", help="write a chart (.png or .svg)")]
@@ -191,7 +193,39 @@ def store_forecast(register: Register, result: ForecastResult, *, actor: str = "
     work), where the map's side panel and the API read it. Returns the areas updated."""
     values = {code: {"forecast": item} for code, item in result.area_summaries().items()}
     with register.unit_of_work(actor=actor) as uow:
+        save_forecasts(uow, REGISTER, [result.as_dict(per_area=False)])
         return merge_hazard_extra(uow, values, source=f"landrelease forecast ({result.runs} runs, seed {result.seed})")
+
+
+def store_comparison(register: Register, results: Sequence[ForecastResult], *, actor: str = "forecast") -> str:
+    """Store scenarios forecast together as one batch (the dashboards' scenario comparison)."""
+    with register.unit_of_work(actor=actor) as uow:
+        return save_forecasts(uow, SCENARIO, [r.as_dict(per_area=False) for r in results])
+
+
+def compare_demo_step(
+    register: Register, console: Console, output_dir: Path, dispatch_order: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """For ``landrelease demo``: today's capacity against +200 deminers and +20 dogs, stored for
+    the dashboards, printed side by side and drawn as one chart."""
+    results = [
+        forecast_register(register, dispatch_order=dispatch_order, runs=300, scenario=s) for s in builtin_scenarios()
+    ]
+    store_comparison(register, results)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    chart = comparison_chart(results, output_dir / "scenario-comparison.png")
+    console.print(comparison_table(results))
+    console.print(f"Scenario chart: {chart}", highlight=False)
+    data = comparison_data(results, [r.name for r in results])
+    data["chart"] = str(chart)
+    return data
+
+
+def builtin_scenarios() -> list[ScenarioSpec]:
+    """The sample scenarios shipped with the package: today's capacity, and +200 deminers, +20 dogs."""
+    folder = resources.files("landrelease.samples") / "scenarios"
+    names = ("today.yaml", "more-deminers-and-dogs.yaml")
+    return [parse_scenario((folder / n).read_text(encoding="utf-8"), n) for n in names]
 
 
 def demo_step(
@@ -383,7 +417,12 @@ def forecast_command(
         str | None, typer.Option(help="run on a Dask cluster: tcp://HOST:PORT (default: in-process)")
     ] = None,
     store: Annotated[
-        bool, typer.Option("--store", help="store each area's forecast in the register (for the map and API)")
+        bool,
+        typer.Option(
+            "--store",
+            help="store the forecast in the register: each area's (map, API) and the burn-down band; "
+            "with --scenario, the comparison (dashboards)",
+        ),
     ] = False,
     order: Annotated[
         str,
@@ -405,11 +444,6 @@ def forecast_command(
                 "forecast refused",
             )
         specs = [_read_scenario(p) for p in (scenario or [])]
-        if store and specs:
-            raise ValidationError(
-                [Problem("--store keeps the forecast of the register as it is, not of a scenario", field="--store")],
-                "forecast refused",
-            )
         stored = 0
         mapper, groups, client = _mapper(scheduler)
         try:
@@ -442,13 +476,17 @@ def forecast_command(
                         )
                         for s in specs
                     ]
+                    if store:
+                        store_comparison(register, results)
+                        stored = len(results)
         finally:
             if client is not None:
                 client.close()
     except LandreleaseError as exc:
         raise fail(exc) from None
     if store:
-        err_console.print(f"Stored the forecast of {stored:,} hazard areas in the register.")
+        what = "scenario forecasts (the dashboards' comparison)" if specs else "hazard areas' forecasts"
+        err_console.print(f"Stored {stored:,} {what} in the register.")
     if chart is not None:
         if specs:
             comparison_chart(results, chart)

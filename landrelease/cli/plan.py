@@ -305,7 +305,7 @@ def _plan_instance(path: Path, as_json: bool, time_limit: float | None) -> None:
 def demo_step(register: Register, console: Console, output_dir: Path) -> dict[str, Any]:
     """Prioritise, plan the register, store the plan, write the Gantt chart, print the headline figures."""
     output_dir = Path(output_dir)
-    result = plan_register(register, PlanScenario(planning={"time_limit_s": 10.0}))  # type: ignore[arg-type]
+    result = plan_register(register, PlanScenario(planning={"time_limit_s": 10.0}))
     gantt_path = output_dir / "plan-gantt.png"
     write_gantt(result.work, result.solution, gantt_path, title="Plan: teams and tasks")
     console.print(headline_table(result.headline, f"Plan headline ({result.seconds:.1f} s)"))

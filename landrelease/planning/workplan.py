@@ -8,13 +8,19 @@ fraction, clearance searches all of it), so its duration is that area over the t
 Large stages are split into work cells of at most ``cell_team_days`` so that several teams
 can share an area. A task's priority is the area's score × the km² the task is expected to
 release, so the objective is priority-weighted land brought back as early as possible.
+
+Days are calendar days, so a team's ``rate_m2_per_day`` in the instance is its working-day
+rate × working days a year / 365, and a machine counts half its rate as clearance (the
+follow-up HALO says machines need). A task's area to process is divided by the site factor
+of its conditions (metal clutter, vegetation, slope: ``model.productivity``) for the median
+of its eligible team types, so the plan and the forecast use one productivity model.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -26,6 +32,7 @@ from landrelease.domain.enums import ActivityKind, AssetType, HazardKind, LandUs
 from landrelease.domain.hazard import HazardArea
 from landrelease.domain.task import Task
 from landrelease.model.geometry import areas_m2
+from landrelease.model.productivity import MECHANICAL_FOLLOW_UP, site_factor
 from landrelease.planning.instance import PlanInstance, PlanTask, PlanTeam, Solution
 from landrelease.planning.priority import Priority, PriorityWeights
 from landrelease.planning.settlement_links import SettlementLinks
@@ -56,6 +63,12 @@ class PlanningParameters(BaseModel):
         default=0.45, ge=0, le=1, description="share of what TS searches it expects to reduce"
     )
     nts_search_fraction: float = Field(default=0.05, gt=0, le=1, description="share of the land NTS teams walk")
+    working_days_per_year: float = Field(
+        default=220.0, gt=0, le=365, description="days a year teams work (the forecast's default too)"
+    )
+    site_conditions: bool = Field(
+        default=True, description="slow work down for metal clutter, vegetation and slope, as the forecast does"
+    )
     ts_search_fraction: float = Field(default=0.3, gt=0, le=1, description="share of the land TS samples")
     start_date: date | None = Field(default=None, description="day 0 of the plan (default: today)")
     time_limit_s: float = Field(default=20.0, gt=0, description="time the heuristic may take")
@@ -164,6 +177,33 @@ def plan_teams(teams: Sequence[Team], extra: Sequence[ExtraTeams] = ()) -> tuple
     return tuple(out)
 
 
+def calendar_teams(teams: Sequence[PlanTeam], params: PlanningParameters) -> tuple[PlanTeam, ...]:
+    """Teams with their rate per calendar day (and a machine's rate that counts as clearance)."""
+    days = params.working_days_per_year / 365.0
+    return tuple(
+        replace(
+            t,
+            rate_m2_per_day=t.rate_m2_per_day * days * (MECHANICAL_FOLLOW_UP if t.type == AssetType.MECHANICAL else 1),
+        )
+        for t in teams
+    )
+
+
+def site_slowdown(area: HazardArea, types: Sequence[AssetType]) -> float:
+    """Median site factor of the eligible types on this area (1 = ideal ground), floored at 0.1."""
+    level = {Level.LOW: 0, Level.MEDIUM: 1, Level.HIGH: 2}
+    factors = [
+        float(
+            site_factor(
+                t, np.array([level[area.clutter]]), np.array([level[area.vegetation]]), np.array([area.slope_deg])
+            )[0]
+        )
+        for t in types
+    ]
+    usable = [f for f in factors if f > 0]
+    return max(0.1, float(np.median(usable))) if usable else 1.0
+
+
 def build_work(
     areas: Sequence[HazardArea],
     teams: Sequence[PlanTeam],
@@ -176,6 +216,7 @@ def build_work(
 ) -> WorkProblem:
     """The planning instance of the open areas of the register (pure; the caller reads the register)."""
     open_areas = [a for a in areas if a.is_open]
+    teams = calendar_teams(teams, params)
     sizes = areas_m2([a.geometry for a in open_areas]) if open_areas else np.zeros(0)
     area_m2 = {a.code: float(s) for a, s in zip(open_areas, sizes, strict=True)}
     done: dict[str, set[ActivityKind]] = {}
@@ -211,6 +252,8 @@ def build_work(
         for stage, effort, released in stages:
             elig = eligibility(a, stage)
             types = tuple(ty.value for ty, why in elig.items() if why is None)
+            if params.site_conditions and types:
+                effort = effort / site_slowdown(a, [AssetType(t) for t in types])
             present = [r for ty in types for r in rates_by_type.get(ty, [])]
             ref_rate = float(np.median(present)) if present else DEFAULT_RATES[AssetType.MANUAL]
             cells = max(1, math.ceil(effort / (params.cell_team_days * ref_rate) - 1e-9))

@@ -224,6 +224,22 @@ app_user = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# A stored forecast: the register's as it is ("register"), or one scenario of a comparison
+# ("scenario"; the runs compared together share a ``batch``). ``result`` is the forecast as
+# plain data (bands, burn-down, milestones), so dashboards and reports never recompute it.
+forecast_run = Table(
+    "forecast_run",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(16), nullable=False, index=True),
+    Column("batch", String(36), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("seed", Integer, nullable=False),
+    Column("runs", Integer, nullable=False),
+    Column("result", JSON, nullable=False),
+)
+
 # Tables with an R*Tree in SQLite, kept in step by triggers over the bbox columns.
 RTREE_TABLES = ("hazard_area", "evidence", "released_part", "settlement")
 

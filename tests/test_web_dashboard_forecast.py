@@ -1,0 +1,51 @@
+"""The dashboards show the forecast the engine stored: the burn-down band and the scenario comparison."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from landrelease.api.app import create_app
+from landrelease.cli.engine import builtin_scenarios, forecast_register, store_comparison, store_forecast
+from landrelease.settings import Settings
+from tests.web_support import FAST_HASHER, PASSWORD, seed
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'r.db'}", secret_key="k"))
+    app.state.auth.hasher = FAST_HASHER
+    seed(app.state.register)
+    with TestClient(app) as c:
+        yield c
+
+
+def _viewer(client: TestClient) -> dict[str, str]:
+    r = client.post("/api/auth/token", json={"name": "viewer", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_burn_down_band_and_scenarios_come_from_the_stored_forecast(client: TestClient) -> None:
+    h = _viewer(client)
+    assert client.get("/api/stats/burndown", headers=h).json()["band"] is None
+    register = client.app.state.register  # type: ignore[attr-defined]
+    result = forecast_register(register, runs=40, seed=5)
+    store_forecast(register, result)
+    burn = client.get("/api/stats/burndown", headers=h).json()
+    band = burn["band"]
+    assert band and band[0]["p50"] == pytest.approx(result.total_m2 / 1e6, rel=1e-6)
+    assert all(b["p10"] <= b["p50"] <= b["p90"] for b in band)  # less open land is the optimistic edge
+    assert band[-1]["p50"] <= band[0]["p50"]
+
+    specs = builtin_scenarios()
+    results = [forecast_register(register, runs=40, seed=5, scenario=s) for s in specs]
+    store_comparison(register, results)
+    comp = client.get("/api/stats/scenarios", headers=h).json()
+    assert comp["available"] and comp["unit"] == "km² released after 5 years"
+    assert [s["name"] for s in comp["scenarios"]] == [s.name for s in specs]
+    assert comp["scenarios"][1]["p50"] >= comp["scenarios"][0]["p50"]
+    assert comp["scenarios"][0]["p50"] == pytest.approx(results[0].as_dict()["released_km2_at_years"]["5"]["p50"])
