@@ -159,13 +159,20 @@
       const r = svg("rect", { x: left, y: y + bh * 0.15, width: Math.max(w, 1), height: bh * 0.7, fill: colour });
       r.append(svg("title", {}, `${l}: ${fmt(values[i])} ${unit || ""}`));
       root.append(r);
+      let end = w, label = `${fmt(values[i])} ${unit || ""}`;
       if (whiskers) {
         const [lo, up] = whiskers[i];
         root.append(svg("line", { x1: left + (iw * lo) / max, x2: left + (iw * up) / max, y1: y + bh / 2, y2: y + bh / 2,
           stroke: "#1f2a30", "stroke-width": 1.5 }));
+        end = Math.max(w, (iw * up) / max);  // the label starts past the whisker, never over it
+        label = `${fmt(values[i])} (${fmt(lo)}–${fmt(up)})`;
       }
-      root.append(svg("text", { x: left + w + 4, y: y + bh * 0.62, fill: "#5c6b73" }, `${fmt(values[i])} ${unit || ""}`));
+      root.append(svg("text", { x: left + end + 4, y: y + bh * 0.62, fill: "#5c6b73" }, label));
     });
+    if (whiskers && unit) {
+      const y = M.top + labels.length * bh + 16;
+      root.append(svg("text", { x: left, y: y, fill: "#5c6b73" }, `${unit}: P50 (P10–P90)`));
+    }
     return root;
   }
 
