@@ -48,14 +48,16 @@ def polygons(n: int, seed: int = 1) -> gpd.GeoDataFrame:
     geoms = shapely.polygons(rings)
     geoms = np.where(shapely.is_valid(geoms), geoms, shapely.convex_hull(geoms))  # the odd degenerate star
     return gpd.GeoDataFrame(
-        pd.DataFrame({
-            "code": [f"HA-{i:07d}" for i in range(n)],
-            "kind": rng.choice(["SHA", "CHA"], n),
-            "land_use": rng.choice(["road", "farmland", "forest", "settlement", "other"], n),
-            "status": "open",
-            "operator": rng.choice(["ANAMA", "HALO", "NPA"], n),
-            "region": rng.choice(["north", "south", "east", "west"], n),
-        }),
+        pd.DataFrame(
+            {
+                "code": [f"HA-{i:07d}" for i in range(n)],
+                "kind": rng.choice(["SHA", "CHA"], n),
+                "land_use": rng.choice(["road", "farmland", "forest", "settlement", "other"], n),
+                "status": "open",
+                "operator": rng.choice(["ANAMA", "HALO", "NPA"], n),
+                "region": rng.choice(["north", "south", "east", "west"], n),
+            }
+        ),
         geometry=geoms,
         crs=4326,
     )
@@ -96,8 +98,15 @@ def main() -> None:
 
         env = {**os.environ, "LANDRELEASE_DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT)}
         # the register's tables exist beforehand, as in use; the import itself is what is timed
-        subprocess.run([sys.executable, "-c", "from landrelease.storage.repository import Register; "
-                        f"Register.open('sqlite:///{db}').close()"], env=env, check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"from landrelease.storage.repository import Register; Register.open('sqlite:///{db}').close()",
+            ],
+            env=env,
+            check=True,
+        )
         import_seconds, peak_mb = timed([sys.executable, "-m", "landrelease", "import", str(src)], env)
         ogr_seconds, _ = timed(["ogr2ogr", "-f", "GPKG", str(copy), str(src)])
 

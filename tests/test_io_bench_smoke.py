@@ -12,7 +12,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_import_bench_smoke(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "import_bench.py"), "--smoke", "--workdir", str(tmp_path)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     figures = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)

@@ -34,10 +34,16 @@ def _filled(register: Register) -> None:
 
         h = schema.hazard_area
         ids = uow.hazard_ids([scenario.hazard_areas[0].code, scenario.hazard_areas[1].code])
-        uow.conn.execute(update(h).where(h.c.id == ids[scenario.hazard_areas[0].code])
-                         .values(status="superseded", extra={"note": "split"}))
-        uow.conn.execute(update(h).where(h.c.id == ids[scenario.hazard_areas[1].code])
-                         .values(parent_id=ids[scenario.hazard_areas[0].code]))
+        uow.conn.execute(
+            update(h)
+            .where(h.c.id == ids[scenario.hazard_areas[0].code])
+            .values(status="superseded", extra={"note": "split"})
+        )
+        uow.conn.execute(
+            update(h)
+            .where(h.c.id == ids[scenario.hazard_areas[1].code])
+            .values(parent_id=ids[scenario.hazard_areas[0].code])
+        )
 
 
 def _same_geometry(a: shapely.Geometry, b: shapely.Geometry) -> bool:
@@ -61,9 +67,24 @@ def test_export_then_import_into_a_fresh_register_gives_the_same_records(
         assert before.keys() == after.keys()
         code_of = {a.id: a.code for a in before.values()}
         code_after = {a.id: a.code for a in after.values()}
-        fields = ("name", "kind", "land_use", "eo_types", "machine_accessible", "slope_deg", "vegetation",
-                  "clutter", "density", "status", "operator", "region", "priority_score", "beneficiaries",
-                  "version", "extra")
+        fields = (
+            "name",
+            "kind",
+            "land_use",
+            "eo_types",
+            "machine_accessible",
+            "slope_deg",
+            "vegetation",
+            "clutter",
+            "density",
+            "status",
+            "operator",
+            "region",
+            "priority_score",
+            "beneficiaries",
+            "version",
+            "extra",
+        )
         for code, a in before.items():
             b = after[code]
             assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields], code

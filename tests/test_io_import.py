@@ -32,7 +32,8 @@ def areas_frame(n: int = 5, crs: int | None = 4326) -> gpd.GeoDataFrame:
     geoms = [shapely.box(17.0 + 0.01 * i, 45.0, 17.005 + 0.01 * i, 45.004) for i in range(n)]
     frame = gpd.GeoDataFrame(
         {"code": [f"HA-{i}" for i in range(n)], "land_use": ["farmland"] * n, "kind": ["CHA"] * n},
-        geometry=geoms, crs=4326,
+        geometry=geoms,
+        crs=4326,
     )
     return frame.to_crs(32633) if crs == 32633 else frame
 
@@ -115,8 +116,10 @@ def test_evidence_links_to_stored_hazard_areas(reg: Register, tmp_path: Path) ->
     pyogrio.write_dataframe(areas_frame(2), gpkg)
     import_file(reg, gpkg)
     ev = tmp_path / "ev.csv"
-    ev.write_text("code,kind,hazard_code,reliability,lat,lon\nE1,Minefield Record,HA-1,0.2,45.002,17.012\n"
-                  "E2,accident,HA-9,,45.1,17.1\n")
+    ev.write_text(
+        "code,kind,hazard_code,reliability,lat,lon\nE1,Minefield Record,HA-1,0.2,45.002,17.012\n"
+        "E2,accident,HA-9,,45.1,17.1\n"
+    )
     with pytest.raises(ValidationError) as info:
         import_file(reg, ev, kind="evidence")
     (p,) = [p for p in info.value.problems if p.check == "unknown_hazard_code"]
@@ -170,7 +173,7 @@ def test_cli_import_refusal_and_fix_report(tmp_path: Path, monkeypatch: pytest.M
     path.write_text(
         '{"type":"FeatureCollection","features":['
         '{"type":"Feature","properties":{"code":"A"},"geometry":{"type":"Polygon","coordinates":'
-        '[[[17,45],[17.01,45],[17.01,45.01],[17,45.01],[17,45]]]}},'
+        "[[[17,45],[17.01,45],[17.01,45.01],[17,45.01],[17,45]]]}},"
         '{"type":"Feature","properties":{"code":"B"},"geometry":null}]}'
     )
     runner = CliRunner()

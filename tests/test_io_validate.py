@@ -97,7 +97,9 @@ def test_null_and_empty_geometry_refused_then_skipped_and_listed(reg: Register, 
     report = import_file(reg, path, fix=True)
     assert report.stored == 2
     assert sorted((p.record, p.check) for p in report.skipped) == [
-        ("feature 2", "null_geometry"), ("feature 3", "empty_geometry")]
+        ("feature 2", "null_geometry"),
+        ("feature 3", "empty_geometry"),
+    ]
     assert reg.hazard_area("NULL") is None
 
 
@@ -181,7 +183,7 @@ def test_unknown_vocabulary_values_list_the_allowed_ones(
     base = {"evidence": {"kind": "accident"}, "teams": {"type": "manual"}}.get(kind, {})
     geom = shapely.Point(17.0, 45.0) if kind != "hazard-areas" else None
     feats = [({**base, "code": f"C{i}"}, geom or square(dx=0.01 * i)) for i in range(2)]
-    feats.append(({**base, "code": "BAD", column: value}, geom and shapely.Point(17.1, 45) or square(dx=0.5)))
+    feats.append(({**base, "code": "BAD", column: value}, (geom and shapely.Point(17.1, 45)) or square(dx=0.5)))
     path = write_geojson(tmp_path / "vocab.geojson", feats)
     problems = [p for p in refused(reg, path, kind=kind) if p.severity is Severity.ERROR]
     assert len(problems) == 1, [str(p) for p in problems]
@@ -191,13 +193,17 @@ def test_unknown_vocabulary_values_list_the_allowed_ones(
 
 
 def test_vocabulary_spelling_is_forgiving(reg: Register, tmp_path: Path) -> None:
-    feats = [({"code": "A", "Land Use": "Religious Site", "typeArea": "Cleared Areas", "eo_types": "AP; at_mine"},
-              square())]
+    feats = [
+        ({"code": "A", "Land Use": "Religious Site", "typeArea": "Cleared Areas", "eo_types": "AP; at_mine"}, square())
+    ]
     import_file(reg, write_geojson(tmp_path / "spelling.geojson", feats))
     a = reg.hazard_area("A")
     assert a is not None
     assert (a.land_use.value, a.status.value, [e.value for e in a.eo_types]) == (
-        "religious_site", "cleared", ["ap_mine", "at_mine"])
+        "religious_site",
+        "cleared",
+        ["ap_mine", "at_mine"],
+    )
 
 
 def test_mixed_area_units(reg: Register, tmp_path: Path) -> None:

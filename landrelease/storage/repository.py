@@ -550,7 +550,5 @@ class UnitOfWork:
         missing = [(c, p) for c, p in pairs if p not in ids]
         updates = [{"i": ids[c], "p": ids[p]} for c, p in pairs if p in ids and c in ids]
         if updates:
-            self.conn.execute(
-                h.update().where(h.c.id == bindparam("i")).values(parent_id=bindparam("p")), updates
-            )
+            self.conn.execute(h.update().where(h.c.id == bindparam("i")).values(parent_id=bindparam("p")), updates)
         return missing
