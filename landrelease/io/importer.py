@@ -231,7 +231,8 @@ class _Run:
 def _examples_first(problems: list[Problem], per_check: int = 5) -> list[Problem]:
     """A few of each kind of problem first, so that a refusal's opening lines show every kind."""
     seen: Counter[str | None] = Counter()
-    head, tail = [], []
+    head: list[Problem] = []
+    tail: list[Problem] = []
     for p in problems:
         seen[p.check] += 1
         (head if seen[p.check] <= per_check else tail).append(p)
@@ -302,14 +303,15 @@ def import_file(
         )
         validator.file_problems()
         run = _Run(uow, validator, kind, fix, status_value)
-        for chunk in read_chunks(source, batch_size=batch_size):
-            run.batch(chunk)
-            report.read += len(chunk)
-            if progress is not None:
-                progress(report.read, source.features)
-        validator.finish()
-        if not validator.error_count:
-            run.finish(source.name)
+        with uow.bulk_hazard_areas():
+            for chunk in read_chunks(source, batch_size=batch_size):
+                run.batch(chunk)
+                report.read += len(chunk)
+                if progress is not None:
+                    progress(report.read, source.features)
+            validator.finish()
+            if not validator.error_count:
+                run.finish(source.name)
         report.fixed, report.skipped, report.warnings = validator.fixed, validator.skipped, validator.warnings
         report.counts, report.derived_codes = validator.counts, validator.derived_codes
         if validator.error_count:

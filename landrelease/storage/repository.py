@@ -36,7 +36,7 @@ from landrelease.domain.hazard import HazardArea
 from landrelease.domain.settlement import Settlement
 from landrelease.domain.task import DailyReport, Task
 from landrelease.model.geometry import areas_m2
-from landrelease.storage import audit, schema
+from landrelease.storage import audit, rtree_bulk, schema
 from landrelease.storage.database import make_engine, migrate
 
 BBox = tuple[float, float, float, float]
@@ -44,6 +44,21 @@ BBox = tuple[float, float, float, float]
 
 def _bbox_columns(geoms: Sequence[BaseGeometry]) -> np.ndarray:
     return shapely.bounds(np.asarray(geoms, dtype=object))
+
+
+def _is_sql_literal(value: Any) -> bool:
+    return value is None or isinstance(value, str | bool | int | float)
+
+
+def _sql_literal(value: Any, pg: bool) -> str:
+    """A constant as SQL text (standard quoting; used for values the register itself chose)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return ("TRUE" if value else "FALSE") if pg else str(int(value))
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _now() -> datetime:
@@ -372,6 +387,7 @@ class UnitOfWork:
     def __init__(self, conn: Connection, actor: str) -> None:
         self.conn = conn
         self.actor = actor
+        self._bulk = False
 
     def audit(self, action: str, entity: str, key: str | None, payload: Any) -> str:
         return audit.append(self.conn, self.actor, action, entity, key, payload)
@@ -511,35 +527,62 @@ class UnitOfWork:
         names = list(data)
         placeholder = "%s" if pg else "?"
         marks = []
+        varying = []
         for name in names:
-            if pg and name == "geometry":
-                marks.append(f"ST_GeomFromEWKB({placeholder})")
-            elif pg and isinstance(t.c[name].type, JSON):
-                marks.append(f"CAST({placeholder} AS JSON)")
+            value = data[name]
+            if not isinstance(value, list) and _is_sql_literal(value):
+                mark = _sql_literal(value, pg)  # the same for every row: written once into the statement
             else:
-                marks.append(placeholder)
+                mark = placeholder
+                varying.append(name)
+            if pg and name == "geometry":
+                mark = f"ST_GeomFromEWKB({mark})"
+            elif pg and isinstance(t.c[name].type, JSON):
+                mark = f"CAST({mark} AS JSON)"
+            marks.append(mark)
         sql = f"INSERT INTO hazard_area ({', '.join(names)}) VALUES ({', '.join(marks)})"
-        per_row = [data[k] if isinstance(data[k], list) else itertools.repeat(data[k], n) for k in names]
+        per_row = [data[k] if isinstance(data[k], list) else itertools.repeat(data[k], n) for k in varying]
         rows = zip(*per_row, strict=False)
-        sqlite = dialect.name == "sqlite"
-        if sqlite:
-            # Feeding the R*Tree row by row from its trigger costs more than the insert itself:
-            # within this transaction, load it in one statement instead (rolled back with the rest).
-            last_id = self.conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM hazard_area").scalar()
-            self.conn.exec_driver_sql("DROP TRIGGER IF EXISTS hazard_area_rtree_ins")
-        try:
+        with self.bulk_hazard_areas():
             for _ in range(0, n, chunk):
-                batch = list(itertools.islice(rows, chunk))
-                self.conn.exec_driver_sql(sql, batch)
-            if sqlite:
+                self.conn.exec_driver_sql(sql, list(itertools.islice(rows, chunk)))
+        return n
+
+    @contextmanager
+    def bulk_hazard_areas(self) -> Iterator[None]:
+        """Within this block, hazard areas are inserted without feeding SQLite's R*Tree row by row;
+        the index is built once when the block ends (packed in one pass if it was empty).
+
+        Feeding the R*Tree from its trigger costs more than storing the rows. The trigger is
+        dropped and re-created inside this unit of work's transaction, so a failure rolls
+        both back with everything else. Nested blocks defer to the outermost one.
+        """
+        if self.conn.dialect.name != "sqlite" or self._bulk:
+            yield
+            return
+        self._bulk = True
+        last_id = self.conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM hazard_area").scalar()
+        self.conn.exec_driver_sql("DROP TRIGGER IF EXISTS hazard_area_rtree_ins")
+        try:
+            yield
+            if rtree_bulk.is_empty(self.conn, "hazard_area_rtree"):
+                cursor = self.conn.connection.cursor()  # this transaction's own DBAPI connection: plain tuples
+                try:
+                    cursor.execute("SELECT id, minx, miny, maxx, maxy FROM hazard_area WHERE id > ?", (last_id,))
+                    rows = cursor.fetchall()
+                finally:
+                    cursor.close()
+                if rows:
+                    table = np.asarray(rows, dtype=np.float64)
+                    rtree_bulk.bulk_load(self.conn, "hazard_area_rtree", table[:, 0].astype(np.int64), table[:, 1:])
+            else:
                 self.conn.exec_driver_sql(
                     "INSERT INTO hazard_area_rtree SELECT id, minx, maxx, miny, maxy FROM hazard_area WHERE id > ?",
                     (last_id,),
                 )
         finally:
-            if sqlite:
-                self.conn.exec_driver_sql(schema.rtree_ddl("hazard_area")[1])
-        return n
+            self._bulk = False
+            self.conn.exec_driver_sql(schema.rtree_ddl("hazard_area")[1])
 
     def link_parents(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
         """Set ``parent_id`` from (code, parent code) pairs; returns the pairs whose parent is unknown."""
