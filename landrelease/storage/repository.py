@@ -499,14 +499,21 @@ class UnitOfWork:
         return {c for (c,) in self.conn.execute(select(t.c.code).where(t.c.code.is_not(None)))}
 
     def add_hazard_columns(
-        self, columns: dict[str, Any], geometry: np.ndarray, *, chunk: int = 20000, now: datetime | None = None
+        self,
+        columns: dict[str, Any],
+        geometry: np.ndarray,
+        *,
+        area_m2: np.ndarray | None = None,
+        chunk: int = 20000,
+        now: datetime | None = None,
     ) -> int:
         """Insert hazard areas given column by column: the fast path for imports of a million polygons.
 
         ``columns`` maps ``hazard_area`` column names to a list (one value a row) or a single
         value for every row; bounding boxes and metric areas (UTM, :func:`areas_m2`) are
-        computed here, in bulk. Values go to the driver as they are (JSON columns as JSON
-        text), through this unit of work's connection and transaction. The caller audits.
+        computed here, in bulk (pass ``area_m2`` if already computed). Values go to the driver
+        as they are (JSON columns as JSON text), through this unit of work's connection and
+        transaction. The caller audits.
         """
         n = len(geometry)
         if n == 0:
@@ -517,7 +524,7 @@ class UnitOfWork:
         bounds = shapely.bounds(geometry)
         data: dict[str, Any] = dict(columns)
         data["minx"], data["miny"], data["maxx"], data["maxy"] = (bounds[:, k].tolist() for k in range(4))
-        data["area_m2"] = areas_m2(geometry).tolist()
+        data["area_m2"] = (areas_m2(geometry) if area_m2 is None else np.asarray(area_m2, dtype=float)).tolist()
         for stamp in ("created_at", "updated_at"):
             process = t.c[stamp].type.dialect_impl(dialect).bind_processor(dialect)
             data.setdefault(stamp, process(now) if process else now)
