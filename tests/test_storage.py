@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 import shapely
 from sqlalchemy import text, update
+from sqlalchemy.exc import IntegrityError
 
 from landrelease.domain.enums import HazardStatus
 from landrelease.domain.task import DailyReport
@@ -40,7 +41,7 @@ def test_scenario_round_trip(register: Register) -> None:
 def test_failed_unit_of_work_writes_nothing(register: Register) -> None:
     sc = generate(20, seed=3)
     dup = [*sc.hazard_areas, sc.hazard_areas[0]]  # duplicate code violates the unique constraint
-    with pytest.raises(Exception), register.unit_of_work() as uow:
+    with pytest.raises(IntegrityError), register.unit_of_work() as uow:
         uow.add_hazard_areas(dup)
     assert register.count_hazard_areas() == 0
     with register.reading() as conn:
@@ -59,8 +60,9 @@ def test_bbox_filter_uses_geometry_bounds(register: Register) -> None:
 
 
 def test_daily_report_sent_twice_counts_once(register: Register) -> None:
-    r = DailyReport(uuid="6f1c2a52-0000-4000-8000-000000000001", team="MAN-0001", date=date(2026, 5, 1),
-                    m2_processed=380.0)
+    r = DailyReport(
+        uuid="6f1c2a52-0000-4000-8000-000000000001", team="MAN-0001", date=date(2026, 5, 1), m2_processed=380.0
+    )
     with register.unit_of_work() as uow:
         assert uow.add_daily_reports([r, r]) == 1
     with register.unit_of_work() as uow:
@@ -84,7 +86,31 @@ def test_superseded_areas_are_not_counted(register: Register) -> None:
     sc = generate(10, seed=9)
     with register.unit_of_work() as uow:
         uow.add_hazard_areas(sc.hazard_areas)
-        uow.conn.execute(update(schema.hazard_area).where(schema.hazard_area.c.code == sc.hazard_areas[0].code)
-                         .values(status=HazardStatus.SUPERSEDED.value))
+        uow.conn.execute(
+            update(schema.hazard_area)
+            .where(schema.hazard_area.c.code == sc.hazard_areas[0].code)
+            .values(status=HazardStatus.SUPERSEDED.value)
+        )
     assert register.count_hazard_areas() == 9
     assert register.inventory()["hazard_areas"] == 9
+
+
+def test_sqlite_readers_do_not_wait_for_each_other_or_a_writer(sqlite_url: str) -> None:
+    """Two open readers and a writer at once: under WAL none of them may block."""
+    import time
+
+    reg = Register.open(sqlite_url)
+    sc = generate(5, seed=1)
+    with reg.unit_of_work() as uow:
+        uow.add_hazard_areas(sc.hazard_areas)
+    t0 = time.monotonic()
+    with reg.reading() as r1, reg.reading() as r2:
+        assert r1.execute(text("SELECT count(*) FROM hazard_area")).scalar() == 5
+        assert r2.execute(text("SELECT count(*) FROM hazard_area")).scalar() == 5
+        with reg.unit_of_work() as uow:
+            uow.add_teams(sc.teams)
+        # The readers keep their snapshot until they end.
+        assert r1.execute(text("SELECT count(*) FROM team")).scalar() == 0
+    assert time.monotonic() - t0 < 5
+    assert len(reg.teams()) == len(sc.teams)
+    reg.close()

@@ -67,28 +67,56 @@ def demo(
     areas: Annotated[int, typer.Option(min=1, help="number of hazard areas in the sample region")] = 300,
     seed: Annotated[int | None, typer.Option(help="seed of the sample scenario")] = None,
     reset: Annotated[bool, typer.Option(help="empty the database first")] = False,
+    serve: Annotated[bool, typer.Option("--serve", help="end by serving the map of the demo scenario")] = False,
+    host: Annotated[str, typer.Option(help="address to serve on (with --serve)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to serve on (with --serve)")] = 8000,
 ) -> None:
-    """Generate a sample region, store it, and show what the register holds."""
+    """The main job: generate a sample region, store it, record activities, model, plan,
+    forecast and write the report (into LANDRELEASE_OUTPUT_DIR, default ./landrelease-output)."""
+    from landrelease.cli import engine, model, plan, register, report
+
     cfg = settings()
     seed = cfg.seed if seed is None else seed
+    out = cfg.output_dir
     if reset:
         _reset(cfg.database_url)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
-        step = progress.add_task("opening the register", total=None)
-        register = Register.open(cfg.database_url)
-        try:
-            if register.count_hazard_areas() == 0:
-                progress.update(step, description=f"generating a sample region ({areas} hazard areas, seed {seed})")
+    reg = Register.open(cfg.database_url)
+    try:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
+            step = bar.add_task("opening the register", total=None)
+            if reg.count_hazard_areas() == 0:
+                bar.update(step, description=f"generating a sample region ({areas} hazard areas, seed {seed})")
                 scenario = generate(areas, seed=seed)
-                progress.update(step, description="storing it")
-                store_scenario(register, scenario)
+                bar.update(step, description="storing it")
+                store_scenario(reg, scenario)
+                fresh = True
             else:
-                console.print("The register already holds data: showing it (use --reset to start over).")
-            inv = register.inventory()
-        finally:
-            register.close()
-        progress.update(step, description="done")
-    console.print(f"[bold]Register[/] {cfg.database_url}: {inv['hazard_areas']:,} hazard areas, "
-                  f"{inv['total_km2']:,.2f} km², {inv['settlements']} settlements")
-    for t in inventory_tables(inv):
-        console.print(t)
+                fresh = False
+            bar.update(step, description="register ready")
+        if not fresh:
+            console.print("The register already holds data: working on it as it is (use --reset to start over).")
+        inv = reg.inventory()
+        console.rule("[bold]1. The register")
+        console.print(
+            f"[bold]Register[/] {cfg.database_url}: {inv['hazard_areas']:,} hazard areas, "
+            f"{inv['total_km2']:,.2f} km², {inv['settlements']} settlements"
+        )
+        for t in inventory_tables(inv):
+            console.print(t)
+        console.rule("[bold]2. Land release recorded")
+        register.demo_step(reg, console, seed=seed)
+        console.rule("[bold]3. Where the mines probably are")
+        model.demo_step(reg, console, out)
+        console.rule("[bold]4. The plan")
+        plan.demo_step(reg, console, out)
+        console.rule("[bold]5. The forecast")
+        engine.demo_step(reg, console, out, dispatch_order=plan.planned_dispatch_order(reg))
+        console.rule("[bold]6. The report")
+        report.demo_step(reg, console, out, seed=seed)
+    finally:
+        reg.close()
+    console.print(f"Charts, maps and the report are in [bold]{out.resolve()}[/].")
+    if serve:
+        from landrelease.cli import web
+
+        web.serve_demo(cfg, host, port)

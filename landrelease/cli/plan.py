@@ -1,1 +1,319 @@
-"""Planner commands: priorities, plan (registered on the shared app when imported)."""
+"""Planner commands: ``priorities`` and ``plan`` (registered on the shared app when imported)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from landrelease.cli.app import app, console, err_console, fail, open_register
+from landrelease.domain.errors import LandreleaseError, Problem, ValidationError
+from landrelease.domain.hazard import HazardArea
+from landrelease.io.plan_instance import read_instance, solution_to_json, write_instance
+from landrelease.io.plan_outputs import write_gantt, write_phases
+from landrelease.io.plan_settings import load_plan_scenario, load_weights
+from landrelease.planning.instance import Solution, check_solution
+from landrelease.planning.priority import CRITERIA, Priority, PriorityWeights, prioritise
+from landrelease.planning.scheduler import solve
+from landrelease.planning.settlement_links import link_settlements
+from landrelease.planning.workplan import (
+    Headline,
+    PlanScenario,
+    WorkProblem,
+    build_work,
+    dispatch_order,
+    explain_unscheduled,
+    headline,
+    plan_teams,
+    to_tasks,
+)
+from landrelease.storage.repository import HazardFilter, Register
+
+__all__ = ["PlanResult", "demo_step", "dispatch_order", "plan_register", "planned_dispatch_order"]
+
+
+@dataclass
+class PlanResult:
+    work: WorkProblem
+    solution: Solution
+    headline: Headline
+    areas: list[HazardArea]
+    seconds: float
+
+
+def _priorities(register: Register, weights: PriorityWeights) -> tuple[list[HazardArea], dict[str, Priority], Any]:
+    areas = register.hazard_areas(HazardFilter(open_only=True))
+    settlements = register.settlements()
+    links = link_settlements(areas, settlements, weights.settlement_radius_km)
+    evidence = register.evidence([a.code for a in areas]) if areas else []
+    return areas, prioritise(areas, evidence, settlements, weights, links=links), links
+
+
+def build_register_work(
+    register: Register, scenario: PlanScenario | None = None, start_date: date | None = None
+) -> tuple[WorkProblem, list[HazardArea]]:
+    """The register's planning problem (open areas, its fleet plus the scenario's extra teams)."""
+    scenario = scenario or PlanScenario()
+    areas, prios, links = _priorities(register, scenario.weights)
+    teams = plan_teams(register.teams(), scenario.extra_teams)
+    start = start_date or scenario.planning.start_date or date.today()
+    work = build_work(areas, teams, prios, links, scenario.planning, start_date=start, activities=register.activities())
+    return work, areas
+
+
+def plan_register(
+    register: Register, scenario: PlanScenario | None = None, *, start_date: date | None = None, store: bool = True
+) -> PlanResult:
+    """Prioritise, plan and (by default) store the plan in the ``task`` table, replacing the previous one."""
+    scenario = scenario or PlanScenario()
+    t0 = time.perf_counter()
+    work, areas = build_register_work(register, scenario, start_date)
+    solution = solve(work.instance, seed=scenario.planning.seed, time_limit_s=scenario.planning.time_limit_s)
+    problems = check_solution(work.instance, solution)
+    if problems:  # the planner checks itself: never store a plan that breaks a rule
+        raise ValidationError(problems, "the planner produced an infeasible plan (a bug): not stored")
+    reasons = explain_unscheduled(work, solution)
+    solution.unscheduled = [type(u)(u.task, reasons.get(u.task, u.reason)) for u in solution.unscheduled]
+    if store:
+        with register.unit_of_work(actor="planner") as uow:
+            uow.replace_plan(to_tasks(work, solution), source=f"plan: {scenario.name}")
+    return PlanResult(work, solution, headline(work, solution), areas, time.perf_counter() - t0)
+
+
+def planned_dispatch_order(register: Register) -> list[str]:
+    """Hazard codes in the stored plan's dispatch order (planned start); plans the register if no plan is stored."""
+    tasks = register.tasks()
+    if not tasks:
+        plan_register(register)
+        tasks = register.tasks()
+    return dispatch_order(tasks)
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def headline_table(h: Headline, title: str = "Plan headline") -> Table:
+    t = Table(title=title, title_justify="left")
+    t.add_column("figure")
+    t.add_column("value", justify="right")
+    t.add_row("weighted completion (Σ priority × end day)", f"{h.weighted_completion:,.1f}")
+    t.add_row("priority-weighted mean release day", f"{h.mean_weighted_release_day:,.1f}")
+    t.add_row("planned tasks / unscheduled", f"{h.planned_tasks:,} / {h.unscheduled_tasks:,}")
+    t.add_row("plan span (days)", f"{h.span_days:,.0f}")
+    for y, km2 in h.km2_released_per_year.items():
+        t.add_row(f"km² released in {y}", f"{km2:,.2f}")
+    for ty, u in h.utilisation.items():
+        t.add_row(f"utilisation of {ty} teams", f"{u:.0%}")
+    return t
+
+
+def plan_table(work: WorkProblem, solution: Solution, limit: int) -> Table:
+    t = Table(
+        title=f"Plan (first {min(limit, len(solution.assignments))} of {len(solution.assignments)} tasks)",
+        title_justify="left",
+    )
+    for col in ("team", "task", "method", "start", "end"):
+        t.add_column(col)
+    from datetime import timedelta
+
+    for a in solution.assignments[:limit]:
+        m = work.meta[a.task]
+        t.add_row(
+            a.team,
+            a.task,
+            m.method.value,
+            (work.start_date + timedelta(days=a.start_day)).isoformat(),
+            (work.start_date + timedelta(days=a.end_day)).isoformat(),
+        )
+    return t
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console, transient=True
+    )
+
+
+# ---------------------------------------------------------------- commands
+
+
+@app.command()
+def priorities(
+    explain: Annotated[
+        str | None, typer.Option("--explain", help="show each criterion's share for this area code")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="how many areas to list")] = 20,
+    weights: Annotated[Path | None, typer.Option("--weights", help="YAML/JSON file of criterion weights")] = None,
+) -> None:
+    """Rank the open hazard areas by priority, or explain one area's score."""
+    try:
+        w = load_weights(weights) if weights else PriorityWeights()
+        with open_register() as register:
+            areas, prios, _ = _priorities(register, w)
+    except LandreleaseError as exc:
+        raise fail(exc) from None
+    if explain is not None:
+        p = prios.get(explain)
+        if p is None:
+            raise fail(
+                ValidationError(
+                    [Problem("no open hazard area with this code", record=explain, field="--explain", found=explain)],
+                    "nothing to explain",
+                )
+            )
+        pe: Priority = p
+        t = Table(title=f"Priority of {explain}: score {pe.score:.3f}", title_justify="left")
+        for col in ("criterion", "weight", "indicator", "contribution", "share"):
+            t.add_column(col, justify="left" if col == "criterion" else "right")
+        shares = p.shares()
+        wd = w.as_dict()
+        for c in sorted(CRITERIA, key=lambda c: -pe.contributions[c]):
+            t.add_row(
+                f"{c}: {CRITERIA[c]}",
+                f"{wd[c]:g}",
+                f"{p.indicators[c]:.3f}",
+                f"{p.contributions[c]:.3f}",
+                f"{shares[c]:.1%}",
+            )
+        console.print(t)
+        return
+    by_code = {a.code: a for a in areas}
+    ranked = sorted(prios.values(), key=lambda p: (-p.score, p.code))[:top]
+    t = Table(title=f"Top {len(ranked)} of {len(prios)} open hazard areas by priority", title_justify="left")
+    for col in ("rank", "code", "land use", "kind", "score", "largest shares"):
+        t.add_column(col, justify="right" if col in ("rank", "score") else "left")
+    for i, p in enumerate(ranked, 1):
+        largest = sorted(p.shares().items(), key=lambda kv: -kv[1])[:3]
+        t.add_row(
+            str(i),
+            p.code,
+            by_code[p.code].land_use.value,
+            by_code[p.code].kind.value,
+            f"{p.score:.3f}",
+            ", ".join(f"{c} {s:.0%}" for c, s in largest if s > 0),
+        )
+    console.print(t)
+
+
+@app.command()
+def plan(
+    scenario: Annotated[
+        Path | None, typer.Option("--scenario", help="scenario file (weights, planning, extra teams)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the solution as JSON (exchange format)")] = False,
+    gantt: Annotated[Path | None, typer.Option("--gantt", help="write a Gantt chart per team (.png or .svg)")] = None,
+    phases: Annotated[
+        Path | None, typer.Option("--phases", help="write the map phases as a GeoPackage (.gpkg)")
+    ] = None,
+    instance: Annotated[Path | None, typer.Option("--instance", help="solve this exchange-format file instead")] = None,
+    export_instance: Annotated[
+        Path | None, typer.Option("--export-instance", help="write the register's problem")
+    ] = None,
+    store: Annotated[
+        bool | None, typer.Option("--store/--no-store", help="store the plan (default: yes without --scenario)")
+    ] = None,
+    start_date: Annotated[str | None, typer.Option("--start-date", help="day 0 of the plan, YYYY-MM-DD")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1, help="seconds for the heuristic")] = None,
+    rows: Annotated[int, typer.Option("--rows", min=0, help="rows of the plan table to show")] = 30,
+) -> None:
+    """Plan who clears what, and when (with no scenario: the register as it is)."""
+    try:
+        if instance is not None:
+            _plan_instance(instance, as_json, time_limit)
+            return
+        sc = load_plan_scenario(scenario) if scenario else PlanScenario()
+        if time_limit is not None:
+            sc.planning.time_limit_s = time_limit
+        day0 = date.fromisoformat(start_date) if start_date else None
+        with open_register() as register:
+            if export_instance is not None:
+                work, _ = build_register_work(register, sc, day0)
+                write_instance(work.instance, export_instance)
+                console.print(
+                    f"Wrote {len(work.instance.tasks):,} tasks and {len(work.instance.teams):,} teams "
+                    f"to {export_instance}"
+                )
+                return
+            with _progress() as progress:
+                progress.add_task(f"planning ({sc.name})", total=None)
+                result = plan_register(
+                    register, sc, start_date=day0, store=scenario is None if store is None else store
+                )
+    except ValueError as exc:
+        raise fail(f"--start-date: {exc}") from None
+    except LandreleaseError as exc:
+        raise fail(exc) from None
+    _outputs(result, gantt, phases)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "scenario": sc.name,
+                    "headline": result.headline.as_dict(),
+                    "solution": solution_to_json(result.solution),
+                }
+            )
+        )
+        return
+    console.print(plan_table(result.work, result.solution, rows))
+    for u in result.solution.unscheduled[:10]:
+        console.print(f"[yellow]unscheduled[/] {u.task}: {u.reason}", highlight=False)
+    if len(result.solution.unscheduled) > 10:
+        console.print(f"… and {len(result.solution.unscheduled) - 10} more unscheduled tasks")
+    console.print(headline_table(result.headline, f"Plan headline ({sc.name}, {result.seconds:.1f} s)"))
+
+
+def _outputs(result: PlanResult, gantt: Path | None, phases: Path | None) -> None:
+    try:
+        if gantt is not None:
+            write_gantt(result.work, result.solution, gantt)
+            err_console.print(f"Gantt chart: {gantt}")
+        if phases is not None:
+            n = write_phases(result.work, result.solution, result.areas, phases)
+            err_console.print(f"Map phases: {phases} ({n} areas, layer plan_phases)")
+    except LandreleaseError as exc:
+        raise fail(exc) from None
+
+
+def _plan_instance(path: Path, as_json: bool, time_limit: float | None) -> None:
+    inst = read_instance(path)
+    solution = solve(inst, time_limit_s=time_limit or 20.0)
+    for u in solution.unscheduled:
+        err_console.print(f"unscheduled {u.task}: {u.reason}", highlight=False, markup=False)
+    if as_json:
+        print(json.dumps(solution_to_json(solution)))
+        return
+    t = Table(title=f"Solution of {path.name}: objective {solution.objective:,.3f}", title_justify="left")
+    for col in ("team", "task", "start day", "end day"):
+        t.add_column(col)
+    for a in solution.assignments:
+        t.add_row(a.team, a.task, f"{a.start_day:.2f}", f"{a.end_day:.2f}")
+    console.print(t)
+
+
+# ---------------------------------------------------------------- for `landrelease demo`
+
+
+def demo_step(register: Register, console: Console, output_dir: Path) -> dict[str, Any]:
+    """Prioritise, plan the register, store the plan, write the Gantt chart, print the headline figures."""
+    output_dir = Path(output_dir)
+    result = plan_register(register, PlanScenario(planning={"time_limit_s": 10.0}))  # type: ignore[arg-type]
+    gantt_path = output_dir / "plan-gantt.png"
+    write_gantt(result.work, result.solution, gantt_path, title="Plan: teams and tasks")
+    console.print(headline_table(result.headline, f"Plan headline ({result.seconds:.1f} s)"))
+    console.print(f"Gantt chart: {gantt_path}")
+    return {
+        "headline": result.headline.as_dict(),
+        "gantt": str(gantt_path),
+        "tasks": len(result.work.instance.tasks),
+        "unscheduled": len(result.solution.unscheduled),
+        "dispatch_order": dispatch_order(to_tasks(result.work, result.solution)),
+    }

@@ -6,14 +6,11 @@ value read from any of them can be checked with ``Enum(value)`` and refused by n
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class _Vocabulary(str, Enum):
+class _Vocabulary(StrEnum):
     """A string enum whose values double as the exchange spelling."""
-
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
 
     @classmethod
     def allowed(cls) -> list[str]:

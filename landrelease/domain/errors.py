@@ -8,10 +8,10 @@ found and what was allowed — never a bare traceback.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     ADVISORY = "advisory"

@@ -92,7 +92,10 @@ def generate(n_areas: int = 300, seed: int = 20201110, n_teams: int | None = Non
     half = np.sqrt(n_areas * 1.5e6) / 2.0
 
     def wgs(geom: shapely.Geometry) -> shapely.Geometry:
-        return shapely.transform(geom, lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1])))
+        # Vertices every 100 m keep long edges where they were: a straight UTM edge is not
+        # straight in longitude/latitude.
+        dense = shapely.segmentize(geom, 100.0)
+        return shapely.transform(dense, lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1])))
 
     # --- settlements, roads (a minimum spanning tree plus a few loops), a railway
     n_set = max(5, n_areas // 25)
@@ -114,7 +117,9 @@ def generate(n_areas: int = 300, seed: int = 20201110, n_teams: int | None = Non
     rng.shuffle(extra_edges)
     road_edges |= set(extra_edges[: max(1, len(extra_edges) // 5)])
     roads_m = [LineString([pts[i], pts[j]]) for i, j in sorted(road_edges)]
-    rail_m = LineString([(cx0 - half, cy0 + rng.uniform(-half, half) * 0.5), (cx0 + half, cy0 + rng.uniform(-half, half) * 0.5)])
+    rail_m = LineString(
+        [(cx0 - half, cy0 + rng.uniform(-half, half) * 0.5), (cx0 + half, cy0 + rng.uniform(-half, half) * 0.5)]
+    )
 
     settlements: list[Settlement] = []
     for k in range(n_set):
@@ -133,8 +138,17 @@ def generate(n_areas: int = 300, seed: int = 20201110, n_teams: int | None = Non
         )
 
     # --- hazard areas
-    land_uses = [LandUse.ROAD, LandUse.RAIL, LandUse.SETTLEMENT, LandUse.CEMETERY, LandUse.RELIGIOUS_SITE,
-                 LandUse.FARMLAND, LandUse.FOREST, LandUse.INFRASTRUCTURE, LandUse.OTHER]
+    land_uses = [
+        LandUse.ROAD,
+        LandUse.RAIL,
+        LandUse.SETTLEMENT,
+        LandUse.CEMETERY,
+        LandUse.RELIGIOUS_SITE,
+        LandUse.FARMLAND,
+        LandUse.FOREST,
+        LandUse.INFRASTRUCTURE,
+        LandUse.OTHER,
+    ]
     weights = np.array([0.12, 0.03, 0.10, 0.04, 0.03, 0.35, 0.15, 0.05, 0.13])
     uses = rng.choice(len(land_uses), size=n_areas, p=weights / weights.sum())
     # Jittered grid so that areas rarely overlap.
@@ -147,6 +161,7 @@ def generate(n_areas: int = 300, seed: int = 20201110, n_teams: int | None = Non
     evidence: list[Evidence] = []
     start = date(2021, 1, 1)
     operators = ["National Agency", "Operator A", "Operator B", "Operator C"]
+    shapes: list[tuple[LandUse, float, float, shapely.Geometry]] = []
     for k in range(n_areas):
         use = land_uses[int(uses[k])]
         x = gx[k] + rng.uniform(-0.2, 0.2) * cell
@@ -157,16 +172,28 @@ def generate(n_areas: int = 300, seed: int = 20201110, n_teams: int | None = Non
             x, y = pos.x, pos.y
             length = rng.uniform(300, 2500)
             ang = rng.uniform(0, np.pi)
-            seg = LineString([(x - np.cos(ang) * length / 2, y - np.sin(ang) * length / 2),
-                              (x + np.cos(ang) * length / 2, y + np.sin(ang) * length / 2)])
+            seg = LineString(
+                [
+                    (x - np.cos(ang) * length / 2, y - np.sin(ang) * length / 2),
+                    (x + np.cos(ang) * length / 2, y + np.sin(ang) * length / 2),
+                ]
+            )
             geom_m = seg.buffer(rng.uniform(8, 25), cap_style="flat")
         elif use in (LandUse.CEMETERY, LandUse.RELIGIOUS_SITE):
             geom_m = _blob(rng, x, y, float(rng.uniform(800, 12000)))
         else:
             geom_m = _blob(rng, x, y, float(np.clip(rng.lognormal(np.log(80_000), 1.1), 2_000, 3e6)))
+        shapes.append((use, x, y, geom_m))
+    # A register counts every m² once: earlier areas keep land that later ones also cover.
+    kept = _without_overlaps([g for *_, g in shapes])
+    for k, ((use, x, y, _), geom_m) in enumerate(zip(shapes, kept, strict=True)):
         kind = HazardKind.CHA if rng.random() < 0.2 else HazardKind.SHA
         near_settlement = use in (LandUse.SETTLEMENT, LandUse.CEMETERY, LandUse.RELIGIOUS_SITE, LandUse.INFRASTRUCTURE)
-        clutter = Level.HIGH if near_settlement and rng.random() < 0.6 else (Level.MEDIUM if rng.random() < 0.3 else Level.LOW)
+        clutter = (
+            Level.HIGH
+            if near_settlement and rng.random() < 0.6
+            else (Level.MEDIUM if rng.random() < 0.3 else Level.LOW)
+        )
         dense = use in (LandUse.CEMETERY, LandUse.RELIGIOUS_SITE) or (kind is HazardKind.CHA and rng.random() < 0.25)
         # Synthetic truth: CHAs are usually mined, SHAs rarely (< 5 %).
         mined = rng.random() < (0.7 if kind is HazardKind.CHA else 0.04)
@@ -200,36 +227,88 @@ def generate(n_areas: int = 300, seed: int = 20201110, n_teams: int | None = Non
             # A minefield record; its true field is displaced by 50-400 m.
             shift = rng.uniform(50, 400)
             ang = rng.uniform(0, 2 * np.pi)
-            rec = shapely.affinity.translate(geom_m.buffer(-np.sqrt(geom_m.area) * 0.15), np.cos(ang) * shift, np.sin(ang) * shift)
+            rec = shapely.affinity.translate(
+                geom_m.buffer(-np.sqrt(geom_m.area) * 0.15), np.cos(ang) * shift, np.sin(ang) * shift
+            )
             if rec.is_empty:
                 rec = centroid.buffer(30)
-            evidence.append(Evidence(kind=EvidenceKind.MINEFIELD_RECORD, geometry=wgs(rec), hazard_code=code,
-                                     code=f"EV-{len(evidence) + 1:07d}", date=date(2020, 11, 20),
-                                     source="handed-over minefield record", reliability=0.2,
-                                     eo_type=EOType.AP_MINE, count=max(1, true_items + int(rng.integers(0, 30)))))
+            evidence.append(
+                Evidence(
+                    kind=EvidenceKind.MINEFIELD_RECORD,
+                    geometry=wgs(rec),
+                    hazard_code=code,
+                    code=f"EV-{len(evidence) + 1:07d}",
+                    date=date(2020, 11, 20),
+                    source="handed-over minefield record",
+                    reliability=0.2,
+                    eo_type=EOType.AP_MINE,
+                    count=max(1, true_items + int(rng.integers(0, 30))),
+                )
+            )
         if mined and rng.random() < 0.15:
-            evidence.append(Evidence(kind=EvidenceKind.ACCIDENT, geometry=wgs(_point_in(rng, geom_m)), hazard_code=code,
-                                     code=f"EV-{len(evidence) + 1:07d}", date=day, source="casualty report",
-                                     reliability=0.95, eo_type=eo[0]))
+            evidence.append(
+                Evidence(
+                    kind=EvidenceKind.ACCIDENT,
+                    geometry=wgs(_point_in(rng, geom_m)),
+                    hazard_code=code,
+                    code=f"EV-{len(evidence) + 1:07d}",
+                    date=day,
+                    source="casualty report",
+                    reliability=0.95,
+                    eo_type=eo[0],
+                )
+            )
         if rng.random() < 0.3:
             positive = bool(mined or rng.random() < 0.2)
-            evidence.append(Evidence(kind=EvidenceKind.INTERVIEW, geometry=wgs(_point_in(rng, geom_m)), hazard_code=code,
-                                     code=f"EV-{len(evidence) + 1:07d}", date=day, source="NTS interview",
-                                     reliability=0.3, positive=positive))
+            evidence.append(
+                Evidence(
+                    kind=EvidenceKind.INTERVIEW,
+                    geometry=wgs(_point_in(rng, geom_m)),
+                    hazard_code=code,
+                    code=f"EV-{len(evidence) + 1:07d}",
+                    date=day,
+                    source="NTS interview",
+                    reliability=0.3,
+                    positive=positive,
+                )
+            )
         if rng.random() < 0.1:
             false_alarm = clutter is Level.HIGH or not mined
-            evidence.append(Evidence(kind=EvidenceKind.DRONE_DETECTION, geometry=wgs(_point_in(rng, geom_m)), hazard_code=code,
-                                     code=f"EV-{len(evidence) + 1:07d}", date=day, source="drone survey",
-                                     confidence=float(rng.uniform(0.3, 0.6) if false_alarm else rng.uniform(0.6, 0.95))))
+            evidence.append(
+                Evidence(
+                    kind=EvidenceKind.DRONE_DETECTION,
+                    geometry=wgs(_point_in(rng, geom_m)),
+                    hazard_code=code,
+                    code=f"EV-{len(evidence) + 1:07d}",
+                    date=day,
+                    source="drone survey",
+                    confidence=float(rng.uniform(0.3, 0.6) if false_alarm else rng.uniform(0.6, 0.95)),
+                )
+            )
         if mined and kind is HazardKind.CHA and rng.random() < 0.3:
-            evidence.append(Evidence(kind=EvidenceKind.EO_FIND, geometry=wgs(_point_in(rng, geom_m)), hazard_code=code,
-                                     code=f"EV-{len(evidence) + 1:07d}", date=day, source="EOD spot task",
-                                     reliability=0.95, eo_type=eo[0], count=1))
+            evidence.append(
+                Evidence(
+                    kind=EvidenceKind.EO_FIND,
+                    geometry=wgs(_point_in(rng, geom_m)),
+                    hazard_code=code,
+                    code=f"EV-{len(evidence) + 1:07d}",
+                    date=day,
+                    source="EOD spot task",
+                    reliability=0.95,
+                    eo_type=eo[0],
+                    count=1,
+                )
+            )
 
     # --- the fleet: mostly manual teams, as in the published mix
     n_teams = n_teams if n_teams is not None else max(6, n_areas // 15)
-    mix = [(AssetType.MANUAL, 0.55), (AssetType.MDD, 0.2), (AssetType.MECHANICAL, 0.1),
-           (AssetType.DRONE_SURVEY, 0.05), (AssetType.EOD, 0.1)]
+    mix = [
+        (AssetType.MANUAL, 0.55),
+        (AssetType.MDD, 0.2),
+        (AssetType.MECHANICAL, 0.1),
+        (AssetType.DRONE_SURVEY, 0.05),
+        (AssetType.EOD, 0.1),
+    ]
     teams: list[Team] = []
     counts = {t: max(1, round(n_teams * w)) for t, w in mix}
     for asset, count in counts.items():
@@ -238,12 +317,24 @@ def generate(n_areas: int = 300, seed: int = 20201110, n_teams: int | None = Non
             base = settlements[int(rng.integers(len(settlements)))].geometry.centroid
             rate = per_person * size if asset in (AssetType.MANUAL,) else per_person
             teams.append(
-                Team(code=f"{asset.value[:3].upper()}-{len(teams) + 1:04d}", type=asset, base=Point(base.x, base.y),
-                     size=size if asset is not AssetType.MANUAL else 8,
-                     operator=operators[int(rng.integers(len(operators)))],
-                     cost_per_day=float({AssetType.MANUAL: 1200, AssetType.MDD: 900, AssetType.MECHANICAL: 3000,
-                                         AssetType.DRONE_SURVEY: 800, AssetType.EOD: 700}[asset]),
-                     rate_m2_per_day=rate, rate_sigma=0.5)
+                Team(
+                    code=f"{asset.value[:3].upper()}-{len(teams) + 1:04d}",
+                    type=asset,
+                    base=Point(base.x, base.y),
+                    size=size if asset is not AssetType.MANUAL else 8,
+                    operator=operators[int(rng.integers(len(operators)))],
+                    cost_per_day=float(
+                        {
+                            AssetType.MANUAL: 1200,
+                            AssetType.MDD: 900,
+                            AssetType.MECHANICAL: 3000,
+                            AssetType.DRONE_SURVEY: 800,
+                            AssetType.EOD: 700,
+                        }[asset]
+                    ),
+                    rate_m2_per_day=rate,
+                    rate_sigma=0.5,
+                )
             )
     return Scenario(
         hazard_areas=areas,
@@ -254,6 +345,59 @@ def generate(n_areas: int = 300, seed: int = 20201110, n_teams: int | None = Non
         railway=wgs(rail_m),
         seed=seed,
     )
+
+
+def _without_overlaps(geoms: list[shapely.Geometry]) -> list[shapely.Geometry]:
+    """Each geometry minus the ones before it, so areas tile without double counting.
+
+    A piece that would shrink below a quarter of itself (or 200 m²) is moved aside instead
+    of being cut, by shrinking it about its own centre until it fits.
+    """
+    out = list(geoms)
+    for _ in range(4):  # a moved piece may meet a new neighbour: repeat until none is left
+        arr = np.asarray(out, dtype=object)
+        left, right = shapely.STRtree(arr).query(arr, predicate="intersects")
+        earlier: dict[int, list[int]] = {}
+        for i, j in zip(left.tolist(), right.tolist(), strict=True):
+            if j < i:
+                earlier.setdefault(i, []).append(j)
+        if not earlier:
+            break
+        _cut_earlier(out, earlier)
+    return out
+
+
+def _cut_earlier(out: list[shapely.Geometry], earlier: dict[int, list[int]]) -> None:
+    for i in sorted(earlier):
+        others = shapely.union_all([out[j] for j in earlier[i]])
+        # a 10 cm gap, so reprojected neighbours never overlap by rounding
+        cut = shapely.make_valid(shapely.difference(out[i], shapely.buffer(others, 0.1, quad_segs=2)))
+        polys = [g for g in getattr(cut, "geoms", [cut]) if g.geom_type == "Polygon" and g.area > 0]
+        if polys:
+            cut = max(polys, key=lambda g: g.area)  # one polygon an area: the largest piece
+        if not polys or cut.area < max(200.0, 0.25 * out[i].area):
+            shrunk = out[i]
+            for _ in range(6):
+                shrunk = shapely.affinity.scale(shrunk, 0.6, 0.6, origin="centroid")
+                if not shapely.intersects(shrunk, others):
+                    break
+            if not shapely.intersects(shrunk, others):
+                cut = shrunk
+            elif not polys:  # wholly covered: a small site just beside the others
+                cut = _free_square(out[i].centroid, others)
+        out[i] = cut
+
+
+def _free_square(centre: Point, others: shapely.Geometry, side: float = 30.0) -> shapely.Polygon:
+    """A ``side`` m square on an outward spiral from ``centre`` that touches nothing in ``others``."""
+    for step in range(1, 20_000):  # out to ~3.5 km
+        ang = step * 2.399963  # golden angle: an even spiral
+        r = 25.0 * np.sqrt(step)
+        sq = shapely.box(-side / 2, -side / 2, side / 2, side / 2)
+        sq = shapely.affinity.translate(sq, centre.x + r * np.cos(ang), centre.y + r * np.sin(ang))
+        if not shapely.intersects(sq.buffer(0.1), others):
+            return sq
+    raise RuntimeError("no free place for a hazard area")  # pragma: no cover - the region is mostly empty
 
 
 def _point_in(rng: np.random.Generator, poly: shapely.Geometry) -> Point:

@@ -39,8 +39,14 @@ def append(conn: Connection, actor: str, action: str, entity: str, key: str | No
     digest = _digest(prev_hash, at, actor, action, entity, key, payload)
     conn.execute(
         audit_event.insert().values(
-            at=at, actor=actor, action=action, entity=entity, entity_key=key,
-            payload=payload, prev_hash=prev_hash, hash=digest,
+            at=at,
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_key=key,
+            payload=payload,
+            prev_hash=prev_hash,
+            hash=digest,
         )
     )
     return digest

@@ -12,6 +12,9 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
+READ_ONLY = "landrelease_read_only"
+"""Execution option that marks a connection as a reader (a deferred transaction in SQLite)."""
+
 MIGRATIONS = str(Path(__file__).with_name("migrations"))
 
 
@@ -30,6 +33,7 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
+
         # Let SQLAlchemy own transactions so BEGIN … COMMIT wraps every unit of work.
         @event.listens_for(engine, "connect")
         def _no_autobegin(dbapi_connection: Any, _record: Any) -> None:
@@ -37,7 +41,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the write lock up front (no upgrade deadlocks); readers take a
+            # deferred snapshot, so under WAL they never wait for a writer or each other.
+            read_only = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     if parsed.get_backend_name() == "postgresql":

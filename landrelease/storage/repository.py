@@ -10,8 +10,8 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -37,7 +37,12 @@ from landrelease.domain.settlement import Settlement
 from landrelease.domain.task import DailyReport, Task
 from landrelease.model.geometry import areas_m2
 from landrelease.storage import audit, rtree_bulk, schema
-from landrelease.storage.database import make_engine, migrate
+from landrelease.storage.database import READ_ONLY, make_engine, migrate
+
+if TYPE_CHECKING:
+    from landrelease.domain.errors import Problem
+    from landrelease.storage.release import RecordedActivity
+    from landrelease.storage.summary import ReleaseSummary
 
 BBox = tuple[float, float, float, float]
 
@@ -254,7 +259,8 @@ class Register:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        """A read-only connection: a deferred snapshot in SQLite, so readers never queue."""
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
             yield conn
 
     # --- reads
@@ -355,6 +361,27 @@ class Register:
             }
             out["settlements"] = int(conn.execute(select(func.count()).select_from(schema.settlement)).scalar_one())
         return out
+
+    def release_summary(self) -> ReleaseSummary:
+        """Released km² by method, operator, region and month, and open km² (metric areas)."""
+        from landrelease.storage.summary import release_summary
+
+        with self.reading() as conn:
+            return release_summary(conn)
+
+    def quality_problems(self) -> list[Problem]:
+        """GICHD geocheck data-quality checks and overlapping hazard areas over the register."""
+        from landrelease.storage.quality import check_register
+
+        with self.reading() as conn:
+            return check_register(conn)
+
+    def release_history(self, hazard_code: str | None = None) -> list[dict[str, Any]]:
+        """Every released part with its date, activity, team, operator and method."""
+        from landrelease.storage.release import release_history
+
+        with self.reading() as conn:
+            return release_history(conn, hazard_code)
 
     def tasks(self) -> list[Task]:
         t, h = schema.task, schema.hazard_area
@@ -468,6 +495,20 @@ class UnitOfWork:
         self.audit("insert", "settlement", None, {"count": len(rows), "source": source})
         return len(rows)
 
+    def record_activity(
+        self, activity: Activity, *, today: date | None = None, tolerance_m: float | None = None
+    ) -> RecordedActivity:
+        """Record an NTS / TS / clearance / EOD result; a partial release splits the area.
+
+        Refuses (ValidationError) an unknown code, a closed area, bad dates, parts outside
+        the area or overlapping each other; see :mod:`landrelease.storage.release`.
+        """
+        from landrelease.domain.release import DEFAULT_TOLERANCE_M
+        from landrelease.storage.release import record_activity
+
+        tol = DEFAULT_TOLERANCE_M if tolerance_m is None else tolerance_m
+        return record_activity(self.conn, self.actor, activity, today=today, tolerance_m=tol)
+
     def add_daily_reports(self, reports: Sequence[DailyReport]) -> int:
         """Store reports not seen before; a resent report (same uuid) counts once. Returns new ones."""
         d = schema.daily_report
@@ -490,6 +531,35 @@ class UnitOfWork:
         )
         self.audit("insert", "daily_report", None, {"uuids": list(fresh)})
         return len(fresh)
+
+    def replace_plan(self, tasks: Sequence[Task], *, source: str = "") -> int:
+        """Replace the stored plan (the ``task`` table) by ``tasks``, all or nothing, audited.
+
+        Refuses tasks whose hazard area is not in the register, naming them, before anything
+        is deleted.
+        """
+        from landrelease.domain.errors import Problem, ValidationError
+
+        ids = self.hazard_ids(t.hazard_code for t in tasks)
+        missing = [t for t in tasks if t.hazard_code not in ids]
+        if missing:
+            raise ValidationError(
+                [Problem("no hazard area with this code", record=t.code, field="hazard_code", found=t.hazard_code,
+                         source=source or None) for t in missing],
+                "plan refused",
+            )
+        removed = self.conn.execute(schema.task.delete()).rowcount
+        rows = [
+            {
+                "code": t.code, "hazard_id": ids[t.hazard_code], "method": t.method.value, "area_m2": t.area_m2,
+                "team_code": t.team, "planned_start": t.planned_start, "planned_end": t.planned_end, "cell": t.cell,
+            }
+            for t in tasks
+        ]
+        for i in range(0, len(rows), 20000):
+            self.conn.execute(schema.task.insert(), rows[i : i + 20000])
+        self.audit("replace", "task", None, {"count": len(rows), "removed": removed, "source": source})
+        return len(rows)
 
     # ---------------------------------------------------------------- bulk path (imports)
 
@@ -602,3 +672,36 @@ class UnitOfWork:
         if updates:
             self.conn.execute(h.update().where(h.c.id == bindparam("i")).values(parent_id=bindparam("p")), updates)
         return missing
+
+def merge_hazard_extra(uow: UnitOfWork, values: dict[str, dict[str, Any]], *, source: str = "") -> int:
+    """Merge keys into ``hazard_area.extra`` of the areas named by code (other keys are kept).
+
+    For derived values such as a model's ``p_any``: the record's version is not bumped,
+    since no one edited it; the write is audited. Returns the number of areas updated;
+    codes not in the register are refused, never silently dropped.
+    """
+    from sqlalchemy import bindparam, update
+
+    from landrelease.domain.errors import Problem, ValidationError
+
+    if not values:
+        return 0
+    h = schema.hazard_area
+    codes = list(values)
+    current: dict[str, tuple[int, dict[str, Any]]] = {}
+    for i in range(0, len(codes), 5000):
+        chunk = codes[i : i + 5000]
+        for r in uow.conn.execute(select(h.c.id, h.c.code, h.c.extra).where(h.c.code.in_(chunk))):
+            current[r.code] = (r.id, dict(r.extra or {}))
+    missing = [c for c in codes if c not in current]
+    if missing:
+        raise ValidationError(
+            [Problem("no hazard area with this code", record=c, field="code", found=c) for c in missing],
+            "update refused",
+        )
+    rows = [{"_id": current[c][0], "_extra": {**current[c][1], **v}} for c, v in values.items()]
+    stmt = update(h).where(h.c.id == bindparam("_id")).values(extra=bindparam("_extra"))
+    uow.conn.execute(stmt, rows)
+    keys = sorted({k for v in values.values() for k in v})
+    uow.audit("update", "hazard_area", None, {"count": len(rows), "keys": keys, "source": source})
+    return len(rows)

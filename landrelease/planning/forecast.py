@@ -1,0 +1,938 @@
+"""Monte-Carlo forecast of land release: when will each area, each region, the whole job be done?
+
+Each run samples the programme's rates (lognormal, per asset type), which areas really hold
+EO, the release outcome of every area (cancelled by NTS, reduced by TS, cleared — see
+:mod:`landrelease.planning.release_mix`), the share TS reduces, and the finds. Then it
+plays the programme forward. Everything is vectorised in NumPy over runs × areas.
+
+The fluid capacity model (an approximation, good at national scale):
+
+- Survey teams (``drone_survey``) do NTS on the SHAs one after the other in the dispatch
+  order, at their pooled rate; an area cancelled by NTS is released when its NTS ends.
+- Manual, MDD and mechanical capacity each work as one pooled queue. Each area's TS and
+  clearance work is split between the asset types eligible for it (dense sites: manual
+  only; machines: accessible ground, slope ≤ 20°) in fixed shares, chosen once so that the
+  types' total loads balance. Each queue consumes its shares in dispatch order; a share
+  cannot start before the area's NTS has ended. Completion times follow from cumulative
+  sums (``C = S + max.accumulate(release − S + w)``), so no event loop is needed.
+- A reduced area's reduced part is released when its TS work ends, the rest when its
+  clearance ends. EOD teams do spot tasks and are not counted as area capacity.
+- Time is counted in working days (``working_days_per_year``, default 220) and shown as
+  calendar dates.
+
+What the approximation leaves out: teams' travel and set-up, a queue skipping ahead to
+another ready area while it waits for NTS, and shares re-balancing as the work progresses.
+
+Reproducible: runs are cut into blocks whose size depends only on the problem; block b
+draws from ``np.random.SeedSequence(seed).spawn(n_blocks)[b]``, so the numbers are the
+same whether the blocks run here or on a Dask cluster (see ``execution.py``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+
+from landrelease.domain.asset import Team
+from landrelease.domain.enums import AssetType, HazardKind, LandUse, Level, ReleaseMethod
+from landrelease.domain.errors import InfeasibleError, Problem
+from landrelease.domain.evidence import Evidence
+from landrelease.domain.hazard import HazardArea
+from landrelease.model.productivity import (
+    CLUTTER_FACTOR,
+    LEVELS,
+    MAX_MACHINE_SLOPE_DEG,
+    MECHANICAL_FOLLOW_UP,
+    PRIORS,
+    TIME_PER_FIND_DAYS,
+    Calibration,
+    fleet_priors,
+    site_factor,
+    units_of,
+)
+from landrelease.planning.release_mix import (
+    GLOBAL_2022_SPLIT,
+    M2_PER_ITEM,
+    ReleaseMix,
+    calibrate_mix,
+    default_p_any,
+    expected_items,
+    expected_split,
+    level_index,
+)
+
+CLEARANCE_ASSETS: tuple[AssetType, ...] = (AssetType.MANUAL, AssetType.MDD, AssetType.MECHANICAL)
+SURVEY_ASSET = AssetType.DRONE_SURVEY
+METHODS: tuple[ReleaseMethod, ...] = (ReleaseMethod.CANCELLED, ReleaseMethod.REDUCED, ReleaseMethod.CLEARED)
+QUANTILES = (0.1, 0.5, 0.9)
+BLOCK_ELEMENTS = 1_000_000
+"""Runs × areas simulated at once; fixes the block partition (and hence the random streams)."""
+
+DISPATCH_RANK: dict[LandUse, int] = {
+    # Roads and railways first (nobody can go home without them), then cemeteries and
+    # religious sites (people go there first), then villages, farmland, infrastructure, the rest.
+    LandUse.ROAD: 0,
+    LandUse.RAIL: 0,
+    LandUse.CEMETERY: 1,
+    LandUse.RELIGIOUS_SITE: 1,
+    LandUse.SETTLEMENT: 2,
+    LandUse.FARMLAND: 3,
+    LandUse.INFRASTRUCTURE: 4,
+    LandUse.FOREST: 5,
+    LandUse.OTHER: 5,
+}
+DENSE_SITES = frozenset({LandUse.CEMETERY, LandUse.RELIGIOUS_SITE})
+"""Mined so densely that only manual clearance works (the seed article)."""
+
+
+# ---------------------------------------------------------------- inputs
+
+
+@dataclass(slots=True)
+class Portfolio:
+    """The hazard areas to forecast, as arrays (one entry per area)."""
+
+    codes: np.ndarray
+    area_m2: np.ndarray
+    sha: np.ndarray
+    p_any: np.ndarray
+    dispatch_rank: np.ndarray
+    dense_site: np.ndarray
+    machine_accessible: np.ndarray
+    slope_deg: np.ndarray
+    clutter: np.ndarray
+    vegetation: np.ndarray
+    region: np.ndarray
+    items_if_contaminated: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        area_m2: np.ndarray,
+        *,
+        sha: np.ndarray | None = None,
+        p_any: np.ndarray | None = None,
+        codes: Sequence[str] | None = None,
+        dispatch_rank: np.ndarray | None = None,
+        dense_site: np.ndarray | None = None,
+        machine_accessible: np.ndarray | None = None,
+        slope_deg: np.ndarray | None = None,
+        clutter: np.ndarray | None = None,
+        vegetation: np.ndarray | None = None,
+        density: np.ndarray | None = None,
+        region: Sequence[str] | None = None,
+        items_if_contaminated: np.ndarray | None = None,
+    ) -> Portfolio:
+        """A portfolio built from arrays, with plain defaults (all SHA, low clutter, flat, accessible)."""
+        a = np.asarray(area_m2, dtype=float)
+        n = len(a)
+        if np.any(~np.isfinite(a)) or np.any(a < 0):
+            raise ValueError("area_m2 must be finite and not negative")
+        sha_arr = np.ones(n, bool) if sha is None else np.asarray(sha, bool)
+        if p_any is None:
+            p_any = np.where(sha_arr, 0.04, 0.7)
+        p = np.asarray(p_any, dtype=float)
+        if np.any(~np.isfinite(p)) or np.any(p < 0) or np.any(p > 1):
+            raise ValueError("p_any must lie in [0, 1]")
+        dens = np.zeros(n, np.int8) if density is None else np.asarray(density, np.int8)
+        return cls(
+            codes=np.asarray(codes if codes is not None else [f"A{i}" for i in range(n)], dtype=object),
+            area_m2=a,
+            sha=sha_arr,
+            p_any=p,
+            dispatch_rank=np.zeros(n, np.int8) if dispatch_rank is None else np.asarray(dispatch_rank, np.int8),
+            dense_site=np.zeros(n, bool) if dense_site is None else np.asarray(dense_site, bool),
+            machine_accessible=np.ones(n, bool) if machine_accessible is None else np.asarray(machine_accessible, bool),
+            slope_deg=np.zeros(n) if slope_deg is None else np.asarray(slope_deg, float),
+            clutter=np.zeros(n, np.int8) if clutter is None else np.asarray(clutter, np.int8),
+            vegetation=np.zeros(n, np.int8) if vegetation is None else np.asarray(vegetation, np.int8),
+            region=np.asarray(region if region is not None else ["all"] * n, dtype=object),
+            items_if_contaminated=(
+                expected_items(a, dens) if items_if_contaminated is None else np.asarray(items_if_contaminated, float)
+            ),
+        )
+
+    @classmethod
+    def from_hazard_areas(
+        cls,
+        areas: Sequence[HazardArea],
+        area_m2: np.ndarray,
+        *,
+        evidence: Iterable[Evidence] = (),
+        p_any: np.ndarray | None = None,
+        items_if_contaminated: np.ndarray | None = None,
+        record_reliability: float | None = None,
+    ) -> Portfolio:
+        """The open hazard areas of a register; ``p_any`` from the contamination model if given,
+        else from :func:`~landrelease.planning.release_mix.default_p_any`."""
+        codes = [a.code for a in areas]
+        if p_any is None:
+            p_any = default_p_any([a.kind for a in areas], codes, evidence, record_reliability)
+        return cls.from_arrays(
+            area_m2,
+            sha=np.array([a.kind is HazardKind.SHA for a in areas], bool),
+            p_any=p_any,
+            codes=codes,
+            dispatch_rank=np.array([DISPATCH_RANK[a.land_use] for a in areas], np.int8),
+            dense_site=np.array([a.land_use in DENSE_SITES for a in areas], bool),
+            machine_accessible=np.array([a.machine_accessible for a in areas], bool),
+            slope_deg=np.array([a.slope_deg for a in areas], float),
+            clutter=level_index(a.clutter for a in areas),
+            vegetation=level_index(a.vegetation for a in areas),
+            density=level_index(a.density for a in areas),
+            region=[a.region or "(no region)" for a in areas],
+            items_if_contaminated=items_if_contaminated,
+        )
+
+
+def default_dispatch_order(portfolio: Portfolio) -> np.ndarray:
+    """Indices in a simple priority order: land use (roads/rail, cemeteries and religious
+    sites, settlements, farmland, infrastructure, the rest), then the smaller area first (more
+    areas handed back sooner), then the code for a stable order."""
+    return np.lexsort((portfolio.codes.astype(str), portfolio.area_m2, portfolio.dispatch_rank))
+
+
+def resolve_dispatch_order(portfolio: Portfolio, order: Sequence[str] | np.ndarray | None) -> np.ndarray:
+    """Indices from a dispatch order given as hazard codes; areas it leaves out follow in the
+    default order. Unknown codes are refused (a plan for areas we do not have is a bug)."""
+    default = default_dispatch_order(portfolio)
+    if order is None:
+        return default
+    index = {str(c): i for i, c in enumerate(portfolio.codes)}
+    unknown = [str(c) for c in order if str(c) not in index]
+    if unknown:
+        raise InfeasibleError(
+            [
+                Problem(
+                    "dispatch order names a hazard area that is not open in the register",
+                    record=c,
+                    field="dispatch_order",
+                )
+                for c in unknown[:20]
+            ],
+            "dispatch order refused",
+        )
+    first = list(dict.fromkeys(index[str(c)] for c in order))
+    seen = set(first)
+    return np.array(first + [i for i in default if i not in seen], dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class AssetCapacity:
+    """A pool of one asset type: units (deminers for manual, else teams) and their rates.
+
+    ``median`` and ``sigma`` are per clutter class (low, medium, high): the per-unit median
+    m²/day and the spread of the programme's log-rate around it.
+    """
+
+    asset: AssetType
+    units: float
+    median: tuple[float, float, float]
+    sigma: tuple[float, float, float]
+    availability: float = 1.0
+
+    @classmethod
+    def from_rate(
+        cls,
+        asset: AssetType,
+        units: float,
+        rate: float | None = None,
+        sigma: float | None = None,
+        availability: float = 1.0,
+    ) -> AssetCapacity:
+        """Per-unit median ``rate`` at low clutter (default the published prior), spread by clutter factor."""
+        prior = PRIORS[asset]
+        r = prior.median_m2_per_day if rate is None else rate
+        s = prior.sigma if sigma is None else sigma
+        f = CLUTTER_FACTOR[asset]
+        return cls(asset, float(units), (r * f[0], r * f[1], r * f[2]), (s, s, s), availability)
+
+    @property
+    def pooled_m2_per_day(self) -> float:
+        """Nominal pooled rate on low-clutter ground (for display)."""
+        return self.units * self.availability * self.median[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Capacity:
+    """The fleet by asset type."""
+
+    assets: Mapping[AssetType, AssetCapacity]
+
+    def get(self, asset: AssetType) -> AssetCapacity | None:
+        return self.assets.get(asset)
+
+    def units(self, asset: AssetType) -> float:
+        a = self.assets.get(asset)
+        return a.units if a else 0.0
+
+    def with_units(self, asset: AssetType, units: float) -> Capacity:
+        current = self.assets.get(asset) or AssetCapacity.from_rate(asset, 0.0)
+        return Capacity({**self.assets, asset: replace(current, units=float(units))})
+
+    @classmethod
+    def from_teams(cls, teams: Sequence[Team], calibration: Calibration | None = None) -> Capacity:
+        """The register's fleet; rates from the calibration where it has reports, else the
+        register's stated team rates, else the published priors."""
+        priors = fleet_priors(teams)
+        units: dict[AssetType, float] = {}
+        for t in teams:
+            units[t.type] = units.get(t.type, 0.0) + units_of(t)
+        out: dict[AssetType, AssetCapacity] = {}
+        for asset, u in units.items():
+            if calibration is not None:
+                med = calibration.medians(asset)
+                sig = calibration.sigmas(asset)
+                out[asset] = AssetCapacity(asset, u, (med[0], med[1], med[2]), (sig[0], sig[1], sig[2]))
+            else:
+                p = priors[asset]
+                out[asset] = AssetCapacity.from_rate(asset, u, p.median_m2_per_day, p.sigma)
+        return cls(out)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            a.value: {
+                "units": c.units,
+                "median_m2_per_day_by_clutter": list(c.median),
+                "sigma_by_clutter": list(c.sigma),
+                "availability": c.availability,
+            }
+            for a, c in self.assets.items()
+        }
+
+
+# ---------------------------------------------------------------- the prepared problem
+
+
+@dataclass(slots=True)
+class Prepared:
+    """Everything a block of runs needs, in dispatch order (small; sent once to Dask workers)."""
+
+    codes: np.ndarray
+    area: np.ndarray
+    sha: np.ndarray
+    p_any: np.ndarray
+    cancel_thr: np.ndarray
+    reduce_clean: float
+    reduce_mined_thr: np.ndarray
+    beta_clean: tuple[float, float]
+    beta_mined: tuple[float, float]
+    ts_fraction: float
+    items: np.ndarray
+    clutter: np.ndarray
+    share_slow: np.ndarray  # (n, 3): share × 1/site factor, 0 where the type does not work
+    share: np.ndarray  # (n, 3)
+    no_capacity: np.ndarray  # areas no eligible type can work on
+    pool: np.ndarray  # (3,) units × availability
+    log_median: np.ndarray  # (3, 3) type × clutter, per unit
+    log_sigma: np.ndarray  # (3, 3)
+    tfind: np.ndarray  # (3,) unit-days per find
+    survey_pool: float
+    survey_mu: float
+    survey_sigma: float
+    nts_cum: np.ndarray  # cumulative SHA area in dispatch order (0 where not surveyed)
+    months: int
+    wd_per_month: float
+    regions: list[str]
+    region_perm: np.ndarray
+    region_starts: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.area)
+
+
+def _balanced_shares(speed: np.ndarray, work: np.ndarray, iterations: int = 40) -> np.ndarray:
+    """Fixed shares of each area's work per asset type (rows sum to 1 where any type can work),
+    proportional to weighted speed; the weights are tuned so the types' total loads balance."""
+    eligible = speed > 0
+    w = np.ones(speed.shape[1])
+    shares = np.zeros_like(speed)
+    for _ in range(iterations):
+        weighted = speed * w
+        tot = weighted.sum(axis=1, keepdims=True)
+        shares = np.divide(weighted, tot, out=np.zeros_like(weighted), where=tot > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            load = np.where(eligible, shares * work[:, None] / np.where(eligible, speed, 1.0), 0.0).sum(axis=0)
+        active = eligible.any(axis=0) & (load > 0)
+        if active.sum() <= 1:
+            break
+        mean = load[active].mean()
+        w[active] *= np.sqrt(mean / load[active])
+    return shares
+
+
+def prepare(
+    portfolio: Portfolio,
+    capacity: Capacity,
+    mix: ReleaseMix,
+    order: np.ndarray,
+    horizon_years: int,
+    working_days_per_year: float,
+) -> Prepared:
+    """Arrange the problem in dispatch order and fix the per-type shares."""
+    o = np.asarray(order, dtype=np.int64)
+    area = portfolio.area_m2[o]
+    sha = portfolio.sha[o]
+    dense = portfolio.dense_site[o]
+    p = portfolio.p_any[o]
+    clutter = portfolio.clutter[o].astype(np.int64)
+    veg = portfolio.vegetation[o]
+    slope = portfolio.slope_deg[o]
+    n = len(o)
+
+    pool = np.zeros(3)
+    log_median = np.zeros((3, 3))
+    log_sigma = np.zeros((3, 3))
+    speed = np.zeros((n, 3))
+    slow = np.zeros((n, 3))
+    for k, asset in enumerate(CLEARANCE_ASSETS):
+        cap = capacity.get(asset)
+        factor = site_factor(asset, clutter, veg, slope, with_clutter=False)
+        if asset is not AssetType.MANUAL:
+            factor = np.where(dense, 0.0, factor)
+        if asset is AssetType.MECHANICAL:
+            factor = np.where(portfolio.machine_accessible[o] & (slope <= MAX_MACHINE_SLOPE_DEG), factor, 0.0)
+        slow[:, k] = np.divide(1.0, factor, out=np.zeros(n), where=factor > 0)
+        if cap is None or cap.units <= 0 or cap.availability <= 0:
+            continue
+        med = np.asarray(cap.median, float) * (MECHANICAL_FOLLOW_UP if asset is AssetType.MECHANICAL else 1.0)
+        pool[k] = cap.units * cap.availability
+        log_median[k] = np.log(med)
+        log_sigma[k] = np.asarray(cap.sigma, float)
+        speed[:, k] = pool[k] * med[clutter] * factor
+
+    survey = capacity.get(SURVEY_ASSET)
+    survey_pool = survey.units * survey.availability if survey is not None else 0.0
+    surveying = mix.by_survey and survey_pool > 0 and survey is not None
+    cancel_thr = (mix.cancel_clean * sha).astype(np.float32) if surveying else np.zeros(n, np.float32)
+    reduce_mined_thr = (mix.reduce_mined * ~dense).astype(np.float32) if mix.by_survey else np.zeros(n, np.float32)
+    reduce_clean = mix.reduce_clean if mix.by_survey else 0.0
+
+    # Expected TS + clearance work per area (m² searched), to balance the shares.
+    rc, rm = mix.mean_reduced_clean, mix.mean_reduced_mined
+    ts = mix.ts_search_fraction
+    c = cancel_thr.astype(float)
+    clean_work = reduce_clean * (ts + 1 - rc) + np.clip(1 - c - reduce_clean, 0, 1) * 1.0
+    mined_work = reduce_mined_thr * (ts + 1 - rm) + (1 - reduce_mined_thr) * 1.0
+    work = area * ((1 - p) * clean_work + p * mined_work)
+    share = _balanced_shares(speed, work)
+    share_slow = share * slow
+
+    nts_cum = np.cumsum(np.where(sha, area, 0.0)) if surveying else np.zeros(n)
+    nts_cum = np.where(sha, nts_cum, 0.0)
+
+    regions = sorted({str(r) for r in portfolio.region[o]})
+    rindex = {r: i for i, r in enumerate(regions)}
+    rid = np.array([rindex[str(r)] for r in portfolio.region[o]], dtype=np.int64)
+    perm = np.argsort(rid, kind="stable")
+    starts = np.searchsorted(rid[perm], np.arange(len(regions)))
+    return Prepared(
+        codes=portfolio.codes[o],
+        area=area,
+        sha=sha,
+        p_any=p.astype(np.float32),
+        cancel_thr=cancel_thr,
+        reduce_clean=float(reduce_clean),
+        reduce_mined_thr=reduce_mined_thr,
+        beta_clean=mix.reduced_share_clean,
+        beta_mined=mix.reduced_share_mined,
+        ts_fraction=float(ts),
+        items=portfolio.items_if_contaminated[o],
+        clutter=clutter,
+        share_slow=share_slow,
+        share=share,
+        no_capacity=share.sum(axis=1) <= 0,
+        pool=pool,
+        log_median=log_median,
+        log_sigma=log_sigma,
+        tfind=np.array([TIME_PER_FIND_DAYS[a] for a in CLEARANCE_ASSETS]),
+        survey_pool=float(survey_pool) if surveying else 0.0,
+        survey_mu=float(math.log(survey.median[0])) if surveying and survey is not None else 0.0,
+        survey_sigma=float(survey.sigma[0]) if surveying and survey is not None else 0.0,
+        nts_cum=nts_cum,
+        months=int(horizon_years * 12),
+        wd_per_month=working_days_per_year / 12.0,
+        regions=regions,
+        region_perm=perm,
+        region_starts=starts,
+    )
+
+
+# ---------------------------------------------------------------- simulation
+
+
+@dataclass(slots=True)
+class BlockResult:
+    """What a block (or a group of blocks) of runs returns; merging is exact and order-free
+    for ``area_hist`` (integer counts) and in block order for the per-run arrays."""
+
+    area_hist: np.ndarray  # (n, months + 1) runs completing in each month; last = beyond horizon
+    released: np.ndarray  # (runs, months + 1, 3) m² released per month by method
+    region_done: np.ndarray  # (runs, regions) working day the region's last area is released
+    overall_done: np.ndarray  # (runs,)
+
+
+def block_sizes(runs: int, n_areas: int) -> list[int]:
+    """The fixed partition of the runs into blocks (depends on the problem only)."""
+    per = max(1, min(runs, BLOCK_ELEMENTS // max(n_areas, 1)))
+    sizes = [per] * (runs // per)
+    if runs % per:
+        sizes.append(runs % per)
+    return sizes
+
+
+def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> BlockResult:
+    """``runs`` Monte-Carlo runs of the whole programme (see the module text for the model)."""
+    rng = np.random.default_rng(seed)
+    n = prep.n
+    m1 = prep.months + 1
+    zc = rng.standard_normal((runs, 3))
+    zs = rng.standard_normal(runs)
+    contaminated = rng.random((runs, n), dtype=np.float32) < prep.p_any
+    u = rng.random((runs, n), dtype=np.float32)
+    cancel = u < prep.cancel_thr
+    cancel &= ~contaminated
+    reduce = np.where(
+        contaminated, u < prep.reduce_mined_thr, (u >= prep.cancel_thr) & (u < prep.cancel_thr + prep.reduce_clean)
+    )
+    del u
+    # share of the area that TS reduces
+    rho = np.zeros((runs, n), np.float32)
+    flat = np.flatnonzero(reduce)
+    mined_r = contaminated.ravel()[flat]
+    vals = np.empty(len(flat), np.float32)
+    vals[mined_r] = rng.beta(*prep.beta_mined, size=int(mined_r.sum()))
+    vals[~mined_r] = rng.beta(*prep.beta_clean, size=int((~mined_r).sum()))
+    rho.ravel()[flat] = vals
+    clear_frac = 1.0 - rho
+    del rho
+    clear_frac[cancel] = 0.0
+    # finds beyond the average load already inside the published rates
+    flat = np.flatnonzero(contaminated)
+    cols = flat % n
+    cf = clear_frac.ravel()[flat].astype(float)
+    items = rng.poisson(prep.items[cols] * cf)
+    extra = np.maximum(items - cf * prep.area[cols] / M2_PER_ITEM, 0.0)
+    extra_finds = np.zeros((runs, n), np.float32)
+    extra_finds.ravel()[flat] = extra
+    del contaminated, flat, cols, cf, items, extra, mined_r, vals
+
+    # NTS queue: SHAs in dispatch order at the pooled survey rate
+    if prep.survey_pool > 0:
+        survey_rate = prep.survey_pool * np.exp(prep.survey_mu + prep.survey_sigma * zs)
+        t_nts = prep.nts_cum[None, :] / survey_rate[:, None]
+    else:
+        t_nts = np.zeros((runs, n))
+    # what waits for NTS in the TS/clearance queues (a cancelled area never enters them)
+    queued_release = np.where(cancel, 0.0, t_nts)
+
+    # TS and clearance queues, one per asset type
+    area_cl = clear_frac
+    area_cl *= prep.area.astype(np.float32)[None, :]
+    area_work = (prep.area * prep.ts_fraction).astype(np.float32)[None, :] * reduce
+    area_work += area_cl
+    done = np.zeros((runs, n))
+    ts_done = np.zeros((runs, n))
+    for k in range(3):
+        mask = prep.share[:, k] > 0
+        if prep.pool[k] <= 0 or not mask.any():
+            continue
+        inv = np.exp(-(prep.log_median[k][None, :] + prep.log_sigma[k][None, :] * zc[:, k : k + 1])) / prep.pool[k]
+        per_m2 = inv.astype(np.float32)[:, prep.clutter]
+        per_m2 *= prep.share_slow[:, k].astype(np.float32)[None, :]
+        w_cl = area_cl * per_m2
+        w = area_work * per_m2
+        del per_m2
+        if prep.tfind[k] > 0:  # the finds' time
+            finds_time = extra_finds * (prep.share[:, k] * prep.tfind[k] / prep.pool[k]).astype(np.float32)[None, :]
+            w_cl += finds_time
+            w += finds_time
+            del finds_time
+        s = np.cumsum(w, axis=1, dtype=np.float64)
+        c = queued_release * mask[None, :]
+        c -= s
+        c += w
+        np.maximum.accumulate(c, axis=1, out=c)
+        c += s  # completion time of each area's share in this queue
+        del s, w
+        np.maximum(done, c, out=done, where=mask[None, :])
+        c -= w_cl  # when its TS part ended
+        np.maximum(ts_done, c, out=ts_done, where=mask[None, :])
+        del c, w_cl
+    done[:, prep.no_capacity] = np.inf
+    ts_done[:, prep.no_capacity] = np.inf
+    area_done = np.where(cancel, t_nts, done)
+
+    # outputs
+    inv_wpm = 1.0 / prep.wd_per_month
+
+    def month(t: np.ndarray) -> np.ndarray:
+        m = t * inv_wpm
+        np.minimum(m, prep.months, out=m)
+        return m.astype(np.intp)
+
+    base = np.arange(runs, dtype=np.intp)[:, None] * m1
+    released = np.zeros((runs, m1, 3))
+    cidx = np.flatnonzero(cancel)
+    released[:, :, 0] = np.bincount(
+        base.ravel()[cidx // n] + month(t_nts.ravel()[cidx]),
+        weights=np.broadcast_to(prep.area, (runs, n)).ravel()[cidx],
+        minlength=runs * m1,
+    ).reshape(runs, m1)
+    ridx = np.flatnonzero(reduce)
+    reduced_m2 = np.broadcast_to(prep.area, (runs, n)).ravel()[ridx] - area_cl.ravel()[ridx]
+    released[:, :, 1] = np.bincount(
+        base.ravel()[ridx // n] + month(ts_done.ravel()[ridx]), weights=reduced_m2, minlength=runs * m1
+    ).reshape(runs, m1)
+    released[:, :, 2] = np.bincount((base + month(done)).ravel(), weights=area_cl.ravel(), minlength=runs * m1).reshape(
+        runs, m1
+    )
+    hist = np.bincount(
+        (np.arange(n, dtype=np.intp)[None, :] * m1 + month(area_done)).ravel(), minlength=n * m1
+    ).reshape(n, m1)
+    region_done = np.maximum.reduceat(area_done[:, prep.region_perm], prep.region_starts, axis=1)
+    overall = area_done.max(axis=1) if n else np.zeros(runs)
+    return BlockResult(hist.astype(np.int32), released, region_done, overall)
+
+
+def merge(results: Sequence[BlockResult]) -> BlockResult:
+    """Combine block results in block order."""
+    hist = results[0].area_hist.astype(np.int64)
+    for r in results[1:]:
+        hist = hist + r.area_hist
+    return BlockResult(
+        hist.astype(np.int32),
+        np.concatenate([r.released for r in results]),
+        np.concatenate([r.region_done for r in results]),
+        np.concatenate([r.overall_done for r in results]),
+    )
+
+
+def simulate_group(prep: Prepared, sizes: Sequence[int], seeds: Sequence[np.random.SeedSequence]) -> BlockResult:
+    """Several consecutive blocks, merged (one Dask task)."""
+    return merge([simulate_block(prep, s, q) for s, q in zip(sizes, seeds, strict=True)])
+
+
+Mapper = Callable[[Prepared, list[tuple[list[int], list[np.random.SeedSequence]]]], list[BlockResult]]
+"""Runs groups of blocks somewhere (in-process, or on Dask) and returns their results in order."""
+
+
+def threaded(workers: int | None = None) -> Mapper:
+    """Run the groups on threads in this process (default: one per core, at most 4). NumPy
+    releases the GIL in its loops, so this uses the cores without copying the problem."""
+    n = workers or min(os.cpu_count() or 1, 4)
+
+    def run(prep: Prepared, groups: list[tuple[list[int], list[np.random.SeedSequence]]]) -> list[BlockResult]:
+        if n <= 1 or len(groups) <= 1:
+            return [simulate_group(prep, sizes, seeds) for sizes, seeds in groups]
+        with ThreadPoolExecutor(max_workers=n) as pool:
+            return list(pool.map(lambda g: simulate_group(prep, g[0], g[1]), groups))
+
+    run.workers = n  # type: ignore[attr-defined]
+    return run
+
+
+# ---------------------------------------------------------------- results
+
+
+def _q(values: np.ndarray, axis: int = 0) -> np.ndarray:
+    """P10/P50/P90 as order statistics (inverted CDF), so infinite values stay exact."""
+    return np.quantile(values, QUANTILES, axis=axis, method="inverted_cdf")
+
+
+@dataclass(slots=True)
+class ForecastResult:
+    """A forecast: per area, region and overall dates with bands, and release by month."""
+
+    start: date
+    horizon_years: int
+    runs: int
+    seed: int
+    working_days_per_year: float
+    codes: np.ndarray  # dispatch order
+    area_m2: np.ndarray
+    regions: list[str]
+    area_month_q: np.ndarray  # (n, 3) month index of P10/P50/P90 completion; == months: beyond horizon
+    area_done_share: np.ndarray  # (n,) share of runs in which the area is released within the horizon
+    region_days_q: np.ndarray  # (3, regions) working days
+    overall_days_q: np.ndarray  # (3,)
+    cumulative_m2: np.ndarray  # (runs, months) released by the end of each month
+    monthly_by_method: np.ndarray  # (runs, months, 3)
+    mix: ReleaseMix
+    expected_split: dict[ReleaseMethod, float]
+    capacity: Capacity
+    name: str = "register"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def months(self) -> int:
+        return self.horizon_years * 12
+
+    @property
+    def total_m2(self) -> float:
+        return float(self.area_m2.sum())
+
+    def day_to_date(self, working_days: float) -> date | None:
+        if not math.isfinite(working_days) or working_days > self.horizon_years * self.working_days_per_year:
+            return None
+        return self.start + timedelta(days=round(working_days * 365.25 / self.working_days_per_year))
+
+    def month_end(self, m: int) -> date | None:
+        """The date by which month index ``m`` (0 = the first month) has ended; None beyond the horizon."""
+        if m >= self.months:
+            return None
+        return self.start + timedelta(days=round((m + 1) * 365.25 / 12))
+
+    def released_at_years(self, years: float) -> np.ndarray:
+        """P10/P50/P90 km² released by the end of ``years`` (NaN beyond the horizon)."""
+        m = round(years * 12) - 1
+        if m < 0 or m >= self.months:
+            return np.full(3, np.nan)
+        return _q(self.cumulative_m2[:, m]) / 1e6
+
+    def years_to_share(self, share: float) -> np.ndarray:
+        """P10/P50/P90 years until ``share`` of the suspected area is released (inf: not within horizon)."""
+        reached = self.cumulative_m2 >= share * self.total_m2 * (1 - 1e-9)
+        first = np.where(reached.any(axis=1), reached.argmax(axis=1) + 1, np.inf) / 12.0
+        return _q(first)
+
+    def share_date_band(self, share: float) -> list[date | None]:
+        return [self.month_end(round(y * 12) - 1) if math.isfinite(y) else None for y in self.years_to_share(share)]
+
+    def burn_down_km2(self) -> np.ndarray:
+        """(3, months+1) remaining suspected km² at the start and after each month: P10/P50/P90
+        of the *remaining* area (P10 row = the optimistic, lower remaining)."""
+        remaining = (self.total_m2 - self.cumulative_m2) / 1e6
+        q = _q(remaining)
+        start = np.full((3, 1), self.total_m2 / 1e6)
+        return np.concatenate([start, q], axis=1)
+
+    def headline(self) -> str:
+        half = self.share_date_band(0.5)
+        done = [self.day_to_date(d) for d in self.overall_days_q]
+
+        def fmt(d: date | None) -> str:
+            return d.strftime("%Y-%m") if d else f"beyond {self.horizon_years} years"
+
+        text = (
+            f"{self.total_m2 / 1e6:,.1f} km² suspected in {len(self.codes):,} hazard areas: "
+            f"50 % released by {fmt(half[1])} (P10–P90 {fmt(half[0])} – {fmt(half[2])}); "
+        )
+        if done[2] is not None:
+            text += f"all by {fmt(done[1])} (P10–P90 {fmt(done[0])} – {fmt(done[2])})."
+        elif done[1] is not None:
+            text += f"all by {fmt(done[1])} at P50, but beyond {self.horizon_years} years at P90."
+        else:
+            share = float(np.mean(self.cumulative_m2[:, -1])) / max(self.total_m2, 1e-9)
+            text += f"not all within {self.horizon_years} years (P50); {share:.0%} released by then on average."
+        return text
+
+    def as_dict(self, *, per_area: bool = True) -> dict[str, Any]:
+        """The forecast as plain data (JSON-ready): for the CLI, the web dashboards and reports."""
+        months = self.months
+        cum_q = _q(self.cumulative_m2) / 1e6
+        monthly_q = _q(self.monthly_by_method) / 1e6  # (3, months, 3)
+        monthly_mean = self.monthly_by_method.mean(axis=0) / 1e6
+        month_ends = [self.month_end(m) for m in range(months)]
+        burn = self.burn_down_km2()
+
+        def iso(d: date | None) -> str | None:
+            return d.isoformat() if d else None
+
+        out: dict[str, Any] = {
+            "name": self.name,
+            "start": self.start.isoformat(),
+            "horizon_years": self.horizon_years,
+            "runs": self.runs,
+            "seed": self.seed,
+            "working_days_per_year": self.working_days_per_year,
+            "hazard_areas": len(self.codes),
+            "total_km2": self.total_m2 / 1e6,
+            "headline": self.headline(),
+            "quantiles": list(QUANTILES),
+            "overall_completion": {
+                f"p{int(q * 100)}": iso(self.day_to_date(d))
+                for q, d in zip(QUANTILES, self.overall_days_q, strict=True)
+            },
+            "share_released_by": {
+                f"{int(s * 100)}%": {
+                    f"p{int(q * 100)}": iso(d) for q, d in zip(QUANTILES, self.share_date_band(s), strict=True)
+                }
+                for s in (0.5, 0.9)
+            },
+            "released_km2_at_years": {
+                str(y): {
+                    f"p{int(q * 100)}": (None if math.isnan(v) else float(v))
+                    for q, v in zip(QUANTILES, self.released_at_years(y), strict=True)
+                }
+                for y in (1, 2, 5, 10)
+                if y <= self.horizon_years
+            },
+            "regions": [
+                {
+                    "region": r,
+                    **{
+                        f"p{int(q * 100)}": iso(self.day_to_date(float(self.region_days_q[i, j])))
+                        for i, q in enumerate(QUANTILES)
+                    },
+                }
+                for j, r in enumerate(self.regions)
+            ],
+            "burn_down": {
+                "month_end": [self.start.isoformat()] + [iso(d) for d in month_ends],
+                "remaining_km2_p10": burn[0].tolist(),
+                "remaining_km2_p50": burn[1].tolist(),
+                "remaining_km2_p90": burn[2].tolist(),
+            },
+            "released_cumulative_km2": {
+                "month_end": [iso(d) for d in month_ends],
+                **{f"p{int(q * 100)}": cum_q[i].tolist() for i, q in enumerate(QUANTILES)},
+            },
+            "released_per_month_km2": {
+                "month_end": [iso(d) for d in month_ends],
+                **{
+                    m.value: {
+                        "mean": monthly_mean[:, j].tolist(),
+                        **{f"p{int(q * 100)}": monthly_q[i, :, j].tolist() for i, q in enumerate(QUANTILES)},
+                    }
+                    for j, m in enumerate(METHODS)
+                },
+            },
+            "release_mix": {
+                **self.mix.as_dict(),
+                "expected_split": {m.value: v for m, v in self.expected_split.items()},
+                "target_split": {m.value: v for m, v in GLOBAL_2022_SPLIT.items()},
+            },
+            "capacity": self.capacity.as_dict(),
+            "notes": list(self.notes),
+        }
+        if per_area:
+            out["areas"] = [
+                {
+                    "code": str(c),
+                    "area_m2": float(a),
+                    "p_released_within_horizon": float(s),
+                    **{f"p{int(q * 100)}": iso(self.month_end(int(mq[i]))) for i, q in enumerate(QUANTILES)},
+                }
+                for c, a, s, mq in zip(self.codes, self.area_m2, self.area_done_share, self.area_month_q, strict=True)
+            ]
+        return out
+
+
+def summarise(prep: Prepared, merged: BlockResult, **meta: Any) -> ForecastResult:
+    runs = merged.released.shape[0]
+    months = prep.months
+    cum_hist = np.cumsum(merged.area_hist, axis=1)
+    area_q = np.stack([(cum_hist >= math.ceil(q * runs - 1e-9)).argmax(axis=1) for q in QUANTILES], axis=1)
+    inside = merged.released[:, :months, :]
+    return ForecastResult(
+        codes=prep.codes,
+        area_m2=prep.area,
+        regions=prep.regions,
+        area_month_q=area_q,
+        area_done_share=1.0 - merged.area_hist[:, months] / runs if prep.n else np.zeros(0),
+        region_days_q=_q(merged.region_done) if prep.regions else np.zeros((3, 0)),
+        overall_days_q=_q(merged.overall_done),
+        cumulative_m2=np.cumsum(inside.sum(axis=2), axis=1),
+        monthly_by_method=inside,
+        **meta,
+    )
+
+
+def forecast(
+    portfolio: Portfolio,
+    capacity: Capacity,
+    *,
+    mix: ReleaseMix | None = None,
+    dispatch_order: Sequence[str] | np.ndarray | None = None,
+    horizon_years: int = 10,
+    runs: int = 1000,
+    seed: int = 0,
+    working_days_per_year: float = 220.0,
+    start: date | None = None,
+    mapper: Mapper | None = None,
+    groups: int | None = None,
+    name: str = "register",
+) -> ForecastResult:
+    """Forecast the release of ``portfolio`` with ``capacity``.
+
+    ``mix`` defaults to the mix calibrated to the 2022 global split on this portfolio;
+    ``dispatch_order`` (hazard codes) defaults to :func:`default_dispatch_order`; ``mapper``
+    runs the blocks elsewhere (default: threads here; or Dask), in ``groups`` tasks (default:
+    one per worker); the result does not depend on either.
+    """
+    if horizon_years < 1:
+        raise ValueError("horizon_years must be at least 1")
+    if runs < 1:
+        raise ValueError("runs must be at least 1")
+    if len(portfolio) == 0:
+        raise InfeasibleError([Problem("there is no open hazard area to forecast")], "nothing to forecast")
+    if mix is None:
+        mix = calibrate_mix(portfolio.area_m2, portfolio.p_any, portfolio.sha, portfolio.dense_site)
+    order = resolve_dispatch_order(portfolio, dispatch_order)
+    prep = prepare(portfolio, capacity, mix, order, horizon_years, working_days_per_year)
+    sizes = block_sizes(runs, prep.n)
+    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
+    mapper = mapper or threaded()
+    g = max(1, min(groups or int(getattr(mapper, "workers", 1)), len(sizes)))
+    bounds = np.linspace(0, len(sizes), g + 1).round().astype(int)
+    jobs = [(sizes[a:b], seeds[a:b]) for a, b in itertools.pairwise(bounds) if b > a]
+    results = mapper(prep, jobs)
+    notes = []
+    if mix.by_survey and prep.survey_pool <= 0:
+        notes.append("no survey (drone_survey) capacity: nothing can be cancelled by NTS")
+    if prep.pool.sum() <= 0:
+        notes.append("no manual, MDD or mechanical capacity: nothing can be reduced or cleared")
+    if prep.no_capacity.any():
+        notes.append(f"{int(prep.no_capacity.sum())} area(s) have no eligible clearance capacity")
+    notes.append(
+        "release mix calibrated to the 2022 global split of released land (Landmine Monitor 2023), "
+        "used here as the split of the whole suspected area (an assumption)"
+    )
+    return summarise(
+        prep,
+        merge(results),
+        start=start or date.today(),
+        horizon_years=horizon_years,
+        runs=runs,
+        seed=seed,
+        working_days_per_year=working_days_per_year,
+        mix=mix,
+        expected_split=expected_split(portfolio.area_m2, portfolio.p_any, portfolio.sha, portfolio.dense_site, mix),
+        capacity=capacity,
+        name=name,
+        notes=notes,
+    )
+
+
+__all__ = [
+    "CLEARANCE_ASSETS",
+    "DISPATCH_RANK",
+    "LEVELS",
+    "AssetCapacity",
+    "BlockResult",
+    "Capacity",
+    "ForecastResult",
+    "Level",
+    "Portfolio",
+    "Prepared",
+    "block_sizes",
+    "default_dispatch_order",
+    "forecast",
+    "merge",
+    "prepare",
+    "simulate_block",
+    "simulate_group",
+]

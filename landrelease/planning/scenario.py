@@ -1,0 +1,213 @@
+"""Scenarios: a capacity and a set of assumptions to forecast with, read from YAML or TOML.
+
+A scenario either adds to the register's fleet (``capacity.add: {manual: 200, mdd: 20}`` —
+"+200 deminers, +20 dogs") or names the fleet outright per asset type
+(``capacity.teams: {manual: {count: 1600, rate: 50, sigma: 0.6}}``; ``count`` is in units:
+deminers for manual, teams otherwise). Bad files are refused with every problem named: the
+file, the key, what was found and what is allowed.
+
+Parsing (text → checked model) lives here because it is pure; reading the file is the
+caller's business (:func:`load_scenario` takes the text and the file name).
+"""
+
+from __future__ import annotations
+
+import tomllib
+import typing
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from landrelease.domain.enums import AssetType, ReleaseMethod
+from landrelease.domain.errors import Problem, ValidationError
+from landrelease.planning.forecast import AssetCapacity, Capacity
+from landrelease.planning.release_mix import GLOBAL_2022_SPLIT
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TeamSpec(_Strict):
+    """One asset type's pool: ``count`` units, per-unit median ``rate`` m²/day (default: the
+    published prior), the lognormal ``sigma`` of the programme's rate, and ``availability``
+    (share of working days the pool actually works)."""
+
+    count: float = Field(ge=0, description="units: deminers for manual, teams otherwise")
+    rate: float | None = Field(None, gt=0, description="median m²/day per unit on low-clutter ground")
+    sigma: float | None = Field(None, ge=0, le=3, description="lognormal spread of the programme's rate")
+    availability: float = Field(1.0, ge=0, le=1, description="share of working days worked")
+
+
+class CapacitySpec(_Strict):
+    base: Literal["register", "none"] = Field("register", description="start from the register's fleet, or from none")
+    teams: dict[AssetType, TeamSpec] = Field(default_factory=dict)
+    add: dict[AssetType, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+
+
+class MixSpec(_Strict):
+    """Target split of released land by method; defaults to the 2022 global split."""
+
+    cancelled: float = Field(GLOBAL_2022_SPLIT[ReleaseMethod.CANCELLED], ge=0, le=1)
+    reduced: float = Field(GLOBAL_2022_SPLIT[ReleaseMethod.REDUCED], ge=0, le=1)
+    cleared: float = Field(GLOBAL_2022_SPLIT[ReleaseMethod.CLEARED], ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> MixSpec:
+        total = self.cancelled + self.reduced + self.cleared
+        if abs(total - 1.0) > 1e-3:
+            raise ValueError(f"release_mix shares must add up to 1 (found {total:.3f})")
+        return self
+
+    def target(self) -> dict[ReleaseMethod, float]:
+        return {
+            ReleaseMethod.CANCELLED: self.cancelled,
+            ReleaseMethod.REDUCED: self.reduced,
+            ReleaseMethod.CLEARED: self.cleared,
+        }
+
+
+class Assumptions(_Strict):
+    horizon_years: int = Field(10, ge=1, le=100)
+    runs: int = Field(1000, ge=1, le=100_000)
+    seed: int | None = Field(None, ge=0)
+    release_by_survey: bool = True
+    release_mix: MixSpec | None = None
+    record_reliability: float | None = Field(None, ge=0, le=1, description="overrides every minefield record's")
+    working_days_per_year: int = Field(220, ge=1, le=366)
+    start: date | None = None
+
+
+class ScenarioSpec(_Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    capacity: CapacitySpec
+    assumptions: Assumptions = Field(default_factory=Assumptions)
+
+    def build_capacity(self, register_fleet: Capacity | None) -> Capacity:
+        """The fleet this scenario forecasts with."""
+        base = register_fleet if (self.capacity.base == "register" and register_fleet is not None) else Capacity({})
+        assets = dict(base.assets)
+        for asset, t in self.capacity.teams.items():
+            assets[asset] = AssetCapacity.from_rate(asset, t.count, t.rate, t.sigma, t.availability)
+        fleet = Capacity(assets)
+        for asset, extra in self.capacity.add.items():
+            fleet = fleet.with_units(asset, fleet.units(asset) + extra)
+        return fleet
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str] | None:
+    """The keys allowed at ``loc`` (for 'unknown key' messages), walking the models."""
+    model: Any = ScenarioSpec
+    parts = list(loc)
+    while parts:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        f = model.model_fields.get(str(parts.pop(0)))
+        if f is None:
+            return None
+        model, keyed = _inner_model(f.annotation)
+        if keyed and parts:
+            parts.pop(0)  # the dict key (an asset type)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return None
+
+
+def _inner_model(annotation: Any) -> tuple[Any, bool]:
+    """The model inside ``X | None`` or ``dict[K, X]`` (and whether it was a dict's value)."""
+    origin = typing.get_origin(annotation)
+    if origin is dict:
+        return typing.get_args(annotation)[1], True
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if args and origin is not None:
+        return args[0], False
+    return annotation, False
+
+
+def _problems(exc: PydanticValidationError, source: str) -> list[Problem]:
+    out = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        key_error = bool(loc) and loc[-1] == "[key]"
+        path = [str(p) for p in (loc[:-1] if key_error else loc)]
+        etype = err["type"]
+        found = err.get("input")
+        expected: str | None = None
+        message = err["msg"]
+        if etype == "extra_forbidden":
+            allowed = _allowed_keys(loc[:-1])
+            message = "unknown key"
+            found = path[-1]
+            expected = "one of " + ", ".join(allowed) if allowed else None
+        elif etype == "missing":
+            message = "missing field"
+            found = None
+            expected = "a value"
+        elif etype == "enum" or key_error:
+            message = "unknown asset type" if key_error or "AssetType" in str(err.get("ctx", "")) else "unknown value"
+            found = path[-1] if key_error else found
+            expected = (
+                "one of " + ", ".join(AssetType.allowed()) if key_error else str(err.get("ctx", {}).get("expected"))
+            )
+        elif "ctx" in err and etype in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+            bounds = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤", "less_than": "<"}
+            limit = next(iter(err["ctx"].values()))
+            expected = f"a number {bounds[etype]} {limit}"
+            if "reliability" in path[-1] or "availability" in path[-1]:
+                expected = "a number in [0, 1]"
+        elif etype == "literal_error":
+            expected = "one of " + str(err.get("ctx", {}).get("expected", ""))
+        elif etype == "value_error":
+            message = str(err["msg"]).removeprefix("Value error, ")
+        out.append(
+            Problem(
+                message=message,
+                source=source,
+                field=".".join(path) if path else None,
+                found=None if found is None or isinstance(found, dict) else str(found),
+                expected=expected,
+                check="scenario",
+            )
+        )
+    return out
+
+
+def parse_scenario(text: str, source: str) -> ScenarioSpec:
+    """Parse and check a scenario (YAML, or TOML when ``source`` ends in .toml)."""
+    try:
+        if source.lower().endswith(".toml"):
+            data: Any = tomllib.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise ValidationError(
+            [
+                Problem(
+                    f"not valid {'TOML' if source.endswith('.toml') else 'YAML'}: {exc}",
+                    source=source,
+                    check="scenario",
+                )
+            ],
+            "scenario refused",
+        ) from None
+    if not isinstance(data, dict):
+        raise ValidationError(
+            [
+                Problem(
+                    "a scenario must be a mapping of keys",
+                    source=source,
+                    found=type(data).__name__,
+                    expected="keys name, capacity, assumptions",
+                    check="scenario",
+                )
+            ],
+            "scenario refused",
+        )
+    try:
+        return ScenarioSpec.model_validate(data)
+    except PydanticValidationError as exc:
+        raise ValidationError(_problems(exc, source), "scenario refused") from None

@@ -1,0 +1,127 @@
+"""`landrelease calibrate` and `landrelease forecast` on a register (SQLite and PostGIS), and the demo step."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from landrelease.cli import app
+from landrelease.cli.demo import store_scenario
+from landrelease.cli.engine import demo_step, forecast_data
+from landrelease.domain.enums import AssetType
+from landrelease.domain.task import DailyReport
+from landrelease.samples import generate
+from landrelease.storage.repository import Register
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "scenarios"
+
+
+@pytest.fixture
+def filled(register: Register, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Register:
+    sc = generate(60, seed=5)
+    store_scenario(register, sc)
+    manual = [t for t in sc.teams if t.type is AssetType.MANUAL]
+    codes = [a.code for a in sc.hazard_areas]
+    reports = [
+        DailyReport(
+            uuid=f"r-{i}",
+            team=manual[i % len(manual)].code,
+            date=date(2026, 3, 1) + timedelta(days=i),
+            m2_processed=8 * 20.0,
+            hazard_code=codes[i % len(codes)],
+        )
+        for i in range(30)
+    ]
+    reports.append(DailyReport(uuid="r-ghost", team="NO-SUCH-TEAM", date=date(2026, 3, 1), m2_processed=100.0))
+    with register.unit_of_work() as uow:
+        uow.add_daily_reports(reports)
+    monkeypatch.setenv("LANDRELEASE_DATABASE_URL", database_url)
+    return register
+
+
+def test_calibrate_prints_prior_and_posterior_and_draws_them(filled: Register, tmp_path: Path) -> None:
+    runner = CliRunner()
+    chart = tmp_path / "calibration.svg"
+    result = runner.invoke(app, ["calibrate", "--json", "--chart", str(chart)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["used_reports"] == 30
+    assert data["skipped_reports"] == {"unknown team": 1}
+    manual = [e for e in data["estimates"] if e["asset"] == "manual" and e["n_reports"] > 0]
+    assert sum(e["n_reports"] for e in manual) == 30
+    for e in manual:  # 20 m²/day per deminer observed: the posterior moves from the prior towards it
+        assert e["observed_median_m2_per_day"] == pytest.approx(20.0)
+        assert e["posterior_median_m2_per_day"] < e["prior_median_m2_per_day"]
+    assert chart.read_text().lstrip().startswith("<?xml")
+    table = runner.invoke(app, ["calibrate"])
+    assert table.exit_code == 0 and "posterior" in table.output and "unknown team" in table.output
+
+
+def test_forecast_register_and_scenarios(filled: Register, tmp_path: Path) -> None:
+    runner = CliRunner()
+    one = runner.invoke(app, ["forecast", "--json", "--runs", "60", "--seed", "3", "--chart", str(tmp_path / "b.png")])
+    assert one.exit_code == 0, one.output
+    data = json.loads(one.stdout)
+    assert data["hazard_areas"] == 60 and data["runs"] == 60 and len(data["areas"]) == 60
+    assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
+    again = json.loads(runner.invoke(app, ["forecast", "--json", "--runs", "60", "--seed", "3"]).stdout)
+    assert again["burn_down"] == data["burn_down"]  # same seed, same numbers
+    text = runner.invoke(app, ["forecast", "--runs", "40"])
+    assert text.exit_code == 0 and "50 % released by" in " ".join(text.output.split())
+
+    args = [
+        "forecast",
+        "--runs",
+        "60",
+        "--scenario",
+        str(EXAMPLES / "today.yaml"),
+        "--scenario",
+        str(EXAMPLES / "more-deminers-and-dogs.yaml"),
+    ]
+    cmp = runner.invoke(app, [*args, "--json", "--chart", str(tmp_path / "cmp.svg")])
+    assert cmp.exit_code == 0, cmp.output
+    rows = json.loads(cmp.stdout)["scenarios"]
+    assert [r["name"] for r in rows] == ["today's capacity", "+200 deminers, +20 dogs"]
+    assert rows[1]["capacity"]["manual"]["units"] == rows[0]["capacity"]["manual"]["units"] + 200
+    # more capacity, same draws: at least as much released at 5 years
+    assert rows[1]["released_km2_at_years"]["5"]["p50"] >= rows[0]["released_km2_at_years"]["5"]["p50"] - 1e-9
+    assert (tmp_path / "cmp.svg").exists()
+    table = runner.invoke(app, args)
+    flat = " ".join(table.output.split())
+    assert table.exit_code == 0 and "Scenarios compared" in flat and "+200 deminers" in flat
+
+
+def test_bad_scenario_is_refused_without_a_traceback(filled: Register, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ncapacity:\n  add: {dogs: 20}\n")
+    result = CliRunner().invoke(app, ["forecast", "--scenario", str(bad)])
+    assert result.exit_code != 0
+    assert "bad.yaml" in result.output and "capacity.add.dogs" in result.output and "mdd" in result.output
+    assert "Traceback" not in result.output
+    missing = CliRunner().invoke(app, ["forecast", "--scenario", str(tmp_path / "none.yaml")])
+    assert missing.exit_code != 0 and "none.yaml" in missing.output
+    chart = CliRunner().invoke(app, ["forecast", "--chart", str(tmp_path / "x.gif")])
+    assert chart.exit_code != 0 and ".png" in chart.output
+
+
+def test_forecast_refuses_an_empty_register(
+    register: Register, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANDRELEASE_DATABASE_URL", database_url)
+    result = CliRunner().invoke(app, ["forecast"])
+    assert result.exit_code != 0 and "no open hazard area" in result.output
+
+
+def test_demo_step_and_plain_data(filled: Register, tmp_path: Path) -> None:
+    console = Console(record=True, width=200)
+    data = demo_step(filled, console, tmp_path / "out")
+    assert Path(data["chart"]).exists()
+    assert "50 % released by" in console.export_text()
+    plain = forecast_data(filled, runs=30, seed=1, per_area=False)
+    assert "areas" not in plain and plain["hazard_areas"] == 60
+    json.dumps(plain)

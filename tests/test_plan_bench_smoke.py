@@ -1,0 +1,25 @@
+"""The planner benchmark's smoke mode runs and prints the figures a script reads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_plan_bench_smoke() -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "plan_bench.py"), "--smoke"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=True,
+    ).stdout
+    figures = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    for key in ("gap_mean_pct", "gap_max_pct", "vs_greedy_pct", "national_seconds", "peak_mb"):
+        assert key in figures, out
+    assert float(figures["gap_max_pct"]) <= 10.0
+    assert float(figures["vs_greedy_pct"]) >= 20.0
