@@ -183,3 +183,20 @@ def test_cli_import_refusal_and_fix_report(tmp_path: Path, monkeypatch: pytest.M
     fixed = runner.invoke(app, ["import", str(path), "--fix"])
     assert fixed.exit_code == 0, fixed.output
     assert "1 hazard-areas stored" in fixed.output and "null geometry (1): feature 1" in fixed.output
+
+
+@pytest.mark.filterwarnings("ignore:Normalized/laundered field name")
+def test_shapefile_truncated_column_names_and_layer_named_after_the_kind(reg: Register, tmp_path: Path) -> None:
+    frame = areas_frame(3)
+    frame["machine_accessible"] = ["no", "yes", "no"]
+    frame["priority_score"] = [0.5, 0.25, 1.0]
+    shp = tmp_path / "long.shp"
+    pyogrio.write_dataframe(frame, shp)
+    assert "machine_ac" in pyogrio.read_info(shp)["fields"]
+    import_file(reg, shp)
+    a = reg.hazard_area("HA-0")
+    assert a is not None and a.machine_accessible is False and a.priority_score == 0.5
+    two = tmp_path / "two.gpkg"
+    pyogrio.write_dataframe(areas_frame(2).assign(code=["X-1", "X-2"]), two, layer="hazard_areas")
+    pyogrio.write_dataframe(areas_frame(1), two, layer="notes", append=True)
+    assert import_file(reg, two).stored == 2  # the layer named after the kind, as `landrelease export` writes it

@@ -25,7 +25,7 @@ from landrelease.domain.errors import Problem, Severity, ValidationError
 from landrelease.domain.evidence import Evidence
 from landrelease.domain.settlement import Settlement
 from landrelease.io.kinds import HAZARD_AREAS, KINDS, Parsed, json_safe, match_columns, vocabulary_parser
-from landrelease.io.readers import Chunk, open_source, read_chunks
+from landrelease.io.readers import Chunk, list_layers, open_source, read_chunks
 from landrelease.io.validate import Validator
 from landrelease.model.geometry import areas_m2
 from landrelease.storage.repository import Register, UnitOfWork
@@ -260,6 +260,16 @@ class _Run:
             self.stored = self.uow.add_teams(self.teams, source=source)
 
 
+def _layer_of_kind(path: Path, kind: str) -> str | None:
+    """In a file of several layers, the one named after the kind (as ``landrelease export`` writes them)."""
+    try:
+        layers = list_layers(path)
+    except Exception:  # open_source says what is wrong with the file
+        return None
+    wanted = kind.replace("-", "_")
+    return wanted if len(layers) > 1 and wanted in layers else None
+
+
 def _examples_first(problems: list[Problem], per_check: int = 5) -> list[Problem]:
     """A few of each kind of problem first, so that a refusal's opening lines show every kind."""
     seen: Counter[str | None] = Counter()
@@ -313,6 +323,8 @@ def import_file(
                 "import refused",
             )
         status_value = parsed.value
+    if layer is None:
+        layer = _layer_of_kind(Path(path), kind)
     source = open_source(path, layer, crs)
     geometry_columns = {c for c in (source.wkt_column, source.lat_column, source.lon_column) if c}
     code_col, mapping, rest = match_columns(tuple(f for f in source.fields if f not in geometry_columns), spec)
