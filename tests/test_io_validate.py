@@ -331,3 +331,10 @@ def test_declared_area_is_kept_when_the_polygon_does_not_bear_it_out(reg: Regist
     assert "declared_area_m2" not in a0.extra and a1.extra["declared_area_m2"] == 20.0
     (p,) = [w for w in report.warnings if w.check == "declared_area_differs"]
     assert (p.record, p.field, p.severity) == ("feature 1", "area_m2", Severity.ADVISORY)
+
+
+def test_unreadable_coordinates_name_the_row_and_column(reg: Register, tmp_path: Path) -> None:
+    path = tmp_path / "pts.csv"
+    path.write_text("code,kind,lat,lon\nE1,accident,45.1,17.1\nE2,accident,north,17.2\n")
+    p = only(refused(reg, path, kind="evidence"), "unreadable_geometry")
+    assert (p.record, p.field) == ("row 2", "lat") and "north" in str(p.found)

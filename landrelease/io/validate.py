@@ -292,7 +292,7 @@ class Validator:
                     found=found,
                     expected="a closed ring (last vertex equal to the first)"
                     if salvaged is not None
-                    else "valid WKT/WKB",
+                    else "a readable geometry (WKT, WKB, or numeric latitude and longitude)",
                 )
 
         missing = shapely.is_missing(geometry) & keep
