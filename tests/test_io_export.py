@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -113,8 +114,11 @@ def test_export_then_import_into_a_fresh_register_gives_the_same_records(
         fresh.close()
 
 
-@pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="GDAL's ogrinfo (Debian gdal-bin) is not installed")
 def test_geopackage_passes_ogrinfo(register: Register, tmp_path: Path) -> None:
+    if shutil.which("ogrinfo") is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("GDAL's ogrinfo (Debian gdal-bin) is required in CI")
+        pytest.skip("GDAL's ogrinfo (Debian gdal-bin) is not installed")
     _filled(register)
     out = tmp_path / "register.gpkg"
     written = export(register, out)
