@@ -150,3 +150,5 @@ def export_(
         raise fail(exc) from None
     for layer, n in written.items():
         console.print(f"{out}: layer [bold]{layer}[/], {n:,} records", highlight=False)
+    if kind is None and out.suffix.lower() != ".gpkg":
+        console.print("(a GeoJSON or CSV file holds one kind: hazard areas; --kind evidence|settlements|teams)")
