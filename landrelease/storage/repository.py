@@ -673,6 +673,7 @@ class UnitOfWork:
             self.conn.execute(h.update().where(h.c.id == bindparam("i")).values(parent_id=bindparam("p")), updates)
         return missing
 
+
 def merge_hazard_extra(uow: UnitOfWork, values: dict[str, dict[str, Any]], *, source: str = "") -> int:
     """Merge keys into ``hazard_area.extra`` of the areas named by code (other keys are kept).
 
