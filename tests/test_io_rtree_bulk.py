@@ -77,3 +77,39 @@ def test_imports_into_empty_and_non_empty_registers_keep_the_index(sqlite_url: s
         assert [a.code for a in found] == ["second-5"]
     finally:
         reg.close()
+
+
+def test_add_hazard_columns_on_its_own_packs_and_keeps_the_trigger(sqlite_url: str) -> None:
+    reg = Register.open(sqlite_url)
+    try:
+        geoms = np.array([shapely.box(17 + 0.01 * i, 45, 17.005 + 0.01 * i, 45.005) for i in range(120)])
+        with reg.unit_of_work() as uow:
+            uow.add_hazard_columns(
+                {
+                    "code": [f"C-{i}" for i in range(120)],
+                    "name": "",
+                    "kind": "SHA",
+                    "land_use": "other",
+                    "eo_types": "[]",
+                    "machine_accessible": True,
+                    "slope_deg": 0.0,
+                    "vegetation": "low",
+                    "clutter": "low",
+                    "density": "low",
+                    "status": "open",
+                    "version": 1,
+                    "extra": "{}",
+                },
+                geoms,
+            )
+        with reg.unit_of_work() as uow:  # the trigger feeds the packed tree afterwards
+            from landrelease.samples import generate
+
+            uow.add_hazard_areas(generate(5, seed=2).hazard_areas)
+        with reg.reading() as conn:
+            assert conn.exec_driver_sql("SELECT rtreecheck('hazard_area_rtree')").scalar() == "ok"
+            assert conn.exec_driver_sql("SELECT count(*) FROM hazard_area_rtree").scalar() == 125
+        found = reg.hazard_areas(HazardFilter(bbox=(17.501, 45.001, 17.502, 45.002)))
+        assert [a.code for a in found] == ["C-50"]
+    finally:
+        reg.close()

@@ -415,6 +415,8 @@ class UnitOfWork:
         self.conn = conn
         self.actor = actor
         self._bulk = False
+        self._bulk_next_id = 0
+        self._bulk_boxes: list[tuple[np.ndarray, np.ndarray]] = []
 
     def audit(self, action: str, entity: str, key: str | None, payload: Any) -> str:
         return audit.append(self.conn, self.actor, action, entity, key, payload)
@@ -588,6 +590,9 @@ class UnitOfWork:
         n = len(geometry)
         if n == 0:
             return 0
+        if self.conn.dialect.name == "sqlite" and not self._bulk:
+            with self.bulk_hazard_areas():
+                return self.add_hazard_columns(columns, geometry, area_m2=area_m2, chunk=chunk, now=now)
         t = schema.hazard_area
         dialect = self.conn.dialect
         now = now or _now()
@@ -601,6 +606,12 @@ class UnitOfWork:
         pg = dialect.name == "postgresql"
         srid_geometry = shapely.set_srid(geometry, 4326) if pg else geometry
         data["geometry"] = shapely.to_wkb(srid_geometry, include_srid=pg).tolist()
+        if self._bulk:
+            # the write lock is held (BEGIN IMMEDIATE): ids are the next ones, known here for the R*Tree
+            first = self._bulk_next_id
+            data["id"] = list(range(first, first + n))
+            self._bulk_next_id += n
+            self._bulk_boxes.append((np.arange(first, first + n, dtype=np.int64), bounds))
         names = list(data)
         placeholder = "%s" if pg else "?"
         marks = []
@@ -620,9 +631,8 @@ class UnitOfWork:
         sql = f"INSERT INTO hazard_area ({', '.join(names)}) VALUES ({', '.join(marks)})"
         per_row = [data[k] if isinstance(data[k], list) else itertools.repeat(data[k], n) for k in varying]
         rows = zip(*per_row, strict=False)
-        with self.bulk_hazard_areas():
-            for _ in range(0, n, chunk):
-                self.conn.exec_driver_sql(sql, list(itertools.islice(rows, chunk)))
+        for _ in range(0, n, chunk):
+            self.conn.exec_driver_sql(sql, list(itertools.islice(rows, chunk)))
         return n
 
     @contextmanager
@@ -637,28 +647,26 @@ class UnitOfWork:
         if self.conn.dialect.name != "sqlite" or self._bulk:
             yield
             return
-        self._bulk = True
-        last_id = self.conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM hazard_area").scalar()
+        last_id = int(self.conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM hazard_area").scalar_one())
+        self._bulk, self._bulk_next_id, self._bulk_boxes = True, last_id + 1, []
         self.conn.exec_driver_sql("DROP TRIGGER IF EXISTS hazard_area_rtree_ins")
         try:
             yield
-            if rtree_bulk.is_empty(self.conn, "hazard_area_rtree"):
-                cursor = self.conn.connection.cursor()  # this transaction's own DBAPI connection: plain tuples
-                try:
-                    cursor.execute("SELECT id, minx, miny, maxx, maxy FROM hazard_area WHERE id > ?", (last_id,))
-                    rows = cursor.fetchall()
-                finally:
-                    cursor.close()
-                if rows:
-                    table = np.asarray(rows, dtype=np.float64)
-                    rtree_bulk.bulk_load(self.conn, "hazard_area_rtree", table[:, 0].astype(np.int64), table[:, 1:])
-            else:
+            added = int(
+                self.conn.exec_driver_sql("SELECT count(*) FROM hazard_area WHERE id > ?", (last_id,)).scalar_one()
+            )
+            known = sum(len(ids) for ids, _ in self._bulk_boxes)
+            if added and added == known and rtree_bulk.is_empty(self.conn, "hazard_area_rtree"):
+                ids = np.concatenate([ids for ids, _ in self._bulk_boxes])
+                boxes = np.concatenate([b for _, b in self._bulk_boxes])
+                rtree_bulk.bulk_load(self.conn, "hazard_area_rtree", ids, boxes)
+            elif added:  # rows written some other way too, or a tree to add to: SQLite's own inserts
                 self.conn.exec_driver_sql(
                     "INSERT INTO hazard_area_rtree SELECT id, minx, maxx, miny, maxy FROM hazard_area WHERE id > ?",
                     (last_id,),
                 )
         finally:
-            self._bulk = False
+            self._bulk, self._bulk_boxes = False, []
             self.conn.exec_driver_sql(schema.rtree_ddl("hazard_area")[1])
 
     def link_parents(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
