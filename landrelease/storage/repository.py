@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from landrelease.storage.summary import ReleaseSummary
 
 BBox = tuple[float, float, float, float]
+BULK_CACHE_KIB = -262144  # SQLite page cache during a bulk import: 256 MiB (negative = KiB)
 
 
 def _bbox_columns(geoms: Sequence[BaseGeometry]) -> np.ndarray:
@@ -650,6 +651,8 @@ class UnitOfWork:
         last_id = int(self.conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM hazard_area").scalar_one())
         self._bulk, self._bulk_next_id, self._bulk_boxes = True, last_id + 1, []
         self.conn.exec_driver_sql("DROP TRIGGER IF EXISTS hazard_area_rtree_ins")
+        cache = self.conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+        self.conn.exec_driver_sql(f"PRAGMA cache_size = {BULK_CACHE_KIB}")  # room for the indexes' pages
         try:
             yield
             added = int(
@@ -667,6 +670,7 @@ class UnitOfWork:
                 )
         finally:
             self._bulk, self._bulk_boxes = False, []
+            self.conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
             self.conn.exec_driver_sql(schema.rtree_ddl("hazard_area")[1])
 
     def link_parents(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
