@@ -8,6 +8,7 @@ problem) but nothing more is written, and the unit of work rolls back.
 from __future__ import annotations
 
 import json
+import operator
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -156,7 +157,12 @@ class _Run:
             cols["extra"] = "{}"
         parents = values["parent_code"]
         self.parents += [(str(codes[j]), str(parents.plain[j])) for j in np.flatnonzero(~parents.blank).tolist()]
-        self.stored += self.uow.add_hazard_columns(cols, geometry, area_m2=area)
+        wkb = None
+        if chunk.wkb is not None:  # the file's own WKB where the geometry was stored as read (not repaired)
+            unchanged = np.frompyfunc(operator.is_, 2, 1)(geometry, chunk.geometry[idx]).astype(bool)
+            wkb = chunk.wkb[idx].copy()
+            wkb[~unchanged] = None
+        self.stored += self.uow.add_hazard_columns(cols, geometry, area_m2=area, wkb=wkb)
 
     def _declared_differs(self, fids: np.ndarray, area: np.ndarray, declared: Parsed | None) -> dict[int, float]:
         """Declared areas that the polygon does not bear out (kept in ``extra``; advisory when far off).

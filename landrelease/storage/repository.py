@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import JSON, Connection, Engine, Select, and_, bindparam, func, select
@@ -577,6 +578,7 @@ class UnitOfWork:
         geometry: np.ndarray,
         *,
         area_m2: np.ndarray | None = None,
+        wkb: np.ndarray | None = None,
         chunk: int = 20000,
         now: datetime | None = None,
     ) -> int:
@@ -584,7 +586,8 @@ class UnitOfWork:
 
         ``columns`` maps ``hazard_area`` column names to a list (one value a row) or a single
         value for every row; bounding boxes and metric areas (UTM, :func:`areas_m2`) are
-        computed here, in bulk (pass ``area_m2`` if already computed). Values go to the driver
+        computed here, in bulk (pass ``area_m2`` and, for SQLite, ``wkb`` of the same geometries
+        if already at hand; ``None`` entries are encoded here). Values go to the driver
         as they are (JSON columns as JSON text), through this unit of work's connection and
         transaction. The caller audits.
         """
@@ -593,7 +596,7 @@ class UnitOfWork:
             return 0
         if self.conn.dialect.name == "sqlite" and not self._bulk:
             with self.bulk_hazard_areas():
-                return self.add_hazard_columns(columns, geometry, area_m2=area_m2, chunk=chunk, now=now)
+                return self.add_hazard_columns(columns, geometry, area_m2=area_m2, wkb=wkb, chunk=chunk, now=now)
         t = schema.hazard_area
         dialect = self.conn.dialect
         now = now or _now()
@@ -605,8 +608,16 @@ class UnitOfWork:
             process = t.c[stamp].type.dialect_impl(dialect).bind_processor(dialect)
             data.setdefault(stamp, process(now) if process else now)
         pg = dialect.name == "postgresql"
-        srid_geometry = shapely.set_srid(geometry, 4326) if pg else geometry
-        data["geometry"] = shapely.to_wkb(srid_geometry, include_srid=pg).tolist()
+        if wkb is not None and not pg:
+            # the caller's WKB of the same geometries (e.g. as read from a file): encode only the gaps
+            missing = pd.isna(wkb)
+            encoded = np.asarray(wkb, dtype=object).copy()
+            if missing.any():
+                encoded[missing] = shapely.to_wkb(geometry[missing])
+            data["geometry"] = encoded.tolist()
+        else:
+            srid_geometry = shapely.set_srid(geometry, 4326) if pg else geometry
+            data["geometry"] = shapely.to_wkb(srid_geometry, include_srid=pg).tolist()
         if self._bulk:
             # the write lock is held (BEGIN IMMEDIATE): ids are the next ones, known here for the R*Tree
             first = self._bulk_next_id
