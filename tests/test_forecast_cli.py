@@ -121,7 +121,71 @@ def test_demo_step_and_plain_data(filled: Register, tmp_path: Path) -> None:
     console = Console(record=True, width=200)
     data = demo_step(filled, console, tmp_path / "out")
     assert Path(data["chart"]).exists()
+    assert all("forecast" in a.extra for a in filled.hazard_areas())  # stored for the map
+    assert data["band"][0]["p50"] == data["total_km2"] and len(data["band"]) == 10 * 12 + 1
     assert "50 % released by" in console.export_text()
     plain = forecast_data(filled, runs=30, seed=1, per_area=False)
     assert "areas" not in plain and plain["hazard_areas"] == 60
     json.dumps(plain)
+
+
+def test_forecast_uses_the_contamination_model_once_it_has_run(filled: Register) -> None:
+    runner = CliRunner()
+    before = json.loads(runner.invoke(app, ["forecast", "--json", "--runs", "40", "--seed", "1"]).stdout)
+    assert any("evidence rule" in n for n in before["notes"])
+    modelled = runner.invoke(app, ["model"])
+    assert modelled.exit_code == 0, modelled.output
+    after = json.loads(runner.invoke(app, ["forecast", "--json", "--runs", "40", "--seed", "1"]).stdout)
+    assert any("from the contamination model" in n for n in after["notes"])
+    assert after["release_mix"] != before["release_mix"]  # the mix is calibrated on the new probabilities
+
+
+def test_forecast_refuses_a_register_without_teams(
+    register: Register, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sc = generate(20, seed=1)
+    with register.unit_of_work() as uow:
+        uow.add_hazard_areas(sc.hazard_areas)
+    monkeypatch.setenv("LANDRELEASE_DATABASE_URL", database_url)
+    result = CliRunner().invoke(app, ["forecast"])
+    assert result.exit_code != 0 and "no capacity" in result.output and "manual" in result.output
+    # a scenario that brings its own teams can still be forecast
+    result = CliRunner().invoke(
+        app, ["forecast", "--runs", "20", "--scenario", str(EXAMPLES / "more-deminers-and-dogs.yaml")]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_forecast_store_writes_each_area_forecast_for_the_map(filled: Register) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["forecast", "--store", "--runs", "30", "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Stored the forecast of 60 hazard areas" in result.output
+    area = filled.hazard_areas()[0]
+    f = area.extra["forecast"]
+    assert f["runs"] == 30 and f["seed"] == 2
+    assert set(f) >= {"released_by_p10", "released_by_p50", "released_by_p90", "p_cancelled_by_nts"}
+    total = f["p_cancelled_by_nts"] + f["p_reduced_by_ts"] + f["p_cleared_in_full"]
+    assert abs(total - 1) < 1e-3
+    refused = runner.invoke(app, ["forecast", "--store", "--scenario", str(EXAMPLES / "today.yaml")])
+    assert refused.exit_code != 0 and "--store" in refused.output
+
+
+def test_forecast_follows_the_stored_plan_unless_asked_otherwise(filled: Register) -> None:
+    runner = CliRunner()
+    first = json.loads(runner.invoke(app, ["forecast", "--json", "--runs", "20"]).stdout)
+    assert any("by land use" in n for n in first["notes"])  # no plan stored yet
+    planned = runner.invoke(app, ["plan"])
+    assert planned.exit_code == 0, planned.output
+    with_plan = json.loads(runner.invoke(app, ["forecast", "--json", "--runs", "20"]).stdout)
+    assert any("the plan" in n for n in with_plan["notes"])
+    from landrelease.cli.engine import stored_plan_order
+
+    order = stored_plan_order(filled)
+    assert order is not None
+    planned_codes = [a["code"] for a in with_plan["areas"]][: len(order)]
+    assert planned_codes == [c for c in order if c in set(planned_codes)]
+    by_use = json.loads(runner.invoke(app, ["forecast", "--json", "--runs", "20", "--order", "land-use"]).stdout)
+    assert any("by land use" in n for n in by_use["notes"])
+    bad = runner.invoke(app, ["forecast", "--order", "random"])
+    assert bad.exit_code != 0 and "plan or land-use" in bad.output

@@ -34,3 +34,30 @@ def test_dask_equals_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     np.testing.assert_array_equal(here.area_month_q, there.area_month_q)
     np.testing.assert_array_equal(here.region_days_q, there.region_days_q)
     assert here.as_dict() == there.as_dict()
+
+
+@pytest.mark.slow
+def test_cli_forecast_on_a_scheduler_equals_in_process(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from distributed import LocalCluster
+    from typer.testing import CliRunner
+
+    from landrelease.cli import app
+    from landrelease.cli.demo import store_scenario
+    from landrelease.samples import generate
+    from landrelease.storage.repository import Register
+
+    reg = Register.open(sqlite_url)
+    store_scenario(reg, generate(40, seed=2))
+    reg.close()
+    monkeypatch.setenv("LANDRELEASE_DATABASE_URL", sqlite_url)
+    args = ["forecast", "--json", "--runs", "50", "--seed", "5"]
+    here = CliRunner().invoke(app, args)
+    assert here.exit_code == 0, here.output
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
+        there = CliRunner().invoke(app, [*args, "--scheduler", cluster.scheduler_address])
+    assert there.exit_code == 0, there.output
+    a, b = json.loads(here.stdout), json.loads(there.stdout)
+    assert a["start"] == b["start"]
+    assert a == b

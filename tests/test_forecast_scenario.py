@@ -107,3 +107,12 @@ def test_not_yaml_and_not_a_mapping() -> None:
         parse_scenario("- a\n", "list.toml")
     with pytest.raises(ValidationError, match="must be a mapping"):
         parse_scenario("- a\n", "list.yaml")
+
+
+def test_a_pool_without_a_rate_keeps_the_register_rate() -> None:
+    fleet = Capacity({AssetType.MANUAL: AssetCapacity.from_rate(AssetType.MANUAL, 100, 20.0, 0.3)})
+    spec = parse_scenario("name: x\ncapacity:\n  teams: {manual: {count: 500}, mdd: {count: 4}}\n", "x.yaml")
+    cap = spec.build_capacity(fleet)
+    assert cap.units(AssetType.MANUAL) == 500
+    assert cap.get(AssetType.MANUAL).median == fleet.get(AssetType.MANUAL).median
+    assert cap.get(AssetType.MDD).median[0] == 750.0  # no register rate for dogs: the published prior

@@ -20,7 +20,7 @@ from landrelease.planning.priority import prioritise
 from landrelease.planning.settlement_links import link_settlements
 from landrelease.planning.workplan import PlanningParameters, PlanScenario, build_work, eligibility, plan_teams
 from landrelease.samples import generate
-from landrelease.storage.repository import Register
+from landrelease.storage.repository import HazardFilter, Register
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +154,9 @@ def test_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "utilisation of manual teams" in res.output and "km² released in 2027" in res.output
     assert (tmp_path / "g.svg").read_text().lstrip().startswith("<?xml")
     phases = pyogrio.read_dataframe(tmp_path / "p.gpkg", layer="plan_phases")
-    assert len(phases) == 40 and phases["quarter"].str.match(r"^\d{4}-Q[1-4]$|^unscheduled$").all()
+    open_areas = Register.open(f"sqlite:///{tmp_path / 'r.db'}").count_hazard_areas(HazardFilter(open_only=True))
+    assert open_areas > 30  # the demo released a few of its 40 areas
+    assert len(phases) == open_areas and phases["quarter"].str.match(r"^\d{4}-Q[1-4]$|^unscheduled$").all()
     bad = tmp_path / "bad.json"
     data = json.loads(inst_path.read_text())
     data["tasks"][0]["area_m2"] = -1

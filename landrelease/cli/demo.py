@@ -117,6 +117,6 @@ def demo(
         reg.close()
     console.print(f"Charts, maps and the report are in [bold]{out.resolve()}[/].")
     if serve:
-        from landrelease.cli import web
+        from landrelease.api.serve import serve_demo
 
-        web.serve_demo(cfg, host, port)
+        serve_demo(cfg, host=host, port=port)

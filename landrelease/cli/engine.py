@@ -1,8 +1,9 @@
 """Engine commands: calibrate, forecast (registered on the shared app when imported).
 
 Also what the demo, the web dashboards and the reports call: :func:`forecast_register`
-(a :class:`ForecastResult`), :func:`forecast_data` (the same as plain data) and
-:func:`demo_step`.
+(a :class:`ForecastResult`), :func:`forecast_data` (the same as plain data: headline,
+burn-down band, release by month and method, per-area dates), :func:`store_forecast`
+(each area's forecast into its ``extra['forecast']`` for the map) and :func:`demo_step`.
 """
 
 from __future__ import annotations
@@ -27,9 +28,16 @@ from landrelease.domain.errors import LandreleaseError, Problem, ValidationError
 from landrelease.model.geometry import areas_m2
 from landrelease.model.productivity import LEVELS, Calibration, calibrate
 from landrelease.planning.forecast import Capacity, ForecastResult, Mapper, Portfolio, forecast
-from landrelease.planning.release_mix import CLEARANCE_ALONE, ReleaseMix, calibrate_mix
+from landrelease.planning.release_mix import (
+    CLEARANCE_ALONE,
+    ReleaseMix,
+    calibrate_mix,
+    default_p_any,
+    expected_items,
+    level_index,
+)
 from landrelease.planning.scenario import ScenarioSpec, parse_scenario
-from landrelease.storage.repository import HazardFilter, Register
+from landrelease.storage.repository import HazardFilter, Register, merge_hazard_extra
 
 ChartOption = Annotated[Path | None, typer.Option("--chart", help="write a chart (.png or .svg)")]
 
@@ -43,8 +51,16 @@ def register_calibration(register: Register) -> Calibration:
     return calibrate(register.daily_reports(), register.teams(), clutter)
 
 
-def register_portfolio(register: Register, record_reliability: float | None = None) -> Portfolio:
-    """The register's open hazard areas with their probability of holding any EO."""
+def register_portfolio(register: Register, record_reliability: float | None = None) -> tuple[Portfolio, str]:
+    """The register's open hazard areas with their probability of holding any EO, and where
+    that probability came from.
+
+    ``p_any`` (and the expected items) come from the contamination model where
+    ``landrelease model`` has stored them in the area's ``extra``; otherwise from the simple
+    rule of :func:`~landrelease.planning.release_mix.default_p_any`. A scenario's
+    ``record_reliability`` asks for the rule everywhere (the model's results were computed
+    with the records' own reliabilities).
+    """
     areas = register.hazard_areas(HazardFilter(open_only=True))
     if not areas:
         raise ValidationError(
@@ -52,7 +68,33 @@ def register_portfolio(register: Register, record_reliability: float | None = No
         )
     area = areas_m2([a.geometry for a in areas])
     evidence = register.evidence([a.code for a in areas])
-    return Portfolio.from_hazard_areas(areas, area, evidence=evidence, record_reliability=record_reliability)
+    codes = [a.code for a in areas]
+    p_rule = default_p_any([a.kind for a in areas], codes, evidence, record_reliability)
+    items_rule = expected_items(area, level_index(a.density for a in areas))
+    stored = np.full(len(areas), np.nan)
+    for i, a in enumerate(areas):
+        v = a.extra.get("p_any") if isinstance(a.extra, dict) else None
+        if isinstance(v, int | float) and 0 <= v <= 1:
+            stored[i] = float(v)
+    modelled = ~np.isnan(stored) & (record_reliability is None)
+    p_any = np.where(modelled, stored, p_rule)
+    items = items_rule.copy()
+    for i, a in enumerate(areas):
+        e = a.extra.get("expected_items") if modelled[i] else None
+        if isinstance(e, int | float) and p_any[i] > 0:
+            items[i] = float(e) / p_any[i]
+    n = int(modelled.sum())
+    if n == len(areas):
+        source = "probability of contamination from the contamination model"
+    elif n:
+        source = (
+            f"probability of contamination from the contamination model for {n} of {len(areas)} areas, "
+            "the rest from the evidence rule"
+        )
+    else:
+        source = "probability of contamination from the evidence rule (run `landrelease model` for the cell model)"
+    portfolio = Portfolio.from_hazard_areas(areas, area, p_any=p_any, items_if_contaminated=items)
+    return portfolio, source
 
 
 def register_capacity(register: Register, calibration: Calibration | None = None) -> Capacity:
@@ -63,6 +105,14 @@ def register_capacity(register: Register, calibration: Calibration | None = None
     return Capacity.from_teams(teams, calibration if calibration.used else None)
 
 
+def stored_plan_order(register: Register) -> list[str] | None:
+    """Hazard codes in the stored plan's dispatch order (``landrelease plan``), or None if no plan is stored."""
+    from landrelease.planning.workplan import dispatch_order
+
+    tasks = register.tasks()
+    return dispatch_order(tasks) if tasks else None
+
+
 def _mapper(scheduler: str | None) -> tuple[Mapper | None, int | None, Any]:
     if not scheduler:
         return None, None, None
@@ -71,7 +121,7 @@ def _mapper(scheduler: str | None) -> tuple[Mapper | None, int | None, Any]:
     from landrelease.planning.execution import dask, dask_workers
 
     try:
-        client = Client(scheduler, timeout=10)
+        client = Client(scheduler, timeout=5)
     except (OSError, TimeoutError) as exc:
         raise ValidationError(
             [
@@ -102,7 +152,7 @@ def forecast_register(
     """Forecast the register as it is (or under ``scenario``): its open areas, evidence, teams."""
     seed = settings().seed if seed is None else seed
     a = scenario.assumptions if scenario else None
-    portfolio = register_portfolio(register, a.record_reliability if a else None)
+    portfolio, p_source = register_portfolio(register, a.record_reliability if a else None)
     fleet = register_capacity(register)
     capacity = scenario.build_capacity(fleet) if scenario else fleet
     mix: ReleaseMix
@@ -111,7 +161,7 @@ def forecast_register(
     else:
         target = a.release_mix.target() if a is not None and a.release_mix is not None else None
         mix = calibrate_mix(portfolio.area_m2, portfolio.p_any, portfolio.sha, portfolio.dense_site, target)
-    return forecast(
+    result = forecast(
         portfolio,
         capacity,
         mix=mix,
@@ -125,6 +175,8 @@ def forecast_register(
         groups=groups,
         name=scenario.name if scenario else "the register as it is",
     )
+    result.notes.insert(0, p_source)
+    return result
 
 
 def forecast_data(register: Register, *, per_area: bool = True, **kwargs: Any) -> dict[str, Any]:
@@ -134,16 +186,28 @@ def forecast_data(register: Register, *, per_area: bool = True, **kwargs: Any) -
     return forecast_register(register, **kwargs).as_dict(per_area=per_area)
 
 
+def store_forecast(register: Register, result: ForecastResult, *, actor: str = "forecast") -> int:
+    """Write each forecast area's summary into its ``extra['forecast']`` (one audited unit of
+    work), where the map's side panel and the API read it. Returns the areas updated."""
+    values = {code: {"forecast": item} for code, item in result.area_summaries().items()}
+    with register.unit_of_work(actor=actor) as uow:
+        return merge_hazard_extra(uow, values, source=f"landrelease forecast ({result.runs} runs, seed {result.seed})")
+
+
 def demo_step(
     register: Register, console: Console, output_dir: Path, dispatch_order: Sequence[str] | None = None
 ) -> dict[str, Any]:
-    """For ``landrelease demo``: forecast the register, print the headline with its band, and
-    write the burn-down chart. Returns the forecast as plain data plus ``chart`` (its path)."""
+    """For ``landrelease demo``: forecast the register, print the headline with its band, write
+    the burn-down chart, and store each area's forecast for the map. Returns the forecast as
+    plain data plus ``chart`` (its path)."""
     result = forecast_register(register, dispatch_order=dispatch_order, runs=500)
+    store_forecast(register, result)
     output_dir.mkdir(parents=True, exist_ok=True)
     chart = burn_down_chart(result, output_dir / "forecast-burn-down.png")
     console.print(f"[bold]Forecast[/] ({result.runs} runs): {result.headline()}", highlight=False)
     console.print(f"Burn-down chart: {chart}", highlight=False)
+    for note in result.notes:
+        console.print(f"[dim]note: {note}[/]", highlight=False)
     data = result.as_dict(per_area=True)
     data["chart"] = str(chart)
     return data
@@ -188,13 +252,28 @@ def forecast_tables(result: ForecastResult) -> list[Table]:
     r.add_column("areas", justify="right")
     r.add_column("date", justify="right")
     r.add_row("[bold]overall[/]", f"{len(result.codes):,}", _date_band(result, result.overall_days_q))
-    return [t, r] if not result.regions else [t, _with_regions(r, result)]
-
-
-def _with_regions(table: Table, result: ForecastResult) -> Table:
     for j, region in enumerate(result.regions):
-        table.add_row(region, "", _date_band(result, result.region_days_q[:, j]))
-    return table
+        r.add_row(region, f"{result.region_areas[j]:,}", _date_band(result, result.region_days_q[:, j]))
+    return [t, r, areas_table(result)]
+
+
+def areas_table(result: ForecastResult, limit: int = 15) -> Table:
+    """The first hazard areas in dispatch order with their release month (P50, P10–P90)."""
+
+    def month(m: int) -> str:
+        d = result.month_end(int(m))
+        return d.strftime("%Y-%m") if d else f">{result.horizon_years}y"
+
+    shown = min(limit, len(result.codes))
+    t = Table(title=f"Hazard areas in dispatch order (first {shown}; --json for all)", title_justify="left")
+    for col in ("hazard area", "km²", "released by (P50)", "P10 – P90"):
+        t.add_column(col, justify="left" if col == "hazard area" else "right")
+    for i in range(shown):
+        q = result.area_month_q[i]
+        t.add_row(
+            str(result.codes[i]), f"{result.area_m2[i] / 1e6:,.3f}", month(q[1]), f"{month(q[0])} – {month(q[2])}"
+        )
+    return t
 
 
 def comparison_table(results: Sequence[ForecastResult]) -> Table:
@@ -303,6 +382,16 @@ def forecast_command(
     scheduler: Annotated[
         str | None, typer.Option(help="run on a Dask cluster: tcp://HOST:PORT (default: in-process)")
     ] = None,
+    store: Annotated[
+        bool, typer.Option("--store", help="store each area's forecast in the register (for the map and API)")
+    ] = False,
+    order: Annotated[
+        str,
+        typer.Option(
+            help="dispatch order: 'plan' (the stored plan's, else land use) or 'land-use' "
+            "(roads/rail, cemeteries and religious sites, settlements, farmland, infrastructure, the rest)"
+        ),
+    ] = "plan",
 ) -> None:
     """Forecast land release: P10/P50/P90 dates, km² released by method, burn-down; compare scenarios."""
     cfg = settings()
@@ -310,20 +399,41 @@ def forecast_command(
     try:
         if chart is not None:
             check_chart_path(chart)
+        if order not in ("plan", "land-use"):
+            raise ValidationError(
+                [Problem("unknown dispatch order", field="--order", found=order, expected="plan or land-use")],
+                "forecast refused",
+            )
         specs = [_read_scenario(p) for p in (scenario or [])]
+        if store and specs:
+            raise ValidationError(
+                [Problem("--store keeps the forecast of the register as it is, not of a scenario", field="--store")],
+                "forecast refused",
+            )
+        stored = 0
         mapper, groups, client = _mapper(scheduler)
         try:
             with open_register(cfg) as register, _progress("forecasting"):
+                dispatch = stored_plan_order(register) if order == "plan" else None
                 if not specs:
                     results = [
                         forecast_register(
-                            register, runs=runs or 1000, seed=seed, horizon_years=horizon, mapper=mapper, groups=groups
+                            register,
+                            dispatch_order=dispatch,
+                            runs=runs or 1000,
+                            seed=seed,
+                            horizon_years=horizon,
+                            mapper=mapper,
+                            groups=groups,
                         )
                     ]
+                    if store:
+                        stored = store_forecast(register, results[0])
                 else:
                     results = [
                         forecast_register(
                             register,
+                            dispatch_order=dispatch,
                             runs=runs or s.assumptions.runs,
                             seed=seed if seed is not None else s.assumptions.seed,
                             mapper=mapper,
@@ -337,6 +447,8 @@ def forecast_command(
                 client.close()
     except LandreleaseError as exc:
         raise fail(exc) from None
+    if store:
+        err_console.print(f"Stored the forecast of {stored:,} hazard areas in the register.")
     if chart is not None:
         if specs:
             comparison_chart(results, chart)

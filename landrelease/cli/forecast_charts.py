@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from landrelease.domain.enums import AssetType
 from landrelease.domain.errors import Problem, ValidationError
@@ -99,7 +100,7 @@ def comparison_chart(results: Sequence[ForecastResult], path: Path) -> Path:
 def calibration_chart(calibration: Calibration, path: Path) -> Path:
     """Prior and posterior median rate per asset type × clutter class, with P10–P90 of the median."""
     assets = [a for a in AssetType]
-    fig, axes = plt.subplots(1, len(assets), figsize=(3.2 * len(assets), 4), sharey=False)
+    fig, axes = plt.subplots(1, len(assets), figsize=(3.4 * len(assets), 4.2), sharey=False, layout="constrained")
     z = 1.2816  # P10/P90 of a normal
     for ax, asset in zip(np.atleast_1d(axes), assets, strict=True):
         for i, lv in enumerate(LEVELS):
@@ -125,6 +126,10 @@ def calibration_chart(calibration: Calibration, path: Path) -> Path:
             )
         ax.set_xticks(range(3), [lv.value for lv in LEVELS])
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlim(-0.5, 2.6)
         ax.set_title(asset.value)
         ax.set_xlabel("metal clutter")
         ax.grid(alpha=0.3)

@@ -1,1 +1,69 @@
-"""Web commands: serve, report (registered on the shared app when imported)."""
+"""Web commands: serve, user (registered on the shared app when imported)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from landrelease.cli.app import app, console, fail, open_register, settings
+from landrelease.domain.errors import ValidationError
+from landrelease.domain.user import Role
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="uvicorn worker processes")] = 1,
+) -> None:
+    """Serve the map, dashboards, REST API, OGC API – Features and vector tiles."""
+    from landrelease.api.serve import serve as run
+
+    run(
+        settings(),
+        host=host,
+        port=port,
+        workers=workers,
+        say=lambda text: console.print(text, highlight=False, soft_wrap=True, markup=False),
+    )
+
+
+user_app = typer.Typer(help="Users of the web application.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="the sign-in name")],
+    role: Annotated[Role, typer.Option(help="admin, analyst, operator or viewer")],
+    operator: Annotated[str | None, typer.Option(help="the organisation of an operator user")] = None,
+) -> None:
+    """Add a user; the password comes from LANDRELEASE_USER_PASSWORD or is asked for."""
+    from landrelease.api.auth import Authenticator
+    from landrelease.storage import users
+
+    password = os.environ.get("LANDRELEASE_USER_PASSWORD") or typer.prompt(
+        "password", hide_input=True, confirmation_prompt=True
+    )
+    if len(password) < 10:
+        raise fail("a password needs at least 10 characters")
+    with open_register() as register:
+        auth = Authenticator(register, None)
+        try:
+            with register.unit_of_work(actor="cli") as uow:
+                users.add_user(uow.conn, "cli", name, role, auth.hash_password(password), operator)
+        except ValidationError as exc:
+            raise fail(exc) from None
+    console.print(f"added user {name!r} ({role.value}{', ' + operator if operator else ''})")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List the users."""
+    from landrelease.storage import users
+
+    with open_register() as register, register.reading() as conn:
+        for u in users.list_users(conn):
+            console.print(f"{u.name}\t{u.role.value}\t{u.operator or ''}\t{'active' if u.active else 'disabled'}")

@@ -11,17 +11,19 @@ The fluid capacity model (an approximation, good at national scale):
   order, at their pooled rate; an area cancelled by NTS is released when its NTS ends.
 - Manual, MDD and mechanical capacity each work as one pooled queue. Each area's TS and
   clearance work is split between the asset types eligible for it (dense sites: manual
-  only; machines: accessible ground, slope ≤ 20°) in fixed shares, chosen once so that the
-  types' total loads balance. Each queue consumes its shares in dispatch order; a share
-  cannot start before the area's NTS has ended. Completion times follow from cumulative
-  sums (``C = S + max.accumulate(release − S + w)``), so no event loop is needed.
+  only; machines: accessible ground, slope ≤ 20°) in fixed shares, chosen once by an
+  expected-value pass of the fluid schedule (types join an area as they become free and
+  finish it together; see ``_fluid_shares``). Each queue consumes its shares in dispatch
+  order; a share cannot start before the area's NTS has ended. Completion times follow
+  from cumulative sums (``C = S + max.accumulate(release − S + w)``), so no event loop.
 - A reduced area's reduced part is released when its TS work ends, the rest when its
   clearance ends. EOD teams do spot tasks and are not counted as area capacity.
 - Time is counted in working days (``working_days_per_year``, default 220) and shown as
   calendar dates.
 
 What the approximation leaves out: teams' travel and set-up, a queue skipping ahead to
-another ready area while it waits for NTS, and shares re-balancing as the work progresses.
+another ready area while it waits for NTS, and shares re-balancing when a run's sampled
+rates differ from the expected ones.
 
 Reproducible: runs are cut into blocks whose size depends only on the problem; block b
 draws from ``np.random.SeedSequence(seed).spawn(n_blocks)[b]``, so the numbers are the
@@ -42,13 +44,12 @@ from typing import Any
 import numpy as np
 
 from landrelease.domain.asset import Team
-from landrelease.domain.enums import AssetType, HazardKind, LandUse, Level, ReleaseMethod
+from landrelease.domain.enums import AssetType, HazardKind, LandUse, ReleaseMethod
 from landrelease.domain.errors import InfeasibleError, Problem
 from landrelease.domain.evidence import Evidence
 from landrelease.domain.hazard import HazardArea
 from landrelease.model.productivity import (
     CLUTTER_FACTOR,
-    LEVELS,
     MAX_MACHINE_SLOPE_DEG,
     MECHANICAL_FOLLOW_UP,
     PRIORS,
@@ -67,6 +68,7 @@ from landrelease.planning.release_mix import (
     expected_items,
     expected_split,
     level_index,
+    outcome_probabilities,
 )
 
 CLEARANCE_ASSETS: tuple[AssetType, ...] = (AssetType.MANUAL, AssetType.MDD, AssetType.MECHANICAL)
@@ -203,29 +205,20 @@ def default_dispatch_order(portfolio: Portfolio) -> np.ndarray:
     return np.lexsort((portfolio.codes.astype(str), portfolio.area_m2, portfolio.dispatch_rank))
 
 
-def resolve_dispatch_order(portfolio: Portfolio, order: Sequence[str] | np.ndarray | None) -> np.ndarray:
-    """Indices from a dispatch order given as hazard codes; areas it leaves out follow in the
-    default order. Unknown codes are refused (a plan for areas we do not have is a bug)."""
+def resolve_dispatch_order(
+    portfolio: Portfolio, order: Sequence[str] | np.ndarray | None
+) -> tuple[np.ndarray, list[str]]:
+    """Indices from a dispatch order given as hazard codes, and the codes it names that are not
+    in the portfolio (a plan made before some areas were released): those are left out and
+    reported, and the areas the order leaves out follow in the default order."""
     default = default_dispatch_order(portfolio)
     if order is None:
-        return default
+        return default, []
     index = {str(c): i for i, c in enumerate(portfolio.codes)}
     unknown = [str(c) for c in order if str(c) not in index]
-    if unknown:
-        raise InfeasibleError(
-            [
-                Problem(
-                    "dispatch order names a hazard area that is not open in the register",
-                    record=c,
-                    field="dispatch_order",
-                )
-                for c in unknown[:20]
-            ],
-            "dispatch order refused",
-        )
-    first = list(dict.fromkeys(index[str(c)] for c in order))
+    first = list(dict.fromkeys(index[str(c)] for c in order if str(c) in index))
     seen = set(first)
-    return np.array(first + [i for i in default if i not in seen], dtype=np.int64)
+    return np.array(first + [i for i in default if i not in seen], dtype=np.int64), unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,8 +319,8 @@ class Prepared:
     cancel_thr: np.ndarray
     reduce_clean: float
     reduce_mined_thr: np.ndarray
-    beta_clean: tuple[float, float]
-    beta_mined: tuple[float, float]
+    reduced_clean_table: np.ndarray  # quantiles of the Beta share TS reduces (clean areas)
+    reduced_mined_table: np.ndarray
     ts_fraction: float
     items: np.ndarray
     clutter: np.ndarray
@@ -353,24 +346,60 @@ class Prepared:
         return len(self.area)
 
 
-def _balanced_shares(speed: np.ndarray, work: np.ndarray, iterations: int = 40) -> np.ndarray:
-    """Fixed shares of each area's work per asset type (rows sum to 1 where any type can work),
-    proportional to weighted speed; the weights are tuned so the types' total loads balance."""
-    eligible = speed > 0
-    w = np.ones(speed.shape[1])
-    shares = np.zeros_like(speed)
-    for _ in range(iterations):
-        weighted = speed * w
-        tot = weighted.sum(axis=1, keepdims=True)
-        shares = np.divide(weighted, tot, out=np.zeros_like(weighted), where=tot > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            load = np.where(eligible, shares * work[:, None] / np.where(eligible, speed, 1.0), 0.0).sum(axis=0)
-        active = eligible.any(axis=0) & (load > 0)
-        if active.sum() <= 1:
-            break
-        mean = load[active].mean()
-        w[active] *= np.sqrt(mean / load[active])
+def _fluid_shares(speed: np.ndarray, work: np.ndarray, ready: np.ndarray) -> np.ndarray:
+    """Fixed shares of each area's work per asset type, from one expected-value pass of the
+    fluid schedule.
+
+    Areas are taken in dispatch order. Each asset type has a clock (when its pool is free);
+    an area's work is shared by its eligible types, each joining from the later of its clock
+    and the area's ``ready`` time (its NTS), at its pooled ``speed`` (m²/day), so that they all
+    finish the area at the same moment τ ("water filling"). The types' clocks then move to τ.
+    A type held up by work only it can do (deminers on a cemetery) thus takes a smaller share
+    of the next areas while the others catch up. The Monte-Carlo runs keep these shares and
+    sample the rates.
+    """
+    n, m = speed.shape
+    shares = np.zeros((n, m))
+    clock = [0.0] * m
+    # Plain Python floats: with at most three types per area they beat NumPy's per-call cost.
+    for i, (r, w, t0) in enumerate(zip(speed.tolist(), work.tolist(), ready.tolist(), strict=True)):
+        eligible = [k for k in range(m) if r[k] > 0]
+        if not eligible:
+            continue
+        if w <= 0:
+            total = sum(r[k] for k in eligible)
+            for k in eligible:
+                shares[i, k] = r[k] / total
+            continue
+        ks = sorted(eligible, key=lambda k: max(clock[k], t0))
+        rate_sum = weighted = tau = 0.0
+        used = 0
+        for j, k in enumerate(ks):
+            start = max(clock[k], t0)
+            rate_sum += r[k]
+            weighted += r[k] * start
+            tau = (w + weighted) / rate_sum
+            used = j + 1
+            if used == len(ks) or tau <= max(clock[ks[used]], t0):
+                break
+        for k in ks[:used]:
+            shares[i, k] = r[k] * (tau - max(clock[k], t0)) / w
+            clock[k] = tau
     return shares
+
+
+QUANTILE_TABLE = 4096
+MIN_UNITS = 1e-6
+"""A pool smaller than this (units × availability) counts as no capacity at all."""
+
+
+def _quantile_table(ab: tuple[float, float]) -> np.ndarray:
+    """Beta(a, b) at the mid-points of QUANTILE_TABLE equal-probability strata: drawing a
+    stratum at random samples the Beta (to 1/4096 in probability) at a fraction of the cost."""
+    from scipy.special import betaincinv  # the Beta quantile function (scipy.stats is slow to import)
+
+    q = (np.arange(QUANTILE_TABLE) + 0.5) / QUANTILE_TABLE
+    return np.asarray(betaincinv(ab[0], ab[1], q), dtype=np.float32)
 
 
 def prepare(
@@ -405,7 +434,7 @@ def prepare(
         if asset is AssetType.MECHANICAL:
             factor = np.where(portfolio.machine_accessible[o] & (slope <= MAX_MACHINE_SLOPE_DEG), factor, 0.0)
         slow[:, k] = np.divide(1.0, factor, out=np.zeros(n), where=factor > 0)
-        if cap is None or cap.units <= 0 or cap.availability <= 0:
+        if cap is None or cap.units * cap.availability < MIN_UNITS:
             continue
         med = np.asarray(cap.median, float) * (MECHANICAL_FOLLOW_UP if asset is AssetType.MECHANICAL else 1.0)
         pool[k] = cap.units * cap.availability
@@ -415,23 +444,24 @@ def prepare(
 
     survey = capacity.get(SURVEY_ASSET)
     survey_pool = survey.units * survey.availability if survey is not None else 0.0
+    survey_pool = survey_pool if survey_pool >= MIN_UNITS else 0.0
     surveying = mix.by_survey and survey_pool > 0 and survey is not None
     cancel_thr = (mix.cancel_clean * sha).astype(np.float32) if surveying else np.zeros(n, np.float32)
     reduce_mined_thr = (mix.reduce_mined * ~dense).astype(np.float32) if mix.by_survey else np.zeros(n, np.float32)
     reduce_clean = mix.reduce_clean if mix.by_survey else 0.0
 
-    # Expected TS + clearance work per area (m² searched), to balance the shares.
+    # Expected TS + clearance work per area (m² searched) and NTS end, to fix the shares.
     rc, rm = mix.mean_reduced_clean, mix.mean_reduced_mined
     ts = mix.ts_search_fraction
     c = cancel_thr.astype(float)
     clean_work = reduce_clean * (ts + 1 - rc) + np.clip(1 - c - reduce_clean, 0, 1) * 1.0
     mined_work = reduce_mined_thr * (ts + 1 - rm) + (1 - reduce_mined_thr) * 1.0
     work = area * ((1 - p) * clean_work + p * mined_work)
-    share = _balanced_shares(speed, work)
-    share_slow = share * slow
-
     nts_cum = np.cumsum(np.where(sha, area, 0.0)) if surveying else np.zeros(n)
     nts_cum = np.where(sha, nts_cum, 0.0)
+    survey_speed = survey_pool * survey.median[0] if surveying and survey is not None else 1.0
+    share = _fluid_shares(speed, work, nts_cum / survey_speed)
+    share_slow = share * slow
 
     regions = sorted({str(r) for r in portfolio.region[o]})
     rindex = {r: i for i, r in enumerate(regions)}
@@ -446,8 +476,8 @@ def prepare(
         cancel_thr=cancel_thr,
         reduce_clean=float(reduce_clean),
         reduce_mined_thr=reduce_mined_thr,
-        beta_clean=mix.reduced_share_clean,
-        beta_mined=mix.reduced_share_mined,
+        reduced_clean_table=_quantile_table(mix.reduced_share_clean),
+        reduced_mined_table=_quantile_table(mix.reduced_share_mined),
         ts_fraction=float(ts),
         items=portfolio.items_if_contaminated[o],
         clutter=clutter,
@@ -478,10 +508,11 @@ class BlockResult:
     """What a block (or a group of blocks) of runs returns; merging is exact and order-free
     for ``area_hist`` (integer counts) and in block order for the per-run arrays."""
 
-    area_hist: np.ndarray  # (n, months + 1) runs completing in each month; last = beyond horizon
+    area_hist: np.ndarray | None  # (n, months + 1) runs completing in each month; last = beyond horizon
     released: np.ndarray  # (runs, months + 1, 3) m² released per month by method
     region_done: np.ndarray  # (runs, regions) working day the region's last area is released
     overall_done: np.ndarray  # (runs,)
+    area_month: np.ndarray | None = None  # (n, runs) completion month per run (blocks only)
 
 
 def block_sizes(runs: int, n_areas: int) -> list[int]:
@@ -494,126 +525,147 @@ def block_sizes(runs: int, n_areas: int) -> list[int]:
 
 
 def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> BlockResult:
-    """``runs`` Monte-Carlo runs of the whole programme (see the module text for the model)."""
+    """``runs`` Monte-Carlo runs of the whole programme (see the module text for the model).
+
+    Arrays are area-major, (areas, runs): the queues' cumulative sums run along the areas
+    and so are vectorised across the runs.
+    """
     rng = np.random.default_rng(seed)
     n = prep.n
     m1 = prep.months + 1
-    zc = rng.standard_normal((runs, 3))
+    zc = rng.standard_normal((3, runs))
     zs = rng.standard_normal(runs)
-    contaminated = rng.random((runs, n), dtype=np.float32) < prep.p_any
-    u = rng.random((runs, n), dtype=np.float32)
-    cancel = u < prep.cancel_thr
+    col = np.s_[:, None]  # a per-area vector against (areas, runs)
+    contaminated = rng.random((n, runs), dtype=np.float32) < prep.p_any[col]
+    u = rng.random((n, runs), dtype=np.float32)
+    cancel_thr = prep.cancel_thr[col]
+    cancel = u < cancel_thr
     cancel &= ~contaminated
     reduce = np.where(
-        contaminated, u < prep.reduce_mined_thr, (u >= prep.cancel_thr) & (u < prep.cancel_thr + prep.reduce_clean)
+        contaminated, u < prep.reduce_mined_thr[col], (u >= cancel_thr) & (u < cancel_thr + prep.reduce_clean)
     )
     del u
-    # share of the area that TS reduces
-    rho = np.zeros((runs, n), np.float32)
+    # share of the area that TS reduces, from the Beta quantile tables
+    rho = np.zeros((n, runs), np.float32)
     flat = np.flatnonzero(reduce)
     mined_r = contaminated.ravel()[flat]
-    vals = np.empty(len(flat), np.float32)
-    vals[mined_r] = rng.beta(*prep.beta_mined, size=int(mined_r.sum()))
-    vals[~mined_r] = rng.beta(*prep.beta_clean, size=int((~mined_r).sum()))
-    rho.ravel()[flat] = vals
+    pick = rng.integers(0, QUANTILE_TABLE, size=len(flat))
+    rho.ravel()[flat] = np.where(mined_r, prep.reduced_mined_table[pick], prep.reduced_clean_table[pick])
     clear_frac = 1.0 - rho
-    del rho
+    del rho, pick, mined_r
     clear_frac[cancel] = 0.0
-    # finds beyond the average load already inside the published rates
+    # finds beyond the average load already inside the published rates (sparse)
     flat = np.flatnonzero(contaminated)
-    cols = flat % n
+    rows = flat // runs
     cf = clear_frac.ravel()[flat].astype(float)
-    items = rng.poisson(prep.items[cols] * cf)
-    extra = np.maximum(items - cf * prep.area[cols] / M2_PER_ITEM, 0.0)
-    extra_finds = np.zeros((runs, n), np.float32)
-    extra_finds.ravel()[flat] = extra
-    del contaminated, flat, cols, cf, items, extra, mined_r, vals
+    items = rng.poisson(prep.items[rows] * cf)
+    extra = np.maximum(items - cf * prep.area[rows] / M2_PER_ITEM, 0.0)
+    keep = extra > 0
+    finds_at, finds_extra, finds_row = flat[keep], extra[keep], rows[keep]
+    del contaminated, flat, rows, cf, items, extra, keep
 
     # NTS queue: SHAs in dispatch order at the pooled survey rate
     if prep.survey_pool > 0:
         survey_rate = prep.survey_pool * np.exp(prep.survey_mu + prep.survey_sigma * zs)
-        t_nts = prep.nts_cum[None, :] / survey_rate[:, None]
+        t_nts = prep.nts_cum[col] / survey_rate[None, :]
     else:
-        t_nts = np.zeros((runs, n))
+        t_nts = np.zeros((n, runs))
     # what waits for NTS in the TS/clearance queues (a cancelled area never enters them)
     queued_release = np.where(cancel, 0.0, t_nts)
 
     # TS and clearance queues, one per asset type
     area_cl = clear_frac
-    area_cl *= prep.area.astype(np.float32)[None, :]
-    area_work = (prep.area * prep.ts_fraction).astype(np.float32)[None, :] * reduce
+    area_cl *= prep.area.astype(np.float32)[col]
+    area_work = (prep.area * prep.ts_fraction).astype(np.float32)[col] * reduce
     area_work += area_cl
-    done = np.zeros((runs, n))
-    ts_done = np.zeros((runs, n))
+    done = np.zeros((n, runs))
+    ts_done = np.zeros((n, runs))
     for k in range(3):
         mask = prep.share[:, k] > 0
         if prep.pool[k] <= 0 or not mask.any():
             continue
-        inv = np.exp(-(prep.log_median[k][None, :] + prep.log_sigma[k][None, :] * zc[:, k : k + 1])) / prep.pool[k]
-        per_m2 = inv.astype(np.float32)[:, prep.clutter]
-        per_m2 *= prep.share_slow[:, k].astype(np.float32)[None, :]
+        inv = np.exp(-(prep.log_median[k][:, None] + prep.log_sigma[k][:, None] * zc[k][None, :])) / prep.pool[k]
+        per_m2 = inv[prep.clutter, :]  # (areas, runs): days per m² by clutter class
+        per_m2 *= prep.share_slow[:, k][col]
         w_cl = area_cl * per_m2
         w = area_work * per_m2
         del per_m2
-        if prep.tfind[k] > 0:  # the finds' time
-            finds_time = extra_finds * (prep.share[:, k] * prep.tfind[k] / prep.pool[k]).astype(np.float32)[None, :]
-            w_cl += finds_time
-            w += finds_time
-            del finds_time
-        s = np.cumsum(w, axis=1, dtype=np.float64)
-        c = queued_release * mask[None, :]
-        c -= s
-        c += w
-        np.maximum.accumulate(c, axis=1, out=c)
+        if prep.tfind[k] > 0 and len(finds_at):  # the finds' time
+            finds_time = finds_extra * (prep.share[finds_row, k] * prep.tfind[k] / prep.pool[k])
+            w_cl.ravel()[finds_at] += finds_time
+            w.ravel()[finds_at] += finds_time
+        s = np.cumsum(w, axis=0)
+        c = w - s  # minus the start offset
+        c += queued_release if mask.all() else queued_release * mask[col]
+        np.maximum.accumulate(c, axis=0, out=c)
         c += s  # completion time of each area's share in this queue
         del s, w
-        np.maximum(done, c, out=done, where=mask[None, :])
-        c -= w_cl  # when its TS part ended
-        np.maximum(ts_done, c, out=ts_done, where=mask[None, :])
+        if not mask.all():
+            c *= mask[col]  # an area this type does not work on is not waiting for it
+        np.maximum(done, c, out=done)
+        c -= w_cl  # when its TS part ended (w_cl is 0 where the type does not work)
+        np.maximum(ts_done, c, out=ts_done)
         del c, w_cl
-    done[:, prep.no_capacity] = np.inf
-    ts_done[:, prep.no_capacity] = np.inf
-    area_done = np.where(cancel, t_nts, done)
+    done[prep.no_capacity, :] = np.inf
+    ts_done[prep.no_capacity, :] = np.inf
 
     # outputs
     inv_wpm = 1.0 / prep.wd_per_month
 
     def month(t: np.ndarray) -> np.ndarray:
         m = t * inv_wpm
-        np.minimum(m, prep.months, out=m)
+        np.fmin(m, prep.months, out=m)  # beyond the horizon (or never: inf) → the last bin
         return m.astype(np.intp)
 
-    base = np.arange(runs, dtype=np.intp)[:, None] * m1
+    run_base = np.arange(runs, dtype=np.intp) * m1
     released = np.zeros((runs, m1, 3))
+    area_b = np.broadcast_to(prep.area[col], (n, runs)).ravel()
     cidx = np.flatnonzero(cancel)
-    released[:, :, 0] = np.bincount(
-        base.ravel()[cidx // n] + month(t_nts.ravel()[cidx]),
-        weights=np.broadcast_to(prep.area, (runs, n)).ravel()[cidx],
-        minlength=runs * m1,
-    ).reshape(runs, m1)
-    ridx = np.flatnonzero(reduce)
-    reduced_m2 = np.broadcast_to(prep.area, (runs, n)).ravel()[ridx] - area_cl.ravel()[ridx]
-    released[:, :, 1] = np.bincount(
-        base.ravel()[ridx // n] + month(ts_done.ravel()[ridx]), weights=reduced_m2, minlength=runs * m1
-    ).reshape(runs, m1)
-    released[:, :, 2] = np.bincount((base + month(done)).ravel(), weights=area_cl.ravel(), minlength=runs * m1).reshape(
+    m_nts = month(t_nts.ravel()[cidx])
+    released[:, :, 0] = np.bincount(run_base[cidx % runs] + m_nts, weights=area_b[cidx], minlength=runs * m1).reshape(
         runs, m1
     )
-    hist = np.bincount(
-        (np.arange(n, dtype=np.intp)[None, :] * m1 + month(area_done)).ravel(), minlength=n * m1
-    ).reshape(n, m1)
-    region_done = np.maximum.reduceat(area_done[:, prep.region_perm], prep.region_starts, axis=1)
-    overall = area_done.max(axis=1) if n else np.zeros(runs)
-    return BlockResult(hist.astype(np.int32), released, region_done, overall)
+    ridx = np.flatnonzero(reduce)
+    released[:, :, 1] = np.bincount(
+        run_base[ridx % runs] + month(ts_done.ravel()[ridx]),
+        weights=np.maximum(area_b[ridx] - area_cl.ravel()[ridx], 0.0),  # float32 rounding never negative
+        minlength=runs * m1,
+    ).reshape(runs, m1)
+    m_done = month(done)
+    area_month = m_done.astype(np.uint16)  # when each area is released: its clearance, or its NTS if cancelled
+    area_month.ravel()[cidx] = m_nts
+    m_done += run_base[None, :]
+    released[:, :, 2] = np.bincount(m_done.ravel(), weights=area_cl.ravel(), minlength=runs * m1).reshape(runs, m1)
+    del m_done
+    area_done = np.where(cancel, t_nts, done)
+    region_done = np.maximum.reduceat(area_done[prep.region_perm, :], prep.region_starts, axis=0).T
+    overall = area_done.max(axis=0) if n else np.zeros(runs)
+    return BlockResult(None, released, region_done, overall, area_month)
+
+
+def month_histogram(area_month: np.ndarray, months: int, chunk_elements: int = 4_000_000) -> np.ndarray:
+    """(n, months + 1) counts of runs per completion month, from an (n, runs) matrix of month
+    indices; counted in chunks of areas so the temporaries stay small."""
+    n, runs = area_month.shape
+    m1 = months + 1
+    out = np.zeros((n, m1), np.uint16 if runs < 65535 else np.int32)
+    step = max(1, chunk_elements // max(runs, 1))
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        idx = np.arange(b - a, dtype=np.intp)[:, None] * m1 + area_month[a:b, :]
+        out[a:b] = np.bincount(idx.ravel(), minlength=(b - a) * m1).reshape(b - a, m1)
+    return out
 
 
 def merge(results: Sequence[BlockResult]) -> BlockResult:
-    """Combine block results in block order."""
-    hist = results[0].area_hist.astype(np.int64)
-    for r in results[1:]:
-        hist = hist + r.area_hist
+    """Combine group results in group order (their histograms are added)."""
+    hist = np.zeros(results[0].area_hist.shape, np.int32) if results[0].area_hist is not None else None
+    for r in results:
+        if r.area_hist is None or hist is None:
+            raise ValueError("merge needs group results with their histograms")
+        hist += r.area_hist
     return BlockResult(
-        hist.astype(np.int32),
+        hist,
         np.concatenate([r.released for r in results]),
         np.concatenate([r.region_done for r in results]),
         np.concatenate([r.overall_done for r in results]),
@@ -621,8 +673,16 @@ def merge(results: Sequence[BlockResult]) -> BlockResult:
 
 
 def simulate_group(prep: Prepared, sizes: Sequence[int], seeds: Sequence[np.random.SeedSequence]) -> BlockResult:
-    """Several consecutive blocks, merged (one Dask task)."""
-    return merge([simulate_block(prep, s, q) for s, q in zip(sizes, seeds, strict=True)])
+    """Several consecutive blocks, merged (one Dask task). The per-area completion months are
+    counted once per group (counting them per block would cost areas × months each time)."""
+    blocks = [simulate_block(prep, s, q) for s, q in zip(sizes, seeds, strict=True)]
+    months = np.concatenate([b.area_month for b in blocks if b.area_month is not None], axis=1)
+    return BlockResult(
+        month_histogram(months, prep.months),
+        np.concatenate([b.released for b in blocks]),
+        np.concatenate([b.region_done for b in blocks]),
+        np.concatenate([b.overall_done for b in blocks]),
+    )
 
 
 Mapper = Callable[[Prepared, list[tuple[list[int], list[np.random.SeedSequence]]]], list[BlockResult]]
@@ -664,6 +724,7 @@ class ForecastResult:
     codes: np.ndarray  # dispatch order
     area_m2: np.ndarray
     regions: list[str]
+    region_areas: list[int]
     area_month_q: np.ndarray  # (n, 3) month index of P10/P50/P90 completion; == months: beyond horizon
     area_done_share: np.ndarray  # (n,) share of runs in which the area is released within the horizon
     region_days_q: np.ndarray  # (3, regions) working days
@@ -675,6 +736,8 @@ class ForecastResult:
     capacity: Capacity
     name: str = "register"
     notes: list[str] = field(default_factory=list)
+    p_any: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n,) in dispatch order
+    outcome_p: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # (n, 3) cancelled/reduced/cleared
 
     @property
     def months(self) -> int:
@@ -719,24 +782,67 @@ class ForecastResult:
         start = np.full((3, 1), self.total_m2 / 1e6)
         return np.concatenate([start, q], axis=1)
 
+    def band(self) -> list[dict[str, Any]]:
+        """The burn-down band as the dashboards chart it: one entry per month ("YYYY-MM") with
+        the P10/P50/P90 suspected km² still open at its end (the first entry: the start)."""
+        burn = self.burn_down_km2()
+        months = [self.start] + [self.month_end(m) for m in range(self.months)]
+        return [
+            {
+                "month": f"{d.year:04d}-{d.month:02d}",
+                "p10": float(burn[0, i]),
+                "p50": float(burn[1, i]),
+                "p90": float(burn[2, i]),
+            }
+            for i, d in enumerate(months)
+            if d is not None
+        ]
+
+    def area_summaries(self) -> dict[str, dict[str, Any]]:
+        """Per hazard code, a flat summary of its forecast (for the map's side panel)."""
+        out: dict[str, dict[str, Any]] = {}
+        for k, code in enumerate(self.codes):
+            q = self.area_month_q[k]
+            item: dict[str, Any] = {
+                f"released_by_p{int(p * 100)}": (
+                    d.strftime("%Y-%m") if (d := self.month_end(int(q[i]))) else f"beyond {self.horizon_years} years"
+                )
+                for i, p in enumerate(QUANTILES)
+            }
+            item["released_within_horizon"] = round(float(self.area_done_share[k]), 4)
+            if len(self.p_any) == len(self.codes):
+                item["p_any_eo"] = round(float(self.p_any[k]), 4)
+                item["p_cancelled_by_nts"] = round(float(self.outcome_p[k, 0]), 4)
+                item["p_reduced_by_ts"] = round(float(self.outcome_p[k, 1]), 4)
+                item["p_cleared_in_full"] = round(float(self.outcome_p[k, 2]), 4)
+            item["dispatch_position"] = k + 1
+            item["runs"] = self.runs
+            item["seed"] = self.seed
+            item["start"] = self.start.isoformat()
+            out[str(code)] = item
+        return out
+
     def headline(self) -> str:
+        """One sentence with the bands, e.g. "50 % released by 2029-03 (P10–P90 …); all by …"."""
         half = self.share_date_band(0.5)
         done = [self.day_to_date(d) for d in self.overall_days_q]
+        horizon = f"the {self.horizon_years}-year horizon"
 
         def fmt(d: date | None) -> str:
-            return d.strftime("%Y-%m") if d else f"beyond {self.horizon_years} years"
+            return d.strftime("%Y-%m") if d else f"beyond {horizon}"
 
-        text = (
-            f"{self.total_m2 / 1e6:,.1f} km² suspected in {len(self.codes):,} hazard areas: "
-            f"50 % released by {fmt(half[1])} (P10–P90 {fmt(half[0])} – {fmt(half[2])}); "
-        )
+        text = f"{self.total_m2 / 1e6:,.1f} km² suspected in {len(self.codes):,} hazard areas: "
+        if half[1] is not None:
+            text += f"50 % released by {fmt(half[1])} (P10–P90 {fmt(half[0])} – {fmt(half[2])}); "
+        else:
+            text += f"50 % not released within {horizon} (P50); "
         if done[2] is not None:
             text += f"all by {fmt(done[1])} (P10–P90 {fmt(done[0])} – {fmt(done[2])})."
         elif done[1] is not None:
-            text += f"all by {fmt(done[1])} at P50, but beyond {self.horizon_years} years at P90."
+            text += f"all by {fmt(done[1])} at P50, but beyond {horizon} at P90."
         else:
             share = float(np.mean(self.cumulative_m2[:, -1])) / max(self.total_m2, 1e-9)
-            text += f"not all within {self.horizon_years} years (P50); {share:.0%} released by then on average."
+            text += f"not all within {horizon} (P50); {share:.0%} released by then on average."
         return text
 
     def as_dict(self, *, per_area: bool = True) -> dict[str, Any]:
@@ -783,6 +889,7 @@ class ForecastResult:
             "regions": [
                 {
                     "region": r,
+                    "hazard_areas": self.region_areas[j],
                     **{
                         f"p{int(q * 100)}": iso(self.day_to_date(float(self.region_days_q[i, j])))
                         for i, q in enumerate(QUANTILES)
@@ -790,6 +897,7 @@ class ForecastResult:
                 }
                 for j, r in enumerate(self.regions)
             ],
+            "band": self.band(),
             "burn_down": {
                 "month_end": [self.start.isoformat()] + [iso(d) for d in month_ends],
                 "remaining_km2_p10": burn[0].tolist(),
@@ -825,8 +933,20 @@ class ForecastResult:
                     "area_m2": float(a),
                     "p_released_within_horizon": float(s),
                     **{f"p{int(q * 100)}": iso(self.month_end(int(mq[i]))) for i, q in enumerate(QUANTILES)},
+                    **(
+                        {
+                            "p_any": float(self.p_any[k]),
+                            "p_cancelled": float(self.outcome_p[k, 0]),
+                            "p_reduced": float(self.outcome_p[k, 1]),
+                            "p_cleared_in_full": float(self.outcome_p[k, 2]),
+                        }
+                        if len(self.p_any) == len(self.codes)
+                        else {}
+                    ),
                 }
-                for c, a, s, mq in zip(self.codes, self.area_m2, self.area_done_share, self.area_month_q, strict=True)
+                for k, (c, a, s, mq) in enumerate(
+                    zip(self.codes, self.area_m2, self.area_done_share, self.area_month_q, strict=True)
+                )
             ]
         return out
 
@@ -834,6 +954,7 @@ class ForecastResult:
 def summarise(prep: Prepared, merged: BlockResult, **meta: Any) -> ForecastResult:
     runs = merged.released.shape[0]
     months = prep.months
+    assert merged.area_hist is not None
     cum_hist = np.cumsum(merged.area_hist, axis=1)
     area_q = np.stack([(cum_hist >= math.ceil(q * runs - 1e-9)).argmax(axis=1) for q in QUANTILES], axis=1)
     inside = merged.released[:, :months, :]
@@ -841,6 +962,7 @@ def summarise(prep: Prepared, merged: BlockResult, **meta: Any) -> ForecastResul
         codes=prep.codes,
         area_m2=prep.area,
         regions=prep.regions,
+        region_areas=np.diff(np.append(prep.region_starts, prep.n)).tolist(),
         area_month_q=area_q,
         area_done_share=1.0 - merged.area_hist[:, months] / runs if prep.n else np.zeros(0),
         region_days_q=_q(merged.region_done) if prep.regions else np.zeros((3, 0)),
@@ -873,15 +995,28 @@ def forecast(
     runs the blocks elsewhere (default: threads here; or Dask), in ``groups`` tasks (default:
     one per worker); the result does not depend on either.
     """
-    if horizon_years < 1:
-        raise ValueError("horizon_years must be at least 1")
+    if not 1 <= horizon_years <= 200:
+        raise ValueError("horizon_years must lie between 1 and 200")
     if runs < 1:
         raise ValueError("runs must be at least 1")
     if len(portfolio) == 0:
         raise InfeasibleError([Problem("there is no open hazard area to forecast")], "nothing to forecast")
+    pools = [capacity.get(a) for a in (*CLEARANCE_ASSETS, SURVEY_ASSET)]
+    working = [c for c in pools if c is not None and c.units * c.availability >= MIN_UNITS]
+    if not working:
+        raise InfeasibleError(
+            [
+                Problem(
+                    "no capacity to release land with",
+                    field="capacity",
+                    expected="teams of type " + ", ".join(a.value for a in (*CLEARANCE_ASSETS, SURVEY_ASSET)),
+                )
+            ],
+            "nothing can be forecast",
+        )
     if mix is None:
         mix = calibrate_mix(portfolio.area_m2, portfolio.p_any, portfolio.sha, portfolio.dense_site)
-    order = resolve_dispatch_order(portfolio, dispatch_order)
+    order, not_open = resolve_dispatch_order(portfolio, dispatch_order)
     prep = prepare(portfolio, capacity, mix, order, horizon_years, working_days_per_year)
     sizes = block_sizes(runs, prep.n)
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
@@ -891,6 +1026,18 @@ def forecast(
     jobs = [(sizes[a:b], seeds[a:b]) for a, b in itertools.pairwise(bounds) if b > a]
     results = mapper(prep, jobs)
     notes = []
+    if not_open:
+        notes.append(
+            f"{len(not_open)} hazard code(s) of the dispatch order are not among the areas forecast "
+            f"(released or unknown) and were left out, e.g. {', '.join(not_open[:3])}"
+        )
+    if dispatch_order is not None:
+        notes.append("dispatch order: as given (the plan), then the default priority order")
+    else:
+        notes.append(
+            "dispatch order: by land use (roads and rail, cemeteries and religious sites, settlements, farmland, "
+            "infrastructure, the rest), smaller areas first"
+        )
     if mix.by_survey and prep.survey_pool <= 0:
         notes.append("no survey (drone_survey) capacity: nothing can be cancelled by NTS")
     if prep.pool.sum() <= 0:
@@ -901,16 +1048,31 @@ def forecast(
         "release mix calibrated to the 2022 global split of released land (Landmine Monitor 2023), "
         "used here as the split of the whole suspected area (an assumption)"
     )
+    probs = outcome_probabilities(portfolio.p_any[order], portfolio.sha[order], portfolio.dense_site[order], mix)
+    if prep.survey_pool <= 0:  # nothing can be cancelled without survey teams: that land is cleared
+        probs = {
+            **probs,
+            ReleaseMethod.CLEARED: probs[ReleaseMethod.CLEARED] + probs[ReleaseMethod.CANCELLED],
+            ReleaseMethod.CANCELLED: np.zeros(len(order)),
+        }
     return summarise(
         prep,
         merge(results),
+        p_any=portfolio.p_any[order],
+        outcome_p=np.stack([probs[m] for m in METHODS], axis=1),
         start=start or date.today(),
         horizon_years=horizon_years,
         runs=runs,
         seed=seed,
         working_days_per_year=working_days_per_year,
         mix=mix,
-        expected_split=expected_split(portfolio.area_m2, portfolio.p_any, portfolio.sha, portfolio.dense_site, mix),
+        expected_split=expected_split(
+            portfolio.area_m2,
+            portfolio.p_any,
+            portfolio.sha,
+            portfolio.dense_site,
+            mix if prep.survey_pool > 0 else replace(mix, cancel_clean=0.0),
+        ),
         capacity=capacity,
         name=name,
         notes=notes,
@@ -920,12 +1082,12 @@ def forecast(
 __all__ = [
     "CLEARANCE_ASSETS",
     "DISPATCH_RANK",
-    "LEVELS",
+    "METHODS",
+    "QUANTILES",
     "AssetCapacity",
     "BlockResult",
     "Capacity",
     "ForecastResult",
-    "Level",
     "Portfolio",
     "Prepared",
     "block_sizes",
@@ -935,4 +1097,5 @@ __all__ = [
     "prepare",
     "simulate_block",
     "simulate_group",
+    "threaded",
 ]

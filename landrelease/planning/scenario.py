@@ -88,11 +88,18 @@ class ScenarioSpec(_Strict):
     assumptions: Assumptions = Field(default_factory=Assumptions)
 
     def build_capacity(self, register_fleet: Capacity | None) -> Capacity:
-        """The fleet this scenario forecasts with."""
+        """The fleet this scenario forecasts with. A pool named under ``teams`` without a
+        ``rate`` keeps the register's (calibrated) rates for that type when it has the type,
+        else takes the published prior."""
         base = register_fleet if (self.capacity.base == "register" and register_fleet is not None) else Capacity({})
         assets = dict(base.assets)
         for asset, t in self.capacity.teams.items():
-            assets[asset] = AssetCapacity.from_rate(asset, t.count, t.rate, t.sigma, t.availability)
+            known = register_fleet.get(asset) if register_fleet is not None else None
+            if t.rate is None and known is not None:
+                sigma = known.sigma if t.sigma is None else (t.sigma, t.sigma, t.sigma)
+                assets[asset] = AssetCapacity(asset, t.count, known.median, sigma, t.availability)
+            else:
+                assets[asset] = AssetCapacity.from_rate(asset, t.count, t.rate, t.sigma, t.availability)
         fleet = Capacity(assets)
         for asset, extra in self.capacity.add.items():
             fleet = fleet.with_units(asset, fleet.units(asset) + extra)

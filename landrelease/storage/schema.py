@@ -208,6 +208,22 @@ audit_event = Table(
     UniqueConstraint("hash"),
 )
 
+# People who sign in to the web application. ``role`` is admin, analyst, operator or viewer;
+# an operator user belongs to one organisation (``operator``) and edits only its work.
+# ``session_epoch`` is bumped to invalidate every session and token a user holds.
+app_user = Table(
+    "app_user",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(120), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("operator", String(120)),
+    Column("password_hash", String(255), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("session_epoch", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 # Tables with an R*Tree in SQLite, kept in step by triggers over the bbox columns.
 RTREE_TABLES = ("hazard_area", "evidence", "released_part", "settlement")
 

@@ -1,0 +1,1 @@
+"""The HTTP adapters: REST, OGC API – Features, vector tiles, users and access."""

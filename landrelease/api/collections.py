@@ -1,0 +1,399 @@
+"""The register's feature collections, queried and written as GeoJSON for the REST and OGC APIs.
+
+Rows are read with plain SQLAlchemy Core (no domain objects on the hot path) and the
+GeoJSON is assembled as text: geometries are converted in bulk by Shapely, properties by
+the fastest JSON encoder available. Paging is by ``id`` order so that a page is stable.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import shapely
+from sqlalchemy import ColumnElement, Connection, FromClause, Select, and_, func, literal, or_, select, type_coerce
+from sqlalchemy import LargeBinary as _LB
+
+from landrelease.domain.enums import HazardStatus
+from landrelease.storage import schema
+
+try:  # orjson is several times faster; the standard library is the fallback
+    import orjson
+
+    def dumps(value: Any) -> str:
+        return orjson.dumps(value, default=_default).decode()
+
+    def loads(text: str) -> Any:
+        return orjson.loads(text)
+
+except ImportError:  # pragma: no cover - orjson is a pinned dependency
+
+    def dumps(value: Any) -> str:
+        return json.dumps(value, default=_default, separators=(",", ":"), ensure_ascii=False)
+
+    def loads(text: str) -> Any:
+        return json.loads(text)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+BBox = tuple[float, float, float, float]
+Interval = tuple[datetime | None, datetime | None]
+
+h, e, a, s = schema.hazard_area, schema.evidence, schema.activity, schema.settlement
+
+
+@dataclass(frozen=True)
+class CollectionSpec:
+    """How one feature collection maps onto the register's tables."""
+
+    id: str
+    title: str
+    description: str
+    source: FromClause
+    key: ColumnElement[Any]  # the feature id (text)
+    order: ColumnElement[Any]
+    geometry: ColumnElement[Any]
+    bbox: tuple[ColumnElement[Any], ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]]
+    properties: dict[str, ColumnElement[Any]]
+    temporal: tuple[ColumnElement[Any], ColumnElement[Any]] | None = None
+    where: Sequence[ColumnElement[bool]] = ()
+    personal: frozenset[str] = frozenset()  # properties a viewer (donor) never sees
+    by_key: Callable[[str], ColumnElement[bool]] | None = None
+    queryables: dict[str, str] = field(default_factory=dict)  # property → JSON-schema type
+
+    def key_filter(self, fid: str) -> ColumnElement[bool]:
+        return self.by_key(fid) if self.by_key else self.key == fid
+
+
+def _code_or_id(table: Any, prefix: str) -> ColumnElement[Any]:
+    return func.coalesce(table.c.code, literal(prefix) + func.cast(table.c.id, schema.String))
+
+
+def _lookup(table: Any, prefix: str) -> Callable[[str], ColumnElement[bool]]:
+    def by_key(fid: str) -> ColumnElement[bool]:
+        cond = table.c.code == fid
+        if fid.startswith(prefix) and fid[len(prefix) :].isdigit() and len(fid) < 30:
+            cond = or_(cond, and_(table.c.code.is_(None), table.c.id == int(fid[len(prefix) :])))
+        return cond
+
+    return by_key
+
+
+HAZARD_PROPERTIES: dict[str, ColumnElement[Any]] = {
+    "code": h.c.code,
+    "name": h.c.name,
+    "kind": h.c.kind,
+    "status": h.c.status,
+    "land_use": h.c.land_use,
+    "eo_types": h.c.eo_types,
+    "operator": h.c.operator,
+    "region": h.c.region,
+    "priority_score": h.c.priority_score,
+    "beneficiaries": h.c.beneficiaries,
+    "area_m2": h.c.area_m2,
+    "clutter": h.c.clutter,
+    "vegetation": h.c.vegetation,
+    "density": h.c.density,
+    "machine_accessible": h.c.machine_accessible,
+    "slope_deg": h.c.slope_deg,
+    "version": h.c.version,
+    "updated_at": h.c.updated_at,
+    "extra": h.c.extra,
+}
+
+COLLECTIONS: dict[str, CollectionSpec] = {
+    spec.id: spec
+    for spec in (
+        CollectionSpec(
+            id="hazard-areas",
+            title="Hazard areas",
+            description="Suspected (SHA) and confirmed (CHA) hazardous areas of the register; "
+            "records superseded by a partial release are left out. Temporal property: updated_at.",
+            source=h,
+            key=h.c.code,
+            order=h.c.id,
+            geometry=h.c.geometry,
+            bbox=(h.c.minx, h.c.miny, h.c.maxx, h.c.maxy),
+            properties=HAZARD_PROPERTIES,
+            temporal=(h.c.updated_at, h.c.updated_at),
+            where=(h.c.status != HazardStatus.SUPERSEDED.value,),
+            queryables={
+                "status": "string",
+                "operator": "string",
+                "land_use": "string",
+                "kind": "string",
+                "region": "string",
+            },
+        ),
+        CollectionSpec(
+            id="settlements",
+            title="Settlements",
+            description="Villages and towns whose people wait to come home.",
+            source=s,
+            key=s.c.code,
+            order=s.c.id,
+            geometry=s.c.geometry,
+            bbox=(s.c.minx, s.c.miny, s.c.maxx, s.c.maxy),
+            properties={
+                "code": s.c.code,
+                "name": s.c.name,
+                "population": s.c.population,
+                "displaced": s.c.displaced,
+                "region": s.c.region,
+            },
+            queryables={"region": "string"},
+        ),
+        CollectionSpec(
+            id="activities",
+            title="Activities",
+            description="NTS, TS, clearance and EOD activities; the geometry is the hazard area worked on. "
+            "Temporal properties: start_date … end_date.",
+            source=a.join(h, a.c.hazard_id == h.c.id),
+            key=_code_or_id(a, "activity-"),
+            order=a.c.id,
+            geometry=h.c.geometry,
+            bbox=(h.c.minx, h.c.miny, h.c.maxx, h.c.maxy),
+            properties={
+                "code": a.c.code,
+                "hazard_code": h.c.code,
+                "kind": a.c.kind,
+                "team": a.c.team_code,
+                "operator": a.c.operator,
+                "start_date": a.c.start_date,
+                "end_date": a.c.end_date,
+                "area_processed_m2": a.c.area_processed_m2,
+                "clearance_depth_cm": a.c.clearance_depth_cm,
+                "status": a.c.status,
+            },
+            temporal=(a.c.start_date, func.coalesce(a.c.end_date, a.c.start_date)),
+            by_key=_lookup(a, "activity-"),
+            queryables={"operator": "string", "kind": "string"},
+        ),
+        CollectionSpec(
+            id="evidence",
+            title="Evidence",
+            description="Evidence of contamination: minefield records, accidents, interviews, drone detections, "
+            "finds. The source of a piece of evidence is personal data and hidden from viewers.",
+            source=e.outerjoin(h, e.c.hazard_id == h.c.id),
+            key=_code_or_id(e, "evidence-"),
+            order=e.c.id,
+            geometry=e.c.geometry,
+            bbox=(e.c.minx, e.c.miny, e.c.maxx, e.c.maxy),
+            properties={
+                "code": e.c.code,
+                "hazard_code": h.c.code,
+                "kind": e.c.kind,
+                "date": e.c.date,
+                "source": e.c.source,
+                "reliability": e.c.reliability,
+                "confidence": e.c.confidence,
+                "eo_type": e.c.eo_type,
+                "count": e.c.count,
+                "positive": e.c.positive,
+            },
+            temporal=(e.c.date, e.c.date),
+            personal=frozenset({"source"}),
+            by_key=_lookup(e, "evidence-"),
+            queryables={"kind": "string"},
+        ),
+    )
+}
+
+
+def wkb(column: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """The geometry as WKB bytes on either backend."""
+    if dialect == "postgresql":
+        return func.ST_AsBinary(column)
+    return type_coerce(column, _LB)
+
+
+@dataclass
+class Query:
+    """What a client asked a collection for."""
+
+    bbox: BBox | None = None
+    interval: Interval | None = None
+    limit: int = 10
+    offset: int = 0
+    equals: dict[str, Any] = field(default_factory=dict)  # property → value or list of values
+
+
+def _where(spec: CollectionSpec, q: Query) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = list(spec.where)
+    if q.bbox:
+        minx, miny, maxx, maxy = q.bbox
+        bx = spec.bbox
+        conds += [bx[2] >= minx, bx[0] <= maxx, bx[3] >= miny, bx[1] <= maxy]
+    if q.interval and spec.temporal:
+        start, end = q.interval
+        if start is not None:
+            conds.append(spec.temporal[1] >= _temporal_value(spec.temporal[1], start))
+        if end is not None:
+            conds.append(spec.temporal[0] <= _temporal_value(spec.temporal[0], end))
+    for name, value in q.equals.items():
+        col = spec.properties[name]
+        if isinstance(value, list | tuple):
+            conds.append(col.in_(list(value)))
+        else:
+            conds.append(col == value)
+    return conds
+
+
+def _temporal_value(col: ColumnElement[Any], moment: datetime) -> Any:
+    python_type = getattr(col.type, "python_type", None) if hasattr(col, "type") else None
+    try:
+        if python_type is date:
+            return moment.date()
+    except NotImplementedError:  # pragma: no cover
+        pass
+    return moment
+
+
+def select_rows(spec: CollectionSpec, q: Query, dialect: str, names: Sequence[str] | None = None) -> Select[Any]:
+    props = spec.properties if names is None else {n: spec.properties[n] for n in names}
+    cols = [spec.key.label("_fid"), wkb(spec.geometry, dialect).label("_wkb")]
+    cols += [c.label(n) for n, c in props.items()]
+    stmt = select(*cols).select_from(spec.source)
+    for cond in _where(spec, q):
+        stmt = stmt.where(cond)
+    return stmt.order_by(spec.order)
+
+
+def count(conn: Connection, spec: CollectionSpec, q: Query) -> int:
+    stmt = select(func.count()).select_from(spec.source)
+    for cond in _where(spec, q):
+        stmt = stmt.where(cond)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def page(conn: Connection, spec: CollectionSpec, q: Query) -> list[Any]:
+    stmt = select_rows(spec, q, conn.dialect.name).limit(q.limit).offset(q.offset)
+    return list(conn.execute(stmt))
+
+
+class PageIndex:
+    """Keyset paging behind ``limit``/``offset``: the ordered ids of a query, kept per data version.
+
+    ``OFFSET k`` makes the database step over k rows (slow deep in 100,000 areas); here the
+    ids of a filter are read once (a narrow, index-only read), a page is then the rows whose
+    id is in ``ids[offset:offset+limit]``, and ``numberMatched`` is ``len(ids)``. Any write
+    through a unit of work appends an audit event, which changes the version and the ids.
+    """
+
+    def __init__(self, max_entries: int = 64) -> None:
+        self._items: OrderedDict[tuple[Any, ...], tuple[int, np.ndarray]] = OrderedDict()
+        self._max = max_entries
+        self._lock = threading.Lock()
+
+    def ids(self, conn: Connection, spec: CollectionSpec, q: Query, version: int) -> np.ndarray:
+        key = (spec.id, q.bbox, q.interval, tuple(sorted((k, str(v)) for k, v in q.equals.items())))
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None and hit[0] == version:
+                self._items.move_to_end(key)
+                return hit[1]
+        stmt = select(spec.order).select_from(spec.source)
+        for cond in _where(spec, q):
+            stmt = stmt.where(cond)
+        ids = np.fromiter((r[0] for r in conn.execute(stmt.order_by(spec.order))), dtype=np.int64)
+        with self._lock:
+            self._items[key] = (version, ids)
+            while len(self._items) > self._max:
+                self._items.popitem(last=False)
+        return ids
+
+    def page(self, conn: Connection, spec: CollectionSpec, q: Query, version: int) -> tuple[list[Any], int]:
+        """The rows of one page and the number matched."""
+        ids = self.ids(conn, spec, q, version)
+        chosen = ids[q.offset : q.offset + q.limit]
+        if len(chosen) == 0:
+            return [], len(ids)
+        stmt = select_rows(spec, Query(), conn.dialect.name).where(spec.order.in_([int(i) for i in chosen]))
+        return list(conn.execute(stmt)), len(ids)
+
+
+def one(conn: Connection, spec: CollectionSpec, fid: str) -> Any | None:
+    stmt = select_rows(spec, Query(), conn.dialect.name).where(spec.key_filter(fid)).limit(1)
+    return conn.execute(stmt).first()
+
+
+def _properties(row: Any, names: Sequence[str], hidden: frozenset[str]) -> dict[str, Any]:
+    m = row._mapping
+    out: dict[str, Any] = {}
+    for n in names:
+        if n in hidden:
+            continue
+        v = m[n]
+        if n == "extra":
+            # Model results other branches store per area (e.g. contamination p_any, forecast dates).
+            if isinstance(v, dict):
+                for k in ("p_any", "forecast"):
+                    if k in v:
+                        out[k] = v[k]
+            continue
+        out[n] = v
+    return out
+
+
+def geometries_json(rows: Sequence[Any]) -> list[str]:
+    """GeoJSON geometry text of each row, converted in one vectorised pass."""
+    if not rows:
+        return []
+    blobs = [bytes(r._mapping["_wkb"]) if r._mapping["_wkb"] is not None else None for r in rows]
+    geoms = shapely.from_wkb(np.asarray(blobs, dtype=object))
+    return [g if g is not None else "null" for g in shapely.to_geojson(geoms)]
+
+
+def feature_texts(spec: CollectionSpec, rows: Sequence[Any], *, personal: bool) -> list[str]:
+    """Each row as a GeoJSON Feature (text)."""
+    names = list(spec.properties)
+    hidden = frozenset() if personal else spec.personal
+    geoms = geometries_json(rows)
+    return [
+        f'{{"type":"Feature","id":{dumps(r._mapping["_fid"])},"geometry":{g},'
+        f'"properties":{dumps(_properties(r, names, hidden))}}}'
+        for r, g in zip(rows, geoms, strict=True)
+    ]
+
+
+def feature_dict(spec: CollectionSpec, row: Any, *, personal: bool) -> dict[str, Any]:
+    return loads(feature_texts(spec, [row], personal=personal)[0])
+
+
+def extent(conn: Connection, spec: CollectionSpec) -> BBox | None:
+    bx = spec.bbox
+    stmt = select(func.min(bx[0]), func.min(bx[1]), func.max(bx[2]), func.max(bx[3])).select_from(spec.source)
+    for cond in spec.where:
+        stmt = stmt.where(cond)
+    r = conn.execute(stmt).one()
+    return None if r[0] is None else (float(r[0]), float(r[1]), float(r[2]), float(r[3]))
+
+
+def temporal_extent(conn: Connection, spec: CollectionSpec) -> tuple[str | None, str | None] | None:
+    if spec.temporal is None:
+        return None
+    r = conn.execute(select(func.min(spec.temporal[0]), func.max(spec.temporal[1])).select_from(spec.source)).one()
+
+    def iso(v: Any) -> str | None:
+        if v is None:
+            return None
+        if isinstance(v, datetime):
+            return v.isoformat().replace("+00:00", "Z") if v.tzinfo else v.isoformat() + "Z"
+        if isinstance(v, date):
+            return f"{v.isoformat()}T00:00:00Z"
+        return str(v)
+
+    return iso(r[0]), iso(r[1])

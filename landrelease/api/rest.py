@@ -1,0 +1,498 @@
+"""The REST API under ``/api``: the register's records, paged and filtered, and its writes.
+
+Every write goes through ``register.unit_of_work(actor=user)`` (one transaction, audited)
+after the role check; bodies are strict models, so a refusal names the field and nothing
+is written.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+
+from landrelease.api import collections as fc
+from landrelease.api.auth import (
+    DATA_EDITORS,
+    WRITERS,
+    Principal,
+    current_principal,
+    require,
+    require_own_operator,
+)
+from landrelease.api.params import CODE_PATTERN, TEXT_PATTERN, parse_bbox
+from landrelease.api.problems import ApiProblem
+from landrelease.api.schemas import (
+    ActivityIn,
+    DailyReportsIn,
+    HazardAreaIn,
+    HazardAreaPatch,
+    TaskPatch,
+    point_from_geojson,
+    polygon_from_geojson,
+)
+from landrelease.domain.enums import ActivityKind, AssetType, EvidenceKind, HazardKind, HazardStatus, LandUse
+from landrelease.domain.hazard import HazardArea
+from landrelease.domain.task import DailyReport
+from landrelease.domain.user import Role, User
+from landrelease.storage import edits, schema
+from landrelease.storage.edits import VersionConflict
+
+router = APIRouter(prefix="/api", tags=["register"])
+Reader = Annotated[Principal, Depends(current_principal)]
+Limit = Annotated[int, Query(ge=1, le=1000, description="page size (1–1000)")]
+Offset = Annotated[int, Query(ge=0, le=10**9)]
+BBoxText = Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat", max_length=400)]
+CodeQ = Annotated[str | None, Query(pattern=CODE_PATTERN)]
+TextQ = Annotated[str | None, Query(pattern=TEXT_PATTERN)]
+
+
+def _register(request: Request) -> Any:
+    return request.app.state.register
+
+
+def _page(request: Request, principal: Principal, collection: str, q: fc.Query) -> dict[str, Any]:
+    spec = fc.COLLECTIONS[collection]
+    from landrelease.api.tiles import data_version
+
+    with _register(request).reading() as conn:
+        rows, total = request.app.state.page_index.page(conn, spec, q, data_version(conn))
+    texts = fc.feature_texts(spec, rows, personal=principal.user.sees_personal_data)
+    return {"total": total, "limit": q.limit, "offset": q.offset, "items": [fc.loads(t) for t in texts]}
+
+
+def _code(code: str, field: str = "code") -> str:
+    import re
+
+    if not re.fullmatch(CODE_PATTERN, code):
+        raise ApiProblem(404, f"no record with {field} {code[:40]!r}", field=field)
+    return code
+
+
+# ---------------------------------------------------------------- hazard areas
+
+
+@router.get("/hazard-areas", summary="Hazard areas (paged, filtered)")
+def list_hazard_areas(
+    request: Request,
+    principal: Reader,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    bbox: BBoxText = None,
+    status: Annotated[list[HazardStatus] | None, Query()] = None,
+    operator: TextQ = None,
+    land_use: Annotated[list[LandUse] | None, Query()] = None,
+    region: TextQ = None,
+    kind: HazardKind | None = None,
+) -> dict[str, Any]:
+    equals: dict[str, Any] = {}
+    if status:
+        equals["status"] = [s.value for s in status]
+    if operator:
+        equals["operator"] = operator
+    if land_use:
+        equals["land_use"] = [lu.value for lu in land_use]
+    if region:
+        equals["region"] = region
+    if kind:
+        equals["kind"] = kind.value
+    return _page(
+        request, principal, "hazard-areas", fc.Query(bbox=parse_bbox(bbox), limit=limit, offset=offset, equals=equals)
+    )
+
+
+def _hazard_feature(request: Request, principal: Principal, code: str) -> dict[str, Any]:
+    spec = fc.COLLECTIONS["hazard-areas"]
+    with _register(request).reading() as conn:
+        row = conn.execute(
+            fc.select_rows(spec, fc.Query(), conn.dialect.name).where(schema.hazard_area.c.code == code)
+        ).first()
+    if row is None:
+        raise ApiProblem(404, f"no hazard area {code!r}", field="code")
+    return fc.feature_dict(spec, row, personal=principal.user.sees_personal_data)
+
+
+@router.get("/hazard-areas/{code}", summary="One hazard area (any status, including superseded)")
+def get_hazard_area(request: Request, code: str, principal: Reader) -> dict[str, Any]:
+    return _hazard_feature(request, principal, _code(code))
+
+
+@router.post("/hazard-areas", status_code=201, summary="Create a hazard area (admin, analyst)")
+def create_hazard_area(
+    request: Request, body: HazardAreaIn, user: Annotated[User, Depends(require(*DATA_EDITORS))]
+) -> dict[str, Any]:
+    register = _register(request)
+    area = HazardArea(
+        code=body.code,
+        geometry=polygon_from_geojson(body.geometry),
+        kind=body.kind,
+        name=body.name,
+        eo_types=tuple(body.eo_types),
+        land_use=body.land_use,
+        machine_accessible=body.machine_accessible,
+        slope_deg=body.slope_deg,
+        vegetation=body.vegetation,
+        clutter=body.clutter,
+        density=body.density,
+        status=body.status,
+        operator=body.operator,
+        region=body.region,
+        priority_score=body.priority_score,
+        beneficiaries=body.beneficiaries,
+    )
+    with register.unit_of_work(actor=user.name) as uow:
+        h = schema.hazard_area
+        if uow.conn.execute(select(h.c.id).where(h.c.code == body.code)).first():
+            raise ApiProblem(409, f"a hazard area with code {body.code!r} already exists", field="code")
+        uow.add_hazard_areas([area], source="api")
+    return _hazard_feature(request, current_principal(request), body.code)
+
+
+@router.patch("/hazard-areas/{code}", summary="Change a hazard area (admin, analyst)")
+def update_hazard_area(
+    request: Request, code: str, body: HazardAreaPatch, user: Annotated[User, Depends(require(*DATA_EDITORS))]
+) -> dict[str, Any]:
+    _code(code)
+    try:
+        with _register(request).unit_of_work(actor=user.name) as uow:
+            edits.update_hazard_area(uow, code, body.changes(), body.version)
+    except VersionConflict as exc:
+        raise ApiProblem(409, str(exc.problems[0].message), field="version") from None
+    except edits.ValidationError as exc:
+        if exc.problems and exc.problems[0].field == "code":
+            raise ApiProblem(404, f"no hazard area {code!r}", field="code") from None
+        raise
+    return _hazard_feature(request, current_principal(request), code)
+
+
+@router.get("/hazard-areas/{code}/evidence", summary="Evidence about one hazard area")
+def hazard_evidence(request: Request, code: str, principal: Reader) -> dict[str, Any]:
+    _code(code)
+    return _page(request, principal, "evidence", fc.Query(limit=1000, equals={"hazard_code": code}))
+
+
+@router.get("/hazard-areas/{code}/activities", summary="Activities on one hazard area, with releases and finds")
+def hazard_activities(request: Request, code: str, principal: Reader) -> dict[str, Any]:
+    _code(code)
+    out = []
+    for act in _register(request).activities(hazard_code=code):
+        out.append(
+            {
+                "code": act.code,
+                "kind": act.kind.value,
+                "team": act.team,
+                "operator": act.operator,
+                "start_date": act.start_date,
+                "end_date": act.end_date,
+                "status": act.status,
+                "area_processed_m2": act.area_processed_m2,
+                "clearance_depth_cm": act.clearance_depth_cm,
+                "released": [{"method": p.method.value} for p in act.released],
+                "finds": [{"eo_type": f.eo_type.value, "depth_cm": f.depth_cm} for f in act.finds],
+            }
+        )
+    return {"items": out, "total": len(out)}
+
+
+@router.get("/hazard-areas/{code}/forecast", summary="The forecast for one hazard area, where computed")
+def hazard_forecast(request: Request, code: str, principal: Reader) -> dict[str, Any]:
+    feature = _hazard_feature(request, principal, _code(code))
+    forecast = feature["properties"].get("forecast")
+    if forecast is None:
+        return {"code": code, "available": False, "message": "not yet computed"}
+    return {"code": code, "available": True, "forecast": forecast}
+
+
+# ---------------------------------------------------------------- other records
+
+
+@router.get("/evidence", summary="Evidence (paged)")
+def list_evidence(
+    request: Request,
+    principal: Reader,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    bbox: BBoxText = None,
+    hazard: CodeQ = None,
+    kind: EvidenceKind | None = None,
+) -> dict[str, Any]:
+    equals: dict[str, Any] = {}
+    if hazard:
+        equals["hazard_code"] = hazard
+    if kind:
+        equals["kind"] = kind.value
+    return _page(
+        request, principal, "evidence", fc.Query(bbox=parse_bbox(bbox), limit=limit, offset=offset, equals=equals)
+    )
+
+
+@router.get("/activities", summary="Activities (paged)")
+def list_activities(
+    request: Request,
+    principal: Reader,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    bbox: BBoxText = None,
+    hazard: CodeQ = None,
+    operator: TextQ = None,
+    kind: ActivityKind | None = None,
+) -> dict[str, Any]:
+    equals: dict[str, Any] = {}
+    if hazard:
+        equals["hazard_code"] = hazard
+    if operator:
+        equals["operator"] = operator
+    if kind:
+        equals["kind"] = kind.value
+    return _page(
+        request, principal, "activities", fc.Query(bbox=parse_bbox(bbox), limit=limit, offset=offset, equals=equals)
+    )
+
+
+@router.get("/settlements", summary="Settlements (paged)")
+def list_settlements(
+    request: Request,
+    principal: Reader,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    bbox: BBoxText = None,
+    region: TextQ = None,
+) -> dict[str, Any]:
+    equals = {"region": region} if region else {}
+    return _page(
+        request, principal, "settlements", fc.Query(bbox=parse_bbox(bbox), limit=limit, offset=offset, equals=equals)
+    )
+
+
+@router.get("/teams", summary="Teams")
+def list_teams(
+    request: Request, principal: Reader, operator: TextQ = None, type: AssetType | None = None
+) -> dict[str, Any]:
+    t = schema.team
+    q = select(
+        t.c.code, t.c.type, t.c.size, t.c.operator, t.c.cost_per_day, t.c.rate_m2_per_day, t.c.rate_sigma
+    ).order_by(t.c.id)
+    if operator:
+        q = q.where(t.c.operator == operator)
+    if type:
+        q = q.where(t.c.type == type.value)
+    with _register(request).reading() as conn:
+        items = [dict(r._mapping) for r in conn.execute(q)]
+    return {"items": items, "total": len(items)}
+
+
+def _task_query() -> Any:
+    t, h, tm = schema.task, schema.hazard_area, schema.team
+    return (
+        select(
+            t.c.code,
+            h.c.code.label("hazard_code"),
+            t.c.method,
+            t.c.area_m2,
+            t.c.team_code.label("team"),
+            tm.c.operator,
+            t.c.planned_start,
+            t.c.planned_end,
+        )
+        .select_from(t.join(h, t.c.hazard_id == h.c.id).outerjoin(tm, tm.c.code == t.c.team_code))
+        .order_by(t.c.planned_start, t.c.id)
+    )
+
+
+@router.get("/tasks", summary="Planned tasks (paged)")
+def list_tasks(
+    request: Request,
+    principal: Reader,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    hazard: CodeQ = None,
+    team: CodeQ = None,
+    operator: TextQ = None,
+) -> dict[str, Any]:
+    from sqlalchemy import func
+
+    t, h, tm = schema.task, schema.hazard_area, schema.team
+    q = _task_query()
+    conds = []
+    if hazard:
+        conds.append(h.c.code == hazard)
+    if team:
+        conds.append(t.c.team_code == team)
+    if operator:
+        conds.append(tm.c.operator == operator)
+    for c in conds:
+        q = q.where(c)
+    with _register(request).reading() as conn:
+        total_q = select(func.count()).select_from(
+            t.join(h, t.c.hazard_id == h.c.id).outerjoin(tm, tm.c.code == t.c.team_code)
+        )
+        for c in conds:
+            total_q = total_q.where(c)
+        total = int(conn.execute(total_q).scalar_one())
+        items = [dict(r._mapping) for r in conn.execute(q.limit(limit).offset(offset))]
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
+
+
+def _team_operator(conn: Any, team_code: str | None) -> tuple[bool, str | None]:
+    if not team_code:
+        return False, None
+    r = conn.execute(select(schema.team.c.operator).where(schema.team.c.code == team_code)).first()
+    return (r is not None, r.operator if r else None)
+
+
+@router.patch("/tasks/{code}", summary="Re-plan a task (admin, analyst; an operator for its own teams)")
+def update_task(
+    request: Request, code: str, body: TaskPatch, user: Annotated[User, Depends(require(*WRITERS))]
+) -> dict[str, Any]:
+    _code(code)
+    t = schema.task
+    with _register(request).unit_of_work(actor=user.name) as uow:
+        row = uow.conn.execute(select(t.c.team_code).where(t.c.code == code)).first()
+        if row is None:
+            raise ApiProblem(404, f"no task {code!r}", field="code")
+        _, current_operator = _team_operator(uow.conn, row.team_code)
+        require_own_operator(user, current_operator, f"task {code}", field="team")
+        changes: dict[str, Any] = {}
+        if "team" in body.model_fields_set:
+            exists, new_operator = _team_operator(uow.conn, body.team)
+            if body.team and not exists:
+                raise ApiProblem(422, f"no team {body.team!r}", field="team")
+            if body.team:
+                require_own_operator(user, new_operator, f"team {body.team}", field="team")
+            changes["team_code"] = body.team
+        for name in ("planned_start", "planned_end"):
+            if name in body.model_fields_set:
+                changes[name] = getattr(body, name)
+        stored = edits.update_task(uow, code, changes)
+    return {
+        "code": stored["code"],
+        "team": stored["team_code"],
+        "planned_start": stored["planned_start"],
+        "planned_end": stored["planned_end"],
+        "method": stored["method"],
+        "area_m2": stored["area_m2"],
+    }
+
+
+@router.post(
+    "/activities",
+    status_code=201,
+    summary="Record an activity and the land it released (admin, analyst; an operator for its own work)",
+)
+def record_activity(
+    request: Request, body: ActivityIn, user: Annotated[User, Depends(require(*WRITERS))]
+) -> dict[str, Any]:
+    from landrelease.domain.activity import Activity, Find, ReleasedPart
+
+    operator = body.operator if body.operator is not None else (user.operator if user.role is Role.OPERATOR else None)
+    require_own_operator(user, operator, "this activity", field="operator")
+    activity = Activity(
+        hazard_code=body.hazard_code,
+        kind=body.kind,
+        start_date=body.start_date,
+        end_date=body.end_date,
+        team=body.team,
+        operator=operator,
+        area_processed_m2=body.area_processed_m2,
+        clearance_depth_cm=body.clearance_depth_cm,
+        code=body.code,
+        released=[ReleasedPart(p.method, polygon_from_geojson(p.geometry)) for p in body.released],
+        finds=[Find(f.eo_type, point_from_geojson(f.position), f.depth_cm, f.model, f.condition) for f in body.finds],
+    )
+    with _register(request).unit_of_work(actor=user.name) as uow:
+        if body.team:
+            exists, team_operator = _team_operator(uow.conn, body.team)
+            if not exists:
+                raise ApiProblem(422, f"no team {body.team!r}", field="team")
+            require_own_operator(user, team_operator, f"team {body.team}", field="team")
+        done = uow.record_activity(activity)
+    return {
+        "code": done.activity_code,
+        "hazard_code": done.hazard_code,
+        "status": done.status.value,
+        "released": [{"method": m, "area_m2": a} for m, a in done.released],
+        "remainder_code": done.remainder_code,
+        "finds": done.finds,
+    }
+
+
+# ---------------------------------------------------------------- daily reports
+
+
+@router.post("/daily-reports", summary="Send daily reports (idempotent by uuid: a resend counts once)")
+def post_daily_reports(
+    request: Request, body: DailyReportsIn, user: Annotated[User, Depends(require(*WRITERS))]
+) -> JSONResponse:
+    reports = [
+        DailyReport(
+            uuid=str(r.uuid),
+            team=r.team,
+            date=r.date,
+            m2_processed=r.m2_processed,
+            task=r.task,
+            hazard_code=r.hazard_code,
+            finds=r.finds,
+            hours=r.hours,
+        )
+        for r in body.reports
+    ]
+    with _register(request).unit_of_work(actor=user.name) as uow:
+        teams = {r.team for r in reports}
+        tm = schema.team
+        operators = {
+            row.code: row.operator
+            for row in uow.conn.execute(select(tm.c.code, tm.c.operator).where(tm.c.code.in_(teams)))
+        }
+        for i, r in enumerate(reports):
+            if r.team not in operators:
+                raise ApiProblem(422, f"no team {r.team!r}", field=f"reports.{i}.team")
+            require_own_operator(user, operators[r.team], f"team {r.team}", field=f"reports.{i}.team")
+        if any(r.hazard_code for r in reports):
+            known = uow.hazard_ids(r.hazard_code for r in reports if r.hazard_code)
+            for i, r in enumerate(reports):
+                if r.hazard_code and r.hazard_code not in known:
+                    raise ApiProblem(422, f"no hazard area {r.hazard_code!r}", field=f"reports.{i}.hazard_code")
+        stored = uow.add_daily_reports(reports)
+    status = 201 if stored else 200
+    return JSONResponse(
+        {"received": len(reports), "stored": stored, "duplicates": len(reports) - stored}, status_code=status
+    )
+
+
+@router.get("/daily-reports", summary="Daily reports (newest first)")
+def list_daily_reports(
+    request: Request,
+    principal: Reader,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    team: CodeQ = None,
+    since: date | None = None,
+) -> dict[str, Any]:
+    from sqlalchemy import func
+
+    d = schema.daily_report
+    conds = []
+    if team:
+        conds.append(d.c.team_code == team)
+    if since:
+        conds.append(d.c.date >= since)
+    q = select(
+        d.c.uuid,
+        d.c.team_code.label("team"),
+        d.c.task_code.label("task"),
+        d.c.hazard_code,
+        d.c.date,
+        d.c.m2_processed,
+        d.c.finds,
+        d.c.hours,
+    ).order_by(d.c.date.desc(), d.c.id.desc())
+    tq = select(func.count()).select_from(d)
+    for c in conds:
+        q, tq = q.where(c), tq.where(c)
+    with _register(request).reading() as conn:
+        total = int(conn.execute(tq).scalar_one())
+        items = [dict(r._mapping) for r in conn.execute(q.limit(limit).offset(offset))]
+    return {"total": total, "limit": limit, "offset": offset, "items": items}

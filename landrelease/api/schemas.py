@@ -1,0 +1,263 @@
+"""Request bodies of the REST API: strict (unknown fields refused), bounded, and named.
+
+A refused body answers 422 with problem details naming each bad field; the checks here
+(geometry type, validity, coordinate range, vocabularies) run before anything is written.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+import shapely
+import shapely.geometry
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from shapely.geometry.base import BaseGeometry
+
+from landrelease.domain.enums import ActivityKind, EOType, HazardKind, HazardStatus, LandUse, Level, ReleaseMethod
+from landrelease.domain.user import Role
+
+
+def _no_control(text: str) -> str:
+    if any(ord(ch) < 32 and ch not in "\t" for ch in text):
+        raise ValueError("control characters are not allowed")
+    return text
+
+
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")]
+Name = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)]
+Org = Annotated[str, StringConstraints(min_length=1, max_length=120), AfterValidator(_no_control)]
+GeoJSONObject = dict[str, Any]
+OPEN_STATUSES = (HazardStatus.OPEN, HazardStatus.IN_PROGRESS)
+
+
+def polygon_from_geojson(value: Any) -> BaseGeometry:
+    """A valid, non-empty Polygon or MultiPolygon in lon/lat, from a GeoJSON geometry object."""
+    if not isinstance(value, dict):
+        raise ValueError("a GeoJSON geometry object is required")
+    kind = value.get("type")
+    if kind not in ("Polygon", "MultiPolygon"):
+        raise ValueError(f"a hazard area is a Polygon or MultiPolygon, not {str(kind)[:40]!r}")
+    if set(value) - {"type", "coordinates", "bbox"}:
+        raise ValueError("unknown member of a geometry object")
+    try:
+        geom = shapely.geometry.shape(value)
+    except Exception as exc:  # shapely raises many kinds for malformed coordinates
+        raise ValueError(f"malformed coordinates: {str(exc)[:120]}") from None
+    if geom.is_empty:
+        raise ValueError("the geometry is empty")
+    xy = shapely.get_coordinates(geom)
+    if not all(math.isfinite(v) for v in xy.ravel()):
+        raise ValueError("coordinates must be finite numbers")
+    if (xy[:, 0] < -180).any() or (xy[:, 0] > 180).any() or (xy[:, 1] < -90).any() or (xy[:, 1] > 90).any():
+        raise ValueError("coordinates must be longitude −180…180, latitude −90…90 (EPSG:4326)")
+    if not geom.is_valid:
+        raise ValueError(f"invalid polygon: {shapely.is_valid_reason(geom)}")
+    if shapely.area(geom) == 0:
+        raise ValueError("the polygon has no area")
+    return geom
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=False)
+
+
+class HazardAreaIn(Strict):
+    """A new hazard area."""
+
+    code: Code
+    geometry: GeoJSONObject = Field(description="GeoJSON Polygon or MultiPolygon, EPSG:4326")
+    name: Name = ""
+    kind: HazardKind = HazardKind.SHA
+    land_use: LandUse = LandUse.OTHER
+    eo_types: list[EOType] = Field(default_factory=list, max_length=10)
+    machine_accessible: bool = True
+    slope_deg: float = Field(0.0, ge=0, le=90)
+    vegetation: Level = Level.LOW
+    clutter: Level = Level.LOW
+    density: Level = Level.LOW
+    status: HazardStatus = HazardStatus.OPEN
+    operator: Org | None = None
+    region: Org | None = None
+    priority_score: float | None = Field(None, ge=-1e9, le=1e9)
+    beneficiaries: int | None = Field(None, ge=0, le=10**9)
+
+    @field_validator("geometry")
+    @classmethod
+    def _geometry(cls, value: Any) -> Any:
+        polygon_from_geojson(value)
+        return value
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: HazardStatus) -> HazardStatus:
+        if value not in OPEN_STATUSES:
+            raise ValueError("a new hazard area is open or in_progress; land is released by recording an activity")
+        return value
+
+
+class HazardAreaPatch(Strict):
+    """Changes to a hazard area; ``version`` is the one the client read (optimistic locking)."""
+
+    version: int = Field(ge=1, le=10**9)
+    geometry: GeoJSONObject | None = None
+    name: Name | None = None
+    kind: HazardKind | None = None
+    land_use: LandUse | None = None
+    eo_types: list[EOType] | None = Field(None, max_length=10)
+    machine_accessible: bool | None = None
+    slope_deg: float | None = Field(None, ge=0, le=90)
+    vegetation: Level | None = None
+    clutter: Level | None = None
+    density: Level | None = None
+    status: HazardStatus | None = None
+    operator: Org | None = None
+    region: Org | None = None
+    priority_score: float | None = Field(None, ge=-1e9, le=1e9)
+    beneficiaries: int | None = Field(None, ge=0, le=10**9)
+
+    @field_validator("geometry")
+    @classmethod
+    def _geometry(cls, value: Any) -> Any:
+        if value is not None:
+            polygon_from_geojson(value)
+        return value
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: HazardStatus | None) -> HazardStatus | None:
+        if value is not None and value not in OPEN_STATUSES:
+            raise ValueError("only open/in_progress can be set here; land is released by recording an activity")
+        return value
+
+    @model_validator(mode="after")
+    def _not_null(self) -> HazardAreaPatch:
+        for name in NOT_NULL & self.model_fields_set:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in self.model_fields_set if k != "version"}
+        if out.get("geometry") is not None:
+            out["geometry"] = polygon_from_geojson(out["geometry"])
+        return out
+
+
+NOT_NULL = frozenset(
+    {
+        "geometry",
+        "name",
+        "kind",
+        "land_use",
+        "eo_types",
+        "machine_accessible",
+        "slope_deg",
+        "vegetation",
+        "clutter",
+        "density",
+        "status",
+    }
+)
+
+
+class DailyReportIn(Strict):
+    """A team's day of work; ``uuid`` is made on the phone so that a resend counts once."""
+
+    uuid: UUID
+    team: Code
+    date: date
+    m2_processed: float = Field(ge=0, le=10_000_000)
+    task: Code | None = None
+    hazard_code: Code | None = None
+    finds: int = Field(0, ge=0, le=1_000_000)
+    hours: float | None = Field(None, ge=0, le=24)
+
+
+class DailyReportsIn(Strict):
+    reports: list[DailyReportIn] = Field(min_length=1, max_length=1000)
+
+
+class TaskPatch(Strict):
+    team: Code | None = None
+    planned_start: date | None = None
+    planned_end: date | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> TaskPatch:
+        if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
+            raise ValueError("planned_end is before planned_start")
+        return self
+
+
+class UserIn(Strict):
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{0,119}$")]
+    role: Role
+    operator: Org | None = None
+    password: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+
+
+class LoginIn(Strict):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+def point_from_geojson(value: Any) -> BaseGeometry:
+    if not isinstance(value, dict) or value.get("type") != "Point":
+        raise ValueError("a find's position is a GeoJSON Point")
+    try:
+        geom = shapely.geometry.shape(value)
+    except Exception as exc:
+        raise ValueError(f"malformed coordinates: {str(exc)[:120]}") from None
+    if geom.is_empty or not (-180 <= geom.x <= 180 and -90 <= geom.y <= 90):
+        raise ValueError("a position is longitude −180…180, latitude −90…90")
+    return geom
+
+
+class ReleasedPartIn(Strict):
+    method: ReleaseMethod
+    geometry: GeoJSONObject = Field(description="GeoJSON Polygon or MultiPolygon of the released land")
+
+    @field_validator("geometry")
+    @classmethod
+    def _geometry(cls, value: Any) -> Any:
+        polygon_from_geojson(value)
+        return value
+
+
+class FindIn(Strict):
+    eo_type: EOType
+    position: GeoJSONObject
+    depth_cm: float | None = Field(None, ge=0, le=10_000)
+    model: Name | None = None
+    condition: Name | None = None
+
+    @field_validator("position")
+    @classmethod
+    def _position(cls, value: Any) -> Any:
+        point_from_geojson(value)
+        return value
+
+
+class ActivityIn(Strict):
+    """An NTS / TS / clearance / EOD result on one hazard area, with the land it released."""
+
+    hazard_code: Code
+    kind: ActivityKind
+    start_date: date
+    end_date: date | None = None
+    code: Code | None = None
+    team: Code | None = None
+    operator: Org | None = None
+    area_processed_m2: float = Field(0.0, ge=0, le=1e10)
+    clearance_depth_cm: float | None = Field(None, ge=0, le=10_000)
+    released: list[ReleasedPartIn] = Field(default_factory=list, max_length=200)
+    finds: list[FindIn] = Field(default_factory=list, max_length=10_000)
+
+    @model_validator(mode="after")
+    def _dates(self) -> ActivityIn:
+        if self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self

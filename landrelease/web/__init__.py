@@ -1,0 +1,1 @@
+"""The browser application: pages, templates and the static files they load."""

@@ -1,0 +1,61 @@
+/* The dashboards: each chart asks its endpoint and says "not yet computed" where the engine
+   behind it has produced nothing yet. */
+(function () {
+  "use strict";
+  const C = window.lrCharts;
+  const METHOD_COLOURS = { cancelled: "#9ccc65", reduced: "#43a047", cleared: "#1b5e20" };
+  async function get(path) {
+    const r = await fetch(path, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!r.ok) throw new Error(path + ": " + r.status);
+    return r.json();
+  }
+  function guard(id, work) {
+    const box = document.getElementById(id);
+    work(box).catch((err) => C.none(box, "could not load: " + err.message));
+  }
+
+  guard("chart-summary", async (box) => {
+    const inv = await get("/api/stats/summary");
+    const entries = Object.entries(inv.hazard_areas_by_land_use || {}).sort((a, b) => b[1][1] - a[1][1]);
+    if (!entries.length) return C.none(box, "the register is empty");
+    C.bars(box, entries.map(([k]) => k.replace("_", " ")), entries.map(([, v]) => v[1]), "#b3401e", "km²");
+    const p = document.createElement("p");
+    p.className = "muted";
+    p.textContent = `${inv.hazard_areas.toLocaleString("en")} hazard areas, ${inv.total_km2.toFixed(1)} km², ` +
+      `${inv.settlements} settlements`;
+    box.append(p);
+  });
+
+  guard("chart-released", async (box) => {
+    const d = await get("/api/stats/released");
+    if (!d.available) return C.none(box, d.message);
+    C.stackedBars(box, d.months, d.series, METHOD_COLOURS, "km²");
+  });
+
+  guard("chart-burndown", async (box) => {
+    const d = await get("/api/stats/burndown");
+    if (!d.available) return C.none(box, "not yet computed");
+    const months = Array.from(new Set(d.actual.map((a) => a.month).concat((d.band || []).map((b) => b.month)))).sort();
+    const byMonth = Object.fromEntries(d.actual.map((a) => [a.month, a.km2]));
+    C.lineBand(box, months, months.map((m) => (m in byMonth ? byMonth[m] : null)), d.band, "km² open");
+    if (!d.band) {
+      const p = document.createElement("p");
+      p.className = "muted";
+      p.textContent = "forecast band: " + (d.band_message || "not yet computed");
+      box.append(p);
+    }
+  });
+
+  guard("chart-utilisation", async (box) => {
+    const d = await get("/api/stats/utilisation");
+    if (!d.available) return C.none(box, d.message);
+    C.heatmap(box, d.teams.slice(0, 10), d.months, d.share);
+  });
+
+  guard("chart-scenarios", async (box) => {
+    const d = await get("/api/stats/scenarios");
+    if (!d.available) return C.none(box, d.message);
+    C.bars(box, d.scenarios.map((s) => s.name), d.scenarios.map((s) => s.p50), "#1565c0", d.unit || "",
+      d.scenarios.map((s) => [s.p10, s.p90]));
+  });
+})();
