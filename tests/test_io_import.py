@@ -32,7 +32,8 @@ def areas_frame(n: int = 5, crs: int | None = 4326) -> gpd.GeoDataFrame:
     geoms = [shapely.box(17.0 + 0.01 * i, 45.0, 17.005 + 0.01 * i, 45.004) for i in range(n)]
     frame = gpd.GeoDataFrame(
         {"code": [f"HA-{i}" for i in range(n)], "land_use": ["farmland"] * n, "kind": ["CHA"] * n},
-        geometry=geoms, crs=4326,
+        geometry=geoms,
+        crs=4326,
     )
     return frame.to_crs(32633) if crs == 32633 else frame
 
@@ -115,8 +116,10 @@ def test_evidence_links_to_stored_hazard_areas(reg: Register, tmp_path: Path) ->
     pyogrio.write_dataframe(areas_frame(2), gpkg)
     import_file(reg, gpkg)
     ev = tmp_path / "ev.csv"
-    ev.write_text("code,kind,hazard_code,reliability,lat,lon\nE1,Minefield Record,HA-1,0.2,45.002,17.012\n"
-                  "E2,accident,HA-9,,45.1,17.1\n")
+    ev.write_text(
+        "code,kind,hazard_code,reliability,lat,lon\nE1,Minefield Record,HA-1,0.2,45.002,17.012\n"
+        "E2,accident,HA-9,,45.1,17.1\n"
+    )
     with pytest.raises(ValidationError) as info:
         import_file(reg, ev, kind="evidence")
     (p,) = [p for p in info.value.problems if p.check == "unknown_hazard_code"]
@@ -170,7 +173,7 @@ def test_cli_import_refusal_and_fix_report(tmp_path: Path, monkeypatch: pytest.M
     path.write_text(
         '{"type":"FeatureCollection","features":['
         '{"type":"Feature","properties":{"code":"A"},"geometry":{"type":"Polygon","coordinates":'
-        '[[[17,45],[17.01,45],[17.01,45.01],[17,45.01],[17,45]]]}},'
+        "[[[17,45],[17.01,45],[17.01,45.01],[17,45.01],[17,45]]]}},"
         '{"type":"Feature","properties":{"code":"B"},"geometry":null}]}'
     )
     runner = CliRunner()
@@ -180,3 +183,20 @@ def test_cli_import_refusal_and_fix_report(tmp_path: Path, monkeypatch: pytest.M
     fixed = runner.invoke(app, ["import", str(path), "--fix"])
     assert fixed.exit_code == 0, fixed.output
     assert "1 hazard-areas stored" in fixed.output and "null geometry (1): feature 1" in fixed.output
+
+
+@pytest.mark.filterwarnings("ignore:Normalized/laundered field name")
+def test_shapefile_truncated_column_names_and_layer_named_after_the_kind(reg: Register, tmp_path: Path) -> None:
+    frame = areas_frame(3)
+    frame["machine_accessible"] = ["no", "yes", "no"]
+    frame["priority_score"] = [0.5, 0.25, 1.0]
+    shp = tmp_path / "long.shp"
+    pyogrio.write_dataframe(frame, shp)
+    assert "machine_ac" in pyogrio.read_info(shp)["fields"]
+    import_file(reg, shp)
+    a = reg.hazard_area("HA-0")
+    assert a is not None and a.machine_accessible is False and a.priority_score == 0.5
+    two = tmp_path / "two.gpkg"
+    pyogrio.write_dataframe(areas_frame(2).assign(code=["X-1", "X-2"]), two, layer="hazard_areas")
+    pyogrio.write_dataframe(areas_frame(1), two, layer="notes", append=True)
+    assert import_file(reg, two).stored == 2  # the layer named after the kind, as `landrelease export` writes it

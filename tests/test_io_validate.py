@@ -97,7 +97,9 @@ def test_null_and_empty_geometry_refused_then_skipped_and_listed(reg: Register, 
     report = import_file(reg, path, fix=True)
     assert report.stored == 2
     assert sorted((p.record, p.check) for p in report.skipped) == [
-        ("feature 2", "null_geometry"), ("feature 3", "empty_geometry")]
+        ("feature 2", "null_geometry"),
+        ("feature 3", "empty_geometry"),
+    ]
     assert reg.hazard_area("NULL") is None
 
 
@@ -181,7 +183,7 @@ def test_unknown_vocabulary_values_list_the_allowed_ones(
     base = {"evidence": {"kind": "accident"}, "teams": {"type": "manual"}}.get(kind, {})
     geom = shapely.Point(17.0, 45.0) if kind != "hazard-areas" else None
     feats = [({**base, "code": f"C{i}"}, geom or square(dx=0.01 * i)) for i in range(2)]
-    feats.append(({**base, "code": "BAD", column: value}, geom and shapely.Point(17.1, 45) or square(dx=0.5)))
+    feats.append(({**base, "code": "BAD", column: value}, (geom and shapely.Point(17.1, 45)) or square(dx=0.5)))
     path = write_geojson(tmp_path / "vocab.geojson", feats)
     problems = [p for p in refused(reg, path, kind=kind) if p.severity is Severity.ERROR]
     assert len(problems) == 1, [str(p) for p in problems]
@@ -191,13 +193,17 @@ def test_unknown_vocabulary_values_list_the_allowed_ones(
 
 
 def test_vocabulary_spelling_is_forgiving(reg: Register, tmp_path: Path) -> None:
-    feats = [({"code": "A", "Land Use": "Religious Site", "typeArea": "Cleared Areas", "eo_types": "AP; at_mine"},
-              square())]
+    feats = [
+        ({"code": "A", "Land Use": "Religious Site", "typeArea": "Cleared Areas", "eo_types": "AP; at_mine"}, square())
+    ]
     import_file(reg, write_geojson(tmp_path / "spelling.geojson", feats))
     a = reg.hazard_area("A")
     assert a is not None
     assert (a.land_use.value, a.status.value, [e.value for e in a.eo_types]) == (
-        "religious_site", "cleared", ["ap_mine", "at_mine"])
+        "religious_site",
+        "cleared",
+        ["ap_mine", "at_mine"],
+    )
 
 
 def test_mixed_area_units(reg: Register, tmp_path: Path) -> None:
@@ -258,3 +264,77 @@ def test_a_file_with_one_bad_record_writes_nothing(register: Register, tmp_path:
         assert conn.execute(text("SELECT count(*) FROM audit_event")).scalar() == 0
     report: ImportReport = import_file(register, write_geojson(tmp_path / "fine.geojson", feats[:-1]), batch_size=500)
     assert report.stored == register.count_hazard_areas() == 2000
+
+
+def test_every_field_lands_on_both_backends(register: Register, tmp_path: Path) -> None:
+    props = {
+        "code": "HA-X",
+        "name": "Field by the road",
+        "kind": "CHA",
+        "land_use": "road",
+        "eo_types": "ap_mine;uxo",
+        "machine_accessible": "no",
+        "slope_deg": 12.5,
+        "vegetation": "high",
+        "clutter": "medium",
+        "density": "low",
+        "status": "in progress",
+        "operator": "Op A",
+        "region": "North",
+        "priority_score": 0.75,
+        "beneficiaries": 420,
+        "date": "2021-03-04",
+        "sheet": "2585-III",
+        "area": "0.87 ha",
+    }
+    collection = shapely.GeometryCollection([shapely.Polygon(SQUARE), shapely.LineString([(17, 45), (18, 46)])])
+    path = write_geojson(tmp_path / "full.geojson", [(props, square(dy=0.2)), ({"code": "GC"}, collection)])
+    p = only(refused(register, path), "wrong_geometry_type")
+    assert (p.record, p.found) == ("feature 1", "GeometryCollection")
+    report = import_file(register, path, fix=True)
+    assert [f.message for f in report.fixed] == ["GeometryCollection reduced to its Polygon"]
+    a = register.hazard_area("HA-X")
+    assert a is not None
+    assert (a.name, a.kind.value, a.land_use.value, [e.value for e in a.eo_types]) == (
+        "Field by the road",
+        "CHA",
+        "road",
+        ["ap_mine", "uxo"],
+    )
+    assert (a.machine_accessible, a.slope_deg, a.vegetation.value, a.clutter.value, a.density.value) == (
+        False,
+        12.5,
+        "high",
+        "medium",
+        "low",
+    )
+    assert (a.status.value, a.operator, a.region, a.priority_score, a.beneficiaries) == (
+        "in_progress",
+        "Op A",
+        "North",
+        0.75,
+        420,
+    )
+    assert a.extra == {"date": "2021-03-04", "sheet": "2585-III"}
+    assert shapely.equals_exact(a.geometry, shapely.geometry.shape(square(dy=0.2)), tolerance=0)
+    gc = register.hazard_area("GC")
+    assert gc is not None and gc.geometry.equals(shapely.Polygon(SQUARE))
+
+
+def test_declared_area_is_kept_when_the_polygon_does_not_bear_it_out(reg: Register, tmp_path: Path) -> None:
+    feats = good(3)
+    feats[0][0]["area_m2"] = 8737.0  # about right for 0.001° × 0.001° at 45°N: not stored twice
+    feats[1][0]["area_m2"] = 20.0  # far off: kept, and an advisory says so
+    report = import_file(reg, write_geojson(tmp_path / "declared.geojson", feats))
+    a0, a1 = reg.hazard_area("HA-0"), reg.hazard_area("HA-1")
+    assert a0 is not None and a1 is not None
+    assert "declared_area_m2" not in a0.extra and a1.extra["declared_area_m2"] == 20.0
+    (p,) = [w for w in report.warnings if w.check == "declared_area_differs"]
+    assert (p.record, p.field, p.severity) == ("feature 1", "area_m2", Severity.ADVISORY)
+
+
+def test_unreadable_coordinates_name_the_row_and_column(reg: Register, tmp_path: Path) -> None:
+    path = tmp_path / "pts.csv"
+    path.write_text("code,kind,lat,lon\nE1,accident,45.1,17.1\nE2,accident,north,17.2\n")
+    p = only(refused(reg, path, kind="evidence"), "unreadable_geometry")
+    assert (p.record, p.field) == ("row 2", "lat") and "north" in str(p.found)

@@ -15,9 +15,14 @@ from landrelease.io.importer import ImportReport, import_file
 from landrelease.io.kinds import KINDS
 from landrelease.io.writers import export as export_register
 
-KIND_HELP = (
-    "what the file holds: hazard-areas, evidence, settlements or teams. Columns are matched by name or alias "
-    "(case and camelCase ignored): " + " | ".join(f"{k}: {spec.help()}" for k, spec in KINDS.items())
+KIND_HELP = "what the file holds: hazard-areas, evidence, settlements or teams (columns below)"
+COLUMNS_EPILOG = "\n\n".join(
+    [
+        "Columns are matched by name or alias, case, spaces and camelCase ignored (typeArea = type_area); "
+        "other columns of hazard areas are kept in their 'extra'. Records without a code get one from the "
+        "file name and feature id. An area column (area, area_m2, area_ha; or area + area_unit) is checked.",
+        *(f"[bold]{k}[/]: {spec.help()}" for k, spec in KINDS.items()),
+    ]
 )
 
 
@@ -73,7 +78,7 @@ def refusal_summary(error: LandreleaseError) -> str:
     return "\n".join(f"  {n:,} × {k}" for k, n in sorted(counts.items()))
 
 
-@app.command("import")
+@app.command("import", epilog=COLUMNS_EPILOG)
 def import_(
     file: Annotated[Path, typer.Argument(help="a .gpkg, .geojson/.json, .shp, zipped Shapefile .zip or .csv")],
     layer: Annotated[str | None, typer.Option(help="the layer to read (GeoPackage or zip with several)")] = None,
@@ -145,3 +150,5 @@ def export_(
         raise fail(exc) from None
     for layer, n in written.items():
         console.print(f"{out}: layer [bold]{layer}[/], {n:,} records", highlight=False)
+    if kind is None and out.suffix.lower() != ".gpkg":
+        console.print("(a GeoJSON or CSV file holds one kind: hazard areas; --kind evidence|settlements|teams)")

@@ -8,6 +8,7 @@ problem) but nothing more is written, and the unit of work rolls back.
 from __future__ import annotations
 
 import json
+import operator
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -21,12 +22,13 @@ import shapely
 
 from landrelease.domain.asset import Team
 from landrelease.domain.enums import AssetType, EvidenceKind, HazardStatus
-from landrelease.domain.errors import Problem, ValidationError
+from landrelease.domain.errors import Problem, Severity, ValidationError
 from landrelease.domain.evidence import Evidence
 from landrelease.domain.settlement import Settlement
 from landrelease.io.kinds import HAZARD_AREAS, KINDS, Parsed, json_safe, match_columns, vocabulary_parser
-from landrelease.io.readers import Chunk, open_source, read_chunks
+from landrelease.io.readers import Chunk, list_layers, open_source, read_chunks
 from landrelease.io.validate import Validator
+from landrelease.model.geometry import areas_m2
 from landrelease.storage.repository import Register, UnitOfWork
 
 TABLE_OF_KIND = {"hazard-areas": "hazard_area", "evidence": "evidence", "settlements": "settlement", "teams": "team"}
@@ -132,15 +134,19 @@ class _Run:
                 cache[e] if e in cache else cache.setdefault(e, json.dumps([x.value for x in e]))
                 for e in (() if b else v for b, v in zip(eo.blank.tolist(), eo.values.tolist(), strict=True))
             ]
+        area = areas_m2(geometry)
         rest = self.v.rest
         extra, dates = values["extra"], values["date"]
-        if rest or not extra.blank.all() or not dates.blank.all():
+        declared = self._declared_differs(chunk.fids[idx], area, values.get("declared_area_m2"))
+        if rest or not extra.blank.all() or not dates.blank.all() or declared:
             extras = []
             rest_cols = [chunk.columns[c][idx] for c in rest]
             for j in range(len(idx)):
                 e: dict[str, Any] = dict(extra.values[j]) if not extra.blank[j] else {}
                 if not dates.blank[j]:
                     e["date"] = dates.values[j].isoformat()
+                if j in declared:
+                    e["declared_area_m2"] = declared[j]
                 for c, col in zip(rest, rest_cols, strict=True):
                     val = json_safe(col[j])
                     if val is not None and val != "":
@@ -151,7 +157,39 @@ class _Run:
             cols["extra"] = "{}"
         parents = values["parent_code"]
         self.parents += [(str(codes[j]), str(parents.plain[j])) for j in np.flatnonzero(~parents.blank).tolist()]
-        self.stored += self.uow.add_hazard_columns(cols, geometry)
+        wkb = None
+        if chunk.wkb is not None:  # the file's own WKB where the geometry was stored as read (not repaired)
+            unchanged = np.frompyfunc(operator.is_, 2, 1)(geometry, chunk.geometry[idx]).astype(bool)
+            wkb = chunk.wkb[idx].copy()
+            wkb[~unchanged] = None
+        self.stored += self.uow.add_hazard_columns(cols, geometry, area_m2=area, wkb=wkb)
+
+    def _declared_differs(self, fids: np.ndarray, area: np.ndarray, declared: Parsed | None) -> dict[int, float]:
+        """Declared areas that the polygon does not bear out (kept in ``extra``; advisory when far off).
+
+        A declared area within 0.5 % of the polygon's metric area (an export of ours, say)
+        says nothing new and is not stored twice.
+        """
+        if declared is None:
+            return {}
+        out: dict[int, float] = {}
+        col = self.v.mapping.get("area", "area")
+        for j in np.flatnonzero(~declared.blank).tolist():
+            d = float(declared.plain[j])
+            if abs(d - area[j]) <= 0.005 * max(area[j], 1.0):
+                continue
+            out[j] = d
+            if not 0.5 <= d / max(area[j], 1e-9) <= 2.0:
+                self.v.warn(
+                    "declared_area_differs",
+                    self.v.label(fids[j]),
+                    col,
+                    "declared area differs from the polygon's area (computed in UTM)",
+                    found=f"{d:,.1f} m² declared",
+                    expected=f"about {area[j]:,.1f} m²",
+                    severity=Severity.ADVISORY,
+                )
+        return out
 
     def _collect(
         self,
@@ -228,10 +266,21 @@ class _Run:
             self.stored = self.uow.add_teams(self.teams, source=source)
 
 
+def _layer_of_kind(path: Path, kind: str) -> str | None:
+    """In a file of several layers, the one named after the kind (as ``landrelease export`` writes them)."""
+    try:
+        layers = list_layers(path)
+    except Exception:  # open_source says what is wrong with the file
+        return None
+    wanted = kind.replace("-", "_")
+    return wanted if len(layers) > 1 and wanted in layers else None
+
+
 def _examples_first(problems: list[Problem], per_check: int = 5) -> list[Problem]:
     """A few of each kind of problem first, so that a refusal's opening lines show every kind."""
     seen: Counter[str | None] = Counter()
-    head, tail = [], []
+    head: list[Problem] = []
+    tail: list[Problem] = []
     for p in problems:
         seen[p.check] += 1
         (head if seen[p.check] <= per_check else tail).append(p)
@@ -280,6 +329,8 @@ def import_file(
                 "import refused",
             )
         status_value = parsed.value
+    if layer is None:
+        layer = _layer_of_kind(Path(path), kind)
     source = open_source(path, layer, crs)
     geometry_columns = {c for c in (source.wkt_column, source.lat_column, source.lon_column) if c}
     code_col, mapping, rest = match_columns(tuple(f for f in source.fields if f not in geometry_columns), spec)
@@ -302,14 +353,15 @@ def import_file(
         )
         validator.file_problems()
         run = _Run(uow, validator, kind, fix, status_value)
-        for chunk in read_chunks(source, batch_size=batch_size):
-            run.batch(chunk)
-            report.read += len(chunk)
-            if progress is not None:
-                progress(report.read, source.features)
-        validator.finish()
-        if not validator.error_count:
-            run.finish(source.name)
+        with uow.bulk_hazard_areas():
+            for chunk in read_chunks(source, batch_size=batch_size):
+                run.batch(chunk)
+                report.read += len(chunk)
+                if progress is not None:
+                    progress(report.read, source.features)
+            validator.finish()
+            if not validator.error_count:
+                run.finish(source.name)
         report.fixed, report.skipped, report.warnings = validator.fixed, validator.skipped, validator.warnings
         report.counts, report.derived_codes = validator.counts, validator.derived_codes
         if validator.error_count:

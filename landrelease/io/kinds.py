@@ -267,8 +267,9 @@ def match_columns(columns: tuple[str, ...], spec: KindSpec) -> tuple[str | None,
     used: set[str] = set()
 
     def take(aliases: tuple[str, ...]) -> str | None:
-        for a in aliases:
-            col = by_key.get(a)
+        # a Shapefile keeps 10 characters of a column name: "machine_accessible" arrives as "machine_ac"
+        for key in (*aliases, *(a[:10] for a in aliases if len(a) > 10)):
+            col = by_key.get(key)
             if col is not None and col not in used:
                 used.add(col)
                 return col

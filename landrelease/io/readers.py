@@ -73,6 +73,7 @@ class Chunk:
     geometry: np.ndarray  # shapely geometries in EPSG:4326; None where missing or unreadable
     unreadable: dict[int, tuple[str, str, object]] = field(default_factory=dict)
     # position -> (field, what was found, geometry the reader could salvage, e.g. a ring closed)
+    wkb: np.ndarray | None = None  # the file's own WKB of ``geometry`` when no reprojection changed it
 
     def __len__(self) -> int:
         return len(self.fids)
@@ -283,17 +284,23 @@ def read_chunks(source: Source, batch_size: int = 65536) -> Iterator[Chunk]:
                     if n not in (fid_name, geom_name)
                 }
                 unreadable: dict[int, tuple[str, str, object]] = {}
+                wkb = None
                 if is_csv:
                     geoms = _decode_csv(source, columns, unreadable)
                 else:
                     assert geom_name is not None
-                    wkb = batch.column(names.index(geom_name)).to_numpy(zero_copy_only=False)
-                    geoms = _decode_wkb(np.asarray(wkb, dtype=object), unreadable)
-                geoms = to_wgs84(geoms, source.crs)
+                    wkb = np.asarray(batch.column(names.index(geom_name)).to_numpy(zero_copy_only=False), dtype=object)
+                    geoms = _decode_wkb(wkb, unreadable)
+                if not source.crs.equals(WGS84, ignore_axis_order=True):
+                    geoms, wkb = to_wgs84(geoms, source.crs), None
                 for i, (fld, found, salvaged) in list(unreadable.items()):
                     if salvaged is not None:
                         salvaged = to_wgs84(np.array([salvaged], dtype=object), source.crs)[0]
                     unreadable[i] = (fld, found, salvaged)
                 yield Chunk(
-                    fids=np.asarray(fids, dtype=np.int64), columns=columns, geometry=geoms, unreadable=unreadable
+                    fids=np.asarray(fids, dtype=np.int64),
+                    columns=columns,
+                    geometry=geoms,
+                    unreadable=unreadable,
+                    wkb=wkb,
                 )

@@ -292,7 +292,7 @@ class Validator:
                     found=found,
                     expected="a closed ring (last vertex equal to the first)"
                     if salvaged is not None
-                    else "valid WKT/WKB",
+                    else "a readable geometry (WKT, WKB, or numeric latitude and longitude)",
                 )
 
         missing = shapely.is_missing(geometry) & keep
@@ -593,7 +593,7 @@ class Validator:
                     )
 
         if self.spec is HAZARD_AREAS and "area" in self.mapping:
-            self._check_declared_area(fids, columns, alive)
+            values["declared_area_m2"] = self._check_declared_area(fids, columns, alive)
 
         return self._codes(fids, columns, alive), values
 
@@ -660,7 +660,9 @@ class Validator:
             )
         return codes
 
-    def _check_declared_area(self, fids: np.ndarray, columns: dict[str, np.ndarray], keep: np.ndarray) -> None:
+    def _check_declared_area(self, fids: np.ndarray, columns: dict[str, np.ndarray], keep: np.ndarray) -> Parsed:
+        """Check a declared-area column (units, sign); returns the declared areas in m²."""
+        declared = Parsed.empty(len(fids))
         col = self.mapping["area"]
         unit_col = self.mapping.get("area_unit")
         named_unit = unit_of_column(col)
@@ -710,6 +712,9 @@ class Validator:
             examples = self.area_units.setdefault(key, [])
             if len(examples) < MAX_KEPT:
                 examples.append(self.label(fids[i]))
+            declared.values[i] = declared.plain[i] = number * (AREA_UNITS[unit] if unit else 1.0)
+            declared.blank[i] = False
+        return declared
 
     def finish(self) -> None:
         """Checks that need the whole file: mixed area units."""

@@ -165,11 +165,16 @@ def export(register: Register, out: str | Path, kind: str | None = None, *, over
     written: dict[str, int] = {}
     for k, frame in frames.items():
         layer = LAYER_OF_KIND[k]
+        if fmt == "CSV":
+            # pandas writes floats and coordinates at full precision (GDAL's CSV writer keeps 15 digits)
+            table = pd.DataFrame(frame.drop(columns="geometry"))
+            table.insert(0, "WKT", shapely.to_wkt(frame.geometry.values, rounding_precision=-1))
+            table.to_csv(out, index=False)
+            written[layer] = len(frame)
+            continue
         options: dict[str, Any] = {}
         if fmt == "GPKG" and not out.exists():
             options = {"dataset_options": {"VERSION": "1.2"}}
-        elif fmt == "CSV":
-            options = {"layer_options": {"GEOMETRY": "AS_WKT"}}
         elif fmt == "GeoJSON":
             options = {"layer_options": {"RFC7946": "NO", "WRITE_NAME": "NO"}}
         pyogrio.write_dataframe(frame, out, layer=layer, driver=fmt, append=out.exists(), **options)

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import JSON, Connection, Engine, Select, and_, bindparam, func, select
@@ -36,7 +37,7 @@ from landrelease.domain.hazard import HazardArea
 from landrelease.domain.settlement import Settlement
 from landrelease.domain.task import DailyReport, Task
 from landrelease.model.geometry import areas_m2
-from landrelease.storage import audit, schema
+from landrelease.storage import audit, rtree_bulk, schema
 from landrelease.storage.database import READ_ONLY, make_engine, migrate
 
 if TYPE_CHECKING:
@@ -45,10 +46,26 @@ if TYPE_CHECKING:
     from landrelease.storage.summary import ReleaseSummary
 
 BBox = tuple[float, float, float, float]
+BULK_CACHE_KIB = -262144  # SQLite page cache during a bulk import: 256 MiB (negative = KiB)
 
 
 def _bbox_columns(geoms: Sequence[BaseGeometry]) -> np.ndarray:
     return shapely.bounds(np.asarray(geoms, dtype=object))
+
+
+def _is_sql_literal(value: Any) -> bool:
+    return value is None or isinstance(value, str | bool | int | float)
+
+
+def _sql_literal(value: Any, pg: bool) -> str:
+    """A constant as SQL text (standard quoting; used for values the register itself chose)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return ("TRUE" if value else "FALSE") if pg else str(int(value))
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _now() -> datetime:
@@ -399,6 +416,9 @@ class UnitOfWork:
     def __init__(self, conn: Connection, actor: str) -> None:
         self.conn = conn
         self.actor = actor
+        self._bulk = False
+        self._bulk_next_id = 0
+        self._bulk_boxes: list[tuple[np.ndarray, np.ndarray]] = []
 
     def audit(self, action: str, entity: str, key: str | None, payload: Any) -> str:
         return audit.append(self.conn, self.actor, action, entity, key, payload)
@@ -553,63 +573,116 @@ class UnitOfWork:
         return {c for (c,) in self.conn.execute(select(t.c.code).where(t.c.code.is_not(None)))}
 
     def add_hazard_columns(
-        self, columns: dict[str, Any], geometry: np.ndarray, *, chunk: int = 20000, now: datetime | None = None
+        self,
+        columns: dict[str, Any],
+        geometry: np.ndarray,
+        *,
+        area_m2: np.ndarray | None = None,
+        wkb: np.ndarray | None = None,
+        chunk: int = 20000,
+        now: datetime | None = None,
     ) -> int:
         """Insert hazard areas given column by column: the fast path for imports of a million polygons.
 
         ``columns`` maps ``hazard_area`` column names to a list (one value a row) or a single
         value for every row; bounding boxes and metric areas (UTM, :func:`areas_m2`) are
-        computed here, in bulk. Values go to the driver as they are (JSON columns as JSON
-        text), through this unit of work's connection and transaction. The caller audits.
+        computed here, in bulk (pass ``area_m2`` and, for SQLite, ``wkb`` of the same geometries
+        if already at hand; ``None`` entries are encoded here). Values go to the driver
+        as they are (JSON columns as JSON text), through this unit of work's connection and
+        transaction. The caller audits.
         """
         n = len(geometry)
         if n == 0:
             return 0
+        if self.conn.dialect.name == "sqlite" and not self._bulk:
+            with self.bulk_hazard_areas():
+                return self.add_hazard_columns(columns, geometry, area_m2=area_m2, wkb=wkb, chunk=chunk, now=now)
         t = schema.hazard_area
         dialect = self.conn.dialect
         now = now or _now()
         bounds = shapely.bounds(geometry)
         data: dict[str, Any] = dict(columns)
         data["minx"], data["miny"], data["maxx"], data["maxy"] = (bounds[:, k].tolist() for k in range(4))
-        data["area_m2"] = areas_m2(geometry).tolist()
+        data["area_m2"] = (areas_m2(geometry) if area_m2 is None else np.asarray(area_m2, dtype=float)).tolist()
         for stamp in ("created_at", "updated_at"):
             process = t.c[stamp].type.dialect_impl(dialect).bind_processor(dialect)
             data.setdefault(stamp, process(now) if process else now)
         pg = dialect.name == "postgresql"
-        srid_geometry = shapely.set_srid(geometry, 4326) if pg else geometry
-        data["geometry"] = shapely.to_wkb(srid_geometry, include_srid=pg).tolist()
+        if wkb is not None and not pg:
+            # the caller's WKB of the same geometries (e.g. as read from a file): encode only the gaps
+            missing = pd.isna(wkb)
+            encoded = np.asarray(wkb, dtype=object).copy()
+            if missing.any():
+                encoded[missing] = shapely.to_wkb(geometry[missing])
+            data["geometry"] = encoded.tolist()
+        else:
+            srid_geometry = shapely.set_srid(geometry, 4326) if pg else geometry
+            data["geometry"] = shapely.to_wkb(srid_geometry, include_srid=pg).tolist()
+        if self._bulk:
+            # the write lock is held (BEGIN IMMEDIATE): ids are the next ones, known here for the R*Tree
+            first = self._bulk_next_id
+            data["id"] = list(range(first, first + n))
+            self._bulk_next_id += n
+            self._bulk_boxes.append((np.arange(first, first + n, dtype=np.int64), bounds))
         names = list(data)
         placeholder = "%s" if pg else "?"
         marks = []
+        varying = []
         for name in names:
-            if pg and name == "geometry":
-                marks.append(f"ST_GeomFromEWKB({placeholder})")
-            elif pg and isinstance(t.c[name].type, JSON):
-                marks.append(f"CAST({placeholder} AS JSON)")
+            value = data[name]
+            if not isinstance(value, list) and _is_sql_literal(value):
+                mark = _sql_literal(value, pg)  # the same for every row: written once into the statement
             else:
-                marks.append(placeholder)
+                mark = placeholder
+                varying.append(name)
+            if pg and name == "geometry":
+                mark = f"ST_GeomFromEWKB({mark})"
+            elif pg and isinstance(t.c[name].type, JSON):
+                mark = f"CAST({mark} AS JSON)"
+            marks.append(mark)
         sql = f"INSERT INTO hazard_area ({', '.join(names)}) VALUES ({', '.join(marks)})"
-        per_row = [data[k] if isinstance(data[k], list) else itertools.repeat(data[k], n) for k in names]
+        per_row = [data[k] if isinstance(data[k], list) else itertools.repeat(data[k], n) for k in varying]
         rows = zip(*per_row, strict=False)
-        sqlite = dialect.name == "sqlite"
-        if sqlite:
-            # Feeding the R*Tree row by row from its trigger costs more than the insert itself:
-            # within this transaction, load it in one statement instead (rolled back with the rest).
-            last_id = self.conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM hazard_area").scalar()
-            self.conn.exec_driver_sql("DROP TRIGGER IF EXISTS hazard_area_rtree_ins")
+        for _ in range(0, n, chunk):
+            self.conn.exec_driver_sql(sql, list(itertools.islice(rows, chunk)))
+        return n
+
+    @contextmanager
+    def bulk_hazard_areas(self) -> Iterator[None]:
+        """Within this block, hazard areas are inserted without feeding SQLite's R*Tree row by row;
+        the index is built once when the block ends (packed in one pass if it was empty).
+
+        Feeding the R*Tree from its trigger costs more than storing the rows. The trigger is
+        dropped and re-created inside this unit of work's transaction, so a failure rolls
+        both back with everything else. Nested blocks defer to the outermost one.
+        """
+        if self.conn.dialect.name != "sqlite" or self._bulk:
+            yield
+            return
+        last_id = int(self.conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM hazard_area").scalar_one())
+        self._bulk, self._bulk_next_id, self._bulk_boxes = True, last_id + 1, []
+        self.conn.exec_driver_sql("DROP TRIGGER IF EXISTS hazard_area_rtree_ins")
+        cache = self.conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+        self.conn.exec_driver_sql(f"PRAGMA cache_size = {BULK_CACHE_KIB}")  # room for the indexes' pages
         try:
-            for _ in range(0, n, chunk):
-                batch = list(itertools.islice(rows, chunk))
-                self.conn.exec_driver_sql(sql, batch)
-            if sqlite:
+            yield
+            added = int(
+                self.conn.exec_driver_sql("SELECT count(*) FROM hazard_area WHERE id > ?", (last_id,)).scalar_one()
+            )
+            known = sum(len(ids) for ids, _ in self._bulk_boxes)
+            if added and added == known and rtree_bulk.is_empty(self.conn, "hazard_area_rtree"):
+                ids = np.concatenate([ids for ids, _ in self._bulk_boxes])
+                boxes = np.concatenate([b for _, b in self._bulk_boxes])
+                rtree_bulk.bulk_load(self.conn, "hazard_area_rtree", ids, boxes)
+            elif added:  # rows written some other way too, or a tree to add to: SQLite's own inserts
                 self.conn.exec_driver_sql(
                     "INSERT INTO hazard_area_rtree SELECT id, minx, maxx, miny, maxy FROM hazard_area WHERE id > ?",
                     (last_id,),
                 )
         finally:
-            if sqlite:
-                self.conn.exec_driver_sql(schema.rtree_ddl("hazard_area")[1])
-        return n
+            self._bulk, self._bulk_boxes = False, []
+            self.conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
+            self.conn.exec_driver_sql(schema.rtree_ddl("hazard_area")[1])
 
     def link_parents(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
         """Set ``parent_id`` from (code, parent code) pairs; returns the pairs whose parent is unknown."""
@@ -620,10 +693,9 @@ class UnitOfWork:
         missing = [(c, p) for c, p in pairs if p not in ids]
         updates = [{"i": ids[c], "p": ids[p]} for c, p in pairs if p in ids and c in ids]
         if updates:
-            self.conn.execute(
-                h.update().where(h.c.id == bindparam("i")).values(parent_id=bindparam("p")), updates
-            )
+            self.conn.execute(h.update().where(h.c.id == bindparam("i")).values(parent_id=bindparam("p")), updates)
         return missing
+
 
 def merge_hazard_extra(uow: UnitOfWork, values: dict[str, dict[str, Any]], *, source: str = "") -> int:
     """Merge keys into ``hazard_area.extra`` of the areas named by code (other keys are kept).
