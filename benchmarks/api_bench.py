@@ -444,7 +444,12 @@ def main() -> int:
             ]  # the restarted server signs with a new key
             auth = {"Authorization": f"Bearer {token}"}
         paths = item_paths("/ogc/collections/hazard-areas/items", n)
-        load(port, paths[:50], auth, min(2.0, seconds / 4))  # warm-up
+        # A first pass over the same pages fills the server's caches (ids per filter, feature
+        # texts per data version); its figures are printed as landrelease_cold_*. Both servers
+        # get the same warm-up.
+        cold = load(port, paths, auth, min(5.0, seconds / 2))
+        for k, v in cold.items():
+            say(f"landrelease_cold_{k}={v:.1f}")
         mine = load(port, paths, auth, seconds)
         for k, v in mine.items():
             say(f"landrelease_{k}={v:.1f}")
@@ -459,7 +464,7 @@ def main() -> int:
         peer_port = free_port()
         peer = start_pygeoapi(venv, gpkg, bbox, peer_port, folder, args.workers)
         peer_paths = item_paths("/collections/hazard-areas/items", n, "&f=json")
-        load(peer_port, peer_paths[:50], {}, min(2.0, seconds / 4))
+        load(peer_port, peer_paths, {}, min(5.0, seconds / 2))
         theirs = load(peer_port, peer_paths, {}, seconds)
         for k, v in theirs.items():
             say(f"pygeoapi_{k}={v:.1f}")

@@ -284,6 +284,45 @@ def page(conn: Connection, spec: CollectionSpec, q: Query) -> list[Any]:
     return list(conn.execute(stmt))
 
 
+class FeatureTexts:
+    """Serialised GeoJSON features of one data version, least recently used dropped first.
+
+    Keyed by collection, whether personal data is shown, and row id; a new data version (any
+    audited write) empties it, so a page never mixes features from before and after a write.
+    """
+
+    def __init__(self, max_features: int) -> None:
+        self._max = max_features
+        self._version: int | None = None
+        self._texts: OrderedDict[tuple[str, bool, int], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_many(self, collection: str, personal: bool, version: int, ids: Sequence[int]) -> list[str | None]:
+        with self._lock:
+            if version != self._version:
+                return [None] * len(ids)
+            out = []
+            for i in ids:
+                key = (collection, personal, i)
+                text = self._texts.get(key)
+                if text is not None:
+                    self._texts.move_to_end(key)
+                out.append(text)
+            return out
+
+    def put_many(self, collection: str, personal: bool, version: int, texts: dict[int, str]) -> None:
+        with self._lock:
+            if version != self._version:
+                if self._version is not None and version < self._version:
+                    return  # a slow reader of an older version must not evict the newer one
+                self._texts.clear()
+                self._version = version
+            for i, text in texts.items():
+                self._texts[(collection, personal, i)] = text
+            while len(self._texts) > self._max:
+                self._texts.popitem(last=False)
+
+
 class PageIndex:
     """Keyset paging behind ``limit``/``offset``: the ordered ids of a query, kept per data version.
 
@@ -293,10 +332,12 @@ class PageIndex:
     through a unit of work appends an audit event, which changes the version and the ids.
     """
 
-    def __init__(self, max_entries: int = 64) -> None:
+    def __init__(self, max_entries: int = 64, max_features: int = 200_000) -> None:
         self._items: OrderedDict[tuple[Any, ...], tuple[int, np.ndarray]] = OrderedDict()
         self._max = max_entries
         self._lock = threading.Lock()
+        self._building: dict[tuple[Any, ...], threading.Lock] = {}
+        self.texts = FeatureTexts(max_features)
 
     def ids(self, conn: Connection, spec: CollectionSpec, q: Query, version: int) -> np.ndarray:
         key = (spec.id, q.bbox, q.interval, tuple(sorted((k, str(v)) for k, v in q.equals.items())))
@@ -305,15 +346,51 @@ class PageIndex:
             if hit is not None and hit[0] == version:
                 self._items.move_to_end(key)
                 return hit[1]
-        stmt = select(spec.order).select_from(spec.source)
-        for cond in _where(spec, q):
-            stmt = stmt.where(cond)
-        ids = np.fromiter((r[0] for r in conn.execute(stmt.order_by(spec.order))), dtype=np.int64)
-        with self._lock:
-            self._items[key] = (version, ids)
-            while len(self._items) > self._max:
-                self._items.popitem(last=False)
+            building = self._building.setdefault(key, threading.Lock())
+        # One reader builds a filter's ids; concurrent requests for it wait instead of all
+        # reading the same 100,000 rows at once.
+        with building:
+            with self._lock:
+                hit = self._items.get(key)
+                if hit is not None and hit[0] == version:
+                    return hit[1]
+            stmt = select(spec.order).select_from(spec.source)
+            for cond in _where(spec, q):
+                stmt = stmt.where(cond)
+            ids = np.fromiter((r[0] for r in conn.execute(stmt.order_by(spec.order))), dtype=np.int64)
+            with self._lock:
+                self._items[key] = (version, ids)
+                while len(self._items) > self._max:
+                    old, _ = self._items.popitem(last=False)
+                    self._building.pop(old, None)
         return ids
+
+    def page_texts(
+        self, conn: Connection, spec: CollectionSpec, q: Query, version: int, *, personal: bool
+    ) -> tuple[list[str], int]:
+        """One page as GeoJSON Feature texts, and the number matched.
+
+        Features already serialised at this data version come from memory; only the others
+        are read and converted (then kept), so paging through a large collection costs a
+        dictionary lookup a feature once it has been read.
+        """
+        ids = self.ids(conn, spec, q, version)
+        chosen = [int(i) for i in ids[q.offset : q.offset + q.limit]]
+        if not chosen:
+            return [], len(ids)
+        texts = self.texts.get_many(spec.id, personal, version, chosen)
+        missing = [i for i, t in zip(chosen, texts, strict=True) if t is None]
+        if missing:
+            stmt = select_rows(spec, Query(), conn.dialect.name).add_columns(spec.order.label("_order"))
+            rows = list(conn.execute(stmt.where(spec.order.in_(missing))))
+            fresh = dict(
+                zip(
+                    (int(r._mapping["_order"]) for r in rows), feature_texts(spec, rows, personal=personal), strict=True
+                )
+            )
+            self.texts.put_many(spec.id, personal, version, fresh)
+            texts = [t if t is not None else fresh.get(i) for i, t in zip(chosen, texts, strict=True)]
+        return [t for t in texts if t is not None], len(ids)
 
     def page(self, conn: Connection, spec: CollectionSpec, q: Query, version: int) -> tuple[list[Any], int]:
         """The rows of one page and the number matched."""

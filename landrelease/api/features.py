@@ -155,13 +155,14 @@ def items(
     from landrelease.api.tiles import data_version
 
     with request.app.state.register.reading() as conn:
-        rows, matched = request.app.state.page_index.page(conn, spec, q, data_version(conn))
-    texts = fc.feature_texts(spec, rows, personal=principal.user.sees_personal_data)
-    links = _links(request, spec, q, len(rows), matched)
+        texts, matched = request.app.state.page_index.page_texts(
+            conn, spec, q, data_version(conn), personal=principal.user.sees_personal_data
+        )
+    links = _links(request, spec, q, len(texts), matched)
     stamp = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     body = (
         '{"type":"FeatureCollection","features":[' + ",".join(texts) + "],"
-        f'"numberMatched":{matched},"numberReturned":{len(rows)},"timeStamp":"{stamp}",'
+        f'"numberMatched":{matched},"numberReturned":{len(texts)},"timeStamp":"{stamp}",'
         f'"links":{fc.dumps(links)}}}'
     )
     return Response(body.encode(), media_type=GEOJSON)
