@@ -391,9 +391,15 @@ class Register:
         with self.reading() as conn:
             return [
                 Task(
-                    id=r.id, code=r.code, hazard_code=r.hazard_code, method=ActivityKind(r.method),
-                    area_m2=r.area_m2, team=r.team_code, planned_start=r.planned_start,
-                    planned_end=r.planned_end, cell=r.cell,
+                    id=r.id,
+                    code=r.code,
+                    hazard_code=r.hazard_code,
+                    method=ActivityKind(r.method),
+                    area_m2=r.area_m2,
+                    team=r.team_code,
+                    planned_start=r.planned_start,
+                    planned_end=r.planned_end,
+                    cell=r.cell,
                 )
                 for r in conn.execute(q)
             ]
@@ -403,8 +409,15 @@ class Register:
         with self.reading() as conn:
             return [
                 DailyReport(
-                    id=r.id, uuid=r.uuid, team=r.team_code, task=r.task_code, hazard_code=r.hazard_code,
-                    date=r.date, m2_processed=r.m2_processed, finds=r.finds, hours=r.hours,
+                    id=r.id,
+                    uuid=r.uuid,
+                    team=r.team_code,
+                    task=r.task_code,
+                    hazard_code=r.hazard_code,
+                    date=r.date,
+                    m2_processed=r.m2_processed,
+                    finds=r.finds,
+                    hours=r.hours,
                 )
                 for r in conn.execute(select(d).order_by(d.c.id))
             ]
@@ -450,18 +463,34 @@ class UnitOfWork:
                 from landrelease.domain.errors import Problem, ValidationError
 
                 raise ValidationError(
-                    [Problem("no hazard area with this code", record=e.code or str(i + 1), field="hazard_code",
-                             found=e.hazard_code, source=source or None)],
+                    [
+                        Problem(
+                            "no hazard area with this code",
+                            record=e.code or str(i + 1),
+                            field="hazard_code",
+                            found=e.hazard_code,
+                            source=source or None,
+                        )
+                    ],
                     "evidence refused",
                 )
             rows.append(
                 {
-                    "code": e.code, "hazard_id": ids.get(e.hazard_code) if e.hazard_code else None,
-                    "kind": e.kind.value, "geometry": e.geometry,
-                    "minx": bounds[i, 0], "miny": bounds[i, 1], "maxx": bounds[i, 2], "maxy": bounds[i, 3],
-                    "date": e.date, "source": e.source, "reliability": e.reliability,
-                    "confidence": e.confidence, "eo_type": e.eo_type.value if e.eo_type else None,
-                    "count": e.count, "positive": e.positive,
+                    "code": e.code,
+                    "hazard_id": ids.get(e.hazard_code) if e.hazard_code else None,
+                    "kind": e.kind.value,
+                    "geometry": e.geometry,
+                    "minx": bounds[i, 0],
+                    "miny": bounds[i, 1],
+                    "maxx": bounds[i, 2],
+                    "maxy": bounds[i, 3],
+                    "date": e.date,
+                    "source": e.source,
+                    "reliability": e.reliability,
+                    "confidence": e.confidence,
+                    "eo_type": e.eo_type.value if e.eo_type else None,
+                    "count": e.count,
+                    "positive": e.positive,
                 }
             )
         self.conn.execute(schema.evidence.insert(), rows)
@@ -473,8 +502,14 @@ class UnitOfWork:
             return 0
         rows = [
             {
-                "code": t.code, "type": t.type.value, "size": t.size, "operator": t.operator, "base": t.base,
-                "cost_per_day": t.cost_per_day, "rate_m2_per_day": t.rate_m2_per_day, "rate_sigma": t.rate_sigma,
+                "code": t.code,
+                "type": t.type.value,
+                "size": t.size,
+                "operator": t.operator,
+                "base": t.base,
+                "cost_per_day": t.cost_per_day,
+                "rate_m2_per_day": t.rate_m2_per_day,
+                "rate_sigma": t.rate_sigma,
             }
             for t in teams
         ]
@@ -488,9 +523,16 @@ class UnitOfWork:
         bounds = _bbox_columns([s.geometry for s in settlements])
         rows = [
             {
-                "code": s.code, "name": s.name, "geometry": s.geometry,
-                "minx": bounds[i, 0], "miny": bounds[i, 1], "maxx": bounds[i, 2], "maxy": bounds[i, 3],
-                "population": s.population, "displaced": s.displaced, "access_routes": s.access_routes,
+                "code": s.code,
+                "name": s.name,
+                "geometry": s.geometry,
+                "minx": bounds[i, 0],
+                "miny": bounds[i, 1],
+                "maxx": bounds[i, 2],
+                "maxy": bounds[i, 3],
+                "population": s.population,
+                "displaced": s.displaced,
+                "access_routes": s.access_routes,
                 "region": s.region,
             }
             for i, s in enumerate(settlements)
@@ -526,8 +568,14 @@ class UnitOfWork:
             d.insert(),
             [
                 {
-                    "uuid": r.uuid, "team_code": r.team, "task_code": r.task, "hazard_code": r.hazard_code,
-                    "date": r.date, "m2_processed": r.m2_processed, "finds": r.finds, "hours": r.hours,
+                    "uuid": r.uuid,
+                    "team_code": r.team,
+                    "task_code": r.task,
+                    "hazard_code": r.hazard_code,
+                    "date": r.date,
+                    "m2_processed": r.m2_processed,
+                    "finds": r.finds,
+                    "hours": r.hours,
                     "received_at": now,
                 }
                 for r in fresh.values()
@@ -548,15 +596,29 @@ class UnitOfWork:
         missing = [t for t in tasks if t.hazard_code not in ids]
         if missing:
             raise ValidationError(
-                [Problem("no hazard area with this code", record=t.code, field="hazard_code", found=t.hazard_code,
-                         source=source or None) for t in missing],
+                [
+                    Problem(
+                        "no hazard area with this code",
+                        record=t.code,
+                        field="hazard_code",
+                        found=t.hazard_code,
+                        source=source or None,
+                    )
+                    for t in missing
+                ],
                 "plan refused",
             )
         removed = self.conn.execute(schema.task.delete()).rowcount
         rows = [
             {
-                "code": t.code, "hazard_id": ids[t.hazard_code], "method": t.method.value, "area_m2": t.area_m2,
-                "team_code": t.team, "planned_start": t.planned_start, "planned_end": t.planned_end, "cell": t.cell,
+                "code": t.code,
+                "hazard_id": ids[t.hazard_code],
+                "method": t.method.value,
+                "area_m2": t.area_m2,
+                "team_code": t.team,
+                "planned_start": t.planned_start,
+                "planned_end": t.planned_end,
+                "cell": t.cell,
             }
             for t in tasks
         ]

@@ -253,6 +253,5 @@ def rtree_ddl(table: str) -> list[str]:
         f"INSERT INTO {rt} VALUES (new.id, new.minx, new.maxx, new.miny, new.maxy); END",
         f"CREATE TRIGGER IF NOT EXISTS {rt}_upd AFTER UPDATE OF minx, miny, maxx, maxy ON {table} BEGIN "
         f"UPDATE {rt} SET minx=new.minx, maxx=new.maxx, miny=new.miny, maxy=new.maxy WHERE id=new.id; END",
-        f"CREATE TRIGGER IF NOT EXISTS {rt}_del AFTER DELETE ON {table} BEGIN "
-        f"DELETE FROM {rt} WHERE id=old.id; END",
+        f"CREATE TRIGGER IF NOT EXISTS {rt}_del AFTER DELETE ON {table} BEGIN DELETE FROM {rt} WHERE id=old.id; END",
     ]
