@@ -11,6 +11,7 @@ that models can be checked against it; real data never has it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import date, timedelta
 
 import numpy as np
@@ -222,6 +223,18 @@ def generate(n_areas: int = 300, seed: int = 20201110, n_teams: int | None = Non
         )
         areas.append(area)
         centroid = geom_m.centroid
+
+        def note(kind: EvidenceKind, where: shapely.Geometry, _code: str = code, **fields: Any) -> None:
+            """One piece of evidence on this area, numbered in the order it is made."""
+            evidence.append(
+                Evidence(
+                    kind=kind, geometry=wgs(where), hazard_code=_code, code=f"EV-{len(evidence) + 1:07d}", **fields
+                )
+            )
+
+        def inside(_geom: shapely.Geometry = geom_m) -> Point:
+            return _point_in(rng, _geom)
+
         day = start + timedelta(days=int(rng.integers(0, 1400)))
         if kind is HazardKind.CHA or rng.random() < 0.15:
             # A minefield record; its true field is displaced by 50-400 m.
@@ -232,72 +245,34 @@ def generate(n_areas: int = 300, seed: int = 20201110, n_teams: int | None = Non
             )
             if rec.is_empty:
                 rec = centroid.buffer(30)
-            evidence.append(
-                Evidence(
-                    kind=EvidenceKind.MINEFIELD_RECORD,
-                    geometry=wgs(rec),
-                    hazard_code=code,
-                    code=f"EV-{len(evidence) + 1:07d}",
-                    date=date(2020, 11, 20),
-                    source="handed-over minefield record",
-                    reliability=0.2,
-                    eo_type=EOType.AP_MINE,
-                    count=max(1, true_items + int(rng.integers(0, 30))),
-                )
+            note(
+                EvidenceKind.MINEFIELD_RECORD,
+                rec,
+                date=date(2020, 11, 20),
+                source="handed-over minefield record",
+                reliability=0.2,
+                eo_type=EOType.AP_MINE,
+                count=max(1, true_items + int(rng.integers(0, 30))),
             )
         if mined and rng.random() < 0.15:
-            evidence.append(
-                Evidence(
-                    kind=EvidenceKind.ACCIDENT,
-                    geometry=wgs(_point_in(rng, geom_m)),
-                    hazard_code=code,
-                    code=f"EV-{len(evidence) + 1:07d}",
-                    date=day,
-                    source="casualty report",
-                    reliability=0.95,
-                    eo_type=eo[0],
-                )
-            )
+            note(EvidenceKind.ACCIDENT, inside(), date=day, source="casualty report", reliability=0.95, eo_type=eo[0])
         if rng.random() < 0.3:
             positive = bool(mined or rng.random() < 0.2)
-            evidence.append(
-                Evidence(
-                    kind=EvidenceKind.INTERVIEW,
-                    geometry=wgs(_point_in(rng, geom_m)),
-                    hazard_code=code,
-                    code=f"EV-{len(evidence) + 1:07d}",
-                    date=day,
-                    source="NTS interview",
-                    reliability=0.3,
-                    positive=positive,
-                )
-            )
+            note(EvidenceKind.INTERVIEW, inside(), date=day, source="NTS interview", reliability=0.3, positive=positive)
         if rng.random() < 0.1:
             false_alarm = clutter is Level.HIGH or not mined
-            evidence.append(
-                Evidence(
-                    kind=EvidenceKind.DRONE_DETECTION,
-                    geometry=wgs(_point_in(rng, geom_m)),
-                    hazard_code=code,
-                    code=f"EV-{len(evidence) + 1:07d}",
-                    date=day,
-                    source="drone survey",
-                    confidence=float(rng.uniform(0.3, 0.6) if false_alarm else rng.uniform(0.6, 0.95)),
-                )
-            )
+            where = inside()
+            confidence = float(rng.uniform(0.3, 0.6) if false_alarm else rng.uniform(0.6, 0.95))
+            note(EvidenceKind.DRONE_DETECTION, where, date=day, source="drone survey", confidence=confidence)
         if mined and kind is HazardKind.CHA and rng.random() < 0.3:
-            evidence.append(
-                Evidence(
-                    kind=EvidenceKind.EO_FIND,
-                    geometry=wgs(_point_in(rng, geom_m)),
-                    hazard_code=code,
-                    code=f"EV-{len(evidence) + 1:07d}",
-                    date=day,
-                    source="EOD spot task",
-                    reliability=0.95,
-                    eo_type=eo[0],
-                    count=1,
-                )
+            note(
+                EvidenceKind.EO_FIND,
+                inside(),
+                date=day,
+                source="EOD spot task",
+                reliability=0.95,
+                eo_type=eo[0],
+                count=1,
             )
 
     # --- the fleet: mostly manual teams, as in the published mix
