@@ -11,8 +11,8 @@ that models can be checked against it; real data never has it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import shapely
