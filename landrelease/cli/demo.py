@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -11,8 +11,10 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from landrelease.cli.app import app, console, settings
-from landrelease.samples import Scenario, generate
 from landrelease.storage.repository import Register
+
+if TYPE_CHECKING:
+    from landrelease.samples import Scenario
 
 
 def store_scenario(register: Register, scenario: Scenario) -> None:
@@ -74,6 +76,7 @@ def demo(
     """The main job: generate a sample region, store it, record activities, model, plan,
     forecast and write the report (into LANDRELEASE_OUTPUT_DIR, default ./landrelease-output)."""
     from landrelease.cli import engine, model, plan, register, report
+    from landrelease.samples import generate
 
     cfg = settings()
     seed = cfg.seed if seed is None else seed

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import date
 from importlib import resources
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any
 
 import numpy as np
@@ -24,7 +25,6 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from landrelease.cli.app import app, console, err_console, fail, open_register, settings
-from landrelease.cli.forecast_charts import burn_down_chart, calibration_chart, check_chart_path, comparison_chart
 from landrelease.domain.errors import LandreleaseError, Problem, ValidationError
 from landrelease.model.geometry import areas_m2
 from landrelease.model.productivity import LEVELS, Calibration, calibrate
@@ -188,6 +188,13 @@ def forecast_data(register: Register, *, per_area: bool = True, **kwargs: Any) -
     return forecast_register(register, **kwargs).as_dict(per_area=per_area)
 
 
+def _charts() -> ModuleType:
+    """The chart module, imported when a command draws (matplotlib takes ~0.3 s to import)."""
+    from landrelease.cli import forecast_charts
+
+    return forecast_charts
+
+
 def store_forecast(register: Register, result: ForecastResult, *, actor: str = "forecast") -> int:
     """Write each forecast area's summary into its ``extra['forecast']`` (one audited unit of
     work), where the map's side panel and the API read it. Returns the areas updated."""
@@ -213,7 +220,7 @@ def compare_demo_step(
     ]
     store_comparison(register, results)
     output_dir.mkdir(parents=True, exist_ok=True)
-    chart = comparison_chart(results, output_dir / "scenario-comparison.png")
+    chart = _charts().comparison_chart(results, output_dir / "scenario-comparison.png")
     console.print(comparison_table(results))
     console.print(f"Scenario chart: {chart}", highlight=False)
     data = comparison_data(results, [r.name for r in results])
@@ -237,7 +244,7 @@ def demo_step(
     result = forecast_register(register, dispatch_order=dispatch_order, runs=500)
     store_forecast(register, result)
     output_dir.mkdir(parents=True, exist_ok=True)
-    chart = burn_down_chart(result, output_dir / "forecast-burn-down.png")
+    chart = _charts().burn_down_chart(result, output_dir / "forecast-burn-down.png")
     console.print(f"[bold]Forecast[/] ({result.runs} runs): {result.headline()}", highlight=False)
     console.print(f"Burn-down chart: {chart}", highlight=False)
     for note in result.notes:
@@ -371,13 +378,13 @@ def calibrate_command(
     """Productivity rates per asset type × metal clutter: prior vs posterior from the daily reports."""
     try:
         if chart is not None:
-            check_chart_path(chart)
+            _charts().check_chart_path(chart)
         with open_register() as register:
             cal = register_calibration(register)
     except LandreleaseError as exc:
         raise fail(exc) from None
     if chart is not None:
-        calibration_chart(cal, chart)
+        _charts().calibration_chart(cal, chart)
     if as_json:
         out = cal.as_dict()
         if chart is not None:
@@ -437,7 +444,7 @@ def forecast_command(
     scheduler = scheduler or cfg.dask_scheduler
     try:
         if chart is not None:
-            check_chart_path(chart)
+            _charts().check_chart_path(chart)
         if order not in ("plan", "land-use"):
             raise ValidationError(
                 [Problem("unknown dispatch order", field="--order", found=order, expected="plan or land-use")],
@@ -489,9 +496,9 @@ def forecast_command(
         err_console.print(f"Stored {stored:,} {what} in the register.")
     if chart is not None:
         if specs:
-            comparison_chart(results, chart)
+            _charts().comparison_chart(results, chart)
         else:
-            burn_down_chart(results[0], chart)
+            _charts().burn_down_chart(results[0], chart)
     if as_json:
         out = results[0].as_dict() if not specs else comparison_data(results, [str(p) for p in scenario or []])
         if chart is not None:
