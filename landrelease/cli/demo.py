@@ -118,7 +118,7 @@ def demo(
         console.rule("[bold]6. What more capacity would change")
         engine.compare_demo_step(reg, console, out, dispatch_order=order)
         console.rule("[bold]7. The report")
-        report.demo_step(reg, console, out, seed=seed)
+        report.demo_step(reg, console, out)  # the same forecast seed as step 5
     finally:
         reg.close()
     console.print(f"Charts, maps and the report are in [bold]{out.resolve()}[/].")
