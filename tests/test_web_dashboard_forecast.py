@@ -49,3 +49,18 @@ def test_burn_down_band_and_scenarios_come_from_the_stored_forecast(client: Test
     assert [s["name"] for s in comp["scenarios"]] == [s.name for s in specs]
     assert comp["scenarios"][1]["p50"] >= comp["scenarios"][0]["p50"]
     assert comp["scenarios"][0]["p50"] == pytest.approx(results[0].as_dict()["released_km2_at_years"]["5"]["p50"])
+
+
+def test_readiness_follows_the_stored_forecast(client: TestClient) -> None:
+    h = _viewer(client)
+    before = client.get("/api/stats/readiness", headers=h).json()
+    assert before["available"] and "lower bound" in before["note"]
+    statuses = {s["status"] for s in before["settlements"]}
+    assert "waiting" not in statuses  # no forecast stored yet: blocked settlements are "unknown"
+    register = client.app.state.register  # type: ignore[attr-defined]
+    store_forecast(register, forecast_register(register, runs=30, seed=3))
+    after = client.get("/api/stats/readiness", headers=h).json()["settlements"]
+    assert {s["status"] for s in after} <= {"ready", "waiting"}
+    for s in after:
+        if s["status"] == "waiting":
+            assert s["blocking"] and s["ready_by_p10"] <= s["ready_by_p50"]

@@ -176,6 +176,31 @@ def scenario_comparison(request: Request, _: Reader) -> dict[str, Any]:
         return scenarios(conn)
 
 
+@router.get("/readiness", summary="When settlements can come back (from the stored forecast)")
+def readiness(request: Request, _: Reader) -> dict[str, Any]:
+    """Each settlement: ready, waiting (with the ready month P10/P50/P90) or unknown; cached per data version."""
+    from landrelease.api.tiles import data_version
+    from landrelease.returns.readiness import settlement_readiness
+    from landrelease.storage.repository import HazardFilter
+
+    state = request.app.state
+    register = state.register
+    with register.reading() as conn:
+        version = data_version(conn)
+    cached = getattr(state, "readiness", None)
+    if cached is None or cached[0] != version:
+        items = settlement_readiness(register.settlements(), register.hazard_areas(HazardFilter(open_only=True)))
+        cached = (version, [r.as_dict() for r in items])
+        state.readiness = cached
+    rows = cached[1]
+    return {
+        "available": bool(rows),
+        "settlements": rows,
+        "note": "ready month = the latest of the blocking areas' forecast months, per quantile "
+        "(a lower bound on the true quantile)",
+    }
+
+
 @router.get("/summary", summary="What the register holds")
 def summary(request: Request, _: Reader) -> dict[str, Any]:
     return request.app.state.register.inventory()

@@ -75,7 +75,7 @@ def demo(
 ) -> None:
     """The main job: generate a sample region, store it, record activities, model, plan,
     forecast and write the report (into LANDRELEASE_OUTPUT_DIR, default ./landrelease-output)."""
-    from landrelease.cli import engine, model, plan, register, report
+    from landrelease.cli import engine, model, plan, register, report, returns
     from landrelease.samples import generate
 
     cfg = settings()
@@ -115,9 +115,11 @@ def demo(
         console.rule("[bold]5. The forecast")
         order = plan.planned_dispatch_order(reg)
         engine.demo_step(reg, console, out, dispatch_order=order)
-        console.rule("[bold]6. What more capacity would change")
+        console.rule("[bold]6. When settlements can come back")
+        returns.demo_step(reg, console)
+        console.rule("[bold]7. What more capacity would change")
         engine.compare_demo_step(reg, console, out, dispatch_order=order)
-        console.rule("[bold]7. The report")
+        console.rule("[bold]8. The report")
         report.demo_step(reg, console, out)  # the same forecast seed as step 5
     finally:
         reg.close()

@@ -100,18 +100,58 @@
     map.setPaintProperty("hazard-fill", "fill-color", c.expr);
     map.setPaintProperty("hazard-points", "circle-color", c.expr);
     const legend = document.getElementById("legend");
-    legend.replaceChildren(...c.legend.map(([label, colour]) => {
+    const rows = c.legend.map(([label, colour]) => {
       const row = document.createElement("div");
       const swatch = document.createElement("i");
       swatch.style.background = colour;
       row.append(swatch, document.createTextNode(label));
       return row;
-    }));
+    });
+    if (window.lrReadiness) {
+      for (const [status, colour] of Object.entries(READINESS_COLOURS)) {
+        const row = document.createElement("div");
+        row.className = "readiness";
+        const swatch = document.createElement("i");
+        swatch.style.background = colour;
+        row.append(swatch, document.createTextNode("settlement " + status));
+        rows.push(row);
+      }
+    }
+    legend.replaceChildren(...rows);
     document.body.dataset.colouring = mode;
   }
   document.querySelectorAll("input[name=colour]").forEach((input) =>
     input.addEventListener("change", () => setColouring(input.value)));
-  map.on("load", () => setColouring("status"));
+  map.on("load", () => {
+    setColouring("status");
+    colourSettlementsByReadiness();
+  });
+
+  /* Settlements by readiness: green when no open hazard area holds them up, orange while
+     they wait for a forecast release, grey where no forecast exists yet. */
+  const READINESS_COLOURS = { ready: "#2e7d32", waiting: "#ef6c00", unknown: "#90a4ae" };
+  async function colourSettlementsByReadiness() {
+    let d;
+    try {
+      d = await getJSON("/api/stats/readiness");
+    } catch (err) {
+      return;
+    }
+    if (!d.available) return;
+    const expr = ["match", ["get", "code"]];
+    for (const [status, colour] of Object.entries(READINESS_COLOURS)) {
+      const codes = d.settlements.filter((x) => x.status === status).map((x) => x.code);
+      if (codes.length) expr.push(codes, colour);
+    }
+    expr.push(READINESS_COLOURS.unknown);
+    if (expr.length > 3) {
+      map.setPaintProperty("settlement-fill", "fill-color", expr);
+      map.setPaintProperty("settlement-points", "circle-color", expr);
+      map.setPaintProperty("settlement-fill", "fill-opacity", 0.55);
+    }
+    window.lrReadiness = d.settlements;
+    setColouring(document.body.dataset.colouring || "status");
+  }
   window.lrSetColouring = setColouring;
 
   // ------------------------------------------------------------ side panel

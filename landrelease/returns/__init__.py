@@ -1,0 +1,1 @@
+"""Returns: when settlements can come back (pure, no I/O)."""
