@@ -90,6 +90,11 @@ def test_sign_in_map_panel_colouring_dashboard_sign_out(live: Live, browser: obj
     )
     assert _rendered(page, ["hazard-fill", "hazard-points"]) > 0
     assert _rendered(page, ["settlement-fill", "settlement-points"]) > 0
+    # After the first draw, settlements are coloured by readiness, and the legend says so.
+    page.wait_for_function("Array.isArray(window.lrReadiness) && window.lrReadiness.length > 0", timeout=30_000)
+    fill = page.evaluate("JSON.stringify(window.lrMap.getPaintProperty('settlement-fill', 'fill-color'))")
+    assert fill.startswith('["match"'), fill
+    assert "settlement" in page.inner_text("#legend")
     _shot(page, "map")
 
     # Zoom onto a polygon and click it: the panel shows its record, evidence, activities, forecast.

@@ -122,10 +122,10 @@
   }
   document.querySelectorAll("input[name=colour]").forEach((input) =>
     input.addEventListener("change", () => setColouring(input.value)));
-  map.on("load", () => {
-    setColouring("status");
-    colourSettlementsByReadiness();
-  });
+  map.on("load", () => setColouring("status"));
+  // After the first full draw: on a national register the server needs a few seconds the
+  // first time (every open area is linked to its settlements), and the map must not wait.
+  map.once("idle", () => colourSettlementsByReadiness());
 
   /* Settlements by readiness: green when no open hazard area holds them up, orange while
      they wait for a forecast release, grey where no forecast exists yet. */
