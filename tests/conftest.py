@@ -16,7 +16,11 @@ import pytest
 from landrelease.storage.repository import Register
 
 PG_ADMIN_URL = os.environ.get("LANDRELEASE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# ../shared beside the checkout (or beside the folder of worktrees it sits in)
+SHARED = next(
+    (p / "shared" for p in Path(__file__).resolve().parents[1:4] if (p / "shared" / "data" / "bih").is_dir()),
+    Path(__file__).resolve().parents[1].parent / "shared",
+)
 BIH = SHARED / "data" / "bih" / "cleared_areas.geojson"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

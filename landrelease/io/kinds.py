@@ -2,9 +2,13 @@
 
 Column names are matched case-insensitively after turning camelCase, spaces and hyphens
 into snake_case (so ``typeArea``, ``Type Area`` and ``type-area`` all read as
-``type_area``). Vocabulary values are matched the same way, so ``Cleared Areas`` reads as
-status ``cleared`` and ``Religious Site`` as land use ``religious_site``. Columns that
-belong to no field are kept in a hazard area's ``extra`` (never silently dropped).
+``type_area``); the names of each field are data (``vocabularies/columns.yaml``).
+Vocabulary values are matched through the built-in vocabularies
+(:mod:`landrelease.io.vocabulary`), so ``Cleared Areas`` reads as status ``cleared``,
+``Suspected Minefield`` as kind ``SHA`` and ``Religious Site`` as land use
+``religious_site``. Columns that belong to no field are kept in a hazard area's ``extra``
+(never silently dropped). Which column feeds which field, and what its values mean, can be
+said in a crosswalk (:mod:`landrelease.io.crosswalk`).
 """
 
 from __future__ import annotations
@@ -22,52 +26,18 @@ import numpy as np
 import pandas as pd
 
 from landrelease.domain.enums import AssetType, EOType, EvidenceKind, HazardKind, HazardStatus, LandUse, Level
+from landrelease.io.vocabulary import names, snake, term_key, vocabulary
 
 BLANK = object()  # a missing value
 BAD = object()  # a value that does not parse
 
 
-def snake(name: str) -> str:
-    """``typeArea`` / ``Type Area`` / ``type-area`` -> ``type_area``."""
-    s = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", str(name).strip())
-    return re.sub(r"[\s\-./]+", "_", s).lower().strip("_")
+def vocabulary_parser(vocab: type[Enum]) -> Callable[[Any], Any]:
+    """A parser of one closed set of values, knowing every term of its vocabulary file."""
+    table = vocabulary(vocab).table
 
-
-def _vocab_key(value: str) -> str:
-    key = snake(value)
-    for suffix in ("_areas", "_area", "_land"):
-        if key.endswith(suffix) and len(key) > len(suffix):
-            key = key[: -len(suffix)]
-    return key
-
-
-SYNONYMS: dict[type[Enum], dict[str, str]] = {
-    EOType: {
-        "ap": "ap_mine",
-        "apm": "ap_mine",
-        "at": "at_mine",
-        "atm": "at_mine",
-        "cm": "cluster_munition",
-        "cluster": "cluster_munition",
-    },
-    AssetType: {"dog": "mdd", "machine": "mechanical", "drone": "drone_survey", "manual_team": "manual"},
-    HazardStatus: {"in_progress": "in_progress", "ongoing": "in_progress", "closed": "released"},
-    LandUse: {
-        "agricultural": "farmland",
-        "agriculture": "farmland",
-        "residential": "settlement",
-        "railway": "rail",
-        "religious": "religious_site",
-    },
-}
-
-
-def vocabulary_parser(vocab: type[Enum]) -> Callable[[str], Any]:
-    table = {_vocab_key(m.value): m for m in vocab}
-    table.update({k: vocab(v) for k, v in SYNONYMS.get(vocab, {}).items()})
-
-    def parse(value: str) -> Any:
-        return table.get(_vocab_key(value), BAD)
+    def parse(value: Any) -> Any:
+        return table.get(term_key(value), BAD)
 
     return parse
 
@@ -138,10 +108,11 @@ class FieldSpec:
     parse: Callable[[Any], Any]
     expected: str  # what a good value looks like, for messages
     required: bool = False
+    vocabulary: type[Enum] | None = None  # the closed set its values come from, if any
 
 
 def _vocab_field(name: str, aliases: tuple[str, ...], vocab: type[Any], required: bool = False) -> FieldSpec:
-    return FieldSpec(name, aliases, vocabulary_parser(vocab), "one of " + ", ".join(vocab.allowed()), required)
+    return FieldSpec(name, aliases, vocabulary_parser(vocab), "one of " + ", ".join(vocab.allowed()), required, vocab)
 
 
 def _field(name: str, aliases: tuple[str, ...], kind: str, required: bool = False) -> FieldSpec:
@@ -173,87 +144,103 @@ class KindSpec:
         lines += [f"{f.name}: {', '.join(f.aliases)} ({f.expected})" for f in self.fields]
         return "; ".join(lines)
 
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)
 
-AREA_ALIASES = ("area", "area_m2", "area_ha", "area_km2", "declared_area", "size_m2", "area_sqm")
-AREA_UNIT_ALIASES = ("area_unit", "area_units", "unit", "units")
 
-HAZARD_AREAS = KindSpec(
-    name="hazard-areas",
-    code_aliases=("code", "hazard_code", "ha_code", "local_id", "localid", "reference", "ref", "id"),
-    geometry_types=("Polygon", "MultiPolygon"),
+def _kind(
+    kind: str,
+    geometry_types: tuple[str, ...],
+    fields: list[tuple[str, Any]],
+    required: tuple[str, ...] = (),
+    **options: Any,
+) -> KindSpec:
+    """A kind whose fields are read from the column names listed for it in ``columns.yaml``."""
+    specs = []
+    for name, how in fields:
+        aliases = names(kind, name)
+        if isinstance(how, str):
+            specs.append(_field(name, aliases, how, required=name in required))
+        elif isinstance(how, type) and issubclass(how, Enum):
+            specs.append(_vocab_field(name, aliases, how, required=name in required))
+        else:
+            specs.append(FieldSpec(name, aliases, how[0], how[1], name in required, how[2]))
+    return KindSpec(kind, tuple(specs), geometry_types, names(kind, "code"), **options)
+
+
+HAZARD_AREAS = _kind(
+    "hazard-areas",
+    ("Polygon", "MultiPolygon"),
+    [
+        ("name", "text"),
+        ("kind", HazardKind),
+        ("land_use", LandUse),
+        ("eo_types", (_eo_list, "a list of " + ", ".join(EOType.allowed()) + " separated by ';'", EOType)),
+        ("machine_accessible", "bool"),
+        ("slope_deg", "float"),
+        ("vegetation", Level),
+        ("clutter", Level),
+        ("density", Level),
+        ("status", HazardStatus),
+        ("operator", "text"),
+        ("region", "text"),
+        ("priority_score", "float"),
+        ("beneficiaries", "int"),
+        ("parent_code", "text"),
+        ("version", "int"),
+        ("date", "date"),
+        ("extra", "json"),
+    ],
     keeps_extra=True,
     unique_geometry=True,
     date_fields=("date",),
-    fields=(
-        _field("name", ("name", "title", "hazard_name"), "text"),
-        _vocab_field("kind", ("kind", "hazard_kind", "hazard_type", "classification"), HazardKind),
-        _vocab_field("land_use", ("land_use", "landuse", "land_use_type"), LandUse),
-        FieldSpec(
-            "eo_types",
-            ("eo_types", "eo_type", "eo", "contamination", "threat"),
-            _eo_list,
-            "a list of " + ", ".join(EOType.allowed()) + " separated by ';'",
-        ),
-        _field("machine_accessible", ("machine_accessible", "machine_access", "accessible"), "bool"),
-        _field("slope_deg", ("slope_deg", "slope"), "float"),
-        _vocab_field("vegetation", ("vegetation", "veg"), Level),
-        _vocab_field("clutter", ("clutter", "metal_clutter"), Level),
-        _vocab_field("density", ("density", "mine_density"), Level),
-        _vocab_field("status", ("status", "state", "type_area"), HazardStatus),
-        _field("operator", ("operator", "organisation", "organization"), "text"),
-        _field("region", ("region", "district", "province"), "text"),
-        _field("priority_score", ("priority_score", "priority"), "float"),
-        _field("beneficiaries", ("beneficiaries",), "int"),
-        _field("parent_code", ("parent_code", "parent"), "text"),
-        _field("version", ("version",), "int"),
-        _field("date", ("date", "survey_date", "recorded_on", "reported_on", "date_recorded"), "date"),
-        _field("extra", ("extra",), "json"),
-    ),
 )
+AREA_ALIASES = names("hazard-areas", "area")
+AREA_UNIT_ALIASES = names("hazard-areas", "area_unit")
 
-EVIDENCE = KindSpec(
-    name="evidence",
-    code_aliases=("code", "evidence_code", "id"),
-    geometry_types=("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"),
+EVIDENCE = _kind(
+    "evidence",
+    ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"),
+    [
+        ("kind", EvidenceKind),
+        ("hazard_code", "text"),
+        ("date", "date"),
+        ("source", "text"),
+        ("reliability", "float"),
+        ("confidence", "float"),
+        ("eo_type", EOType),
+        ("count", "int"),
+        ("positive", "bool"),
+    ],
+    required=("kind",),
     date_fields=("date",),
-    fields=(
-        _vocab_field("kind", ("kind", "evidence_kind", "evidence_type", "type"), EvidenceKind, required=True),
-        _field("hazard_code", ("hazard_code", "hazard", "ha_code"), "text"),
-        _field("date", ("date", "event_date", "reported_on", "recorded_on"), "date"),
-        _field("source", ("source",), "text"),
-        _field("reliability", ("reliability",), "float"),
-        _field("confidence", ("confidence",), "float"),
-        _vocab_field("eo_type", ("eo_type", "eo"), EOType),
-        _field("count", ("count", "items", "devices"), "int"),
-        _field("positive", ("positive",), "bool"),
-    ),
 )
 
-SETTLEMENTS = KindSpec(
-    name="settlements",
-    code_aliases=("code", "settlement_code", "id"),
-    geometry_types=("Point", "MultiPoint", "Polygon", "MultiPolygon"),
-    fields=(
-        _field("name", ("name", "settlement", "village", "town"), "text", required=True),
-        _field("population", ("population", "pre_war_population", "pop"), "int"),
-        _field("displaced", ("displaced",), "int"),
-        _field("region", ("region", "district", "province"), "text"),
-        _field("access_routes", ("access_routes", "access_routes_wkt"), "text"),
-    ),
+SETTLEMENTS = _kind(
+    "settlements",
+    ("Point", "MultiPoint", "Polygon", "MultiPolygon"),
+    [
+        ("name", "text"),
+        ("population", "int"),
+        ("displaced", "int"),
+        ("region", "text"),
+        ("access_routes", "text"),
+    ],
+    required=("name",),
 )
 
-TEAMS = KindSpec(
-    name="teams",
-    code_aliases=("code", "team_code", "team", "id"),
-    geometry_types=("Point",),
-    fields=(
-        _vocab_field("type", ("type", "asset_type", "team_type"), AssetType, required=True),
-        _field("size", ("size", "members"), "int"),
-        _field("operator", ("operator", "organisation", "organization"), "text"),
-        _field("cost_per_day", ("cost_per_day", "cost"), "float"),
-        _field("rate_m2_per_day", ("rate_m2_per_day", "rate"), "float"),
-        _field("rate_sigma", ("rate_sigma",), "float"),
-    ),
+TEAMS = _kind(
+    "teams",
+    ("Point",),
+    [
+        ("type", AssetType),
+        ("size", "int"),
+        ("operator", "text"),
+        ("cost_per_day", "float"),
+        ("rate_m2_per_day", "float"),
+        ("rate_sigma", "float"),
+    ],
+    required=("type",),
 )
 
 KINDS: dict[str, KindSpec] = {k.name: k for k in (HAZARD_AREAS, EVIDENCE, SETTLEMENTS, TEAMS)}
@@ -343,6 +330,9 @@ def parse_values(values: np.ndarray, parse: Callable[[Any], Any]) -> Parsed:
             continue
         v = parse(u)
         parsed_u[j] = v
+        if v is BLANK:  # a crosswalk may say a value means "nothing given"
+            blank_u[j] = True
+            continue
         bad_u[j] = v is BAD
         if v is not BAD:
             plain_u[j] = getattr(v, "value", v)
