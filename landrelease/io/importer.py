@@ -3,21 +3,31 @@
 The file is streamed batch by batch. Batches are written while no error has been seen;
 after the first error the rest of the file is still checked (so the refusal lists every
 problem) but nothing more is written, and the unit of work rolls back.
+
+How columns become fields is decided once, from the first batch: a crosswalk if one is
+given, then column names, then values (:mod:`landrelease.io.crosswalk`). A dry run does
+everything but write, and reports what would be stored. Each import that stores is
+recorded with its file's SHA-256 and the crosswalk it was read with (``import_run``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import operator
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from landrelease.domain.asset import Team
@@ -25,10 +35,12 @@ from landrelease.domain.enums import AssetType, EvidenceKind, HazardStatus
 from landrelease.domain.errors import Problem, Severity, ValidationError
 from landrelease.domain.evidence import Evidence
 from landrelease.domain.settlement import Settlement
-from landrelease.io.kinds import HAZARD_AREAS, KINDS, Parsed, json_safe, match_columns, vocabulary_parser
-from landrelease.io.readers import Chunk, list_layers, open_source, read_chunks
+from landrelease.io.crosswalk import ColumnPlan, Crosswalk, load_crosswalk, resolve
+from landrelease.io.kinds import BLANK, HAZARD_AREAS, KINDS, Parsed, json_safe, vocabulary_parser
+from landrelease.io.readers import Chunk, Source, list_layers, open_source, read_chunks
 from landrelease.io.validate import Validator
 from landrelease.model.geometry import areas_m2
+from landrelease.storage.imports import record_import
 from landrelease.storage.repository import Register, UnitOfWork
 
 TABLE_OF_KIND = {"hazard-areas": "hazard_area", "evidence": "evidence", "settlements": "settlement", "teams": "team"}
@@ -68,25 +80,85 @@ class ImportReport:
     warnings: list[Problem] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    dry_run: bool = False
+    columns: list[tuple[str, str, str]] = field(default_factory=list)  # (column, field, how it was chosen)
+    notes: list[Problem] = field(default_factory=list)  # columns read by their values, not their names
+    values: dict[str, Counter[str]] = field(default_factory=dict)  # field -> value -> records (stored or not)
+    by_kind_status: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)  # -> (records, m²)
+    crosswalk: dict[str, Any] = field(default_factory=dict)  # the column reading used
+    source_sha256: str | None = None
+    import_id: int | None = None
 
     def count(self, severity: str) -> dict[str, int]:
         return {k.split(":", 1)[1]: n for k, n in self.counts.items() if k.startswith(severity + ":")}
 
+    @property
+    def area_km2(self) -> float:
+        """Total area of the hazard areas stored (or, in a dry run, that would be), computed in UTM."""
+        return sum(m2 for _, m2 in self.by_kind_status.values()) / 1e6
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as plain data (the web upload page shows it)."""
+        return {
+            "source": self.source,
+            "kind": self.kind,
+            "dry_run": self.dry_run,
+            "read": self.read,
+            "stored": self.stored,
+            "crs": self.crs_note,
+            "derived_codes": self.derived_codes,
+            "code_pattern": self.code_pattern,
+            "columns": [{"column": c, "field": f, "how": h} for c, f, h in self.columns],
+            "notes": [str(p) for p in self.notes],
+            "values": {f: dict(c.most_common()) for f, c in self.values.items()},
+            "by_kind_status": [
+                {"kind": k, "status": st, "records": n, "area_km2": m2 / 1e6}
+                for (k, st), (n, m2) in sorted(self.by_kind_status.items())
+            ],
+            "area_km2": self.area_km2,
+            "fixed": {k: n for k, n in self.count("fixed").items()},
+            "skipped": {k: n for k, n in self.count("skipped").items()},
+            "skipped_records": [p.record for p in self.skipped],
+            "warnings": [str(p) for p in self.warnings[:200]],
+            "seconds": self.seconds,
+            "import_id": self.import_id,
+        }
+
 
 class _Run:
-    """The state of one import across its batches."""
+    """The state of one import across its batches (a dry run keeps the tallies and writes nothing)."""
 
-    def __init__(self, uow: UnitOfWork, validator: Validator, kind: str, fix: bool, status: str | None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        validator: Validator,
+        kind: str,
+        fix: bool,
+        status: str | None,
+        report: ImportReport,
+        dry_run: bool = False,
+    ) -> None:
         self.uow = uow
         self.v = validator
         self.kind = kind
         self.fix = fix
         self.status = status
+        self.report = report
+        self.dry_run = dry_run
         self.stored = 0
         self.parents: list[tuple[str, str]] = []
         self.evidence: list[Evidence] = []
         self.settlements: list[Settlement] = []
         self.teams: list[Team] = []
+
+    def _tally(self, fname: str, value: Any, n: int) -> None:
+        """Count the values a field gets (one value for all ``n`` records, or a list)."""
+        counter = self.report.values.setdefault(fname, Counter())
+        if isinstance(value, list):
+            for v, k in pd.Series(value, dtype=object).value_counts(dropna=False).items():
+                counter[str(v)] += int(k)
+        elif n:
+            counter[str(value)] += n
 
     def batch(self, chunk: Chunk) -> None:
         v = self.v
@@ -135,6 +207,7 @@ class _Run:
                 for e in (() if b else v for b, v in zip(eo.blank.tolist(), eo.values.tolist(), strict=True))
             ]
         area = areas_m2(geometry)
+        self._tally_hazards(cols, eo, area)
         rest = self.v.rest
         extra, dates = values["extra"], values["date"]
         declared = self._declared_differs(chunk.fids[idx], area, values.get("declared_area_m2"))
@@ -157,12 +230,35 @@ class _Run:
             cols["extra"] = "{}"
         parents = values["parent_code"]
         self.parents += [(str(codes[j]), str(parents.plain[j])) for j in np.flatnonzero(~parents.blank).tolist()]
+        if self.dry_run:
+            self.stored += len(idx)
+            return
         wkb = None
         if chunk.wkb is not None:  # the file's own WKB where the geometry was stored as read (not repaired)
             unchanged = np.frompyfunc(operator.is_, 2, 1)(geometry, chunk.geometry[idx]).astype(bool)
             wkb = chunk.wkb[idx].copy()
             wkb[~unchanged] = None
         self.stored += self.uow.add_hazard_columns(cols, geometry, area_m2=area, wkb=wkb)
+
+    def _tally_hazards(self, cols: dict[str, Any], eo: Parsed, area: np.ndarray) -> None:
+        n = len(area)
+        for fname in ("kind", "status", "land_use", "vegetation", "clutter", "density"):
+            self._tally(fname, cols[fname], n)
+        counter = self.report.values.setdefault("eo_types", Counter())
+        if eo.blank.all():
+            counter["(none)"] += n
+        else:
+            for value, k in pd.Series(eo.values, dtype=object).value_counts().items():
+                for e in () if value is BLANK else value:
+                    counter[e.value] += int(k)
+                if value is BLANK or not value:
+                    counter["(none)"] += int(k)
+        kinds = cols["kind"] if isinstance(cols["kind"], list) else [cols["kind"]] * n
+        statuses = cols["status"] if isinstance(cols["status"], list) else [cols["status"]] * n
+        frame = pd.DataFrame({"kind": kinds, "status": statuses, "m2": area})
+        for (k, st), row in frame.groupby(["kind", "status"], sort=False)["m2"].agg(["count", "sum"]).iterrows():
+            records, m2 = self.report.by_kind_status.get((str(k), str(st)), (0, 0.0))
+            self.report.by_kind_status[(str(k), str(st))] = (records + int(row["count"]), m2 + float(row["sum"]))
 
     def _declared_differs(self, fids: np.ndarray, area: np.ndarray, declared: Parsed | None) -> dict[int, float]:
         """Declared areas that the polygon does not bear out (kept in ``extra``; advisory when far off).
@@ -203,6 +299,10 @@ class _Run:
             p = values[name]
             return default if p.blank[i] else p.values[i]
 
+        tallied = {"evidence": ("kind", "eo_type"), "teams": ("type",)}.get(self.kind, ())
+        for fname in tallied:
+            p = values[fname]
+            self._tally(fname, ["(none)" if p.blank[i] else str(p.plain[i]) for i in idx.tolist()], len(idx))
         for i in idx.tolist():
             if self.kind == "evidence":
                 self.evidence.append(
@@ -248,8 +348,11 @@ class _Run:
                 )
 
     def finish(self, source: str) -> None:
+        if self.dry_run:
+            self.stored += len(self.evidence) + len(self.settlements) + len(self.teams)
         if self.kind == "hazard-areas":
-            for code, parent in self.uow.link_parents(self.parents):
+            missing = self._unknown_parents() if self.dry_run else self.uow.link_parents(self.parents)
+            for code, parent in missing:
                 self.v.error(
                     "unknown_parent",
                     code,
@@ -258,12 +361,20 @@ class _Run:
                     found=parent,
                     expected="the code of a hazard area in the file or the register",
                 )
+        elif self.dry_run:
+            return
         elif self.kind == "evidence":
             self.stored = self.uow.add_evidence(self.evidence, source=source)
         elif self.kind == "settlements":
             self.stored = self.uow.add_settlements(self.settlements, source=source)
         else:
             self.stored = self.uow.add_teams(self.teams, source=source)
+
+
+    def _unknown_parents(self) -> list[tuple[str, str]]:
+        """(code, parent) pairs whose parent is neither in the file nor in the register (dry run)."""
+        known = set(self.v.seen_codes) | self.v.stored_codes
+        return [(c, p) for c, p in self.parents if p not in known]
 
 
 def _layer_of_kind(path: Path, kind: str) -> str | None:
@@ -287,74 +398,145 @@ def _examples_first(problems: list[Problem], per_check: int = 5) -> list[Problem
     return head + tail
 
 
+class _FileHash:
+    """The SHA-256 of a file, computed in a thread while the import reads it (hashlib frees the GIL)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.hexdigest: str | None = None
+        self.size: int | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with self.path.open("rb") as fh:
+                while block := fh.read(1 << 20):
+                    digest.update(block)
+                    size += len(block)
+        except OSError:
+            return
+        self.hexdigest, self.size = digest.hexdigest(), size
+
+    def result(self) -> tuple[str | None, int | None]:
+        self._thread.join()
+        return self.hexdigest, self.size
+
+
+@contextmanager
+def _reading_only(register: Register, actor: str) -> Iterator[UnitOfWork]:
+    """A unit of work over a read-only connection: a dry run looks up codes and writes nothing."""
+    with register.reading() as conn:
+        yield UnitOfWork(conn, actor)
+
+
+@contextmanager
+def _no_bulk() -> Iterator[None]:
+    yield
+
+
+def _refused(message: str, fld: str, found: str, expected: str) -> ValidationError:
+    return ValidationError([Problem(message, field=fld, found=found, expected=expected)], "import refused")
+
+
+def _status_value(kind: str, status: str | None) -> str | None:
+    if status is None:
+        return None
+    parsed = vocabulary_parser(HazardStatus)(status)
+    if kind != "hazard-areas" or not isinstance(parsed, HazardStatus):
+        raise _refused(
+            "--status applies to hazard areas and must be a known status",
+            "status",
+            status,
+            ", ".join(HazardStatus.allowed()),
+        )
+    return parsed.value
+
+
+def plan_columns(
+    source: Source, spec: Any, crosswalk: Crosswalk | None, sample: dict[str, np.ndarray] | None
+) -> ColumnPlan:
+    """How the import reads this source's columns (everything but its geometry columns)."""
+    geometry_columns = {c for c in (source.wkt_column, source.lat_column, source.lon_column) if c}
+    columns = tuple(f for f in source.fields if f not in geometry_columns)
+    return resolve(columns, spec, crosswalk, sample, source=source.name)
+
+
 def import_file(
     register: Register,
     path: str | Path,
     *,
-    kind: str = "hazard-areas",
+    kind: str | None = None,
     layer: str | None = None,
     fix: bool = False,
     status: str | None = None,
     crs: str | None = None,
+    mapping: Crosswalk | str | Path | None = None,
+    dry_run: bool = False,
+    encoding: str | None = None,
     actor: str = "import",
     batch_size: int = 65536,
     today: date | None = None,
     progress: Progress | None = None,
+    source_name: str | None = None,
 ) -> ImportReport:
     """Import one file into the register: all of it, or — on any error not fixed — nothing.
 
     Raises :class:`ValidationError` listing every problem (file, record, field, found,
     expected). ``status`` is the hazard status of records that give none (e.g. ``cleared``
-    for a layer of cleared areas).
+    for a layer of cleared areas). ``mapping`` is a crosswalk (a ``mapping.yaml`` path or a
+    :class:`Crosswalk`); ``dry_run`` checks everything and reports what would be stored,
+    writing nothing. ``source_name`` is the name to record for a file uploaded under
+    another (temporary) name.
     """
     started = time.perf_counter()
+    crosswalk = load_crosswalk(mapping, kind) if isinstance(mapping, str | Path) else mapping
+    kind = kind or (crosswalk.kind if crosswalk is not None else None) or "hazard-areas"
     if kind not in KINDS:
-        raise ValidationError(
-            [Problem("unknown kind", field="kind", found=kind, expected=", ".join(KINDS))], "import refused"
+        raise _refused("unknown kind", "kind", kind, ", ".join(KINDS))
+    if crosswalk is not None and crosswalk.kind not in (None, kind):
+        raise _refused(
+            "the crosswalk is for another kind of record", "kind", str(crosswalk.kind), f"{kind} (as --kind says)"
         )
     spec = KINDS[kind]
-    status_value: str | None = None
-    if status is not None:
-        parsed = vocabulary_parser(HazardStatus)(status)
-        if kind != "hazard-areas" or not isinstance(parsed, HazardStatus):
-            raise ValidationError(
-                [
-                    Problem(
-                        "--status applies to hazard areas and must be a known status",
-                        field="status",
-                        found=status,
-                        expected=", ".join(HazardStatus.allowed()),
-                    )
-                ],
-                "import refused",
-            )
-        status_value = parsed.value
+    status_value = _status_value(kind, status)
     if layer is None:
         layer = _layer_of_kind(Path(path), kind)
-    source = open_source(path, layer, crs)
-    geometry_columns = {c for c in (source.wkt_column, source.lat_column, source.lon_column) if c}
-    code_col, mapping, rest = match_columns(tuple(f for f in source.fields if f not in geometry_columns), spec)
-    report = ImportReport(source=source.name, kind=kind, crs_note=source.crs_note)
-    prefix = source.path.stem
+    source = open_source(path, layer, crs, encoding=encoding, display_name=source_name)
+    hashing = None if dry_run else _FileHash(source.path)
+    chunks = read_chunks(source, batch_size=batch_size)
+    first = next(chunks, None)
+    plan = plan_columns(source, spec, crosswalk, first.columns if first is not None else None)
+    if plan.problems:
+        raise ValidationError(plan.problems + plan.notes, f"{source.name} refused, nothing stored")
+    report = ImportReport(source=source.name, kind=kind, crs_note=source.crs_note, dry_run=dry_run)
+    report.columns, report.notes, report.crosswalk = plan.uses(), plan.notes, plan.to_json()
+    prefix = source.path.stem if source_name is None else Path(source_name).stem
     report.code_pattern = f"{prefix}-<{source.record_word} id>"
-    with register.unit_of_work(actor=actor) as uow:
+    opened = _reading_only(register, actor) if dry_run else register.unit_of_work(actor=actor)
+    with opened as uow:
         validator = Validator(
             source=source.name,
             spec=spec,
             record_word=source.record_word,
-            code_column=code_col,
-            mapping=mapping,
-            rest=rest,
+            code_column=plan.code_column,
+            mapping=plan.mapping,
+            rest=plan.rest,
             fix=fix,
             stored_codes=uow.stored_codes(TABLE_OF_KIND[kind]),
             code_prefix=prefix,
             known_hazard_codes=uow.stored_codes("hazard_area") if kind == "evidence" else set(),
             today=today or date.today(),
+            parsers=plan.parsers,
+            explain=plan.explain,
         )
         validator.file_problems()
-        run = _Run(uow, validator, kind, fix, status_value)
-        with uow.bulk_hazard_areas():
-            for chunk in read_chunks(source, batch_size=batch_size):
+        run = _Run(uow, validator, kind, fix, status_value, report, dry_run=dry_run)
+        with _no_bulk() if dry_run else uow.bulk_hazard_areas():
+            for chunk in itertools.chain([first] if first is not None else [], chunks):
+                chunk.columns = plan.columns(chunk.columns)
                 run.batch(chunk)
                 report.read += len(chunk)
                 if progress is not None:
@@ -365,29 +547,76 @@ def import_file(
         report.fixed, report.skipped, report.warnings = validator.fixed, validator.skipped, validator.warnings
         report.counts, report.derived_codes = validator.counts, validator.derived_codes
         if validator.error_count:
+            hint = _way_forward(validator, source_name or source.path.name, crosswalk)
             raise ValidationError(
-                _examples_first(validator.errors) + validator.warnings,
+                _examples_first(validator.errors) + hint + validator.warnings,
                 f"{source.name} refused, nothing stored ({report.read:,} records read)",
             )
         report.stored = run.stored
-        uow.audit(
-            "import",
-            TABLE_OF_KIND[kind],
-            None,
-            {
-                "source": source.name,
-                "kind": kind,
-                "stored": run.stored,
-                "read": report.read,
-                "fix": fix,
-                "fixed": len(report.fixed),
-                "skipped": [p.record for p in report.skipped],
-                "derived_codes": report.derived_codes,
-                "crs": source.crs_note,
-            },
-        )
+        if not dry_run:
+            assert hashing is not None
+            sha256, size = hashing.result()
+            report.source_sha256 = sha256
+            options = {"fix": fix, "status": status_value, "crs": crs, "layer": layer, "encoding": encoding}
+            digest = uow.audit(
+                "import",
+                TABLE_OF_KIND[kind],
+                None,
+                {
+                    "source": source.name,
+                    "sha256": sha256,
+                    "kind": kind,
+                    "stored": run.stored,
+                    "read": report.read,
+                    "fix": fix,
+                    "fixed": len(report.fixed),
+                    "skipped": [p.record for p in report.skipped],
+                    "derived_codes": report.derived_codes,
+                    "crs": source.crs_note,
+                    "crosswalk": plan.origin,
+                },
+            )
+            report.import_id = record_import(
+                uow.conn,
+                actor=actor,
+                kind=kind,
+                source=source.name,
+                layer=layer,
+                source_bytes=size,
+                source_sha256=sha256,
+                crosswalk_file=plan.origin,
+                crosswalk=report.crosswalk,
+                options=options,
+                read=report.read,
+                stored=run.stored,
+                audit_hash=digest,
+            )
     report.seconds = time.perf_counter() - started
     return report
 
 
-__all__ = ["HAZARD_AREAS", "ImportReport", "import_file"]
+def _way_forward(validator: Validator, source: str, crosswalk: Crosswalk | None) -> list[Problem]:
+    """One closing line that says how to get past unknown values or missing columns."""
+    unknown = [k for k in validator.counts if k.startswith("error:unknown_") and k != "error:unknown_hazard_code"]
+    missing = validator.counts.get("error:missing_column", 0)
+    if not unknown and not missing:
+        return []
+    if crosswalk is not None:
+        how = f"edit {crosswalk.origin or 'the crosswalk'} (fields: which column; values: what each value means)"
+    else:
+        how = (
+            f"landrelease import {source} --write-mapping mapping.yaml, edit it, "
+            "then import with --mapping mapping.yaml"
+        )
+    return [
+        Problem(
+            "values or columns this register does not know: a crosswalk says what they mean",
+            source=source,
+            expected=how,
+            severity=Severity.ADVISORY,
+            check="way_forward",
+        )
+    ]
+
+
+__all__ = ["HAZARD_AREAS", "ImportReport", "import_file", "plan_columns"]

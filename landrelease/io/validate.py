@@ -15,6 +15,7 @@ silently.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -132,6 +133,8 @@ class Validator:
     known_hazard_codes: set[str] = field(default_factory=set)
     code_prefix: str = "record"
     today: date = field(default_factory=date.today)
+    parsers: dict[str, Callable[[Any], Any]] = field(default_factory=dict)  # a crosswalk's, per field
+    explain: Callable[[str, Any], tuple[str, str] | None] | None = None  # why a value was refused, the way on
 
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -523,16 +526,21 @@ class Validator:
             if col is None:
                 values[f.name] = Parsed.empty(n)
                 continue
-            parsed = parse_values(columns[col], f.parse)
+            parsed = parse_values(columns[col], self.parsers.get(f.name, f.parse))
             vocabulary = f.expected.startswith(("one of", "a list of"))
             for i in np.flatnonzero(parsed.bad & alive).tolist():
+                raw = columns[col][i]
+                message, expected = "unknown value" if vocabulary else "cannot be read", f.expected
+                told = self.explain(f.name, raw) if self.explain is not None else None
+                if told is not None:
+                    message, expected = told
                 self.error(
                     f"unknown_{f.name}" if vocabulary else "bad_value",
                     lab(fids[i]),
                     col,
-                    "unknown value" if vocabulary else "cannot be read",
-                    found=repr(columns[col][i]),
-                    expected=f.expected,
+                    message,
+                    found=repr(raw),
+                    expected=expected,
                 )
             if f.required:
                 for i in np.flatnonzero(parsed.blank & alive).tolist():

@@ -84,6 +84,7 @@ class Vocabulary:
     table: dict[str, Enum]
     eo_of: dict[str, EOType] = field(default_factory=dict)  # compound terms' device category
     sources: tuple[str, ...] = ()
+    weak: frozenset[str] = frozenset()  # terms too common to tell what a column is ("other")
 
     @property
     def name(self) -> str:
@@ -132,7 +133,11 @@ def vocabulary(enum: type[Enum]) -> Vocabulary:
         for t in entry["terms"]:
             add(t, member, f"compound {entry['kind']}/{entry['eo_type']}")
             eo_of[term_key(t)] = eo
-    return Vocabulary(enum, table, eo_of, tuple(str(s) for s in doc.get("sources") or ()))
+    weak = frozenset(term_key(t) for t in doc.get("weak") or ())
+    unknown = weak - table.keys()
+    if unknown:
+        raise ValueError(f"{FILE_OF[enum]}.yaml: weak terms that are no terms: {sorted(unknown)}")
+    return Vocabulary(enum, table, eo_of, tuple(str(s) for s in doc.get("sources") or ()), weak)
 
 
 @cache

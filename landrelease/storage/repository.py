@@ -42,6 +42,7 @@ from landrelease.storage.database import READ_ONLY, make_engine, migrate
 
 if TYPE_CHECKING:
     from landrelease.domain.errors import Problem
+    from landrelease.storage.imports import ImportRun
     from landrelease.storage.release import RecordedActivity
     from landrelease.storage.summary import ReleaseSummary
 
@@ -403,6 +404,13 @@ class Register:
                 )
                 for r in conn.execute(q)
             ]
+
+    def import_runs(self, limit: int | None = None) -> list[ImportRun]:
+        """The history of imports, newest first: file, crosswalk, who, when, what was stored."""
+        from landrelease.storage.imports import import_runs
+
+        with self.reading() as conn:
+            return import_runs(conn, limit)
 
     def daily_reports(self) -> list[DailyReport]:
         d = schema.daily_report

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -238,6 +239,28 @@ forecast_run = Table(
     Column("seed", Integer, nullable=False),
     Column("runs", Integer, nullable=False),
     Column("result", JSON, nullable=False),
+)
+
+# One import of a file: which file (name, size, SHA-256), which crosswalk (the one given and the
+# column reading actually used), who and when, and what it stored. The audit trail holds the
+# same event; this table is the history an analyst browses.
+import_run = Table(
+    "import_run",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor", String(120), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("source", String(255), nullable=False),
+    Column("layer", String(255)),
+    Column("source_bytes", BigInteger),
+    Column("source_sha256", String(64)),
+    Column("crosswalk_file", String(255)),
+    Column("crosswalk", JSON, nullable=False),
+    Column("options", JSON, nullable=False),
+    Column("read", Integer, nullable=False),
+    Column("stored", Integer, nullable=False),
+    Column("audit_hash", String(64)),
 )
 
 # Tables with an R*Tree in SQLite, kept in step by triggers over the bbox columns.
