@@ -46,3 +46,24 @@ def test_areas_of_many_match_one_by_one() -> None:
 
 def test_great_circle_one_degree_of_latitude() -> None:
     assert great_circle_km(47.0, 39.0, 47.0, 40.0) == pytest.approx(111.2, rel=0.002)
+
+
+def test_each_feature_is_measured_in_its_own_utm_zone() -> None:
+    """A country-wide layer spans zones 17-19: each square's area matches the geodesic one, not one zone's."""
+    import doctest
+
+    from pyproj import Geod
+
+    import landrelease.model.geometry as geometry
+
+    geod = Geod(ellps="WGS84")
+    squares = [shapely.box(lon, 4.0, lon + 0.05, 4.05) for lon in (-80.5, -74.5, -68.5)]  # zones 17, 18, 19
+    true = [abs(geod.geometry_area_perimeter(s)[0]) for s in squares]
+    together = areas_m2(squares)
+    for got, want in zip(together, true, strict=True):
+        assert got == pytest.approx(want, rel=1.5e-3)  # UTM's own scale error, at most ~0.1 % here
+    one_zone = areas_m2(squares, utm_crs_for(-74.5, 4.0))  # all measured in zone 18: the outer ones are off
+    assert abs(one_zone[0] / true[0] - 1) > 0.005 and abs(one_zone[2] / true[2] - 1) > 0.005
+    # the same feature gets the same area whatever it is imported with
+    assert together[0] == pytest.approx(areas_m2(squares[:1])[0], rel=1e-12)
+    assert doctest.testmod(geometry).failed == 0

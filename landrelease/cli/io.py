@@ -11,16 +11,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from landrelease.cli.app import app, console, fail, open_register
 from landrelease.domain.errors import LandreleaseError, Problem
-from landrelease.io.importer import ImportReport, import_file
+from landrelease.io.importer import ImportReport, import_file, starting_crosswalk
 from landrelease.io.kinds import KINDS
+from landrelease.io.preview import column_lines, preview_lines
 from landrelease.io.writers import export as export_register
 
-KIND_HELP = "what the file holds: hazard-areas, evidence, settlements or teams (columns below)"
+KIND_HELP = "what the file holds: hazard-areas (default), evidence, settlements or teams (columns below)"
 COLUMNS_EPILOG = "\n\n".join(
     [
-        "Columns are matched by name or alias, case, spaces and camelCase ignored (typeArea = type_area); "
-        "other columns of hazard areas are kept in their 'extra'. Records without a code get one from the "
-        "file name and feature id. An area column (area, area_m2, area_ha; or area + area_unit) is checked.",
+        "Columns are matched by name or alias, case, spaces and camelCase ignored (typeArea = type_area), "
+        "or by their values: a column whose values are all terms of one built-in vocabulary (SHA/CHA terms, "
+        "statuses, device categories, event types) is read as that field. A crosswalk (--mapping) says it "
+        "for a programme's own dialect; --write-mapping writes one to start from. Other columns of hazard "
+        "areas are kept in their 'extra'. Records without a code get one from the file name and feature id. "
+        "An area column (area, area_m2, area_ha; or area + area_unit) is checked.",
         *(f"[bold]{k}[/]: {spec.help()}" for k, spec in KINDS.items()),
     ]
 )
@@ -35,11 +39,12 @@ def _grouped(problems: list[Problem]) -> dict[str, list[Problem]]:
 
 def print_report(report: ImportReport, verbose: bool = False) -> None:
     """What was stored, what was repaired, what was skipped (every record named), what to look at."""
-    console.print(
-        f"[bold]{report.source}[/]: {report.read:,} records read, [bold]{report.stored:,} {report.kind} "
-        f"stored[/] in {report.seconds:,.1f} s ({report.crs_note}).",
-        highlight=False,
-    )
+    if not report.dry_run:
+        console.print(
+            f"[bold]{report.source}[/]: {report.read:,} records read, [bold]{report.stored:,} {report.kind} "
+            f"stored[/] in {report.seconds:,.1f} s ({report.crs_note}).",
+            highlight=False,
+        )
     if report.derived_codes:
         console.print(
             f"{report.derived_codes:,} records had no code: derived from the feature id as {report.code_pattern}.",
@@ -82,7 +87,7 @@ def refusal_summary(error: LandreleaseError) -> str:
 def import_(
     file: Annotated[Path, typer.Argument(help="a .gpkg, .geojson/.json, .shp, zipped Shapefile .zip or .csv")],
     layer: Annotated[str | None, typer.Option(help="the layer to read (GeoPackage or zip with several)")] = None,
-    kind: Annotated[str, typer.Option(help=KIND_HELP)] = "hazard-areas",
+    kind: Annotated[str | None, typer.Option(help=KIND_HELP)] = None,
     fix: Annotated[
         bool,
         typer.Option(
@@ -92,6 +97,15 @@ def import_(
     ] = False,
     status: Annotated[str | None, typer.Option(help="hazard status of records that give none, e.g. cleared")] = None,
     crs: Annotated[str | None, typer.Option(help="the CRS of a file that declares none, e.g. EPSG:32638")] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="a crosswalk (YAML): which column feeds which field, what values mean")
+    ] = None,
+    write_mapping: Annotated[
+        Path | None,
+        typer.Option(help="write a starting crosswalk for the file to this path (and import nothing)"),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="check everything, print what would be stored, write nothing")] = False,
+    encoding: Annotated[str | None, typer.Option(help="text encoding of a CSV that is not UTF-8, e.g. cp1252")] = None,
     verbose: Annotated[bool, typer.Option(help="list every repair and warning")] = False,
 ) -> None:
     """Import a file into the register in one transaction: every record, or none.
@@ -99,8 +113,11 @@ def import_(
     Every refusal names the file, the record (feature id, or CSV data row counted from 1),
     the field, what was found and what was expected. Geometry is reprojected to EPSG:4326.
     """
-    if kind not in KINDS:
+    if kind is not None and kind not in KINDS:
         raise fail(f"unknown --kind {kind!r}: expected one of {', '.join(KINDS)}")
+    if write_mapping is not None:
+        _write_mapping(file, write_mapping, kind, layer, crs, encoding, mapping)
+        return
     try:
         with (
             open_register() as register,
@@ -122,12 +139,68 @@ def import_(
                 fix=fix,
                 status=status,
                 crs=crs,
+                mapping=mapping,
+                dry_run=dry_run,
+                encoding=encoding,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
     except LandreleaseError as exc:
         console.print(refusal_summary(exc), highlight=False)
         raise fail(exc) from None
+    if dry_run or verbose or report.notes:
+        console.print("[bold]Columns[/]:", highlight=False)
+        for line in column_lines(report):
+            console.print("  " + line, highlight=False, markup=False)
+    if dry_run:
+        console.print(f"[bold]Dry run[/] of {report.source}: nothing written ({report.crs_note}).", highlight=False)
+        for line in preview_lines(report):
+            console.print(line, highlight=False, markup=False)
     print_report(report, verbose=verbose)
+
+
+def _write_mapping(
+    file: Path,
+    out: Path,
+    kind: str | None,
+    layer: str | None,
+    crs: str | None,
+    encoding: str | None,
+    mapping: Path | None,
+) -> None:
+    if out.exists():
+        raise fail(f"{out} exists: remove it or choose another name (it may hold your edits)")
+    try:
+        text, plan = starting_crosswalk(file, kind=kind, layer=layer, crs=crs, encoding=encoding, mapping=mapping)
+    except LandreleaseError as exc:
+        raise fail(exc) from None
+    out.write_text(text, encoding="utf-8")
+    undecided = text.count(": ?  #")
+    console.print(
+        f"wrote {out}: {len(plan.sources)} field(s) from columns, {undecided} value(s) to decide (?). "
+        f"Edit it, then: landrelease import {file} --mapping {out} --dry-run",
+        highlight=False,
+    )
+
+
+@app.command("imports")
+def imports_(
+    limit: Annotated[int, typer.Option(help="how many, newest first")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON, crosswalks included")] = False,
+) -> None:
+    """The history of imports: which file (name, SHA-256), which crosswalk, who, when, what was stored."""
+    with open_register() as register:
+        runs = register.import_runs(limit)
+    if as_json:
+        console.print_json(data=[r.to_json() for r in runs])
+        return
+    for r in runs:
+        crosswalk = r.crosswalk_file or "no crosswalk file"
+        console.print(
+            f"#{r.id} {r.at:%Y-%m-%d %H:%M} {r.actor}: {r.source} → {r.stored:,} {r.kind} "
+            f"(of {r.read:,} read; {crosswalk}; sha256 {(r.source_sha256 or '?')[:12]})",
+            highlight=False,
+            markup=False,
+        )
 
 
 @app.command("export")

@@ -722,7 +722,13 @@ def write_crosswalk_text(
     missing = [f.name for f in spec.fields if f.name not in plan.sources and f.name != "extra"]
     if missing:
         lines.append("  # fields no column gave (add one, or a constant such as status: {value: cleared}):")
-        lines.append("  #   " + ", ".join(missing))
+        row: list[str] = []
+        for name in missing:
+            if row and len(", ".join([*row, name])) > 90:
+                lines.append("  #   " + ", ".join(row) + ",")
+                row = []
+            row.append(name)
+        lines.append("  #   " + ", ".join(row))
     kept = [c for c in all_columns if c in plan.rest]
     word = "kept in each record's extra" if spec.keeps_extra else "not used by this kind"
     lines.append(f"extra: [{', '.join(_q(c) for c in kept)}]  # columns {word}")

@@ -35,9 +35,9 @@ from landrelease.domain.enums import AssetType, EvidenceKind, HazardStatus
 from landrelease.domain.errors import Problem, Severity, ValidationError
 from landrelease.domain.evidence import Evidence
 from landrelease.domain.settlement import Settlement
-from landrelease.io.crosswalk import ColumnPlan, Crosswalk, load_crosswalk, resolve
+from landrelease.io.crosswalk import ColumnPlan, Crosswalk, load_crosswalk, resolve, write_crosswalk_text
 from landrelease.io.kinds import BLANK, HAZARD_AREAS, KINDS, Parsed, json_safe, vocabulary_parser
-from landrelease.io.readers import Chunk, Source, list_layers, open_source, read_chunks
+from landrelease.io.readers import Chunk, Source, list_layers, open_source, read_chunks, value_counts
 from landrelease.io.validate import Validator
 from landrelease.model.geometry import areas_m2
 from landrelease.storage.imports import record_import
@@ -370,7 +370,6 @@ class _Run:
         else:
             self.stored = self.uow.add_teams(self.teams, source=source)
 
-
     def _unknown_parents(self) -> list[tuple[str, str]]:
         """(code, parent) pairs whose parent is neither in the file nor in the register (dry run)."""
         known = set(self.v.seen_codes) | self.v.stored_codes
@@ -595,6 +594,35 @@ def import_file(
     return report
 
 
+def starting_crosswalk(
+    path: str | Path,
+    *,
+    kind: str | None = None,
+    layer: str | None = None,
+    crs: str | None = None,
+    encoding: str | None = None,
+    mapping: Crosswalk | str | Path | None = None,
+    source_name: str | None = None,
+) -> tuple[str, ColumnPlan]:
+    """A crosswalk to start from (YAML text) for a file: every column with its guessed field, every
+    distinct value of vocabulary columns with its guessed meaning or ``?``. Reads every record's
+    attributes, no geometry; writes nothing to the register."""
+    crosswalk = load_crosswalk(mapping, kind) if isinstance(mapping, str | Path) else mapping
+    kind = kind or (crosswalk.kind if crosswalk is not None else None) or "hazard-areas"
+    if kind not in KINDS:
+        raise _refused("unknown kind", "kind", kind, ", ".join(KINDS))
+    if layer is None:
+        layer = _layer_of_kind(Path(path), kind)
+    source = open_source(path, layer, crs, encoding=encoding, display_name=source_name)
+    geometry_columns = {c for c in (source.wkt_column, source.lat_column, source.lon_column) if c}
+    columns = tuple(f for f in source.fields if f not in geometry_columns)
+    counts = value_counts(source, list(columns))
+    sample = {c: np.array(list(counts[c]), dtype=object) for c in columns}
+    plan = resolve(columns, KINDS[kind], crosswalk, sample, source=source.name)
+    text = write_crosswalk_text(plan, counts, file_name=source_name or source.path.name, all_columns=columns)
+    return text, plan
+
+
 def _way_forward(validator: Validator, source: str, crosswalk: Crosswalk | None) -> list[Problem]:
     """One closing line that says how to get past unknown values or missing columns."""
     unknown = [k for k in validator.counts if k.startswith("error:unknown_") and k != "error:unknown_hazard_code"]
@@ -619,4 +647,4 @@ def _way_forward(validator: Validator, source: str, crosswalk: Crosswalk | None)
     ]
 
 
-__all__ = ["HAZARD_AREAS", "ImportReport", "import_file", "plan_columns"]
+__all__ = ["HAZARD_AREAS", "ImportReport", "import_file", "plan_columns", "starting_crosswalk"]

@@ -24,6 +24,7 @@ import tempfile
 import warnings
 import weakref
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -521,3 +522,34 @@ def _chunks(source: Source, batch_size: int) -> Iterator[Chunk]:
                     unreadable=unreadable,
                     wkb=wkb,
                 )
+
+
+def value_counts(source: Source, columns: list[str], limit: int = 500) -> dict[str, Counter[Any]]:
+    """Every distinct value of some columns and how many records hold it (no geometry is read).
+
+    A column with more than ``limit`` distinct values is no vocabulary column: its counter is
+    cut to the ``limit`` most common.
+    """
+    out: dict[str, Counter[Any]] = {c: Counter() for c in columns}
+    if not columns:
+        return out
+    try:
+        with raw.open_arrow(
+            source.gdal_path, layer=source.layer, columns=columns, read_geometry=False, use_pyarrow=True
+        ) as (_, reader):
+            for batch in reader:
+                for c in columns:
+                    if c not in batch.schema.names:
+                        continue
+                    counts = batch.column(batch.schema.names.index(c)).value_counts()
+                    for item in counts.to_pylist():
+                        if item["values"] is not None:
+                            out[c][item["values"]] += item["counts"]
+    except Exception as exc:
+        raise _refuse(
+            source.display_name or source.path.name,
+            f"cannot be read to the end ({type(exc).__name__}: {_gdal_message(exc)})",
+            field="file",
+            expected="an undamaged file: it may be truncated or damaged, export or download it again",
+        ) from None
+    return {c: Counter(dict(v.most_common(limit))) if len(v) > limit else v for c, v in out.items()}

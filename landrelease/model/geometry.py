@@ -6,6 +6,7 @@ Storage is EPSG:4326; square metres are never computed in degrees.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 import numpy as np
 import shapely
@@ -49,13 +50,49 @@ def from_metric(geometries: np.ndarray | list[BaseGeometry], crs: CRS) -> np.nda
     return shapely.transform(arr, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 
+def utm_epsg_codes(geometries: np.ndarray) -> np.ndarray:
+    """The EPSG code of each EPSG:4326 geometry's own UTM zone (that of its bounding box's centre); 0 if missing."""
+    bounds = shapely.bounds(geometries)
+    lon = (bounds[:, 0] + bounds[:, 2]) / 2.0
+    lat = (bounds[:, 1] + bounds[:, 3]) / 2.0
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    zone = np.clip(np.floor((np.where(ok, lon, 0.0) + 180.0) / 6.0).astype(np.int64) + 1, 1, 60)
+    return np.where(ok, np.where(lat >= 0, 32600, 32700) + zone, 0)
+
+
+@cache
+def _to_utm(epsg: int) -> Transformer:
+    return Transformer.from_crs(WGS84, CRS.from_epsg(epsg), always_xy=True)
+
+
 def areas_m2(geometries: np.ndarray | list[BaseGeometry], crs: CRS | None = None) -> np.ndarray:
-    """Areas in m² of EPSG:4326 geometries, computed in a UTM zone."""
+    """Areas in m² of EPSG:4326 geometries, each computed in its own UTM zone (or all in ``crs``).
+
+    A country's layer spans several zones; measuring a feature in a zone far from its own
+    would overstate its area by a percent or more (the scale error grows with the distance
+    from the zone's central meridian), so each feature is projected into its own zone.
+
+    >>> import shapely
+    >>> west, east = shapely.box(-80.01, 4.0, -80.0, 4.01), shapely.box(-68.01, 4.0, -68.0, 4.01)
+    >>> a = areas_m2([west, east])  # zones 17 and 19: the same size, 12° of longitude apart
+    >>> bool(abs(a[0] / a[1] - 1.0) < 1e-3)
+    True
+    """
     arr = np.asarray(geometries, dtype=object)
     if len(arr) == 0:
         return np.zeros(0)
-    projected, _ = to_metric(arr, crs)
-    return shapely.area(projected)
+    if crs is not None:
+        projected, _ = to_metric(arr, crs)
+        return shapely.area(projected)
+    codes = utm_epsg_codes(arr)
+    out = np.full(len(arr), np.nan)
+    for code in np.unique(codes[codes > 0]).tolist():
+        idx = np.flatnonzero(codes == code)
+        t = _to_utm(int(code))
+        part = shapely.transform(arr[idx], lambda xy, t=t: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+        out[idx] = shapely.area(part)
+    out[shapely.is_empty(arr)] = 0.0
+    return out
 
 
 def area_m2(geometry: BaseGeometry, crs: CRS | None = None) -> float:
