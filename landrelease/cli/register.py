@@ -21,6 +21,7 @@ from landrelease.domain.enums import METHOD_OF_ACTIVITY, ActivityKind, EOType, R
 from landrelease.domain.errors import LandreleaseError, Problem, Severity, ValidationError
 from landrelease.domain.quality import by_severity
 from landrelease.domain.release import DEFAULT_TOLERANCE_M
+from landrelease.io.vocabulary import vocabulary
 from landrelease.storage.release import RecordedActivity
 from landrelease.storage.repository import Register
 from landrelease.storage.summary import METHODS, ReleaseSummary
@@ -60,7 +61,7 @@ def _features(path: Path) -> list[tuple[str, dict[str, Any], BaseGeometry | None
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise _refuse(src, None, None, "file not found") from None
+        raise _refuse(src, None, None, "file not found", str(path), "an existing GeoJSON file") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise _refuse(src, None, None, "not a GeoJSON file", str(exc), "GeoJSON (RFC 7946)") from None
     crs = ((doc.get("crs") or {}).get("properties") or {}).get("name") if isinstance(doc, dict) else None
@@ -134,9 +135,8 @@ def read_released(path: Path, default: ReleaseMethod) -> list[ReleasedPart]:
 
 def _find(src: str, rec: str, props: dict[str, Any], geom: BaseGeometry | None, problems: list[Problem]) -> Find | None:
     raw = props.get("eo_type")
-    try:
-        eo = EOType(str(raw).strip().lower())
-    except ValueError:
+    eo = vocabulary(EOType).lookup(raw) if raw is not None else None  # "AP mine", "MUSE", "ap_mine" …
+    if not isinstance(eo, EOType):
         problems.append(Problem("unknown EO type", rec, "eo_type", str(raw), ", ".join(EOType.allowed()), src))
         return None
     depth = props.get("depth_cm")
@@ -159,10 +159,14 @@ def read_finds(path: Path) -> list[Find]:
     finds: list[Find] = []
     if path.suffix.lower() == ".csv":
         try:
-            with path.open(newline="", encoding="utf-8") as fh:
+            with path.open(newline="", encoding="utf-8-sig") as fh:  # a byte-order mark is no part of "lon"
                 rows = list(csv.DictReader(fh))
         except FileNotFoundError:
-            raise _refuse(src, None, None, "file not found") from None
+            raise _refuse(src, None, None, "file not found", str(path), "an existing CSV file") from None
+        except UnicodeDecodeError as exc:
+            raise _refuse(
+                src, None, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})", None, "the CSV saved as UTF-8"
+            ) from None
         for i, row in enumerate(rows, start=2):  # row 1 is the header
             try:
                 lon, lat = float(row.get("lon") or ""), float(row.get("lat") or "")

@@ -623,12 +623,30 @@ def starting_crosswalk(
     return text, plan
 
 
+GEOMETRY_HINT = {
+    "hazard-areas": "hazard areas are polygons: import points as --kind evidence (or settlements), or split the "
+    "layer by geometry type, e.g. ogr2ogr -where \"OGR_GEOMETRY='POLYGON' OR OGR_GEOMETRY='MULTIPOLYGON'\"",
+    "teams": "a team's base is a point: give each team its base as a point (a polygon's centroid will do)",
+}
+
+
 def _way_forward(validator: Validator, source: str, crosswalk: Crosswalk | None) -> list[Problem]:
-    """One closing line that says how to get past unknown values or missing columns."""
+    """Closing lines that say how to get past unknown values, missing columns or geometry of another type."""
+    out = []
+    if validator.counts.get("error:wrong_geometry_type"):
+        out.append(
+            Problem(
+                f"records whose geometry is not a {' or '.join(validator.spec.geometry_types)}",
+                source=source,
+                expected=GEOMETRY_HINT.get(validator.spec.name, "split the layer by geometry type"),
+                severity=Severity.ADVISORY,
+                check="way_forward",
+            )
+        )
     unknown = [k for k in validator.counts if k.startswith("error:unknown_") and k != "error:unknown_hazard_code"]
     missing = validator.counts.get("error:missing_column", 0)
     if not unknown and not missing:
-        return []
+        return out
     if crosswalk is not None:
         how = f"edit {crosswalk.origin or 'the crosswalk'} (fields: which column; values: what each value means)"
     else:
@@ -637,13 +655,14 @@ def _way_forward(validator: Validator, source: str, crosswalk: Crosswalk | None)
             "then import with --mapping mapping.yaml"
         )
     return [
+        *out,
         Problem(
             "values or columns this register does not know: a crosswalk says what they mean",
             source=source,
             expected=how,
             severity=Severity.ADVISORY,
             check="way_forward",
-        )
+        ),
     ]
 
 
