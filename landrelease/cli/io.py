@@ -71,7 +71,7 @@ def print_report(report: ImportReport, verbose: bool = False) -> None:
     if report.warnings:
         console.print(f"Warnings and advisories ({len(report.warnings):,}, not blocking):", highlight=False)
         for p in report.warnings if verbose else report.warnings[:20]:
-            console.print(f"  - [{p.severity.value}] {p}", highlight=False, soft_wrap=True)
+            console.print(f"  - [{p.severity.value}] {p}", highlight=False, soft_wrap=True, markup=False)
         if not verbose and len(report.warnings) > 20:
             console.print(f"  … and {len(report.warnings) - 20:,} more (--verbose lists them all)", highlight=False)
 
@@ -174,7 +174,7 @@ def _write_mapping(
     except LandreleaseError as exc:
         raise fail(exc) from None
     out.write_text(text, encoding="utf-8")
-    undecided = text.count(": ?  #")
+    undecided = text.count(': "?"  #')
     console.print(
         f"wrote {out}: {len(plan.sources)} field(s) from columns, {undecided} value(s) to decide (?). "
         f"Edit it, then: landrelease import {file} --mapping {out} --dry-run",

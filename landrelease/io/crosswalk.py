@@ -676,7 +676,7 @@ def write_crosswalk_text(
     lines = [
         f"# Crosswalk for {file_name}: how its columns and values become landrelease {spec.name}.",
         f"# Written by `landrelease import {file_name} --write-mapping`. Check every guess, replace every ?",
-        "# with a register value (or ~ for none), then import with:",
+        '# with a register value or a known term (or ~ for none), then import with:',
         f"#   landrelease import {file_name} --mapping THIS_FILE [--dry-run]",
         "# A field can be one column (name: COLUMN), several (name: [A, B]) or a constant (name: {value: X}).",
         f"kind: {spec.name}",
@@ -716,12 +716,16 @@ def write_crosswalk_text(
             tail = "known term" if m != UNDECIDED else "unknown: say what it means"
             if " + " in m:  # a compound event term: the kind, the device comes with it
                 m, tail = m.split(" + ")[0], f"known term; device {m.split(' + ')[1]}"
-            lines.append(f"      {_q(value_key_text(value))}: {_q(m) if m != UNDECIDED else '?'}  # {n:,}; {tail}")
+            shown_meaning = _q(m) if m != UNDECIDED else '"?"'  # a bare ? is YAML syntax
+            lines.append(f"      {_q(value_key_text(value))}: {shown_meaning}  # {n:,}; {tail}")
         if len(values) > len(shown):
             lines.append(f"      # … and {len(values) - len(shown):,} more distinct values")
     missing = [f.name for f in spec.fields if f.name not in plan.sources and f.name != "extra"]
     if missing:
-        lines.append("  # fields no column gave (add one, or a constant such as status: {value: cleared}):")
+        example = {"hazard-areas": "status: {value: cleared}", "evidence": "source: {value: event register}"}
+        lines.append(
+            f"  # fields no column gave (add one, or a constant such as {example.get(spec.name, 'F: {value: X}')}):"
+        )
         row: list[str] = []
         for name in missing:
             if row and len(", ".join([*row, name])) > 90:

@@ -43,8 +43,8 @@ from landrelease.model.geometry import WGS84
 
 # Column names (compared after lower-casing) that hold geometry in a CSV file.
 WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape", "wkt_geometry")
-LAT_COLUMNS = ("lat", "latitude", "y", "lat_dd")
-LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "lon_dd")
+LAT_COLUMNS = ("lat", "latitude", "y", "lat_dd", "latitud", "lat_y", "y_coord", "coord_y")
+LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "lon_dd", "longitud", "lon_x", "x_coord", "coord_x")
 
 SUFFIX_DRIVER = {
     ".gpkg": "GPKG",
