@@ -354,7 +354,7 @@ def test_starting_crosswalk_lists_every_distinct_value_with_its_meaning(tmp_path
             for v, s, g in zip(["SHA", "Minefield", "Zona X"], ["Open", "Cleared", "Open"], boxes(3), strict=True)
         ],
     )
-    text, plan = starting_crosswalk(path)
+    text, _ = starting_crosswalk(path)
     assert '"Zona X": "?"' in text and "SHA: SHA" in text and "Minefield: CHA" in text
     assert "Open: open" in text and "Cleared: cleared" in text
     doc = __import__("yaml").safe_load(text)  # what it writes is a crosswalk that loads
