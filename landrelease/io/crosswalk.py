@@ -676,7 +676,7 @@ def write_crosswalk_text(
     lines = [
         f"# Crosswalk for {file_name}: how its columns and values become landrelease {spec.name}.",
         f"# Written by `landrelease import {file_name} --write-mapping`. Check every guess, replace every ?",
-        '# with a register value or a known term (or ~ for none), then import with:',
+        "# with a register value or a known term (or ~ for none), then import with:",
         f"#   landrelease import {file_name} --mapping THIS_FILE [--dry-run]",
         "# A field can be one column (name: COLUMN), several (name: [A, B]) or a constant (name: {value: X}).",
         f"kind: {spec.name}",
