@@ -54,8 +54,9 @@ def hazard_frame(register: Register) -> gpd.GeoDataFrame:
             "parent_code": pd.array([code_of.get(a.parent_id) if a.parent_id else None for a in areas], dtype="string"),
             "version": pd.array([a.version for a in areas], dtype="Int64"),
             "area_m2": areas_m2(geoms) if areas else np.zeros(0),
+            # ensure_ascii=False: GDAL's GeoJSON writer re-encodes JSON-looking text and mangles \u escapes
             "extra": pd.array(
-                [json.dumps(a.extra, sort_keys=True) if a.extra else None for a in areas], dtype="string"
+                [json.dumps(a.extra, sort_keys=True, ensure_ascii=False) if a.extra else None for a in areas], dtype="string"
             ),
         },
         geoms,
@@ -177,6 +178,10 @@ def export(register: Register, out: str | Path, kind: str | None = None, *, over
             options = {"dataset_options": {"VERSION": "1.2"}}
         elif fmt == "GeoJSON":
             options = {"layer_options": {"RFC7946": "NO", "WRITE_NAME": "NO"}}
-        pyogrio.write_dataframe(frame, out, layer=layer, driver=fmt, append=out.exists(), **options)
+        # promote_to_multi=False: a Polygon stays a Polygon beside MultiPolygons (the layer's type is then
+        # "Geometry"), so that an import gives back the register's own geometry types
+        pyogrio.write_dataframe(
+            frame, out, layer=layer, driver=fmt, append=out.exists(), promote_to_multi=False, **options
+        )
         written[layer] = len(frame)
     return written
