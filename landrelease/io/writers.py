@@ -56,7 +56,8 @@ def hazard_frame(register: Register) -> gpd.GeoDataFrame:
             "area_m2": areas_m2(geoms) if areas else np.zeros(0),
             # ensure_ascii=False: GDAL's GeoJSON writer re-encodes JSON-looking text and mangles \u escapes
             "extra": pd.array(
-                [json.dumps(a.extra, sort_keys=True, ensure_ascii=False) if a.extra else None for a in areas], dtype="string"
+                [json.dumps(a.extra, sort_keys=True, ensure_ascii=False) if a.extra else None for a in areas],
+                dtype="string",
             ),
         },
         geoms,
