@@ -427,3 +427,46 @@ def test_polygons_across_utm_zones_are_each_stored_with_their_own_zone_area(reg:
         stored = dict(conn.execute(sa.select(schema.hazard_area.c.code, schema.hazard_area.c.area_m2)).all())
     for i, g in enumerate(squares):
         assert stored[f"Z{i}"] == pytest.approx(abs(geod.geometry_area_perimeter(g)[0]), rel=1.5e-3)
+
+
+def test_the_readme_example_on_the_shipped_samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's walk-through: known terms need nothing; numeric codes need --write-mapping and one edit."""
+    samples = Path(__file__).resolve().parents[1] / "landrelease" / "samples" / "data" / "dialect"
+    url = f"sqlite:///{tmp_path / 'readme.db'}"
+    monkeypatch.setenv("LANDRELEASE_DATABASE_URL", url)
+    monkeypatch.chdir(tmp_path)
+    areas, events = samples / "suspect_areas.geojson", samples / "events.csv"
+    assert runner.invoke(app, ["import", str(areas), "--dry-run"]).exit_code == 0
+    assert runner.invoke(app, ["import", str(areas)]).exit_code == 0
+    assert runner.invoke(app, ["import", str(events), "--kind", "evidence"]).exit_code != 0
+    wrote = runner.invoke(app, ["import", str(events), "--kind", "evidence", "--write-mapping", "mapping.yaml"])
+    assert wrote.exit_code == 0, wrote.output
+    readme = (samples.parents[2].parent / "README.md").read_text()
+    written = (tmp_path / "mapping.yaml").read_text()
+    for line in written.splitlines():
+        if line.startswith(("kind:", "code:", "  kind:", "    column:", '      "', "  date:", "extra:")):
+            assert line in readme, f"the README's crosswalk no longer matches what is written: {line}"
+    edited = (
+        written.replace("code: ~", "code: OBJECTID")
+        .replace('"1": "?"', '"1": AP mine accident')
+        .replace('"2": "?"', '"2": UXO accident')
+        .replace('"5": "?"', '"5": seizure')
+        .replace('"8": "?"', '"8": suspected minefield')
+    )
+    (tmp_path / "mapping.yaml").write_text(edited)
+    done = runner.invoke(app, ["import", str(events), "--mapping", "mapping.yaml"])
+    assert done.exit_code == 0, done.output
+    reg = Register.open(url)
+    try:
+        areas_by_code = {a.code: a for a in reg.hazard_areas()}
+        assert areas_by_code["HA-0103"].kind is HazardKind.CHA  # "Minefield"
+        assert areas_by_code["HA-0103"].status is HazardStatus.IN_PROGRESS  # "Ongoing"
+        assert areas_by_code["HA-0102"].eo_types == (EOType.AP_MINE, EOType.AT_MINE)
+        assert areas_by_code["HA-0101"].region == "North" and areas_by_code["HA-0101"].extra == {
+            "remarks": "survey sheet 17"
+        }
+        kinds = {e.code: (e.kind, e.eo_type) for e in reg.evidence()}
+        assert kinds["501"] == (EvidenceKind.ACCIDENT, EOType.AP_MINE) and len(kinds) == 12
+        assert [r.source for r in reg.import_runs()] == ["events.csv", "suspect_areas.geojson"]
+    finally:
+        reg.close()

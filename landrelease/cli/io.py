@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from collections import defaultdict
 from pathlib import Path
 from typing import Annotated
@@ -142,6 +143,7 @@ def import_(
                 mapping=mapping,
                 dry_run=dry_run,
                 encoding=encoding,
+                actor=_user(),
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
     except LandreleaseError as exc:
@@ -156,6 +158,14 @@ def import_(
         for line in preview_lines(report):
             console.print(line, highlight=False, markup=False)
     print_report(report, verbose=verbose)
+
+
+def _user() -> str:
+    """Who runs the import, for its record: the operating system's user name."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "import"
 
 
 def _write_mapping(

@@ -252,7 +252,8 @@ class Validator:
                     f.name,
                     "a required column is missing",
                     found="no such column",
-                    expected=f"a column named {' or '.join(f.aliases)}",
+                    expected=f"a column named {' or '.join(f.aliases)}, or a crosswalk (--mapping) that names "
+                    f"the column or gives a constant (fields: {{{f.name}: COLUMN}})",
                 )
         if not self.spec.keeps_extra and self.rest:
             self.warn(
@@ -260,7 +261,8 @@ class Validator:
                 None,
                 ", ".join(self.rest),
                 "columns not used by this kind (not stored)",
-                expected=self.spec.help(),
+                expected="a field for each that matters, in a crosswalk (--mapping); `import --help` lists the "
+                f"columns {self.spec.name} read",
             )
 
     # ------------------------------------------------------------ geometry
