@@ -151,7 +151,9 @@ def synthetic_portfolio(sha_km2: float, cha_km2: float, n_areas: int = DEFAULT_A
     """
     total = sha_km2 + cha_km2
     if total <= 0:
-        raise InfeasibleError([Problem("the start area is zero: nothing to forecast", field="start")], "nothing to backtest")
+        raise InfeasibleError(
+            [Problem("the start area is zero: nothing to forecast", field="start")], "nothing to backtest"
+        )
     rng = np.random.default_rng(seed)
     n_sha = 0 if sha_km2 <= 0 else max(1, round(n_areas * sha_km2 / total))
     n_cha = 0 if cha_km2 <= 0 else max(1, n_areas - n_sha)

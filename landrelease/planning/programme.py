@@ -21,6 +21,7 @@ caller's business (:func:`parse_programme` takes the text and the file name).
 
 from __future__ import annotations
 
+import itertools
 import math
 import typing
 from typing import Any, Literal
@@ -68,9 +69,7 @@ class Area(_Strict):
         if self.total_km2 is not None and self.sha_km2 is not None and self.cha_km2 is not None:
             parts = self.sha_km2 + self.cha_km2
             if not math.isclose(parts, self.total_km2, rel_tol=0.005, abs_tol=0.01):
-                raise ValueError(
-                    f"sha_km2 + cha_km2 = {parts:g} disagrees with total_km2 = {self.total_km2:g}"
-                )
+                raise ValueError(f"sha_km2 + cha_km2 = {parts:g} disagrees with total_km2 = {self.total_km2:g}")
         if self.total_km2 is not None and self.cha_km2 is not None and self.cha_km2 > self.total_km2 + 0.01:
             raise ValueError(f"cha_km2 = {self.cha_km2:g} is larger than total_km2 = {self.total_km2:g}")
         if self.total_km2 is not None and self.sha_km2 is not None and self.sha_km2 > self.total_km2 + 0.01:
@@ -137,8 +136,10 @@ class Release(_Strict):
         if not seen and self.total_km2 is None:
             raise ValueError("give at least one released area (" + ", ".join([*RELEASE_KEYS, "total_km2"]) + ")")
         parts = self.parts_total()
-        if parts is not None and self.total_km2 is not None and not math.isclose(
-            parts, self.total_km2, rel_tol=0.005, abs_tol=0.01
+        if (
+            parts is not None
+            and self.total_km2 is not None
+            and not math.isclose(parts, self.total_km2, rel_tol=0.005, abs_tol=0.01)
         ):
             raise ValueError(f"the methods add up to {parts:g} km² but total_km2 is {self.total_km2:g}")
         return self
@@ -229,7 +230,7 @@ class Programme(_Strict):
     @field_validator("years")
     @classmethod
     def _ordered(cls, years: list[ProgrammeYear]) -> list[ProgrammeYear]:
-        for a, b in zip(years, years[1:], strict=False):
+        for a, b in itertools.pairwise(years):
             if b.year <= a.year:
                 raise ValueError(f"years must be in increasing order without repeats ({a.year} then {b.year})")
         return years
@@ -331,7 +332,9 @@ def parse_programme(text: str, source: str) -> Programme:
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ValidationError([Problem(f"not valid YAML: {exc}", source=source, check=CHECK)], "programme refused") from None
+        raise ValidationError(
+            [Problem(f"not valid YAML: {exc}", source=source, check=CHECK)], "programme refused"
+        ) from None
     if not isinstance(data, dict):
         raise ValidationError(
             [
