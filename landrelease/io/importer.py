@@ -253,12 +253,22 @@ class _Run:
                     counter[e.value] += int(k)
                 if value is BLANK or not value:
                     counter["(none)"] += int(k)
-        kinds = cols["kind"] if isinstance(cols["kind"], list) else [cols["kind"]] * n
-        statuses = cols["status"] if isinstance(cols["status"], list) else [cols["status"]] * n
-        frame = pd.DataFrame({"kind": kinds, "status": statuses, "m2": area})
-        for (k, st), row in frame.groupby(["kind", "status"], sort=False)["m2"].agg(["count", "sum"]).iterrows():
-            records, m2 = self.report.by_kind_status.get((str(k), str(st)), (0, 0.0))
-            self.report.by_kind_status[(str(k), str(st))] = (records + int(row["count"]), m2 + float(row["sum"]))
+        kinds, statuses = cols["kind"], cols["status"]
+        if not isinstance(kinds, list) and not isinstance(statuses, list):  # one kind and status: no grouping
+            groups = [((str(kinds), str(statuses)), n, float(area.sum()))]
+        else:
+            frame = pd.DataFrame(
+                {
+                    "kind": kinds if isinstance(kinds, list) else [kinds] * n,
+                    "status": statuses if isinstance(statuses, list) else [statuses] * n,
+                    "m2": area,
+                }
+            )
+            sums = frame.groupby(["kind", "status"], sort=False)["m2"].agg(["count", "sum"])
+            groups = [((str(k), str(st)), int(r["count"]), float(r["sum"])) for (k, st), r in sums.iterrows()]
+        for key, records, m2 in groups:
+            before_n, before_m2 = self.report.by_kind_status.get(key, (0, 0.0))
+            self.report.by_kind_status[key] = (before_n + records, before_m2 + m2)
 
     def _declared_differs(self, fids: np.ndarray, area: np.ndarray, declared: Parsed | None) -> dict[int, float]:
         """Declared areas that the polygon does not bear out (kept in ``extra``; advisory when far off).
