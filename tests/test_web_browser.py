@@ -176,3 +176,42 @@ def test_sign_in_map_panel_colouring_dashboard_sign_out(live: Live, browser: obj
     assert not errors, errors
     assert not outside, f"the page loaded something from outside: {outside[:3]}"
     context.close()
+
+
+def test_upload_page_preview_crosswalk_import(live: Live, browser: object) -> None:
+    """An analyst picks a coded events file: sees the refusal, writes a crosswalk, edits it, previews, imports."""
+    events = Path(__file__).resolve().parents[1] / "landrelease" / "samples" / "data" / "dialect" / "events.csv"
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(live.url + "/login?next=/import")
+    page.fill("#name", "analyst")
+    page.fill("#password", PASSWORD)
+    page.click("#signin")
+    page.wait_for_url(live.url + "/import")
+    page.set_input_files("#file", str(events))
+    page.select_option("#kind", "evidence")
+    page.click("#preview")
+    page.wait_for_selector("#problems")
+    assert "row 1" in page.locator("#problems").inner_text() and page.locator("#import").is_disabled()
+    page.click("#suggest")
+    page.wait_for_function("document.getElementById('mapping').value.includes('TIPO_EVENTO')")
+    page.evaluate(
+        """() => {
+          const m = document.getElementById('mapping');
+          m.value = m.value.replace('"1": "?"', '"1": AP mine accident').replace('"2": "?"', '"2": UXO accident')
+            .replace('"5": "?"', '"5": seizure').replace('"8": "?"', '"8": suspected minefield');
+          m.dispatchEvent(new Event('input', {bubbles: true}));
+        }"""
+    )
+    page.click("#preview")
+    page.wait_for_selector("#by-kind-status, #values")
+    assert "12 of 12 records would be stored" in page.locator("#summary").inner_text()
+    assert "accident 6" in page.locator("#values").inner_text()
+    _shot(page, "import-preview")
+    page.click("#import")
+    page.wait_for_function("document.getElementById('summary').textContent.startsWith('Stored 12')")
+    assert live.register.import_runs()[0].actor == "analyst"
+    assert errors == []
+    context.close()

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from landrelease.api import accounts, collections, features, problems, rest, stats, tiles
+from landrelease.api import accounts, collections, features, imports, problems, rest, stats, tiles
 from landrelease.api.auth import Authenticator
 from landrelease.settings import Settings
 from landrelease.storage.repository import Register
@@ -48,6 +48,7 @@ def create_app(settings: Settings, register: Register | None = None) -> FastAPI:
     app.include_router(stats.router)
     app.include_router(features.router)
     app.include_router(tiles.router)
+    app.include_router(imports.router)
     from landrelease.web import pages
 
     pages.install(app)

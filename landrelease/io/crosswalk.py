@@ -382,9 +382,12 @@ def _distinct(values: np.ndarray | None) -> list[Any]:
     if values is None or len(values) == 0:
         return []
     arr = np.asarray(values)
-    if arr.dtype.kind in "iufb":  # numbers and booleans are no terms
+    if arr.dtype.kind in "iufbMm":  # numbers, booleans and dates are no terms
         return []
-    uniq = pd.unique(pd.Series(arr, dtype=object))
+    try:
+        uniq = pd.unique(pd.Series(arr, dtype=object))
+    except TypeError:  # unhashable values (nested lists or objects) are no terms either
+        return []
     if len(uniq) > MAX_VOCABULARY_VALUES:
         return []
     return [u for u in uniq.tolist() if not _blank(u)]

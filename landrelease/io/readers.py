@@ -541,8 +541,11 @@ def value_counts(source: Source, columns: list[str], limit: int = 500) -> dict[s
                 for c in columns:
                     if c not in batch.schema.names:
                         continue
-                    counts = batch.column(batch.schema.names.index(c)).value_counts()
-                    for item in counts.to_pylist():
+                    try:
+                        counts = batch.column(batch.schema.names.index(c)).value_counts().to_pylist()
+                    except (TypeError, ValueError, NotImplementedError):  # a type Arrow cannot count: no terms
+                        continue
+                    for item in counts:
                         if item["values"] is not None:
                             out[c][item["values"]] += item["counts"]
     except Exception as exc:

@@ -20,6 +20,7 @@ from landrelease.api import collections as fc
 from landrelease.api.accounts import clear_session, set_session, user_json
 from landrelease.api.auth import CSRF_COOKIE, Authenticator, Principal, check_csrf, same_origin
 from landrelease.api.problems import ApiProblem
+from landrelease.domain.user import Role
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -80,6 +81,15 @@ def install(app: FastAPI) -> None:
         if principal is None:
             return RedirectResponse("/login?next=/dashboard", status_code=303)
         return _page(request, "dashboard.html", principal, active="dashboard")
+
+    @app.get("/import", include_in_schema=False)
+    def import_page(request: Request) -> Response:
+        """The upload page for analysts: pick a file, see the preview and its problems, adjust the crosswalk."""
+        principal = _principal(request)
+        if principal is None:
+            return RedirectResponse("/login?next=/import", status_code=303)
+        may = principal.user.role in (Role.ADMIN, Role.ANALYST)
+        return _page(request, "import.html", principal, active="import", may_import=may)
 
     @app.get("/login", include_in_schema=False)
     def login_page(request: Request, next: str | None = None) -> Response:
