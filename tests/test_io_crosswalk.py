@@ -470,3 +470,33 @@ def test_the_readme_example_on_the_shipped_samples(tmp_path: Path, monkeypatch: 
         assert [r.source for r in reg.import_runs()] == ["events.csv", "suspect_areas.geojson"]
     finally:
         reg.close()
+
+
+def test_one_column_holding_kinds_and_statuses_feeds_both(reg: Register, bih_path: Path, tmp_path: Path) -> None:
+    """typeArea = "Suspected Minefield" on some records and "Cleared Areas" on others (two map layers merged)."""
+    doc = json.loads(bih_path.read_text())
+    doc["features"] = doc["features"][:400]
+    for i, f in enumerate(doc["features"]):
+        f["properties"]["typeArea"] = "Suspected Minefield" if i % 2 else "Cleared Areas"
+    path = tmp_path / "merged.geojson"
+    path.write_text(json.dumps(doc))
+    report = import_file(reg, path, fix=True)
+    assert {(c, f) for c, f, _ in report.columns} >= {("typeArea", "kind"), ("typeArea", "status")}
+    assert "mix" in report.notes[0].message
+    assert set(report.by_kind_status) == {("SHA", "open"), ("SHA", "cleared")}
+    codes = {a.code: a for a in reg.hazard_areas(limit=1000)}
+    assert codes["merged-1"].status is HazardStatus.OPEN and codes["merged-1"].kind is HazardKind.SHA
+    assert codes["merged-0"].status is HazardStatus.CLEARED
+
+
+def test_a_shared_column_keeps_its_split_past_the_first_batch(reg: Register, tmp_path: Path) -> None:
+    """The split is decided on the first batch; a later batch's terms of either field still go where they belong."""
+    values = ["Suspected Minefield", "Cleared"] * 3 + ["Minefield", "Released", "Confirmed Hazardous Area"]
+    path = geojson(
+        tmp_path / "split.geojson",
+        [({"code": f"A{i}", "TYPE": v}, g) for i, (v, g) in enumerate(zip(values, boxes(9), strict=True))],
+    )
+    import_file(reg, path, batch_size=4)
+    got = {a.code: (a.kind, a.status) for a in reg.hazard_areas()}
+    assert got["A6"] == (HazardKind.CHA, HazardStatus.OPEN) and got["A7"] == (HazardKind.SHA, HazardStatus.RELEASED)
+    assert got["A1"] == (HazardKind.SHA, HazardStatus.CLEARED)

@@ -84,6 +84,7 @@ class FieldSource:
     values: dict[str, Any] = field(default_factory=dict)  # value_key -> register value, None or "?"
     how: str = "crosswalk"  # crosswalk | name | values | implied
     why: str = ""
+    partner: str | None = None  # the field that shares this column (its terms mean nothing here)
 
     @property
     def key(self) -> str:
@@ -298,14 +299,19 @@ class ColumnPlan:
                 return eo if eo is not None else BLANK
 
             return implied
-        if not s.values:
+        partner = self.spec.field(s.partner) if s.partner else None
+        other = vocabulary(partner.vocabulary) if partner is not None and partner.vocabulary else None
+        if not s.values and other is None:
             return base
         values = s.values
 
         def mapped(value: Any) -> Any:
             k = value_key(value)
             if k not in values:
-                return base(value)
+                out = base(value)
+                if out is BAD and other is not None and other.knows(value):
+                    return BLANK  # the other field's term, seen past the first batch
+                return out
             target = values[k]
             if target is None:
                 return BLANK
@@ -412,6 +418,21 @@ def _fits(spec: KindSpec, values: list[Any]) -> list[str]:
         if ok and not keys <= vocab.weak:
             out.append(f.name)
     return out
+
+
+def _split(spec: KindSpec, values: list[Any]) -> dict[str, list[Any]] | None:
+    """Two vocabulary fields that share a column's values between them, each value a term of exactly one."""
+    owners: dict[str, list[Any]] = {}
+    for v in values:
+        fields = [
+            f.name
+            for f in spec.fields
+            if f.vocabulary is not None and f.name != "eo_types" and vocabulary(f.vocabulary).knows(v)
+        ]
+        if len(fields) != 1:
+            return None
+        owners.setdefault(fields[0], []).append(v)
+    return owners if len(owners) == 2 else None
 
 
 def _numeric(v: Any) -> bool:
@@ -534,7 +555,28 @@ def resolve(
         if fname not in vocab_fields or not distinct.get(col):
             continue
         fit = fits[col]
-        if fname in fit or not fit:
+        if not fit:
+            split = _split(spec, distinct[col])
+            if split is not None and fname in split and all(g == fname or g not in named for g in split):
+                # one column, two vocabularies ("Suspected Minefield" on some records, "Cleared Areas" on
+                # others): each value feeds the field whose term it is, the other field gets nothing
+                del named[fname]
+                for target, mine in split.items():
+                    sources[target] = FieldSource(
+                        target,
+                        columns=(col,),
+                        values={value_key(v): (v if v in mine else None) for v in distinct[col]},
+                        how="values",
+                        why=f"its values mix {' and '.join(described(g) for g in split)}",
+                        partner=next(g for g in split if g != target),
+                    )
+                note(
+                    col,
+                    f"read as {' and '.join(split)}: its values mix "
+                    + " and ".join(f"{described(g)} ({_examples(v)})" for g, v in split.items()),
+                )
+            continue
+        if fname in fit:
             continue
         if len(fit) > 1:
             ambiguous(
@@ -571,7 +613,22 @@ def resolve(
     # columns that no name matched, but whose values are all terms of one vocabulary
     claims: dict[str, list[str]] = {}
     for col in columns:
-        if col in taken or col not in fits or not fits[col]:
+        if col in taken or col not in fits:
+            continue
+        if not fits[col]:
+            split = _split(spec, distinct[col])
+            if split is not None and not any(g in sources for g in split):
+                for target, mine in split.items():
+                    sources[target] = FieldSource(
+                        target,
+                        columns=(col,),
+                        values={value_key(v): (v if v in mine else None) for v in distinct[col]},
+                        how="values",
+                        why=f"its values mix {' and '.join(described(g) for g in split)}",
+                        partner=next(g for g in split if g != target),
+                    )
+                taken.add(col)
+                note(col, f"read as {' and '.join(split)}: its values mix them")
             continue
         fit = [f for f in fits[col] if f not in sources]
         if len(fit) == 1:
