@@ -467,6 +467,14 @@ def test_the_readme_example_on_the_shipped_samples(tmp_path: Path, monkeypatch: 
         }
         kinds = {e.code: (e.kind, e.eo_type) for e in reg.evidence()}
         assert kinds["501"] == (EvidenceKind.ACCIDENT, EOType.AP_MINE) and len(kinds) == 12
+        # the finished crosswalk shipped beside the sample says the same, with a constant source
+        fresh = Register.open(f"sqlite:///{tmp_path / 'fresh.db'}")
+        try:
+            finished = import_file(fresh, events, mapping=samples / "events.mapping.yaml")
+            assert finished.values["kind"] == {"accident": 6, "interview": 4, "eo_find": 2}
+            assert {e.source for e in fresh.evidence()} == {"national event register"}
+        finally:
+            fresh.close()
         assert [r.source for r in reg.import_runs()] == ["events.csv", "suspect_areas.geojson"]
     finally:
         reg.close()

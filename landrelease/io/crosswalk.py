@@ -274,6 +274,7 @@ class ColumnPlan:
     notes: list[Problem] = field(default_factory=list)  # how a column was read, when not by its name
     origin: str | None = None  # the crosswalk file, if any
     code_how: str = "name"
+    listed: tuple[str, ...] = ()  # columns the crosswalk keeps out of every field
 
     @property
     def mapping(self) -> dict[str, str]:
@@ -682,6 +683,7 @@ def resolve(
         notes=notes,
         origin=origin,
         code_how=code_how,
+        listed=cw.extra,
     )
 
 

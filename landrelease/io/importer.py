@@ -540,6 +540,7 @@ def import_file(
             today=today or date.today(),
             parsers=plan.parsers,
             explain=plan.explain,
+            listed=set(plan.listed),
         )
         validator.file_problems()
         run = _Run(uow, validator, kind, fix, status_value, report, dry_run=dry_run)

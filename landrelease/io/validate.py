@@ -135,6 +135,7 @@ class Validator:
     today: date = field(default_factory=date.today)
     parsers: dict[str, Callable[[Any], Any]] = field(default_factory=dict)  # a crosswalk's, per field
     explain: Callable[[str, Any], tuple[str, str] | None] | None = None  # why a value was refused, the way on
+    listed: set[str] = field(default_factory=set)  # columns a crosswalk keeps out of every field on purpose
 
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -255,11 +256,12 @@ class Validator:
                     expected=f"a column named {' or '.join(f.aliases)}, or a crosswalk (--mapping) that names "
                     f"the column or gives a constant (fields: {{{f.name}: COLUMN}})",
                 )
-        if not self.spec.keeps_extra and self.rest:
+        unused = [c for c in self.rest if c not in self.listed]
+        if not self.spec.keeps_extra and unused:
             self.warn(
                 "unused_columns",
                 None,
-                ", ".join(self.rest),
+                ", ".join(unused),
                 "columns not used by this kind (not stored)",
                 expected="a field for each that matters, in a crosswalk (--mapping); `import --help` lists the "
                 f"columns {self.spec.name} read",
