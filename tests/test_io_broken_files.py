@@ -356,3 +356,13 @@ def test_record_activity_released_bad_inputs(cli: Register, tmp_path: Path) -> N
     refused_cleanly(record("--released", str(released)), "no released polygon")
     shutil.copy(released, tmp_path / "copy.geojson")
     assert cli.activities() == []
+
+
+def test_a_file_with_no_records(reg: Register, tmp_path: Path) -> None:
+    path = tmp_path / "header_only.csv"
+    path.write_text("code,WKT\n")
+    p = single(reg, path)
+    assert p.check == "no_records" and "no records" in p.message
+    empty = tmp_path / "none.geojson"
+    empty.write_text(json.dumps({"type": "FeatureCollection", "features": []}))
+    assert single(reg, empty).found == "0 records"

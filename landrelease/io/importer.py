@@ -517,7 +517,21 @@ def import_file(
     hashing = None if dry_run else _FileHash(source.path)
     chunks = read_chunks(source, batch_size=batch_size)
     first = next(chunks, None)
-    plan = plan_columns(source, spec, crosswalk, first.columns if first is not None else None)
+    if first is None:
+        raise ValidationError(
+            [
+                Problem(
+                    "the file holds no records" + (f" in layer {layer}" if layer else ""),
+                    field="file",
+                    found="0 records",
+                    expected="a file (or --layer) with the records to import; was the export complete?",
+                    source=source.name,
+                    check="no_records",
+                )
+            ],
+            f"{source.name} refused, nothing stored",
+        )
+    plan = plan_columns(source, spec, crosswalk, first.columns)
     if plan.problems:
         raise ValidationError(plan.problems + plan.notes, f"{source.name} refused, nothing stored")
     report = ImportReport(source=source.name, kind=kind, crs_note=source.crs_note, dry_run=dry_run)
@@ -545,7 +559,7 @@ def import_file(
         validator.file_problems()
         run = _Run(uow, validator, kind, fix, status_value, report, dry_run=dry_run)
         with _no_bulk() if dry_run else uow.bulk_hazard_areas():
-            for chunk in itertools.chain([first] if first is not None else [], chunks):
+            for chunk in itertools.chain([first], chunks):
                 chunk.columns = plan.columns(chunk.columns)
                 run.batch(chunk)
                 report.read += len(chunk)
