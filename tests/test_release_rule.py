@@ -15,9 +15,9 @@ from shapely.geometry import Point
 from landrelease.domain.activity import Activity, Find, ReleasedPart
 from landrelease.domain.enums import ActivityKind, EOType, HazardStatus, ReleaseMethod
 from landrelease.domain.errors import ValidationError
+from landrelease.domain.geometry import area_m2, utm_crs_for
 from landrelease.domain.hazard import HazardArea
 from landrelease.domain.release import plan_release, split_release
-from landrelease.model.geometry import area_m2, utm_crs_for
 
 TODAY = date(2026, 11, 1)
 CANCEL, REDUCE, CLEAR = ReleaseMethod.CANCELLED, ReleaseMethod.REDUCED, ReleaseMethod.CLEARED

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from landrelease.domain.enums import ActivityKind, EOType, HazardStatus, ReleaseMethod
 from landrelease.domain.errors import ValidationError
+from landrelease.domain.geometry import areas_m2
 from landrelease.domain.task import DailyReport
-from landrelease.model.geometry import areas_m2
 from landrelease.reports import Period, gather, latest_period, parse_period
 from landrelease.reports.render import render_html, write_report
 from landrelease.samples import generate

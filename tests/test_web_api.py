@@ -12,7 +12,7 @@ import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from landrelease.api.app import create_app
+from landrelease.web.app import create_app
 from landrelease.settings import Settings
 from landrelease.storage import audit, schema
 from tests.web_support import FAST_HASHER, OPERATOR, PASSWORD, seed

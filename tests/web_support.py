@@ -19,7 +19,7 @@ import uvicorn
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from landrelease.api.app import create_app
+from landrelease.web.app import create_app
 from landrelease.api.auth import Authenticator
 from landrelease.domain.user import Role
 from landrelease.samples import generate

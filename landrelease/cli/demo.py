@@ -125,6 +125,6 @@ def demo(
         reg.close()
     console.print(f"Charts, maps and the report are in [bold]{out.resolve()}[/].")
     if serve:
-        from landrelease.api.serve import serve_demo
+        from landrelease.web.serve import serve_demo
 
         serve_demo(cfg, host=host, port=port)

@@ -26,7 +26,7 @@ from rich.table import Table
 
 from landrelease.cli.app import app, console, err_console, fail, open_register, settings
 from landrelease.domain.errors import LandreleaseError, Problem, ValidationError
-from landrelease.model.geometry import areas_m2
+from landrelease.domain.geometry import areas_m2
 from landrelease.model.productivity import LEVELS, Calibration, calibrate
 from landrelease.planning.forecast import Capacity, ForecastResult, Mapper, Portfolio, forecast
 from landrelease.planning.release_mix import (

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, func, select
 
 from landrelease.domain.enums import HazardStatus, ReleaseMethod
 from landrelease.domain.errors import Problem, Severity, ValidationError
-from landrelease.model.geometry import areas_m2, utm_crs_for
+from landrelease.domain.geometry import areas_m2, utm_crs_for
 from landrelease.reports.forecast_view import DEFAULT_RUNS, ForecastView, burn_down
 from landrelease.storage import schema
 from landrelease.storage.repository import Register

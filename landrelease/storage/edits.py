@@ -15,9 +15,10 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select, update
 
 from landrelease.domain.errors import Problem, ValidationError
-from landrelease.model.geometry import area_m2
+from landrelease.domain.geometry import area_m2
 from landrelease.storage import schema
-from landrelease.storage.repository import UnitOfWork, hazard_from_row
+from landrelease.storage.repository import UnitOfWork
+from landrelease.storage.rows import hazard_from_row
 
 EDITABLE_HAZARD_FIELDS = frozenset(
     {

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from landrelease.domain.enums import CLOSED_STATUSES, HazardStatus, ReleaseMethod
-from landrelease.model.geometry import utm_crs_for
+from landrelease.domain.geometry import utm_crs_for
 from landrelease.storage import schema
 
 METHODS = [m.value for m in ReleaseMethod]
