@@ -109,19 +109,15 @@ def haversine_km(lon1: Coordinate, lat1: Coordinate, lon2: Coordinate, lat2: Coo
     >>> haversine_km(46.5, 39.7, 46.5, 39.7)
     0.0
     """
-    if (
-        isinstance(lon1, float | int)
-        and isinstance(lat1, float | int)
-        and isinstance(lon2, float | int)
-        and (isinstance(lat2, float | int))
-    ):
+    scalar = (float, int)
+    if isinstance(lon1, scalar) and isinstance(lat1, scalar) and isinstance(lon2, scalar) and isinstance(lat2, scalar):
         if lon1 == lon2 and lat1 == lat2:
             return 0.0
         p1, p2 = math.radians(lat1), math.radians(lat2)
         h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
         return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(h, 1.0)))
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    d = haversine_radians_km(p1, p2, np.radians(np.asarray(lon2) - lon1), np.cos(p1), np.cos(p2))
+    r1, r2 = np.radians(lat1), np.radians(lat2)
+    d = haversine_radians_km(r1, r2, np.radians(np.asarray(lon2) - lon1), np.cos(r1), np.cos(r2))
     same = (np.asarray(lon1) == lon2) & (np.asarray(lat1) == lat2)
     return np.where(same, 0.0, d)
 
