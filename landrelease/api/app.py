@@ -12,10 +12,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from landrelease.api import accounts, collections, features, problems, rest, stats, tiles
+from landrelease.api import accounts, features, problems, rest, stats, tiles
 from landrelease.api.auth import Authenticator
+from landrelease.services.features import PageIndex
+from landrelease.services.register import Register
 from landrelease.settings import Settings
-from landrelease.storage.repository import Register
 
 
 def create_api(settings: Settings, register: Register | None = None) -> FastAPI:
@@ -41,7 +42,7 @@ def create_api(settings: Settings, register: Register | None = None) -> FastAPI:
     app.state.register = reg
     app.state.auth = Authenticator(reg, settings.secret_key)
     app.state.tile_cache = tiles.TileCache()
-    app.state.page_index = collections.PageIndex()
+    app.state.page_index = PageIndex()
     problems.install(app)
     app.include_router(accounts.router)
     app.include_router(rest.router)

@@ -91,6 +91,9 @@ def update_hazard_area(uow: UnitOfWork, code: str, changes: dict[str, Any], expe
     values["version"] = row.version + 1
     values["updated_at"] = datetime.now(UTC)
     uow.conn.execute(update(h).where(h.c.id == row.id).values(**values))
+    if "geometry" in changes:  # the assessment was made for the old polygon
+        aa = schema.area_assessment
+        uow.conn.execute(aa.delete().where(aa.c.hazard_id == row.id))
     uow.audit(
         "update",
         "hazard_area",

@@ -9,32 +9,31 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import JSON, Connection, Engine, Select, and_, bindparam, func, select
+from sqlalchemy import JSON, Connection, Engine, bindparam, func, select
 
 from landrelease.domain.activity import Activity, Find, ReleasedPart
 from landrelease.domain.asset import Team
 from landrelease.domain.enums import (
     ActivityKind,
     EOType,
-    HazardKind,
     HazardStatus,
-    LandUse,
     ReleaseMethod,
 )
 from landrelease.domain.evidence import Evidence
 from landrelease.domain.geometry import areas_m2
 from landrelease.domain.hazard import HazardArea
+from landrelease.domain.results import AreaPortfolio, Assessment
 from landrelease.domain.settlement import Settlement
 from landrelease.domain.task import DailyReport, Task
-from landrelease.storage import audit, rtree_bulk, schema
+from landrelease.storage import assessments, audit, rtree_bulk, schema
 from landrelease.storage.database import READ_ONLY, make_engine, migrate
+from landrelease.storage.filters import HazardFilter
 from landrelease.storage.rows import (
     bbox_columns,
     evidence_from_row,
@@ -50,7 +49,6 @@ if TYPE_CHECKING:
     from landrelease.storage.release import RecordedActivity
     from landrelease.storage.summary import ReleaseSummary
 
-BBox = tuple[float, float, float, float]
 BULK_CACHE_KIB = -262144  # SQLite page cache during a bulk import: 256 MiB (negative = KiB)
 
 
@@ -67,47 +65,6 @@ def _sql_literal(value: Any, pg: bool) -> str:
     if isinstance(value, int | float):
         return repr(value)
     return "'" + str(value).replace("'", "''") + "'"
-
-
-# ---------------------------------------------------------------- filters
-
-
-@dataclass(frozen=True, slots=True)
-class HazardFilter:
-    """What the register, the API and exports filter hazard areas by."""
-
-    status: Sequence[HazardStatus] | None = None
-    open_only: bool = False
-    include_superseded: bool = False
-    operator: str | None = None
-    land_use: Sequence[LandUse] | None = None
-    region: str | None = None
-    kind: HazardKind | None = None
-    bbox: BBox | None = None
-    codes: Sequence[str] | None = None
-
-    def apply(self, query: Select[Any]) -> Select[Any]:
-        t = schema.hazard_area
-        if self.status:
-            query = query.where(t.c.status.in_([s.value for s in self.status]))
-        elif self.open_only:
-            query = query.where(t.c.status.in_([HazardStatus.OPEN.value, HazardStatus.IN_PROGRESS.value]))
-        elif not self.include_superseded:
-            query = query.where(t.c.status != HazardStatus.SUPERSEDED.value)
-        if self.operator:
-            query = query.where(t.c.operator == self.operator)
-        if self.land_use:
-            query = query.where(t.c.land_use.in_([lu.value for lu in self.land_use]))
-        if self.region:
-            query = query.where(t.c.region == self.region)
-        if self.kind:
-            query = query.where(t.c.kind == self.kind.value)
-        if self.codes is not None:
-            query = query.where(t.c.code.in_(list(self.codes)))
-        if self.bbox:
-            minx, miny, maxx, maxy = self.bbox
-            query = query.where(and_(t.c.maxx >= minx, t.c.minx <= maxx, t.c.maxy >= miny, t.c.miny <= maxy))
-        return query
 
 
 # ---------------------------------------------------------------- the register
@@ -156,6 +113,16 @@ class Register:
             q = q.offset(offset)
         with self.reading() as conn:
             return [hazard_from_row(r) for r in conn.execute(q)]
+
+    def portfolio(self, where: HazardFilter | None = None) -> AreaPortfolio:
+        """Hazard areas (with their stored area in m²) and their assessments, in one query."""
+        with self.reading() as conn:
+            return assessments.portfolio(conn, where)
+
+    def assessments(self, codes: Sequence[str] | None = None) -> dict[str, Assessment]:
+        """The contamination model's stored assessments, by hazard code."""
+        with self.reading() as conn:
+            return assessments.assessments(conn, codes)
 
     def count_hazard_areas(self, where: HazardFilter | None = None) -> int:
         q = (where or HazardFilter()).apply(select(func.count()).select_from(schema.hazard_area))
@@ -637,37 +604,3 @@ class UnitOfWork:
         if updates:
             self.conn.execute(h.update().where(h.c.id == bindparam("i")).values(parent_id=bindparam("p")), updates)
         return missing
-
-
-def merge_hazard_extra(uow: UnitOfWork, values: dict[str, dict[str, Any]], *, source: str = "") -> int:
-    """Merge keys into ``hazard_area.extra`` of the areas named by code (other keys are kept).
-
-    For derived values such as a model's ``p_any``: the record's version is not bumped,
-    since no one edited it; the write is audited. Returns the number of areas updated;
-    codes not in the register are refused, never silently dropped.
-    """
-    from sqlalchemy import bindparam, update
-
-    from landrelease.domain.errors import Problem, ValidationError
-
-    if not values:
-        return 0
-    h = schema.hazard_area
-    codes = list(values)
-    current: dict[str, tuple[int, dict[str, Any]]] = {}
-    for i in range(0, len(codes), 5000):
-        chunk = codes[i : i + 5000]
-        for r in uow.conn.execute(select(h.c.id, h.c.code, h.c.extra).where(h.c.code.in_(chunk))):
-            current[r.code] = (r.id, dict(r.extra or {}))
-    missing = [c for c in codes if c not in current]
-    if missing:
-        raise ValidationError(
-            [Problem("no hazard area with this code", record=c, field="code", found=c) for c in missing],
-            "update refused",
-        )
-    rows = [{"_id": current[c][0], "_extra": {**current[c][1], **v}} for c, v in values.items()]
-    stmt = update(h).where(h.c.id == bindparam("_id")).values(extra=bindparam("_extra"))
-    uow.conn.execute(stmt, rows)
-    keys = sorted({k for v in values.values() for k in v})
-    uow.audit("update", "hazard_area", None, {"count": len(rows), "keys": keys, "source": source})
-    return len(rows)

@@ -97,6 +97,7 @@ def hazard_from_row(r: Any) -> HazardArea:
         updated_at=r.updated_at,
         version=r.version,
         extra=dict(r.extra or {}),
+        area_m2=float(r.area_m2),
     )
 
 
