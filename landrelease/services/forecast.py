@@ -204,6 +204,8 @@ def forecast_record(result: ForecastResult, *, per_area: bool = True) -> Forecas
     if any(d is None for d in month_ends):
         raise ValueError("a month within the horizon has no end date")
     run_months = getattr(result, "area_run_month", None)
+    if run_months is not None and np.shape(run_months) != (len(result.codes), result.runs):
+        run_months = None  # the core kept no per-run months for this forecast
     return ForecastRecord(
         name=result.name,
         seed=result.seed,

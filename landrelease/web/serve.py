@@ -13,8 +13,8 @@ from collections.abc import Callable
 import uvicorn
 
 from landrelease.api.auth import Authenticator, ensure_admin
+from landrelease.services.register import Register
 from landrelease.settings import Settings
-from landrelease.storage.repository import Register
 
 ADMIN_PASSWORD_ENV = "LANDRELEASE_ADMIN_PASSWORD"
 
