@@ -165,7 +165,7 @@ def hazard_evidence(request: Request, code: str, principal: Reader) -> dict[str,
 def hazard_activities(request: Request, code: str, principal: Reader) -> dict[str, Any]:
     _code(code)
     out = []
-    for act in _register(request).activities(hazard_code=code):
+    for act in records.activities(_register(request), code):
         out.append(
             {
                 "code": act.code,

@@ -10,8 +10,8 @@ from rich.table import Table
 
 from landrelease.cli.app import app, console, settings
 from landrelease.services import register as registers
+from landrelease.services import summary
 from landrelease.services.importing import store_scenario
-from landrelease.services.register import Register
 
 __all__ = ["demo", "inventory_tables", "store_scenario"]
 
@@ -58,11 +58,10 @@ def demo(
     out = cfg.output_dir
     if reset:
         registers.reset(cfg)
-    reg = Register.open(cfg.database_url)
-    try:
+    with registers.open_register(cfg) as reg:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
             step = bar.add_task("opening the register", total=None)
-            if reg.count_hazard_areas() == 0:
+            if summary.inventory(reg)["hazard_areas"] == 0:
                 bar.update(step, description=f"generating a sample region ({areas} hazard areas, seed {seed})")
                 scenario = generate(areas, seed=seed)
                 bar.update(step, description="storing it")
@@ -73,7 +72,7 @@ def demo(
             bar.update(step, description="register ready")
         if not fresh:
             console.print("The register already holds data: working on it as it is (use --reset to start over).")
-        inv = reg.inventory()
+        inv = summary.inventory(reg)
         console.rule("[bold]1. The register")
         console.print(
             f"[bold]Register[/] {cfg.database_url}: {inv['hazard_areas']:,} hazard areas, "
@@ -96,8 +95,6 @@ def demo(
         engine.compare_demo_step(reg, console, out, dispatch_order=order)
         console.rule("[bold]8. The report")
         report.demo_step(reg, console, out)  # the forecast stored in step 5
-    finally:
-        reg.close()
     console.print(f"Charts, maps and the report are in [bold]{out.resolve()}[/].")
     if serve:
         from landrelease.web.serve import serve_demo

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from landrelease.domain.activity import Activity
 from landrelease.domain.errors import ValidationError
 from landrelease.domain.hazard import HazardArea
 from landrelease.services.register import Register
@@ -20,6 +21,7 @@ from landrelease.storage.edits import VersionConflict
 __all__ = [
     "ValidationError",
     "VersionConflict",
+    "activities",
     "create_hazard_area",
     "daily_reports",
     "tasks",
@@ -45,6 +47,11 @@ def update_hazard_area(
     with register.unit_of_work(actor=actor) as uow:
         area: HazardArea = edits.update_hazard_area(uow, code, changes, expected_version)
         return area
+
+
+def activities(register: Register, hazard_code: str) -> list[Activity]:
+    """The activities recorded on one hazard area, with their released parts and finds."""
+    return register.activities(hazard_code=hazard_code)
 
 
 def teams(register: Register, *, operator: str | None = None, type_: str | None = None) -> list[dict[str, Any]]:
