@@ -229,3 +229,12 @@ def test_migration_moves_model_results_out_of_extra_and_back(database_url: str) 
     assert rows["HA-0"]["p_any"] == 0.3 and rows["HA-0"]["forecast"]["released_by_p50"] == item["released_by_p50"]
     assert rows["HA-0"]["sheet"] == "2585-III" and rows["HA-1"] == {"forecast": "next spring", "p_any": "high"}
     engine.dispose()
+
+
+@pytest.mark.parametrize("top", [0, 120, 255, 256, 2400])
+def test_run_months_survive_the_round_trip(top: int) -> None:
+    months = np.random.default_rng(top).integers(0, top + 1, size=1000).astype(np.uint16)
+    months[-1] = top
+    blob = forecasts.encode_run_months(months)
+    assert forecasts.decode_run_months(blob).tolist() == months.tolist()
+    assert blob[0] == (1 if top < 256 else 2)  # one byte a month where they fit

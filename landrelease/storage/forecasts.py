@@ -59,13 +59,31 @@ class ForecastRecord:
     per_area: bool = field(default=True)
 
 
+U8, U16 = 1, 2  # the codec byte in front of the compressed months
+
+
 def encode_run_months(months: np.ndarray) -> bytes:
-    """One area's release month of every run: little-endian uint16, zlib-compressed."""
-    return zlib.compress(np.asarray(months, dtype="<u2").tobytes(), 6)
+    """One area's release month of every run, zlib-compressed: as bytes when every month fits
+    in one (horizons up to 21 years), else as little-endian uint16; a codec byte in front.
+
+    >>> decode_run_months(encode_run_months(np.array([0, 5, 120], np.uint16))).tolist()
+    [0, 5, 120]
+    """
+    a = np.asarray(months)
+    if a.size == 0 or int(a.max()) < 256:
+        return bytes([U8]) + zlib.compress(a.astype(np.uint8).tobytes(), 6)
+    return bytes([U16]) + zlib.compress(a.astype("<u2").tobytes(), 1)
 
 
 def decode_run_months(blob: bytes) -> np.ndarray:
-    return np.frombuffer(zlib.decompress(bytes(blob)), dtype="<u2")
+    """The months :func:`encode_run_months` stored, as uint16."""
+    data = bytes(blob)
+    raw = zlib.decompress(data[1:])
+    if data[0] == U8:
+        return np.frombuffer(raw, dtype=np.uint8).astype(np.uint16)
+    if data[0] == U16:
+        return np.frombuffer(raw, dtype="<u2").astype(np.uint16)
+    raise ValueError(f"unknown run-months codec {data[0]}")
 
 
 def _area_rows(forecast_id: int, ids: dict[str, int], rec: ForecastRecord) -> Iterable[dict[str, Any]]:

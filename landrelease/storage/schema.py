@@ -261,7 +261,7 @@ area_assessment = Table(
 
 # Each forecast area's release in a stored forecast: P10/P50/P90 month index (== horizon
 # months: beyond it) and month end (NULL: beyond), and, where the forecast kept them, the
-# release month of every run (``run_months``: zlib-compressed little-endian uint16), so
+# release month of every run (``run_months``: zlib-compressed months, one byte or two each), so
 # joint quantiles over several areas can be recomputed.
 forecast_area = Table(
     "forecast_area",
