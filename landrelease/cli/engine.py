@@ -27,11 +27,11 @@ from landrelease.model.productivity import LEVELS
 from landrelease.planning.forecast import ForecastResult
 from landrelease.services.forecast import (
     builtin_scenarios,
+    compare_scenarios,
     dask_mapper,
     forecast_register,
     read_scenario,
     register_calibration,
-    store_comparison,
     store_forecast,
     stored_dispatch_order,
 )
@@ -52,12 +52,9 @@ def compare_demo_step(
 ) -> dict[str, Any]:
     """For ``landrelease demo``: today's capacity against +200 deminers and +20 dogs, stored for
     the dashboards, printed side by side and drawn as one chart."""
-    seed = settings().seed
-    results = [
-        forecast_register(register, dispatch_order=dispatch_order, runs=300, seed=seed, scenario=s)
-        for s in builtin_scenarios()
-    ]
-    store_comparison(register, results)
+    results = compare_scenarios(
+        register, builtin_scenarios(), dispatch_order=dispatch_order, runs=300, seed=settings().seed, store=True
+    )
     output_dir.mkdir(parents=True, exist_ok=True)
     chart = _charts().comparison_chart(results, output_dir / "scenario-comparison.png")
     console.print(comparison_table(results))
@@ -295,21 +292,17 @@ def forecast_command(
                 if store:
                     stored = store_forecast(register, results[0])
             else:
-                results = [
-                    forecast_register(
-                        register,
-                        dispatch_order=dispatch,
-                        runs=runs or s.assumptions.runs,
-                        seed=seed if seed is not None else s.assumptions.seed,
-                        mapper=mapper,
-                        groups=groups,
-                        scenario=s,
-                    )
-                    for s in specs
-                ]
-                if store:
-                    store_comparison(register, results)
-                    stored = len(results)
+                results = compare_scenarios(
+                    register,
+                    specs,
+                    dispatch_order=dispatch,
+                    runs=runs,
+                    seed=seed,
+                    mapper=mapper,
+                    groups=groups,
+                    store=store,
+                )
+                stored = len(results) if store else 0
     except LandreleaseError as exc:
         raise fail(exc) from None
     if store:

@@ -44,6 +44,7 @@ __all__ = [
     "area_forecast",
     "area_forecasts",
     "builtin_scenarios",
+    "compare_scenarios",
     "dask_mapper",
     "forecast_record",
     "forecast_register",
@@ -232,6 +233,37 @@ def store_forecast(register: Register, result: ForecastResult, *, actor: str = "
     with register.unit_of_work(actor=actor) as uow:
         stored.save_forecasts(uow, REGISTER, [forecast_record(result)])
     return len(result.codes)
+
+
+def compare_scenarios(
+    register: Register,
+    scenarios: Sequence[ScenarioSpec],
+    *,
+    dispatch_order: Sequence[str] | None = None,
+    runs: int | None = None,
+    seed: int | None = None,
+    mapper: Mapper | None = None,
+    groups: int | None = None,
+    store: bool = False,
+) -> list[ForecastResult]:
+    """Forecast the register under each scenario (each with its own runs and seed unless
+    given), along the same dispatch order; stored as one batch when asked (the dashboards'
+    comparison)."""
+    results = [
+        forecast_register(
+            register,
+            dispatch_order=dispatch_order,
+            runs=runs or s.assumptions.runs,
+            seed=seed if seed is not None else s.assumptions.seed,
+            mapper=mapper,
+            groups=groups,
+            scenario=s,
+        )
+        for s in scenarios
+    ]
+    if store:
+        store_comparison(register, results)
+    return results
 
 
 def store_comparison(register: Register, results: Sequence[ForecastResult], *, actor: str = "forecast") -> str:
