@@ -9,7 +9,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from landrelease.model.geometry import area_m2, areas_m2, great_circle_km, utm_crs_for
+from landrelease.domain.geometry import area_m2, areas_m2, haversine_km, utm_crs_for
 
 
 @given(lon=st.floats(-179.9, 179.9), lat=st.floats(-80, 84))
@@ -45,7 +45,7 @@ def test_areas_of_many_match_one_by_one() -> None:
 
 
 def test_great_circle_one_degree_of_latitude() -> None:
-    assert great_circle_km(47.0, 39.0, 47.0, 40.0) == pytest.approx(111.2, rel=0.002)
+    assert haversine_km(47.0, 39.0, 47.0, 40.0) == pytest.approx(111.2, rel=0.002)
 
 
 def test_each_feature_is_measured_in_its_own_utm_zone() -> None:
@@ -54,7 +54,7 @@ def test_each_feature_is_measured_in_its_own_utm_zone() -> None:
 
     from pyproj import Geod
 
-    import landrelease.model.geometry as geometry
+    import landrelease.domain.geometry as geometry
 
     geod = Geod(ellps="WGS84")
     squares = [shapely.box(lon, 4.0, lon + 0.05, 4.05) for lon in (-80.5, -74.5, -68.5)]  # zones 17, 18, 19

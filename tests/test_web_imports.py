@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from landrelease.api.app import create_app
 from landrelease.api.auth import Authenticator
 from landrelease.settings import Settings
 from landrelease.storage import users
+from landrelease.web.app import create_app
 from tests.web_support import FAST_HASHER, PASSWORD, ROLES
 
 SAMPLES = Path(__file__).resolve().parents[1] / "landrelease" / "samples" / "data" / "dialect"

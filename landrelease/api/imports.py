@@ -23,10 +23,9 @@ from landrelease.api.auth import DATA_EDITORS, require
 from landrelease.api.problems import ApiProblem
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.domain.user import User
-from landrelease.io.crosswalk import Crosswalk, parse_crosswalk
-from landrelease.io.importer import import_file, starting_crosswalk
 from landrelease.io.kinds import KINDS
 from landrelease.io.readers import SUFFIX_DRIVER
+from landrelease.services.importing import Crosswalk, import_file, import_history, parse_crosswalk, starting_crosswalk
 
 router = APIRouter(prefix="/api/imports", tags=["imports"])
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
@@ -196,4 +195,4 @@ def import_upload(
 @router.get("", summary="The history of imports: file, SHA-256, crosswalk, who, when (admin, analyst)")
 def history(request: Request, user: Editor, limit: int = 50) -> list[dict[str, Any]]:
     limit = max(1, min(limit, 500))
-    return [r.to_json() for r in request.app.state.register.import_runs(limit)]
+    return [r.to_json() for r in import_history(request.app.state.register, limit)]

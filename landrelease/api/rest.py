@@ -12,9 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 
-from landrelease.api import collections as fc
 from landrelease.api.auth import (
     DATA_EDITORS,
     WRITERS,
@@ -38,8 +36,9 @@ from landrelease.domain.enums import ActivityKind, AssetType, EvidenceKind, Haza
 from landrelease.domain.hazard import HazardArea
 from landrelease.domain.task import DailyReport
 from landrelease.domain.user import Role, User
-from landrelease.storage import edits, schema
-from landrelease.storage.edits import VersionConflict
+from landrelease.services import activity, records
+from landrelease.services import features as fc
+from landrelease.services.records import VersionConflict
 
 router = APIRouter(prefix="/api", tags=["register"])
 Reader = Annotated[Principal, Depends(current_principal)]
@@ -56,12 +55,8 @@ def _register(request: Request) -> Any:
 
 def _page(request: Request, principal: Principal, collection: str, q: fc.Query) -> dict[str, Any]:
     spec = fc.COLLECTIONS[collection]
-    from landrelease.api.tiles import data_version
-
-    with _register(request).reading() as conn:
-        rows, total = request.app.state.page_index.page(conn, spec, q, data_version(conn))
-    texts = fc.feature_texts(spec, rows, personal=principal.user.sees_personal_data)
-    return {"total": total, "limit": q.limit, "offset": q.offset, "items": [fc.loads(t) for t in texts]}
+    state = request.app.state
+    return fc.page(state.register, state.page_index, spec, q, personal=principal.user.sees_personal_data)
 
 
 def _code(code: str, field: str = "code") -> str:
@@ -105,14 +100,10 @@ def list_hazard_areas(
 
 
 def _hazard_feature(request: Request, principal: Principal, code: str) -> dict[str, Any]:
-    spec = fc.COLLECTIONS["hazard-areas"]
-    with _register(request).reading() as conn:
-        row = conn.execute(
-            fc.select_rows(spec, fc.Query(), conn.dialect.name).where(schema.hazard_area.c.code == code)
-        ).first()
-    if row is None:
+    found = fc.feature(_register(request), "hazard-areas", code, personal=principal.user.sees_personal_data)
+    if found is None:
         raise ApiProblem(404, f"no hazard area {code!r}", field="code")
-    return fc.feature_dict(spec, row, personal=principal.user.sees_personal_data)
+    return found
 
 
 @router.get("/hazard-areas/{code}", summary="One hazard area (any status, including superseded)")
@@ -143,11 +134,8 @@ def create_hazard_area(
         priority_score=body.priority_score,
         beneficiaries=body.beneficiaries,
     )
-    with register.unit_of_work(actor=user.name) as uow:
-        h = schema.hazard_area
-        if uow.conn.execute(select(h.c.id).where(h.c.code == body.code)).first():
-            raise ApiProblem(409, f"a hazard area with code {body.code!r} already exists", field="code")
-        uow.add_hazard_areas([area], source="api")
+    if not records.create_hazard_area(register, area, actor=user.name):
+        raise ApiProblem(409, f"a hazard area with code {body.code!r} already exists", field="code")
     return _hazard_feature(request, current_principal(request), body.code)
 
 
@@ -157,11 +145,10 @@ def update_hazard_area(
 ) -> dict[str, Any]:
     _code(code)
     try:
-        with _register(request).unit_of_work(actor=user.name) as uow:
-            edits.update_hazard_area(uow, code, body.changes(), body.version)
+        records.update_hazard_area(_register(request), code, body.changes(), body.version, actor=user.name)
     except VersionConflict as exc:
         raise ApiProblem(409, str(exc.problems[0].message), field="version") from None
-    except edits.ValidationError as exc:
+    except records.ValidationError as exc:
         if exc.problems and exc.problems[0].field == "code":
             raise ApiProblem(404, f"no hazard area {code!r}", field="code") from None
         raise
@@ -178,7 +165,7 @@ def hazard_evidence(request: Request, code: str, principal: Reader) -> dict[str,
 def hazard_activities(request: Request, code: str, principal: Reader) -> dict[str, Any]:
     _code(code)
     out = []
-    for act in _register(request).activities(hazard_code=code):
+    for act in records.activities(_register(request), code):
         out.append(
             {
                 "code": act.code,
@@ -271,35 +258,8 @@ def list_settlements(
 def list_teams(
     request: Request, principal: Reader, operator: TextQ = None, type: AssetType | None = None
 ) -> dict[str, Any]:
-    t = schema.team
-    q = select(
-        t.c.code, t.c.type, t.c.size, t.c.operator, t.c.cost_per_day, t.c.rate_m2_per_day, t.c.rate_sigma
-    ).order_by(t.c.id)
-    if operator:
-        q = q.where(t.c.operator == operator)
-    if type:
-        q = q.where(t.c.type == type.value)
-    with _register(request).reading() as conn:
-        items = [dict(r._mapping) for r in conn.execute(q)]
+    items = records.teams(_register(request), operator=operator, type_=type.value if type else None)
     return {"items": items, "total": len(items)}
-
-
-def _task_query() -> Any:
-    t, h, tm = schema.task, schema.hazard_area, schema.team
-    return (
-        select(
-            t.c.code,
-            h.c.code.label("hazard_code"),
-            t.c.method,
-            t.c.area_m2,
-            t.c.team_code.label("team"),
-            tm.c.operator,
-            t.c.planned_start,
-            t.c.planned_end,
-        )
-        .select_from(t.join(h, t.c.hazard_id == h.c.id).outerjoin(tm, tm.c.code == t.c.team_code))
-        .order_by(t.c.planned_start, t.c.id)
-    )
 
 
 @router.get("/tasks", summary="Planned tasks (paged)")
@@ -312,35 +272,10 @@ def list_tasks(
     team: CodeQ = None,
     operator: TextQ = None,
 ) -> dict[str, Any]:
-    from sqlalchemy import func
-
-    t, h, tm = schema.task, schema.hazard_area, schema.team
-    q = _task_query()
-    conds = []
-    if hazard:
-        conds.append(h.c.code == hazard)
-    if team:
-        conds.append(t.c.team_code == team)
-    if operator:
-        conds.append(tm.c.operator == operator)
-    for c in conds:
-        q = q.where(c)
-    with _register(request).reading() as conn:
-        total_q = select(func.count()).select_from(
-            t.join(h, t.c.hazard_id == h.c.id).outerjoin(tm, tm.c.code == t.c.team_code)
-        )
-        for c in conds:
-            total_q = total_q.where(c)
-        total = int(conn.execute(total_q).scalar_one())
-        items = [dict(r._mapping) for r in conn.execute(q.limit(limit).offset(offset))]
+    items, total = records.tasks(
+        _register(request), limit=limit, offset=offset, hazard=hazard, team=team, operator=operator
+    )
     return {"total": total, "limit": limit, "offset": offset, "items": items}
-
-
-def _team_operator(conn: Any, team_code: str | None) -> tuple[bool, str | None]:
-    if not team_code:
-        return False, None
-    r = conn.execute(select(schema.team.c.operator).where(schema.team.c.code == team_code)).first()
-    return (r is not None, r.operator if r else None)
 
 
 @router.patch("/tasks/{code}", summary="Re-plan a task (admin, analyst; an operator for its own teams)")
@@ -348,25 +283,23 @@ def update_task(
     request: Request, code: str, body: TaskPatch, user: Annotated[User, Depends(require(*WRITERS))]
 ) -> dict[str, Any]:
     _code(code)
-    t = schema.task
-    with _register(request).unit_of_work(actor=user.name) as uow:
-        row = uow.conn.execute(select(t.c.team_code).where(t.c.code == code)).first()
-        if row is None:
+    changes: dict[str, Any] = {}
+    if "team" in body.model_fields_set:
+        changes["team_code"] = body.team
+    for name in ("planned_start", "planned_end"):
+        if name in body.model_fields_set:
+            changes[name] = getattr(body, name)
+
+    def authorise(ctx: activity.TaskContext) -> None:
+        if not ctx.exists:
             raise ApiProblem(404, f"no task {code!r}", field="code")
-        _, current_operator = _team_operator(uow.conn, row.team_code)
-        require_own_operator(user, current_operator, f"task {code}", field="team")
-        changes: dict[str, Any] = {}
-        if "team" in body.model_fields_set:
-            exists, new_operator = _team_operator(uow.conn, body.team)
-            if body.team and not exists:
-                raise ApiProblem(422, f"no team {body.team!r}", field="team")
-            if body.team:
-                require_own_operator(user, new_operator, f"team {body.team}", field="team")
-            changes["team_code"] = body.team
-        for name in ("planned_start", "planned_end"):
-            if name in body.model_fields_set:
-                changes[name] = getattr(body, name)
-        stored = edits.update_task(uow, code, changes)
+        require_own_operator(user, ctx.current_operator, f"task {code}", field="team")
+        if ctx.new_team:
+            if not ctx.new_team_exists:
+                raise ApiProblem(422, f"no team {ctx.new_team!r}", field="team")
+            require_own_operator(user, ctx.new_operator, f"team {ctx.new_team}", field="team")
+
+    stored = activity.update_task(_register(request), code, changes, actor=user.name, authorise=authorise)
     return {
         "code": stored["code"],
         "team": stored["team_code"],
@@ -389,7 +322,7 @@ def record_activity(
 
     operator = body.operator if body.operator is not None else (user.operator if user.role is Role.OPERATOR else None)
     require_own_operator(user, operator, "this activity", field="operator")
-    activity = Activity(
+    activity_ = Activity(
         hazard_code=body.hazard_code,
         kind=body.kind,
         start_date=body.start_date,
@@ -402,13 +335,14 @@ def record_activity(
         released=[ReleasedPart(p.method, polygon_from_geojson(p.geometry)) for p in body.released],
         finds=[Find(f.eo_type, point_from_geojson(f.position), f.depth_cm, f.model, f.condition) for f in body.finds],
     )
-    with _register(request).unit_of_work(actor=user.name) as uow:
+
+    def authorise(ctx: activity.ActivityContext) -> None:
         if body.team:
-            exists, team_operator = _team_operator(uow.conn, body.team)
-            if not exists:
+            if not ctx.team_exists:
                 raise ApiProblem(422, f"no team {body.team!r}", field="team")
-            require_own_operator(user, team_operator, f"team {body.team}", field="team")
-        done = uow.record_activity(activity)
+            require_own_operator(user, ctx.team_operator, f"team {body.team}", field="team")
+
+    done = activity.record_activity(_register(request), activity_, actor=user.name, authorise=authorise)
     return {
         "code": done.activity_code,
         "hazard_code": done.hazard_code,
@@ -439,23 +373,17 @@ def post_daily_reports(
         )
         for r in body.reports
     ]
-    with _register(request).unit_of_work(actor=user.name) as uow:
-        teams = {r.team for r in reports}
-        tm = schema.team
-        operators = {
-            row.code: row.operator
-            for row in uow.conn.execute(select(tm.c.code, tm.c.operator).where(tm.c.code.in_(teams)))
-        }
-        for i, r in enumerate(reports):
-            if r.team not in operators:
+
+    def authorise(ctx: activity.ReportsContext) -> None:
+        for i, r in enumerate(ctx.reports):
+            if r.team not in ctx.team_operators:
                 raise ApiProblem(422, f"no team {r.team!r}", field=f"reports.{i}.team")
-            require_own_operator(user, operators[r.team], f"team {r.team}", field=f"reports.{i}.team")
-        if any(r.hazard_code for r in reports):
-            known = uow.hazard_ids(r.hazard_code for r in reports if r.hazard_code)
-            for i, r in enumerate(reports):
-                if r.hazard_code and r.hazard_code not in known:
-                    raise ApiProblem(422, f"no hazard area {r.hazard_code!r}", field=f"reports.{i}.hazard_code")
-        stored = uow.add_daily_reports(reports)
+            require_own_operator(user, ctx.team_operators[r.team], f"team {r.team}", field=f"reports.{i}.team")
+        for i, r in enumerate(ctx.reports):
+            if r.hazard_code and r.hazard_code not in ctx.known_hazards:
+                raise ApiProblem(422, f"no hazard area {r.hazard_code!r}", field=f"reports.{i}.hazard_code")
+
+    stored = activity.add_daily_reports(_register(request), reports, actor=user.name, authorise=authorise)
     status = 201 if stored else 200
     return JSONResponse(
         {"received": len(reports), "stored": stored, "duplicates": len(reports) - stored}, status_code=status
@@ -471,28 +399,5 @@ def list_daily_reports(
     team: CodeQ = None,
     since: date | None = None,
 ) -> dict[str, Any]:
-    from sqlalchemy import func
-
-    d = schema.daily_report
-    conds = []
-    if team:
-        conds.append(d.c.team_code == team)
-    if since:
-        conds.append(d.c.date >= since)
-    q = select(
-        d.c.uuid,
-        d.c.team_code.label("team"),
-        d.c.task_code.label("task"),
-        d.c.hazard_code,
-        d.c.date,
-        d.c.m2_processed,
-        d.c.finds,
-        d.c.hours,
-    ).order_by(d.c.date.desc(), d.c.id.desc())
-    tq = select(func.count()).select_from(d)
-    for c in conds:
-        q, tq = q.where(c), tq.where(c)
-    with _register(request).reading() as conn:
-        total = int(conn.execute(tq).scalar_one())
-        items = [dict(r._mapping) for r in conn.execute(q.limit(limit).offset(offset))]
+    items, total = records.daily_reports(_register(request), limit=limit, offset=offset, team=team, since=since)
     return {"total": total, "limit": limit, "offset": offset, "items": items}

@@ -16,7 +16,16 @@ import shapely.geometry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from shapely.geometry.base import BaseGeometry
 
-from landrelease.domain.enums import ActivityKind, EOType, HazardKind, HazardStatus, LandUse, Level, ReleaseMethod
+from landrelease.domain.enums import (
+    OPEN_STATUSES,
+    ActivityKind,
+    EOType,
+    HazardKind,
+    HazardStatus,
+    LandUse,
+    Level,
+    ReleaseMethod,
+)
 from landrelease.domain.user import Role
 
 
@@ -30,7 +39,6 @@ Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0
 Name = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)]
 Org = Annotated[str, StringConstraints(min_length=1, max_length=120), AfterValidator(_no_control)]
 GeoJSONObject = dict[str, Any]
-OPEN_STATUSES = (HazardStatus.OPEN, HazardStatus.IN_PROGRESS)
 
 
 def polygon_from_geojson(value: Any) -> BaseGeometry:

@@ -12,10 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from landrelease.cli.app import app, console, fail, open_register
 from landrelease.domain.errors import LandreleaseError, Problem
-from landrelease.io.importer import ImportReport, import_file, starting_crosswalk
 from landrelease.io.kinds import KINDS
 from landrelease.io.preview import column_lines, preview_lines
-from landrelease.io.writers import export as export_register
+from landrelease.services.importing import ImportReport, import_file, import_history, starting_crosswalk
+from landrelease.services.importing import export as export_register
 
 KIND_HELP = "what the file holds: hazard-areas (default), evidence, settlements or teams (columns below)"
 COLUMNS_EPILOG = "\n\n".join(
@@ -199,7 +199,7 @@ def imports_(
 ) -> None:
     """The history of imports: which file (name, SHA-256), which crosswalk, who, when, what was stored."""
     with open_register() as register:
-        runs = register.import_runs(limit)
+        runs = import_history(register, limit)
     if as_json:
         console.print_json(data=[r.to_json() for r in runs])
         return

@@ -34,12 +34,12 @@ from landrelease.domain.asset import Team
 from landrelease.domain.enums import AssetType, EvidenceKind, HazardStatus
 from landrelease.domain.errors import Problem, Severity, ValidationError
 from landrelease.domain.evidence import Evidence
+from landrelease.domain.geometry import areas_m2
 from landrelease.domain.settlement import Settlement
 from landrelease.io.crosswalk import ColumnPlan, Crosswalk, load_crosswalk, resolve, write_crosswalk_text
 from landrelease.io.kinds import BLANK, HAZARD_AREAS, KINDS, Parsed, json_safe, vocabulary_parser
 from landrelease.io.readers import Chunk, Source, list_layers, open_source, read_chunks, value_counts
 from landrelease.io.validate import Validator
-from landrelease.model.geometry import areas_m2
 from landrelease.storage.imports import record_import
 from landrelease.storage.repository import Register, UnitOfWork
 
