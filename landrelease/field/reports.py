@@ -25,10 +25,11 @@ the report (its UUID) and the field:
   for its own today;
 - areas are finite and not negative; hours are 0–24 and, with the stoppages, no more than
   24 in a day;
-- the area processed by a method may not exceed what is left of the hazard area for that
-  method: its m² minus what stored reports already processed by that method (reports that
-  were returned do not count), plus :data:`AREA_SLACK_M2`. Reports of one batch add up in
-  date order, so the report that crosses the line is the one refused;
+- the area processed by a method (``unspecified`` for a report that gives only a total) may
+  not exceed what is left of the hazard area for that method: its m² minus what stored
+  reports already processed by that method (reports that were returned do not count), plus
+  :data:`AREA_SLACK_M2`. Reports of one batch add up in date order, so the report that
+  crosses the line is the one refused;
 - every device found lies in the hazard area or within :data:`FIND_TOLERANCE_M` of it
   (measured in the area's UTM zone); a position that fits once latitude and longitude are
   swapped says so;
@@ -68,13 +69,6 @@ UNSPECIFIED = "unspecified"
 
 LATEST_UTC_OFFSET = timedelta(hours=14)  # Line Islands (Kiribati), the first place to see a new day
 
-# The work method that a task's activity implies, for reports that give only a total.
-METHOD_OF_TASK: dict[ActivityKind, WorkMethod] = {
-    ActivityKind.NTS: WorkMethod.NTS_WALKED,
-    ActivityKind.TS: WorkMethod.TS_SEARCHED,
-    ActivityKind.CLEARANCE: WorkMethod.CLEARED,
-}
-
 
 def latest_calendar_date(now_utc: datetime) -> date:
     """The latest date anywhere on Earth at ``now_utc`` (UTC+14): a report dated after it is in the future.
@@ -113,15 +107,11 @@ class ReportContext:
     find_tolerance_m: float = FIND_TOLERANCE_M
 
 
-def area_keys(report: DailyReport, tasks: Mapping[str, TaskFacts] | None = None) -> dict[str, float]:
-    """The report's area per method key: its detail, or its total under the task's method (or unspecified)."""
+def area_keys(report: DailyReport) -> dict[str, float]:
+    """The report's area per method key: its detail, or its total as ``unspecified``."""
     if report.area_by_method:
         return {WorkMethod(k).value: float(v) for k, v in report.area_by_method.items()}
-    if not report.m2_processed:
-        return {}
-    task = (tasks or {}).get(report.task or "")
-    method = METHOD_OF_TASK.get(task.method) if task and task.method else None
-    return {(method.value if method else UNSPECIFIED): float(report.m2_processed)}
+    return {UNSPECIFIED: float(report.m2_processed)} if report.m2_processed else {}
 
 
 # ------------------------------------------------------------------------------ validity
@@ -267,7 +257,7 @@ def check_reports(reports: Sequence[DailyReport], ctx: ReportContext, *, source:
         site = ctx.sites.get(hazard or "")
         if site is None:
             continue
-        for key, m2 in area_keys(r, ctx.tasks).items():
+        for key, m2 in area_keys(r).items():
             if not _finite(m2) or m2 <= 0:
                 continue
             before = float(site.processed_m2.get(key, 0.0)) + used[(site.code, key)]

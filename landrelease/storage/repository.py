@@ -405,22 +405,11 @@ class Register:
             ]
 
     def daily_reports(self) -> list[DailyReport]:
-        d = schema.daily_report
+        """The approved daily reports (the only ones that count in the register's figures)."""
+        from landrelease.storage.field import approved_reports
+
         with self.reading() as conn:
-            return [
-                DailyReport(
-                    id=r.id,
-                    uuid=r.uuid,
-                    team=r.team_code,
-                    task=r.task_code,
-                    hazard_code=r.hazard_code,
-                    date=r.date,
-                    m2_processed=r.m2_processed,
-                    finds=r.finds,
-                    hours=r.hours,
-                )
-                for r in conn.execute(select(d).order_by(d.c.id))
-            ]
+            return approved_reports(conn)
 
 
 class UnitOfWork:

@@ -1,0 +1,21 @@
+"""The register every use case works on, opened once per command, server or test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from landrelease.settings import Settings
+from landrelease.storage.repository import HazardFilter, Register
+
+__all__ = ["HazardFilter", "Register", "open_register"]
+
+
+@contextmanager
+def open_register(settings: Settings) -> Iterator[Register]:
+    """Open (and migrate) the configured database for the length of one command."""
+    register = Register.open(settings.database_url)
+    try:
+        yield register
+    finally:
+        register.close()
