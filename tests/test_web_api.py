@@ -212,12 +212,22 @@ def test_daily_reports_are_idempotent(client: TestClient) -> None:
         "hours": 7.5,
     }
     first = client.post("/api/daily-reports", json={"reports": [report]}, headers=h)
-    assert first.status_code == 201 and first.json() == {"received": 1, "stored": 1, "duplicates": 0}
+    assert first.status_code == 201 and first.json() == {
+        "received": 1,
+        "stored": 1,
+        "resubmitted": 0,
+        "duplicates": 0,
+        "review_state": "submitted",
+    }
     again = client.post("/api/daily-reports", json={"reports": [report, report]}, headers=h)
     assert again.status_code == 200 and again.json()["stored"] == 0
     assert _count(client, schema.daily_report) == 1
-    listed = client.get("/api/daily-reports", headers=h).json()
+    listed = client.get("/api/daily-reports?state=submitted", headers=h).json()
     assert listed["total"] == 1 and listed["items"][0]["m2_processed"] == 412.5
+    assert client.get("/api/daily-reports", headers=bearer(client, "viewer")).json()["total"] == 0  # not yet approved
+    changed = client.post("/api/daily-report", json={**report, "hours": 8.0}, headers=h)
+    assert changed.status_code == 409
+    assert report["uuid"] in changed.json()["detail"] and changed.json()["errors"][0]["field"] == "hours"
 
 
 def test_a_bad_report_in_a_batch_writes_none_of_it(sqlite_client: TestClient) -> None:

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from landrelease.api import accounts, collections, features, problems, rest, stats, tiles
+from landrelease.api import accounts, collections, features, field, problems, rest, stats, tiles
 from landrelease.api.auth import Authenticator
 from landrelease.settings import Settings
 from landrelease.storage.repository import Register
@@ -45,6 +45,7 @@ def create_app(settings: Settings, register: Register | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(accounts.router)
     app.include_router(rest.router)
+    app.include_router(field.router)
     app.include_router(stats.router)
     app.include_router(features.router)
     app.include_router(tiles.router)

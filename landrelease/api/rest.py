@@ -7,11 +7,9 @@ is written.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from landrelease.api import collections as fc
@@ -27,7 +25,6 @@ from landrelease.api.params import CODE_PATTERN, TEXT_PATTERN, parse_bbox
 from landrelease.api.problems import ApiProblem
 from landrelease.api.schemas import (
     ActivityIn,
-    DailyReportsIn,
     HazardAreaIn,
     HazardAreaPatch,
     TaskPatch,
@@ -36,7 +33,6 @@ from landrelease.api.schemas import (
 )
 from landrelease.domain.enums import ActivityKind, AssetType, EvidenceKind, HazardKind, HazardStatus, LandUse
 from landrelease.domain.hazard import HazardArea
-from landrelease.domain.task import DailyReport
 from landrelease.domain.user import Role, User
 from landrelease.storage import edits, schema
 from landrelease.storage.edits import VersionConflict
@@ -419,80 +415,4 @@ def record_activity(
     }
 
 
-# ---------------------------------------------------------------- daily reports
-
-
-@router.post("/daily-reports", summary="Send daily reports (idempotent by uuid: a resend counts once)")
-def post_daily_reports(
-    request: Request, body: DailyReportsIn, user: Annotated[User, Depends(require(*WRITERS))]
-) -> JSONResponse:
-    reports = [
-        DailyReport(
-            uuid=str(r.uuid),
-            team=r.team,
-            date=r.date,
-            m2_processed=r.m2_processed,
-            task=r.task,
-            hazard_code=r.hazard_code,
-            finds=r.finds,
-            hours=r.hours,
-        )
-        for r in body.reports
-    ]
-    with _register(request).unit_of_work(actor=user.name) as uow:
-        teams = {r.team for r in reports}
-        tm = schema.team
-        operators = {
-            row.code: row.operator
-            for row in uow.conn.execute(select(tm.c.code, tm.c.operator).where(tm.c.code.in_(teams)))
-        }
-        for i, r in enumerate(reports):
-            if r.team not in operators:
-                raise ApiProblem(422, f"no team {r.team!r}", field=f"reports.{i}.team")
-            require_own_operator(user, operators[r.team], f"team {r.team}", field=f"reports.{i}.team")
-        if any(r.hazard_code for r in reports):
-            known = uow.hazard_ids(r.hazard_code for r in reports if r.hazard_code)
-            for i, r in enumerate(reports):
-                if r.hazard_code and r.hazard_code not in known:
-                    raise ApiProblem(422, f"no hazard area {r.hazard_code!r}", field=f"reports.{i}.hazard_code")
-        stored = uow.add_daily_reports(reports)
-    status = 201 if stored else 200
-    return JSONResponse(
-        {"received": len(reports), "stored": stored, "duplicates": len(reports) - stored}, status_code=status
-    )
-
-
-@router.get("/daily-reports", summary="Daily reports (newest first)")
-def list_daily_reports(
-    request: Request,
-    principal: Reader,
-    limit: Limit = 100,
-    offset: Offset = 0,
-    team: CodeQ = None,
-    since: date | None = None,
-) -> dict[str, Any]:
-    from sqlalchemy import func
-
-    d = schema.daily_report
-    conds = []
-    if team:
-        conds.append(d.c.team_code == team)
-    if since:
-        conds.append(d.c.date >= since)
-    q = select(
-        d.c.uuid,
-        d.c.team_code.label("team"),
-        d.c.task_code.label("task"),
-        d.c.hazard_code,
-        d.c.date,
-        d.c.m2_processed,
-        d.c.finds,
-        d.c.hours,
-    ).order_by(d.c.date.desc(), d.c.id.desc())
-    tq = select(func.count()).select_from(d)
-    for c in conds:
-        q, tq = q.where(c), tq.where(c)
-    with _register(request).reading() as conn:
-        total = int(conn.execute(tq).scalar_one())
-        items = [dict(r._mapping) for r in conn.execute(q.limit(limit).offset(offset))]
-    return {"total": total, "limit": limit, "offset": offset, "items": items}
+# Daily reports: landrelease.api.field (intake, review).

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import shapely
+import shapely.geometry
 from shapely.geometry import Point
 from sqlalchemy.exc import IntegrityError
 
@@ -234,7 +235,10 @@ def _apply_approved(uow: Any, kind: ReviewKind, record: str) -> dict[str, Any] |
         from landrelease.storage.edits import update_hazard_area
 
         payload = prop["payload"]
-        area = update_hazard_area(uow, prop["hazard_code"], payload["changes"], int(payload["expected_version"]))
+        changes = dict(payload["changes"])
+        if changes.get("geometry") is not None:
+            changes["geometry"] = shapely.geometry.shape(changes["geometry"])
+        area = update_hazard_area(uow, prop["hazard_code"], changes, int(payload["expected_version"]))
         result = {"hazard": area.code, "version": area.version}
     store.set_proposal_result(conn, record, result)
     return result
