@@ -178,5 +178,31 @@ def read_form(path: Path = FORM_PATH) -> dict[str, list[list[str]]]:
     }
 
 
+def write_form_lists(
+    folder: Path,
+    teams: Sequence[tuple[str, str]],
+    hazard_areas: Sequence[tuple[str, str]],
+    tasks: Sequence[tuple[str, str, str]],
+) -> list[Path]:
+    """The form's CSV attachments: ``teams.csv`` and ``hazard_areas.csv`` (name, label) and
+    ``tasks.csv`` (name, label, hazard_area: the filter of the task question)."""
+    import csv
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, header, rows in (
+        ("teams.csv", ["name", "label"], teams),
+        ("hazard_areas.csv", ["name", "label"], hazard_areas),
+        ("tasks.csv", ["name", "label", "hazard_area"], tasks),
+    ):
+        path = folder / name
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(header)
+            w.writerows(rows)
+        out.append(path)
+    return out
+
+
 if __name__ == "__main__":  # pragma: no cover - the build script
     print(write_form(Path(sys.argv[1]) if len(sys.argv) > 1 else FORM_PATH))

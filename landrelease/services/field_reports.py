@@ -398,10 +398,14 @@ def _hazard_operator(conn: Any, code: str) -> str | None:
 
 
 def review_queue(
-    register: Register, *, operator: str | None = None, states: Sequence[ReviewState] | None = None
+    register: Register,
+    *,
+    operator: str | None = None,
+    states: Sequence[ReviewState] | None = None,
+    limit: int = 500,
 ) -> list[dict[str, Any]]:
     with register.reading() as conn:
-        return store.review_queue(conn, operator=operator, states=states)
+        return store.review_queue(conn, operator=operator, states=states, limit=limit)
 
 
 def review_history(register: Register, kind: ReviewKind, record: str) -> list[dict[str, Any]]:
@@ -422,3 +426,19 @@ def report_page(register: Register, **kw: Any) -> tuple[list[DailyReport], list[
 def report_counts(register: Register) -> dict[str, int]:
     with register.reading() as conn:
         return store.count_reports(conn)
+
+
+def form_lists(register: Register) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """The choices of the form's CSV attachments: teams, open hazard areas, planned tasks."""
+    from landrelease.storage.repository import HazardFilter
+
+    teams = [(t.code, f"{t.code} ({t.type.value}, {t.operator or 'no organisation'})") for t in register.teams()]
+    areas = [(a.code, f"{a.code} {a.name}".strip()) for a in register.hazard_areas(HazardFilter(open_only=True))]
+    tasks = [(t.code, f"{t.code}: {t.method.value} {t.area_m2:,.0f} m²", t.hazard_code) for t in register.tasks()]
+    return teams, areas, tasks
+
+
+def last_submission(register: Register, source: str) -> datetime | None:
+    """When the newest report from ``source`` was received by its collection server (for ``pull``)."""
+    with register.reading() as conn:
+        return store.last_submitted_at(conn, source)

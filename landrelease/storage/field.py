@@ -441,3 +441,207 @@ def processed_by_area(conn: Connection) -> dict[str, dict[str, float]]:
             "total": float(m["total"] or 0.0),
         }
     return dict(out)
+
+
+def last_submitted_at(conn: Connection, source: str) -> datetime | None:
+    d = schema.daily_report
+    at = conn.execute(select(func.max(d.c.submitted_at)).where(d.c.source == source)).scalar()
+    if isinstance(at, datetime) and at.tzinfo is None:
+        from datetime import UTC
+
+        at = at.replace(tzinfo=UTC)
+    return at if isinstance(at, datetime) else None
+
+
+# ------------------------------------------------------------------------------ accidents, victims
+
+
+def add_accident(conn: Connection, a: Any, now: datetime) -> int:
+    res = conn.execute(
+        schema.accident.insert().values(
+            code=a.code,
+            lon=a.position.x,
+            lat=a.position.y,
+            date=a.date,
+            device=a.device.value if a.device else None,
+            demining_accident=a.demining_accident,
+            activity=a.activity.value,
+            hazard_code=a.hazard_code,
+            description=a.description,
+            created_at=now,
+        )
+    )
+    return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+
+def accident_ids(conn: Connection, codes: Iterable[str]) -> dict[str, int]:
+    t = schema.accident
+    wanted = list(dict.fromkeys(codes))
+    return {r.code: r.id for r in conn.execute(select(t.c.code, t.c.id).where(t.c.code.in_(wanted)))} if wanted else {}
+
+
+def add_victims(conn: Connection, victims: Sequence[Any], ids: dict[str, int]) -> None:
+    if not victims:
+        return
+    conn.execute(
+        schema.victim.insert(),
+        [
+            {
+                "code": v.code,
+                "accident_id": ids[v.accident_code],
+                "sex": v.sex.value,
+                "age_band": v.age_band.value,
+                "outcome": v.outcome.value,
+                "injury": v.injury,
+                "follow_up": v.follow_up,
+                "name": v.name,
+                "contact": v.contact,
+            }
+            for v in victims
+        ],
+    )
+
+
+def accidents(conn: Connection) -> list[dict[str, Any]]:
+    t = schema.accident
+    return [dict(r._mapping) for r in conn.execute(select(t).order_by(t.c.date, t.c.id))]
+
+
+def victims(conn: Connection, *, personal: bool) -> list[dict[str, Any]]:
+    v, a = schema.victim, schema.accident
+    cols = [
+        v.c.code,
+        a.c.code.label("accident"),
+        a.c.date,
+        v.c.sex,
+        v.c.age_band,
+        v.c.outcome,
+        v.c.injury,
+        v.c.follow_up,
+    ]
+    if personal:
+        cols += [v.c.name, v.c.contact]
+    q = select(*cols).select_from(v.join(a, v.c.accident_id == a.c.id)).order_by(a.c.date, v.c.id)
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+# ------------------------------------------------------------------------------ EORE
+
+
+def add_eore_sessions(conn: Connection, sessions: Sequence[Any]) -> None:
+    if not sessions:
+        return
+    conn.execute(
+        schema.eore_session.insert(),
+        [
+            {
+                "code": s.code,
+                "lon": s.place.x,
+                "lat": s.place.y,
+                "place_name": s.place_name,
+                "date": s.date,
+                "organisation": s.organisation,
+                "method": s.method.value,
+                "beneficiaries": {f"{sex.value}/{band.value}": n for (sex, band), n in s.beneficiaries.items()},
+                "total": s.total,
+            }
+            for s in sessions
+        ],
+    )
+
+
+def eore_rows(conn: Connection, *, since: date | None = None, until: date | None = None) -> list[dict[str, Any]]:
+    t = schema.eore_session
+    q = select(t)
+    if since:
+        q = q.where(t.c.date >= since)
+    if until:
+        q = q.where(t.c.date <= until)
+    return [dict(r._mapping) for r in conn.execute(q.order_by(t.c.date, t.c.id))]
+
+
+# ------------------------------------------------------------------------------ QA, handover
+
+
+def add_inspection(conn: Connection, insp: Any, *, reopened_code: str | None, now: datetime) -> int:
+    p = insp.plan
+    res = conn.execute(
+        schema.qa_inspection.insert().values(
+            code=insp.code,
+            hazard_code=insp.hazard_code,
+            inspected_on=insp.inspected_on,
+            inspecting_organisation=insp.inspecting_organisation,
+            inspected_organisation=insp.inspected_organisation,
+            lot_m2=p.lot_m2,
+            unit_m2=p.unit_m2,
+            lot_units=p.lot_units,
+            limiting_quality=p.limiting_quality,
+            confidence=p.confidence,
+            sample_units=p.sample_units,
+            seed=insp.seed,
+            units_inspected=insp.units_inspected,
+            result=insp.result.value,
+            reopened_code=reopened_code,
+            created_at=now,
+        )
+    )
+    iid = int(res.inserted_primary_key[0])  # type: ignore[index]
+    if insp.nonconformities:
+        conn.execute(
+            schema.qa_nonconformity.insert(),
+            [
+                {
+                    "inspection_id": iid,
+                    "severity": n.severity.value,
+                    "description": n.description,
+                    "lon": n.position.x if n.position is not None else None,
+                    "lat": n.position.y if n.position is not None else None,
+                    "eo_type": n.eo_type.value if n.eo_type else None,
+                    "depth_cm": n.depth_cm,
+                    "corrective_action": n.corrective_action,
+                }
+                for n in insp.nonconformities
+            ],
+        )
+    return iid
+
+
+def inspections(conn: Connection, hazard_code: str | None = None) -> list[dict[str, Any]]:
+    q, n = schema.qa_inspection, schema.qa_nonconformity
+    sel = select(q).order_by(q.c.inspected_on, q.c.id)
+    if hazard_code:
+        sel = sel.where(q.c.hazard_code == hazard_code)
+    out = []
+    for r in conn.execute(sel):
+        row = dict(r._mapping)
+        row["nonconformities"] = [
+            dict(x._mapping) for x in conn.execute(select(n).where(n.c.inspection_id == r.id).order_by(n.c.id))
+        ]
+        out.append(row)
+    return out
+
+
+def add_handover(
+    conn: Connection, number: str, hazard_code: str, on: date, authority: str, cert: dict[str, Any], now: datetime
+) -> None:
+    conn.execute(
+        schema.handover.insert().values(
+            number=number,
+            hazard_code=hazard_code,
+            handed_over_on=on,
+            receiving_authority=authority,
+            certificate=cert,
+            created_at=now,
+        )
+    )
+
+
+def handover(conn: Connection, number: str) -> dict[str, Any] | None:
+    t = schema.handover
+    r = conn.execute(select(t).where(t.c.number == number)).first()
+    return dict(r._mapping) if r else None
+
+
+def handovers(conn: Connection) -> list[dict[str, Any]]:
+    t = schema.handover
+    return [dict(r._mapping) for r in conn.execute(select(t).order_by(t.c.handed_over_on, t.c.id))]

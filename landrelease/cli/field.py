@@ -1,0 +1,197 @@
+"""Field reporting commands: ``landrelease reports import | pull | queue | review | approve | form-lists``."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from landrelease.cli.app import app, console, fail, open_register
+from landrelease.domain.errors import LandreleaseError
+from landrelease.field.review import ReviewAction, ReviewKind, ReviewState
+
+reports_app = typer.Typer(
+    help="Daily reports from the field (KoboToolbox / ODK) and their review.", no_args_is_help=True
+)
+app.add_typer(reports_app, name="reports")
+
+
+def _intake_line(done: Any) -> str:
+    return (
+        f"{done.received} report(s) read: {done.stored} new, {done.resubmitted} resubmitted, "
+        f"{done.duplicates} already stored (resends); new ones wait for review"
+    )
+
+
+@reports_app.command("import")
+def import_(
+    file: Annotated[
+        Path, typer.Argument(help="KoboToolbox XLSX/CSV or ODK Central ZIP/CSV export of the daily-report form")
+    ],
+    finds: Annotated[Path | None, typer.Option(help="the finds repeat CSV, when not beside the main CSV")] = None,
+    actor: Annotated[str, typer.Option(help="who submits (recorded in the review history)")] = "field-import",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Import a form export: every submission checked, all stored (for review) or none."""
+    from landrelease.io.kobo import read_reports
+    from landrelease.services.field_reports import submit_reports
+
+    try:
+        reports = read_reports(file, finds)
+        with open_register() as register:
+            done = submit_reports(register, reports, actor=actor, source=file.name)
+    except LandreleaseError as exc:
+        raise fail(exc) from None
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "received": done.received,
+                    "stored": done.stored,
+                    "resubmitted": done.resubmitted,
+                    "duplicates": done.duplicates,
+                }
+            )
+        )
+    else:
+        console.print(_intake_line(done))
+
+
+@reports_app.command()
+def pull(
+    url: Annotated[str, typer.Argument(help="ODK Central …/forms/FORM.svc or KoboToolbox …/api/v2/assets/UID/data/")],
+    token: Annotated[
+        str, typer.Option(envvar="LANDRELEASE_COLLECT_TOKEN", help="API token (or LANDRELEASE_COLLECT_TOKEN)")
+    ],
+    since: Annotated[
+        datetime | None, typer.Option(help="only submissions received after (default: the newest already pulled)")
+    ] = None,
+    actor: Annotated[str, typer.Option(help="who submits")] = "field-pull",
+) -> None:
+    """Fetch new submissions from the server and store them for review (a resend counts once)."""
+    from landrelease.io.collect import pull as fetch
+    from landrelease.io.collect import server_kind
+    from landrelease.io.kobo import to_reports
+    from landrelease.services.field_reports import last_submission, submit_reports
+
+    try:
+        kind = server_kind(url)
+        with open_register() as register:
+            start = since or last_submission(register, kind)
+            with console.status(f"fetching submissions from {kind}…"):
+                subs = fetch(url, token, since=start)
+            done = submit_reports(register, to_reports(subs), actor=actor, source=kind)
+    except LandreleaseError as exc:
+        raise fail(exc) from None
+    console.print(f"{kind}: " + _intake_line(done))
+
+
+@reports_app.command()
+def queue(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """What waits for review (oldest first)."""
+    from landrelease.services.field_reports import review_queue
+
+    with open_register() as register:
+        items = review_queue(register)
+    if as_json:
+        typer.echo(json.dumps(items, default=str))
+        return
+    t = Table(title=f"Waiting for review: {len(items)}", title_justify="left")
+    for col in ("kind", "record", "hazard area", "what", "state", "organisation", "submitted by", "received"):
+        t.add_column(col)
+    for i in items:
+        t.add_row(
+            i["kind"],
+            i["record"],
+            i["hazard_code"] or "",
+            i["summary"],
+            i["state"],
+            i["operator"] or "",
+            i["submitted_by"] or "",
+            str(i["submitted_at"])[:16],
+        )
+    console.print(t)
+
+
+@reports_app.command()
+def review(
+    kind: Annotated[ReviewKind, typer.Argument()],
+    record: Annotated[str, typer.Argument(help="the report's UUID or the proposal's code")],
+    action: Annotated[ReviewAction, typer.Argument()],
+    reason: Annotated[str | None, typer.Option(help="why (required to return)")] = None,
+    actor: Annotated[str | None, typer.Option(help="the reviewer (default: your user name)")] = None,
+) -> None:
+    """One review step on one record (review, approve, return with --reason, resubmit)."""
+    from landrelease.services.field_reports import review as step
+
+    who = actor or getpass.getuser()
+    try:
+        with open_register() as register:
+            s = step(
+                register, kind, record, action, actor=who, reviewer=action is not ReviewAction.RESUBMIT, reason=reason
+            )
+    except LandreleaseError as exc:
+        raise fail(exc) from None
+    console.print(f"{s.kind.value} {s.record}: {s.from_state.value} → {s.to_state.value} ({s.actor})")
+
+
+@reports_app.command()
+def approve(
+    records: Annotated[list[str] | None, typer.Argument(help="UUIDs / proposal codes (or --all)")] = None,
+    all_waiting: Annotated[bool, typer.Option("--all", help="every record waiting for review")] = False,
+    actor: Annotated[str | None, typer.Option(help="the reviewer (default: your user name)")] = None,
+) -> None:
+    """Review and approve records (two audited steps each); each one refused is named, the others go on."""
+    from landrelease.services.field_reports import review as step
+    from landrelease.services.field_reports import review_queue
+
+    who = actor or getpass.getuser()
+    with open_register() as register:
+        waiting = {
+            i["record"]: i
+            for i in review_queue(
+                register,
+                states=[ReviewState.SUBMITTED, ReviewState.RESUBMITTED, ReviewState.UNDER_REVIEW],
+                limit=1_000_000,
+            )
+        }
+        chosen = list(waiting) if all_waiting else list(records or [])
+        if not chosen:
+            raise fail("name the records to approve, or --all")
+        approved, refused = 0, 0
+        for rec in chosen:
+            item = waiting.get(rec)
+            if item is None:
+                console.print(f"[yellow]{rec}: not waiting for review[/]")
+                refused += 1
+                continue
+            kind = ReviewKind(item["kind"])
+            try:
+                if item["state"] != ReviewState.UNDER_REVIEW.value:
+                    step(register, kind, rec, ReviewAction.REVIEW, actor=who, reviewer=True)
+                step(register, kind, rec, ReviewAction.APPROVE, actor=who, reviewer=True)
+                approved += 1
+            except LandreleaseError as exc:
+                console.print(f"[yellow]{rec}: {exc}[/]")
+                refused += 1
+    console.print(f"{approved} approved, {refused} not")
+
+
+@reports_app.command("form-lists")
+def form_lists(
+    folder: Annotated[Path, typer.Argument(help="where to write teams.csv, hazard_areas.csv, tasks.csv")],
+) -> None:
+    """Write the daily-report form's choice lists from the register (attach them to the form on the server)."""
+    from landrelease.io.xlsform import FORM_PATH, write_form_lists
+    from landrelease.services.field_reports import form_lists as lists
+
+    with open_register() as register:
+        teams, areas, tasks = lists(register)
+    for p in write_form_lists(folder, teams, areas, tasks):
+        console.print(f"wrote {p}")
+    console.print(f"the form itself: {FORM_PATH}")
