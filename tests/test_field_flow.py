@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -127,8 +127,8 @@ def sqlite_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 class _Stub(BaseHTTPRequestHandler):
     """Speaks ODK Central's OData and KoboToolbox's v2 submission lists, two pages each."""
 
-    docs: dict[str, Any] = {}
-    seen: list[tuple[str, str | None]] = []
+    docs: ClassVar[dict[str, Any]] = {}
+    seen: ClassVar[list[tuple[str, str | None]]] = []
 
     def log_message(self, *args: Any) -> None:
         pass
