@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from typing import Annotated, Any
 
@@ -47,6 +48,12 @@ router = APIRouter(prefix="/api", tags=["field"])
 Reader = Annotated[Principal, Depends(current_principal)]
 Writer = Annotated[User, Depends(require(*WRITERS))]
 REVIEWERS = (Role.ADMIN, Role.ANALYST)
+
+# Batches are checked and stored by at most two threads of a worker at once. Writes are
+# serialised by the database anyway; a thread that holds the write lock while dozens of
+# others parse bodies gets a sliver of the interpreter and holds the lock for seconds.
+# Queued requests wait here without using the processor.
+INTAKE_SLOTS = threading.BoundedSemaphore(2)
 
 
 def _register(request: Request) -> Any:
@@ -162,6 +169,11 @@ def post_daily_report(request: Request, body: DailyReportIn, user: Writer) -> JS
 
 
 def _intake(request: Request, batch: list[DailyReportIn], prefix: str, user: User) -> JSONResponse:
+    with INTAKE_SLOTS:
+        return _intake_now(request, batch, prefix, user)
+
+
+def _intake_now(request: Request, batch: list[DailyReportIn], prefix: str, user: User) -> JSONResponse:
     reports = [report_of(r) for r in batch]
     uuids = [r.uuid for r in reports]
 

@@ -40,12 +40,15 @@ from __future__ import annotations
 
 import math
 import uuid as uuidlib
+from functools import lru_cache
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import shapely
+from pyproj import CRS, Transformer
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
@@ -54,7 +57,7 @@ from landrelease.domain.enums import ActivityKind, Disposal, EOType, WorkMethod
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.domain.task import DailyReport
 from landrelease.field.review import ReviewState
-from landrelease.model.geometry import to_metric
+from landrelease.model.geometry import WGS84, utm_crs_for
 
 AREA_SLACK_M2 = 1.0
 """Rounding allowance when a day's area is compared with what is left of the hazard area."""
@@ -239,9 +242,26 @@ def _check_item(item: Find, i: int, site: SiteFacts | None, tol: float, bad: Cal
         )
 
 
+@lru_cache(maxsize=64)
+def _to_utm(epsg: int) -> Transformer:
+    return Transformer.from_crs(WGS84, CRS.from_epsg(epsg), always_xy=True)
+
+
+@lru_cache(maxsize=4096)
+def _metric_site(code: str, wkb: bytes) -> tuple[Transformer, BaseGeometry]:
+    """The area in its UTM zone, kept across batches (keyed by its WKB, so an edit is seen)."""
+    geom = shapely.from_wkb(wkb)
+    c = geom.centroid
+    t = _to_utm(utm_crs_for(c.x, c.y).to_epsg())
+    metric = shapely.transform(geom, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    shapely.prepare(metric)
+    return t, metric
+
+
 def _distance_m(site: SiteFacts, point: BaseGeometry) -> float:
-    (area_m, pt_m), _ = to_metric([site.geometry, point])
-    return float(shapely.distance(area_m, pt_m))
+    t, metric = _metric_site(site.code, shapely.to_wkb(site.geometry))
+    x, y = t.transform(point.x, point.y)
+    return float(shapely.distance(metric, Point(x, y)))
 
 
 def check_reports(reports: Sequence[DailyReport], ctx: ReportContext, *, source: str | None = None) -> list[Problem]:

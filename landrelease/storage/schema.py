@@ -185,7 +185,7 @@ daily_report = Table(
     Column("uuid", String(36), nullable=False, unique=True),
     Column("team_code", String(64), nullable=False, index=True),
     Column("task_code", String(64)),
-    Column("hazard_code", String(64)),
+    Column("hazard_code", String(64), index=True),
     Column("date", Date, nullable=False),
     Column("m2_processed", Float, nullable=False),
     Column("finds", Integer, nullable=False, default=0),

@@ -38,6 +38,7 @@ def upgrade() -> None:
         b.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
         b.create_index(b.f("ix_daily_report_review_state"), ["review_state"], unique=False)
         b.create_index(b.f("ix_daily_report_operator"), ["operator"], unique=False)
+        b.create_index(b.f("ix_daily_report_hazard_code"), ["hazard_code"], unique=False)
 
     op.create_table(
         "review_event",
@@ -190,6 +191,7 @@ def downgrade() -> None:
     op.drop_index("ix_review_event_kind_record", table_name="review_event")
     op.drop_table("review_event")
     with op.batch_alter_table("daily_report", schema=None) as b:
+        b.drop_index(b.f("ix_daily_report_hazard_code"))
         b.drop_index(b.f("ix_daily_report_operator"))
         b.drop_index(b.f("ix_daily_report_review_state"))
         for col in ("version", "updated_at", "submitted_by", "submitted_at", "source", "notes", "lat", "lon",
