@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -161,10 +162,8 @@ def start_server(
 def kill(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
     """Stop the server this script started (its own process group)."""
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:

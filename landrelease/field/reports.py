@@ -40,11 +40,11 @@ from __future__ import annotations
 
 import math
 import uuid as uuidlib
-from functools import lru_cache
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 import shapely
