@@ -330,3 +330,58 @@ def propose_hazard_change(request: Request, code: str, body: HazardAreaPatch, us
     except svc.NotFound as exc:
         raise ApiProblem(404, exc.problems[0].message, field="code") from None
     return {"proposal": prop, "review_state": ReviewState.SUBMITTED.value}
+
+
+# ---------------------------------------------------------------- casualties, risk education, QA
+
+
+@router.get("/accidents", summary="Accidents (position, date, device, demining or not, activity)")
+def list_accidents(request: Request, principal: Reader) -> dict[str, Any]:
+    from landrelease.services.casualties import accidents
+
+    items = [
+        {
+            "code": a.code,
+            "position": {"type": "Point", "coordinates": [a.position.x, a.position.y]},
+            "date": a.date.isoformat(),
+            "device": a.device.value if a.device else None,
+            "demining_accident": a.demining_accident,
+            "activity": a.activity.value,
+            "hazard_code": a.hazard_code,
+        }
+        for a in accidents(_register(request))
+    ]
+    return {"total": len(items), "items": items}
+
+
+@router.get("/victims", summary="Victims (names and contacts for administrators and analysts only)")
+def list_victims(request: Request, principal: Reader) -> dict[str, Any]:
+    from landrelease.services.casualties import victims
+
+    items = victims(_register(request), personal=principal.user.sees_personal_data)
+    return {
+        "total": len(items),
+        "items": [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in i.items()} for i in items],
+    }
+
+
+@router.get("/eore", summary="Risk education: sessions and beneficiaries by sex and age band")
+def eore_figures(
+    request: Request, principal: Reader, since: date | None = None, until: date | None = None
+) -> dict[str, Any]:
+    from landrelease.services.eore import eore_summary, summary_json
+
+    return summary_json(eore_summary(_register(request), since, until))
+
+
+@router.get("/inspections", summary="Post-clearance inspections and their nonconformities")
+def list_inspections(
+    request: Request, principal: Reader, hazard_code: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None
+) -> dict[str, Any]:
+    from landrelease.services.quality import inspections
+
+    items = inspections(_register(request), hazard_code)
+    for i in items:
+        for k in ("inspected_on", "created_at"):
+            i[k] = i[k].isoformat() if i.get(k) else None
+    return {"total": len(items), "items": items}
