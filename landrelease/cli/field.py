@@ -195,3 +195,107 @@ def form_lists(
     for p in write_form_lists(folder, teams, areas, tasks):
         console.print(f"wrote {p}")
     console.print(f"the form itself: {FORM_PATH}")
+
+
+@app.command()
+def handover(
+    hazard_code: Annotated[str, typer.Argument(help="the released hazard area")],
+    authority: Annotated[str, typer.Option(help="the receiving authority (e.g. the municipality)")],
+    received_by: Annotated[str, typer.Option(help="who receives the land for it")],
+    on: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="date of handover (default today)")] = None,
+    out: Annotated[Path | None, typer.Option(help="write the certificate (.pdf or .html)")] = None,
+    actor: Annotated[str | None, typer.Option(help="who issues it (default: your user name)")] = None,
+) -> None:
+    """Issue the handover certificate of a released area (IMAS 08.30): refused for open land or a failed inspection."""
+    from landrelease.reports.handover import write_certificate
+    from landrelease.services.quality import issue_handover
+
+    day = (on or datetime.now()).date()
+    try:
+        with open_register() as register:
+            cert = issue_handover(
+                register,
+                hazard_code,
+                receiving_authority=authority,
+                received_by=received_by,
+                handed_over_on=day,
+                actor=actor or getpass.getuser(),
+            )
+    except LandreleaseError as exc:
+        raise fail(exc) from None
+    console.print(
+        f"certificate {cert.number}: {cert.hazard_code}, {cert.area_m2:,.0f} m² to {cert.receiving_authority}"
+    )
+    if out is not None:
+        console.print(f"wrote {write_certificate(cert, out)}")
+
+
+def demo_step(register: Any, out: Path, *, seed: int, today: Any) -> dict[str, Any]:
+    """The demo's field operations: three weeks of daily reports as a KoboToolbox export, imported
+    and reviewed (one returned), accidents, risk education, a QA inspection and a handover."""
+    from landrelease.io.kobo import read_reports
+    from landrelease.reports.handover import write_certificate
+    from landrelease.samples.field import sample_accidents, sample_eore, sample_submissions, write_kobo_export
+    from landrelease.services import casualties, eore, quality
+    from landrelease.services import field_reports as svc
+    from landrelease.storage.repository import HazardFilter
+
+    if svc.report_counts(register):
+        console.print("Field reports are already in the register.")
+        return {}
+    folder = out / "field"
+    subs = sample_submissions(
+        register.hazard_areas(HazardFilter(open_only=True)), register.teams(), seed=seed, today=today
+    )
+    export = write_kobo_export(folder / "kobotoolbox-export.xlsx", subs)
+    done = svc.submit_reports(register, read_reports(export), actor="field teams (KoboToolbox)", source=export.name)
+    console.print(f"{export}: {_intake_line(done)}")
+    waiting = svc.review_queue(register, limit=1_000_000)
+    returned = waiting[0]["record"] if waiting else None
+    for item in waiting:
+        kind, rec = ReviewKind(item["kind"]), item["record"]
+        svc.review(register, kind, rec, ReviewAction.REVIEW, actor="analyst", reviewer=True)
+        if rec == returned:
+            svc.review(
+                register,
+                kind,
+                rec,
+                ReviewAction.RETURN,
+                actor="analyst",
+                reviewer=True,
+                reason="the area cleared does not match the lanes marked on the sketch; please check",
+            )
+        else:
+            svc.review(register, kind, rec, ReviewAction.APPROVE, actor="analyst", reviewer=True)
+    approved = len(register.daily_reports())
+    console.print(f"reviewed: {approved} approved, 1 returned to the operator with a reason")
+    acc, vic = sample_accidents(register.hazard_areas(HazardFilter(open_only=True)), seed=seed, today=today)
+    casualties.record_accidents(register, acc, vic, actor="analyst")
+    sessions = sample_eore(register.settlements(), seed=seed, today=today)
+    eore.record_eore_sessions(register, sessions, actor="analyst")
+    summary = eore.summary_json(eore.eore_summary(register))
+    console.print(
+        f"{len(acc)} accident record(s) (evidence for the model); {summary['sessions']} risk education "
+        f"sessions reaching {summary['beneficiaries']:,} people"
+    )
+    result: dict[str, Any] = {"reports": done.stored, "approved": approved, "accidents": len(acc), "eore": summary}
+    cleared = [a for a in register.activities() if a.kind.value == "clearance" and a.released]
+    if cleared:
+        from landrelease.field.qa import Inspection
+
+        code = cleared[0].hazard_code
+        plan, _units = quality.inspection_plan(register, code, seed=seed)
+        insp = Inspection(code, plan, today, "Authority QA", cleared[0].operator, plan.sample_units, seed=seed)
+        quality.record_inspection(register, insp, actor="qa officer")
+        cert = quality.issue_handover(
+            register,
+            code,
+            receiving_authority="Municipality",
+            received_by="Head of the land office",
+            handed_over_on=today,
+            actor="analyst",
+        )
+        pdf = write_certificate(cert, folder / f"handover-{cert.number}.pdf")
+        console.print(f"QA of {code}: {plan.rule}; passed. Handover certificate: {pdf}")
+        result["handover"] = str(pdf)
+    return result
