@@ -442,3 +442,9 @@ def last_submission(register: Register, source: str) -> datetime | None:
     """When the newest report from ``source`` was received by its collection server (for ``pull``)."""
     with register.reading() as conn:
         return store.last_submitted_at(conn, source)
+
+
+def period_reports(register: Register, start: date, end: date) -> dict[str, Any]:
+    """Daily reports dated in [start, end]: counts by review state, m² approved by method, devices found."""
+    with register.reading() as conn:
+        return store.period_reports(conn, start, end)

@@ -645,3 +645,31 @@ def handover(conn: Connection, number: str) -> dict[str, Any] | None:
 def handovers(conn: Connection) -> list[dict[str, Any]]:
     t = schema.handover
     return [dict(r._mapping) for r in conn.execute(select(t).order_by(t.c.handed_over_on, t.c.id))]
+
+
+def period_reports(conn: Connection, start: date, end: date) -> dict[str, Any]:
+    d = schema.daily_report
+    where = (d.c.date >= start, d.c.date <= end)
+    states = {
+        r.review_state: int(r.n)
+        for r in conn.execute(
+            select(d.c.review_state, func.count().label("n")).where(*where).group_by(d.c.review_state)
+        )
+    }
+    ok = (*where, d.c.review_state == ReviewState.APPROVED.value)
+    sums = conn.execute(
+        select(
+            *[func.coalesce(func.sum(d.c[c]), 0.0) for c in METHOD_COLUMNS.values()],
+            func.coalesce(func.sum(d.c.m2_processed), 0.0),
+            func.coalesce(func.sum(d.c.finds), 0),
+            func.count(func.distinct(d.c.team_code)),
+        ).where(*ok)
+    ).one()
+    by_method = {m.value: float(v) for m, v in zip(METHOD_COLUMNS, sums[: len(METHOD_COLUMNS)], strict=True)}
+    return {
+        "by_state": states,
+        "approved_m2_by_method": by_method,
+        "approved_m2": float(sums[len(METHOD_COLUMNS)]),
+        "approved_finds": int(sums[len(METHOD_COLUMNS) + 1]),
+        "teams": int(sums[len(METHOD_COLUMNS) + 2]),
+    }
