@@ -172,3 +172,50 @@ def test_a_hazard_change_proposal_is_applied_on_approval(register: Register) -> 
     assert register.hazard_area("HA-2").name == "Orchard"
     assert svc.review_queue(register) == []
     assert svc.review_queue(register, states=[ReviewState.APPROVED])[0]["record"] == code
+
+
+def test_api_proposals_review_steps_and_operator_scope(database_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from landrelease.api.app import create_app
+    from landrelease.settings import Settings
+    from tests.web_support import FAST_HASHER, OPERATOR, PASSWORD
+    from tests.web_support import seed as web_seed
+
+    app = create_app(Settings(database_url=database_url, secret_key="k"))
+    app.state.auth.hasher = FAST_HASHER
+    web_seed(app.state.register)
+
+    with TestClient(app) as client:
+
+        def h(name: str) -> dict[str, str]:
+            r = client.post("/api/auth/token", json={"name": name, "password": PASSWORD})
+            return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+        op, ana, viewer = h("operator"), h("analyst"), h("viewer")
+        areas = client.get("/api/hazard-areas?status=open&limit=1000", headers=ana).json()["items"]
+        own = next(a for a in areas if a["properties"]["operator"] == OPERATOR)
+        other = next(a for a in areas if a["properties"]["operator"] not in (OPERATOR, None))
+        version = client.get(f"/api/hazard-areas/{own['id']}", headers=ana).json()["properties"]["version"]
+        r = client.post(
+            f"/api/proposals/hazard-areas/{own['id']}", json={"version": version, "name": "Old orchard"}, headers=op
+        )
+        assert r.status_code == 202, r.text
+        code = r.json()["proposal"]
+        refused = client.post(
+            f"/api/proposals/hazard-areas/{other['id']}", json={"version": 1, "name": "x"}, headers=op
+        )
+        assert refused.status_code == 403
+        queue = client.get("/api/review-queue", headers=op).json()
+        assert [i["record"] for i in queue["items"]] == [code]
+        assert client.get("/api/review-queue", headers=viewer).status_code == 403
+        assert client.post(f"/api/review/hazard_change/{code}/review", headers=op).status_code == 403  # not a reviewer
+        assert client.post(f"/api/review/hazard_change/{code}/review", headers=ana).json()["to"] == "under_review"
+        bad = client.post(f"/api/review/hazard_change/{code}/return", headers=ana, json={})
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "reason"
+        ok = client.post(f"/api/review/hazard_change/{code}/approve", headers=ana)
+        assert ok.status_code == 200 and ok.json()["to"] == "approved"
+        assert client.get(f"/api/hazard-areas/{own['id']}", headers=ana).json()["properties"]["name"] == "Old orchard"
+        steps = client.get(f"/api/review/hazard_change/{code}", headers=ana).json()["steps"]
+        assert [s["action"] for s in steps] == ["review", "approve"] and steps[0]["actor"] == "analyst"
+        assert client.post("/api/review/daily_report/nope/review", headers=ana).status_code == 404

@@ -267,6 +267,11 @@ def review_step(
         )
     except svc.NotFound as exc:
         raise ApiProblem(404, exc.problems[0].message, field="record") from None
+    except ValidationError as exc:
+        p = exc.problems[0]
+        if p.check in ("review_role", "review_four_eyes"):
+            raise ApiProblem(403, p.message, field=p.field) from None
+        raise
     return {
         "kind": s.kind.value,
         "record": s.record,
