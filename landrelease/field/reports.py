@@ -87,7 +87,7 @@ class SiteFacts:
     """What the register knows of one hazard area when reports about it are checked."""
 
     code: str
-    geometry: BaseGeometry
+    geometry: BaseGeometry | None  # None when no device of the batch lies in it (not read then)
     area_m2: float
     processed_m2: Mapping[str, float] = field(default_factory=dict)  # by stored reports, per method key
 
@@ -259,6 +259,7 @@ def _metric_site(code: str, wkb: bytes) -> tuple[Transformer, BaseGeometry]:
 
 
 def _distance_m(site: SiteFacts, point: BaseGeometry) -> float:
+    assert site.geometry is not None, "the area's geometry is read for batches with devices"
     t, metric = _metric_site(site.code, shapely.to_wkb(site.geometry))
     x, y = t.transform(point.x, point.y)
     return float(shapely.distance(metric, Point(x, y)))

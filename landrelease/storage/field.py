@@ -148,8 +148,14 @@ def report_facts(
     codes = list({r.hazard_code for r in reports if r.hazard_code} | {x.hazard_code for x in tasks.values()})
     sites: dict[str, SiteFacts] = {}
     skip = list(dict.fromkeys(replacing))
+    with_items = {r.hazard_code or (tasks[r.task].hazard_code if r.task in tasks else None) for r in reports if r.items}
     for chunk in _chunks(codes):
-        rows = conn.execute(select(h.c.code, h.c.geometry, h.c.area_m2).where(h.c.code.in_(chunk))).all()
+        rows = conn.execute(select(h.c.code, h.c.area_m2).where(h.c.code.in_(chunk))).all()
+        # Geometry only where a device's position is to be checked against it (the costly column).
+        wanted = [c for c in chunk if c in with_items]
+        shapes = (
+            dict(conn.execute(select(h.c.code, h.c.geometry).where(h.c.code.in_(wanted))).all()) if wanted else {}
+        )
         detail = d.c.nts_walked_m2 + d.c.ts_searched_m2 + d.c.cleared_m2 + d.c.machine_processed_m2
         q = (
             select(
@@ -167,7 +173,7 @@ def report_facts(
             sums: Any = done.get(row.code, {})
             processed = {m.value: float(sums.get(col) or 0.0) for m, col in METHOD_COLUMNS.items()}
             processed[UNSPECIFIED] = float(sums.get(UNSPECIFIED) or 0.0)
-            sites[row.code] = SiteFacts(row.code, row.geometry, float(row.area_m2), processed)
+            sites[row.code] = SiteFacts(row.code, shapes.get(row.code), float(row.area_m2), processed)
     return teams, tasks, sites
 
 
