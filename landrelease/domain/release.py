@@ -195,11 +195,17 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
 
 
 def _valid(geoms: np.ndarray) -> np.ndarray:
-    """Projected copies made valid (polygonal parts only) where the projection broke them."""
+    """Projected copies made valid (polygonal parts only) where the projection broke them.
+
+    The "structure" repair unions a multipolygon's members and drops collapsed ones; the
+    default "linework" repair would also fill any land the members enclose, which made one
+    released part swallow another that it surrounded.
+    """
     bad = ~shapely.is_valid(geoms)
     if bad.any():
         geoms = geoms.copy()
-        geoms[bad] = [_polygonal(g) for g in shapely.make_valid(geoms[bad])]
+        repaired = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
+        geoms[bad] = [_polygonal(g) for g in repaired]
     return geoms
 
 
