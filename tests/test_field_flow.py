@@ -98,6 +98,9 @@ def test_an_export_imports_waits_for_review_and_moves_calibration_and_model(
     assert out.exit_code == 0 and "10 approved" in out.output, out.output
     assert len(reg.daily_reports()) == 10
     assert reg.hazard_area("HA-1").status is HazardStatus.IN_PROGRESS
+    (t1,) = svc.task_progress(reg)
+    assert t1["processed_m2"] == 9000.0 and t1["share"] == pytest.approx(9000 / 40_000)
+    assert svc.area_progress(reg)["HA-1"]["cleared"] == 9000.0
     post = calibration_of(reg).estimates
     key = next(k for k in post if k[0] is AssetType.MANUAL and k[1] is Level.LOW)
     assert post[key].n_reports == 10 and post[key].posterior_median != pytest.approx(prior[key].posterior_median)

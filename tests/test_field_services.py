@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from landrelease.domain.activity import Activity, Find, ReleasedPart
@@ -20,6 +22,18 @@ from landrelease.field.reports import ConflictError
 from landrelease.field.review import ReviewAction, ReviewKind, ReviewState
 from landrelease.services import field_reports as svc
 from landrelease.storage.repository import Register
+
+# Each turns a good report into one a rule refuses (the field named).
+BREAKERS = {
+    "team": lambda r, v: replace(r, team=f"X{v}"),
+    "task": lambda r, v: replace(r, task=f"NO-TASK-{v}"),
+    "hazard_code": lambda r, v: replace(r, hazard_code=f"HA-X{v}", task=None),
+    "date": lambda r, v: replace(r, date=date.fromordinal(NOW.date().toordinal() + 2 + v % 4000)),
+    "area": lambda r, v: replace(r, area_by_method={WorkMethod.CLEARED: 40_100.0 + v}, m2_processed=40_100.0 + v),
+    "negative": lambda r, v: replace(r, area_by_method={WorkMethod.TS_SEARCHED: -1.0 - v}, m2_processed=-1.0 - v),
+    "find": lambda r, v: replace(r, items=[Find(EOType.IED, Point(47.01 + v * 1e-5, 40.0))], finds=1),
+    "hours": lambda r, v: replace(r, hours=24.5 + v),
+}
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 SQUARE = shapely.box(47.0, 40.0, 47.00235, 40.0018)  # about 4 ha
@@ -219,3 +233,19 @@ def test_api_proposals_review_steps_and_operator_scope(database_url: str) -> Non
         steps = client.get(f"/api/review/hazard_change/{code}", headers=ana).json()["steps"]
         assert [s["action"] for s in steps] == ["review", "approve"] and steps[0]["actor"] == "analyst"
         assert client.post("/api/review/daily_report/nope/review", headers=ana).status_code == 404
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(which=st.lists(st.sampled_from(sorted(BREAKERS)), min_size=1, max_size=3, unique=True), v=st.integers(0, 10_000))
+def test_generated_bad_reports_write_nothing(register: Register, which: list[str], v: int) -> None:
+    if register.hazard_area("HA-1") is None:
+        seed(register)
+    bad = report(99)
+    for name in which:
+        bad = BREAKERS[name](bad, v)
+    with pytest.raises(ValidationError) as err:
+        svc.submit_reports(register, [report(1), bad], actor="op-a", now=NOW)
+    assert {p.record for p in err.value.problems} == {bad.uuid}
+    assert svc.report_page(register, limit=5, offset=0)[2] == 0

@@ -299,3 +299,29 @@ def demo_step(register: Any, out: Path, *, seed: int, today: Any) -> dict[str, A
         console.print(f"QA of {code}: {plan.rule}; passed. Handover certificate: {pdf}")
         result["handover"] = str(pdf)
     return result
+
+
+@reports_app.command()
+def progress(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Planned tasks' progress from approved daily reports (m² processed over planned m²)."""
+    from landrelease.services.field_reports import task_progress
+
+    with open_register() as register:
+        rows = [r for r in task_progress(register) if r["processed_m2"] > 0]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    t = Table(title=f"Tasks with approved daily reports: {len(rows)}", title_justify="left")
+    for col in ("task", "hazard area", "team", "method", "planned m²", "processed m²", "share"):
+        t.add_column(col, justify="right" if "m²" in col or col == "share" else "left")
+    for r in rows:
+        t.add_row(
+            r["task"],
+            r["hazard_code"],
+            r["team"] or "",
+            r["method"],
+            f"{r['planned_m2']:,.0f}",
+            f"{r['processed_m2']:,.0f}",
+            f"{r['share']:.0%}",
+        )
+    console.print(t)

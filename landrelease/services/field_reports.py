@@ -448,3 +448,30 @@ def period_reports(register: Register, start: date, end: date) -> dict[str, Any]
     """Daily reports dated in [start, end]: counts by review state, m² approved by method, devices found."""
     with register.reading() as conn:
         return store.period_reports(conn, start, end)
+
+
+def task_progress(register: Register) -> list[dict[str, Any]]:
+    """Each planned task's progress from approved reports: m² processed over its planned m²."""
+    with register.reading() as conn:
+        done = store.processed_by_task(conn)
+    out = []
+    for t in register.tasks():
+        m2 = done.get(t.code, 0.0)
+        out.append(
+            {
+                "task": t.code,
+                "hazard_code": t.hazard_code,
+                "team": t.team,
+                "method": t.method.value,
+                "planned_m2": t.area_m2,
+                "processed_m2": m2,
+                "share": min(1.0, m2 / t.area_m2) if t.area_m2 else 0.0,
+            }
+        )
+    return out
+
+
+def area_progress(register: Register) -> dict[str, dict[str, float]]:
+    """m² by method that approved reports processed on each hazard area."""
+    with register.reading() as conn:
+        return store.processed_by_area(conn)

@@ -153,9 +153,7 @@ def report_facts(
         rows = conn.execute(select(h.c.code, h.c.area_m2).where(h.c.code.in_(chunk))).all()
         # Geometry only where a device's position is to be checked against it (the costly column).
         wanted = [c for c in chunk if c in with_items]
-        shapes = (
-            dict(conn.execute(select(h.c.code, h.c.geometry).where(h.c.code.in_(wanted))).all()) if wanted else {}
-        )
+        shapes = dict(conn.execute(select(h.c.code, h.c.geometry).where(h.c.code.in_(wanted))).all()) if wanted else {}
         detail = d.c.nts_walked_m2 + d.c.ts_searched_m2 + d.c.cleared_m2 + d.c.machine_processed_m2
         q = (
             select(
