@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from landrelease.api import collections as fc
@@ -376,11 +377,13 @@ def update_task(
 @router.post(
     "/activities",
     status_code=201,
-    summary="Record an activity and the land it released (admin, analyst; an operator for its own work)",
+    response_model=None,
+    summary="Record an activity and the land it released (admin, analyst); an operator's own work is held "
+    "for review (202, applied when approved)",
 )
 def record_activity(
     request: Request, body: ActivityIn, user: Annotated[User, Depends(require(*WRITERS))]
-) -> dict[str, Any]:
+) -> dict[str, Any] | JSONResponse:
     from landrelease.domain.activity import Activity, Find, ReleasedPart
 
     operator = body.operator if body.operator is not None else (user.operator if user.role is Role.OPERATOR else None)
@@ -398,6 +401,18 @@ def record_activity(
         released=[ReleasedPart(p.method, polygon_from_geojson(p.geometry)) for p in body.released],
         finds=[Find(f.eo_type, point_from_geojson(f.position), f.depth_cm, f.model, f.condition) for f in body.finds],
     )
+    if user.role is Role.OPERATOR:
+        # An operator's activity waits for the authority's review; it is applied when approved.
+        from landrelease.services.field_reports import propose_activity
+
+        with _register(request).reading() as conn:
+            if body.team:
+                exists, team_operator = _team_operator(conn, body.team)
+                if not exists:
+                    raise ApiProblem(422, f"no team {body.team!r}", field="team")
+                require_own_operator(user, team_operator, f"team {body.team}", field="team")
+        code = propose_activity(_register(request), activity, actor=user.name, operator=operator)
+        return JSONResponse({"proposal": code, "review_state": "submitted"}, status_code=202)
     with _register(request).unit_of_work(actor=user.name) as uow:
         if body.team:
             exists, team_operator = _team_operator(uow.conn, body.team)
