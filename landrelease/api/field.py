@@ -224,7 +224,7 @@ def list_daily_reports(
             team=team,
             since=since,
             states=[state] if state else None,
-            operator=user.operator,
+            operator=user.operator or "",  # an operator without an organisation sees none
         )
     else:
         if state not in (None, ReviewState.APPROVED):
