@@ -391,7 +391,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=20201110)
     ap.add_argument("--smoke", action="store_true", help="a small load (the test suite runs this)")
     args = ap.parse_args()
-    n, clients = (1000, 8) if args.smoke else (args.reports, args.clients)
+    n, clients = (700, 8) if args.smoke else (args.reports, args.clients)
     backends = ["sqlite", "postgis"] if args.backend == "both" else [args.backend]
     ok = True
     for b in backends:

@@ -72,7 +72,7 @@ def test_fifty_clients_ten_thousand_reports_stored_exactly_once(db: str, tmp_pat
 def test_sigkill_mid_load_loses_nothing_acknowledged_and_half_writes_nothing(db: str, tmp_path: Path) -> None:
     n_areas, n_teams = 200, 20
     sb.build_register(db, n_areas, n_teams)
-    reports = sb.make_reports(2_000, n_areas, n_teams, seed=11)
+    reports = sb.make_reports(1_200, n_areas, n_teams, seed=11)
     batches = [reports[i : i + 100] for i in range(0, len(reports), 100)]  # no report in two batches
     port = sb.free_port()
     log = tmp_path / "server.log"
@@ -86,7 +86,7 @@ def test_sigkill_mid_load_loses_nothing_acknowledged_and_half_writes_nothing(db:
     t = threading.Thread(target=load)
     t.start()
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and sb.stored_count(db) < 400:
+    while time.monotonic() < deadline and sb.stored_count(db) < 300:
         time.sleep(0.1)
     os.killpg(proc.pid, signal.SIGKILL)  # the server this test started, mid-load
     proc.wait(timeout=30)
