@@ -430,10 +430,21 @@ def test_record_an_activity_through_the_api(client: TestClient) -> None:
     assert _count(client, schema.activity) == before
     _problem(client.post("/api/activities", json={**bad, "end_date": "2026-05-01"}, headers=h), 422, "body")
     good = {**bad, "end_date": "2026-06-03", "released": [{"method": "cancelled", "geometry": area["geometry"]}]}
-    r = client.post("/api/activities", json=good, headers=h)
+    # The operator's activity is held for review; nothing changes until an analyst approves it.
+    held = client.post("/api/activities", json=good, headers=h)
+    assert held.status_code == 202 and held.json()["review_state"] == "submitted", held.text
+    assert _count(client, schema.activity) == before
+    ana = bearer(client, "analyst")
+    for action in ("review", "approve"):
+        assert client.post(f"/api/review/activity/{held.json()['proposal']}/{action}", headers=ana).status_code == 200
+    assert _count(client, schema.activity) == before + 1
+    # An analyst records directly.
+    area2 = client.get("/api/hazard-areas?status=open&limit=1", headers=h).json()["items"][0]
+    good2 = {**good, "hazard_code": area2["id"], "released": [{"method": "cancelled", "geometry": area2["geometry"]}]}
+    r = client.post("/api/activities", json=good2, headers=ana)
     assert r.status_code == 201, r.text
     assert r.json()["status"] == "cancelled" and r.json()["released"][0]["area_m2"] == pytest.approx(
-        area["properties"]["area_m2"], rel=1e-3
+        area2["properties"]["area_m2"], rel=1e-3
     )
     stats = client.get("/api/stats/released", headers=h).json()
     assert "2026-06" in stats["months"]
