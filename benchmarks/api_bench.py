@@ -66,8 +66,8 @@ def build_data(n: int, seed: int, folder: Path) -> tuple[str, Path, tuple[float,
     """The register (SQLite) and the same hazard areas as a GeoPackage; reused when present."""
     import geopandas as gpd
 
-    from landrelease.cli.demo import store_scenario
     from landrelease.samples import generate
+    from landrelease.services.importing import store_scenario
     from landrelease.storage.repository import Register
 
     folder.mkdir(parents=True, exist_ok=True)

@@ -23,9 +23,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from landrelease.domain.geometry import areas_m2
 from landrelease.model.contamination import assess
 from landrelease.model.contamination_dask import assess_partitioned
-from landrelease.model.geometry import areas_m2
 from landrelease.samples import generate
 
 KM2_PER_AREA = 0.115  # the sample generator's mean hazard-area size, measured

@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import select
 
-from landrelease.cli.demo import store_scenario
 from landrelease.domain import quality
 from landrelease.domain.activity import Activity, ReleasedPart
 from landrelease.domain.enums import ActivityKind, ReleaseMethod
 from landrelease.samples import generate
 from landrelease.samples.activities import western_half
+from landrelease.services.importing import store_scenario
 from landrelease.storage import schema
 from landrelease.storage.repository import Register
 

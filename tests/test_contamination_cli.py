@@ -13,31 +13,25 @@ from typer.testing import CliRunner
 
 import landrelease.cli.model as model_cli
 from landrelease.cli import app
-from landrelease.cli.demo import store_scenario
-from landrelease.domain.errors import ValidationError
 from landrelease.samples import generate
-from landrelease.storage.repository import Register, merge_hazard_extra
+from landrelease.services import assess
+from landrelease.services.importing import store_scenario
+from landrelease.storage.repository import Register
 
 
 def test_results_are_stored_in_the_register_on_each_backend(register: Register) -> None:
     store_scenario(register, generate(25, seed=5))
-    run = model_cli.run_model(register)
+    run = assess.run_model(register)
     assert len(run.results) == 25
-    assert model_cli.store_results(register, run) == 25
-    stored = {a.code: a.extra for a in register.hazard_areas()}
+    assert assess.store_assessments(register, run) == 25
+    stored = register.assessments()
     for r in run.results:
-        extra = stored[r.code]
-        assert extra["p_any"] == pytest.approx(r.p_any, abs=1e-6)
-        assert extra["expected_items"] == pytest.approx(r.expected_items, abs=1e-3)
-        assert "synthetic" in extra  # the other keys are kept
-
-
-def test_an_unknown_code_is_refused_and_nothing_is_written(register: Register) -> None:
-    store_scenario(register, generate(5, seed=5))
-    code = register.hazard_areas()[0].code
-    with pytest.raises(ValidationError, match="HA-NOPE"), register.unit_of_work() as uow:
-        merge_hazard_extra(uow, {code: {"p_any": 0.5}, "HA-NOPE": {"p_any": 0.1}})
-    assert "p_any" not in register.hazard_area(code).extra  # type: ignore[union-attr]
+        a = stored[r.code]
+        assert a.p_any == pytest.approx(r.p_any, abs=1e-12)
+        assert a.expected_items == pytest.approx(r.expected_items, rel=1e-12)
+        assert a.params_hash == run.params_hash and a.cell_m == 25.0
+    # the user's own columns are left as they were, and nothing of the model is added to them
+    assert all(set(a.extra) == {"synthetic"} for a in register.hazard_areas())
 
 
 def test_the_model_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -87,7 +81,7 @@ def test_demo_step(tmp_path: Path) -> None:
         out = model_cli.demo_step(reg, console, tmp_path / "output")
         assert out["areas"] == 20 and Path(out["geotiff"]).exists()
         assert "likely contaminated" in console.export_text()
-        assert all("p_any" in a.extra for a in reg.hazard_areas())
+        assert set(reg.assessments()) == {a.code for a in reg.hazard_areas()}
     finally:
         reg.close()
 

@@ -14,6 +14,7 @@ from pyproj import CRS, Transformer
 from landrelease.domain.enums import EvidenceKind, HazardKind, Level
 from landrelease.domain.errors import ValidationError
 from landrelease.domain.evidence import Evidence
+from landrelease.domain.geometry import areas_m2
 from landrelease.domain.hazard import HazardArea
 from landrelease.model.cells import grid_for
 from landrelease.model.contamination import (
@@ -24,7 +25,6 @@ from landrelease.model.contamination import (
     find,
     search,
 )
-from landrelease.model.geometry import areas_m2
 from landrelease.samples import generate
 
 UTM38 = CRS.from_epsg(32638)

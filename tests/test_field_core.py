@@ -22,6 +22,7 @@ import landrelease.field.review
 from landrelease.domain.activity import Find
 from landrelease.domain.enums import ActivityKind, EOType, HazardStatus, ReleaseMethod, StoppageReason, WorkMethod
 from landrelease.domain.errors import ValidationError
+from landrelease.domain.geometry import area_m2
 from landrelease.domain.hazard import HazardArea
 from landrelease.domain.task import DailyReport, Stoppage
 from landrelease.field.casualty import Accident, AgeBand, Sex, accident_evidence
@@ -57,7 +58,6 @@ from landrelease.field.review import (
     allowed_actions,
     step,
 )
-from landrelease.model.geometry import area_m2
 
 # A 200 m x 200 m square near 40°N 47°E (about 4 ha).
 SQUARE = shapely.box(47.0, 40.0, 47.00235, 40.0018)

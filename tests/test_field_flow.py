@@ -82,8 +82,8 @@ def test_an_export_imports_waits_for_review_and_moves_calibration_and_model(
         }
     ]
     export = odk_central_zip(tmp_path / "landrelease_daily_report.zip", subs)
-    from landrelease.cli.engine import register_calibration as calibration_of
-    from landrelease.cli.model import run_model
+    from landrelease.services.assess import run_model
+    from landrelease.services.forecast import register_calibration as calibration_of
 
     prior = calibration_of(reg).estimates
     before = run_model(reg).results[0]

@@ -30,7 +30,7 @@ FIELD_TABLES = {
 def test_legacy_reports_stay_counted_and_the_schema_matches(database_url: str) -> None:
     engine = make_engine(database_url)
     with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), "0003")
+        command.upgrade(alembic_config(conn), "typed_results")
         # The table as it was before field_1: only these columns.
         conn.execute(
             text(

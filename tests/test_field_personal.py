@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 from shapely.geometry import Point
 from sqlalchemy import select
 
-from landrelease.api.app import create_app
 from landrelease.domain.enums import EOType, WorkMethod
 from landrelease.domain.task import DailyReport
 from landrelease.field.casualty import Accident, ActivityAtTime, AgeBand, Outcome, Sex, Victim
@@ -24,6 +23,7 @@ from landrelease.services import casualties
 from landrelease.services import field_reports as svc
 from landrelease.settings import Settings
 from landrelease.storage import schema
+from landrelease.web.app import create_app
 from tests.web_support import FAST_HASHER, PASSWORD, seed
 
 LEADER = "Zora Quillfeather"
@@ -128,9 +128,9 @@ def test_ogc_items_and_tiles_as_a_viewer(client: TestClient) -> None:
 def test_exports_the_monthly_report_logs_and_audit(
     client: TestClient, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from landrelease.io.writers import export as export_register
     from landrelease.reports.render import render_html
-    from landrelease.reports.report import gather, parse_period
+    from landrelease.services.importing import export as export_register
+    from landrelease.services.report_data import gather, parse_period
 
     reg = client.app.state.register  # type: ignore[attr-defined]
     caplog.set_level(logging.DEBUG)

@@ -191,8 +191,8 @@ def test_a_hazard_change_proposal_is_applied_on_approval(register: Register) -> 
 def test_api_proposals_review_steps_and_operator_scope(database_url: str) -> None:
     from fastapi.testclient import TestClient
 
-    from landrelease.api.app import create_app
     from landrelease.settings import Settings
+    from landrelease.web.app import create_app
     from tests.web_support import FAST_HASHER, OPERATOR, PASSWORD
     from tests.web_support import seed as web_seed
 

@@ -11,11 +11,12 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from landrelease.cli import app
-from landrelease.cli.demo import store_scenario
-from landrelease.cli.engine import demo_step, forecast_data
+from landrelease.cli.engine import demo_step
 from landrelease.domain.enums import AssetType
 from landrelease.domain.task import DailyReport
 from landrelease.samples import generate
+from landrelease.services.forecast import area_forecasts, forecast_register, stored_dispatch_order
+from landrelease.services.importing import store_scenario
 from landrelease.storage.forecasts import REGISTER, SCENARIO, latest_batch
 from landrelease.storage.repository import Register
 
@@ -122,10 +123,12 @@ def test_demo_step_and_plain_data(filled: Register, tmp_path: Path) -> None:
     console = Console(record=True, width=200)
     data = demo_step(filled, console, tmp_path / "out")
     assert Path(data["chart"]).exists()
-    assert all("forecast" in a.extra for a in filled.hazard_areas())  # stored for the map
+    stored = area_forecasts(filled)  # stored for the map, the API and readiness
+    assert set(stored) == {a.code for a in filled.hazard_areas()}
+    assert all(set(a.extra) == {"synthetic"} for a in filled.hazard_areas())  # not in the user's columns
     assert data["band"][0]["p50"] == data["total_km2"] and len(data["band"]) == 10 * 12 + 1
     assert "50 % released by" in console.export_text()
-    plain = forecast_data(filled, runs=30, seed=1, per_area=False)
+    plain = forecast_register(filled, runs=30, seed=1).as_dict(per_area=False)
     assert "areas" not in plain and plain["hazard_areas"] == 60
     json.dumps(plain)
 
@@ -163,7 +166,7 @@ def test_forecast_store_writes_each_area_forecast_for_the_map(filled: Register) 
     assert result.exit_code == 0, result.output
     assert "Stored 60 hazard areas' forecasts" in result.output
     area = filled.hazard_areas()[0]
-    f = area.extra["forecast"]
+    f = area_forecasts(filled)[area.code].summary()
     assert f["runs"] == 30 and f["seed"] == 2
     assert set(f) >= {"released_by_p10", "released_by_p50", "released_by_p90", "p_cancelled_by_nts"}
     total = f["p_cancelled_by_nts"] + f["p_reduced_by_ts"] + f["p_cleared_in_full"]
@@ -202,9 +205,7 @@ def test_forecast_follows_the_stored_plan_unless_asked_otherwise(filled: Registe
     assert planned.exit_code == 0, planned.output
     with_plan = json.loads(runner.invoke(app, ["forecast", "--json", "--runs", "20"]).stdout)
     assert any("the plan" in n for n in with_plan["notes"])
-    from landrelease.cli.engine import stored_plan_order
-
-    order = stored_plan_order(filled)
+    order = stored_dispatch_order(filled)
     assert order is not None
     planned_codes = [a["code"] for a in with_plan["areas"]][: len(order)]
     assert planned_codes == [c for c in order if c in set(planned_codes)]

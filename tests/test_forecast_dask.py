@@ -44,8 +44,8 @@ def test_cli_forecast_on_a_scheduler_equals_in_process(sqlite_url: str, monkeypa
     from typer.testing import CliRunner
 
     from landrelease.cli import app
-    from landrelease.cli.demo import store_scenario
     from landrelease.samples import generate
+    from landrelease.services.importing import store_scenario
     from landrelease.storage.repository import Register
 
     reg = Register.open(sqlite_url)

@@ -9,7 +9,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from landrelease.model.geometry import area_m2, areas_m2, great_circle_km, utm_crs_for
+from landrelease.domain.geometry import area_m2, areas_m2, haversine_km, utm_crs_for
 
 
 @given(lon=st.floats(-179.9, 179.9), lat=st.floats(-80, 84))
@@ -45,4 +45,4 @@ def test_areas_of_many_match_one_by_one() -> None:
 
 
 def test_great_circle_one_degree_of_latitude() -> None:
-    assert great_circle_km(47.0, 39.0, 47.0, 40.0) == pytest.approx(111.2, rel=0.002)
+    assert haversine_km(47.0, 39.0, 47.0, 40.0) == pytest.approx(111.2, rel=0.002)

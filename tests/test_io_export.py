@@ -13,12 +13,12 @@ from typer.testing import CliRunner
 
 from landrelease.cli import io as _io_commands  # noqa: F401 - registers import/export
 from landrelease.cli.app import app
-from landrelease.cli.demo import store_scenario
 from landrelease.domain.enums import HazardStatus
 from landrelease.domain.errors import ValidationError
 from landrelease.io.importer import import_file
 from landrelease.io.writers import export
 from landrelease.samples import generate
+from landrelease.services.importing import store_scenario
 from landrelease.storage.repository import HazardFilter, Register
 
 KINDS = ("hazard-areas", "evidence", "settlements", "teams")

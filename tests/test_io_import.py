@@ -16,8 +16,8 @@ from landrelease.cli import io as _io_commands  # noqa: F401 - registers import/
 from landrelease.cli.app import app
 from landrelease.domain.enums import AssetType, EvidenceKind, HazardStatus
 from landrelease.domain.errors import ValidationError
+from landrelease.domain.geometry import area_m2
 from landrelease.io.importer import import_file
-from landrelease.model.geometry import area_m2
 from landrelease.storage.repository import HazardFilter, Register
 
 

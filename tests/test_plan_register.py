@@ -11,8 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from landrelease.cli import app
-from landrelease.cli.demo import store_scenario
-from landrelease.cli.plan import demo_step, plan_register, planned_dispatch_order
+from landrelease.cli.plan import demo_step
 from landrelease.domain.enums import ActivityKind, AssetType, LandUse, Level
 from landrelease.io.plan_instance import read_instance, solution_from_json
 from landrelease.planning.instance import check_solution
@@ -20,6 +19,8 @@ from landrelease.planning.priority import prioritise
 from landrelease.planning.settlement_links import link_settlements
 from landrelease.planning.workplan import PlanningParameters, PlanScenario, build_work, eligibility, plan_teams
 from landrelease.samples import generate
+from landrelease.services.importing import store_scenario
+from landrelease.services.plan import plan_register, planned_dispatch_order
 from landrelease.storage.repository import HazardFilter, Register
 
 

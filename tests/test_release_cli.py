@@ -13,11 +13,11 @@ from shapely.geometry import Point, mapping
 from typer.testing import CliRunner
 
 from landrelease.cli import app
-from landrelease.cli.demo import store_scenario
 from landrelease.cli.register import demo_step
 from landrelease.domain.enums import HazardStatus
 from landrelease.domain.hazard import HazardArea
 from landrelease.samples import generate
+from landrelease.services.importing import store_scenario
 from landrelease.storage.repository import Register
 from tests.test_release_rule import box_m, metric_to_wgs, square
 

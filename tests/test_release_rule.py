@@ -15,9 +15,9 @@ from shapely.geometry import Point
 from landrelease.domain.activity import Activity, Find, ReleasedPart
 from landrelease.domain.enums import ActivityKind, EOType, HazardStatus, ReleaseMethod
 from landrelease.domain.errors import ValidationError
+from landrelease.domain.geometry import area_m2, utm_crs_for
 from landrelease.domain.hazard import HazardArea
 from landrelease.domain.release import plan_release, split_release
-from landrelease.model.geometry import area_m2, utm_crs_for
 
 TODAY = date(2026, 11, 1)
 CANCEL, REDUCE, CLEAR = ReleaseMethod.CANCELLED, ReleaseMethod.REDUCED, ReleaseMethod.CLEARED
@@ -98,7 +98,7 @@ def test_released_plus_remaining_is_the_original_area(case: tuple, method: Relea
     assert all(p.area_m2 > 0 for p in split.parts)
     # The pieces tile the original: no overlap, nothing missing (in the stored CRS).
     union = shapely.union_all(pieces)
-    assert shapely.symmetric_difference(union, area).area <= 1e-9 * area.area + 1e-15
+    assert shapely.symmetric_difference(union, area).area <= 1e-9 * area.area + 1e-14  # noise floor: about 1 cm²
     if split.remainder is not None:
         for p in split.parts:
             assert shapely.intersection(p.geometry, split.remainder).area <= 1e-9 * area.area

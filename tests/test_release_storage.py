@@ -16,8 +16,8 @@ from landrelease.domain.activity import Activity, Find, ReleasedPart
 from landrelease.domain.enums import ActivityKind, EOType, EvidenceKind, HazardStatus, ReleaseMethod
 from landrelease.domain.errors import ValidationError
 from landrelease.domain.evidence import Evidence
+from landrelease.domain.geometry import areas_m2
 from landrelease.domain.hazard import HazardArea
-from landrelease.model.geometry import areas_m2
 from landrelease.storage import audit, schema
 from landrelease.storage.repository import HazardFilter, Register
 from tests.test_release_rule import box_m, metric_to_wgs, square

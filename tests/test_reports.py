@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from landrelease.domain.enums import ActivityKind, EOType, HazardStatus, ReleaseMethod
 from landrelease.domain.errors import ValidationError
+from landrelease.domain.geometry import areas_m2
 from landrelease.domain.task import DailyReport
-from landrelease.model.geometry import areas_m2
 from landrelease.reports import Period, gather, latest_period, parse_period
 from landrelease.reports.render import render_html, write_report
 from landrelease.samples import generate
@@ -160,16 +160,17 @@ def sample_register(register: Register) -> Register:
     return register
 
 
-def _independent_released_m2(register: Register, period: Period) -> float:
+def _independent_released_m2(register: Register, period: Period, *, measured: bool = False) -> float:
+    """The released parts of a month straight from the table: their stored areas, or (``measured``)
+    their polygons measured again in one UTM zone."""
     rp = schema.released_part
     with register.reading() as conn:
-        geoms = [
-            r.geometry
-            for r in conn.execute(
-                select(rp.c.geometry).where(rp.c.released_on >= period.start, rp.c.released_on < period.end)
-            )
-        ]
-    return float(areas_m2(geoms).sum())
+        rows = conn.execute(
+            select(rp.c.geometry, rp.c.area_m2).where(rp.c.released_on >= period.start, rp.c.released_on < period.end)
+        ).all()
+    if measured:
+        return float(areas_m2([r.geometry for r in rows]).sum())
+    return float(sum(r.area_m2 for r in rows))
 
 
 # ---------------------------------------------------------------- the period
@@ -196,10 +197,13 @@ def test_period_arithmetic() -> None:
 def test_report_figures_agree_with_the_register(sample_register: Register) -> None:
     period = Period(2026, 10)
     assert latest_period(sample_register) == period
-    report = gather(sample_register, period, forecast_runs=0)
+    report = gather(sample_register, period, with_forecast=False)
     expected = _independent_released_m2(sample_register, period)
     assert expected > 0
-    assert report.released_period_m2 == pytest.approx(expected, rel=1e-9)
+    assert report.released_period_m2 == pytest.approx(expected, rel=1e-12)  # the stored areas, as the summary
+    assert report.released_period_m2 == pytest.approx(
+        _independent_released_m2(sample_register, period, measured=True), rel=1e-3
+    )
     assert len(report.released_in_period) == 6
     to_date = sum(_independent_released_m2(sample_register, p) for p in MONTHS)
     assert report.released_cumulative_m2 == pytest.approx(to_date, rel=1e-9)
@@ -209,8 +213,9 @@ def test_report_figures_agree_with_the_register(sample_register: Register) -> No
     # open land: open records only (superseded parents and released areas are not counted)
     h = schema.hazard_area
     with sample_register.reading() as conn:
-        open_geoms = [r.geometry for r in conn.execute(select(h.c.geometry).where(h.c.status.in_(["open"])))]
-    assert report.open_m2 == pytest.approx(float(areas_m2(open_geoms).sum()), rel=1e-9)
+        open_rows = conn.execute(select(h.c.geometry, h.c.area_m2).where(h.c.status.in_(["open"]))).all()
+    assert report.open_m2 == pytest.approx(sum(r.area_m2 for r in open_rows), rel=1e-12)
+    assert report.open_m2 == pytest.approx(float(areas_m2([r.geometry for r in open_rows]).sum()), rel=1e-3)
     # finds in October: clearance activities only
     assert sum(report.finds_by_type(report.finds_in_period).values()) == len(report.finds_in_period) > 0
     assert report.plan is not None
@@ -233,7 +238,7 @@ def test_report_figures_agree_with_the_register(sample_register: Register) -> No
 
 
 def test_report_on_an_empty_month_says_so(sample_register: Register) -> None:
-    report = gather(sample_register, Period(2025, 1), forecast_runs=0)
+    report = gather(sample_register, Period(2025, 1), with_forecast=False)
     assert report.released_period_m2 == 0 and report.released_cumulative_m2 == 0
     html = render_html(report).html
     assert "No activity and no released land are recorded" in html
@@ -250,7 +255,7 @@ def test_quality_notes_flag_overlaps_and_bad_stored_areas(sqlite_url: str) -> No
             values = {c: getattr(first, c) for c in first._fields if c != "id"}
             values["area_m2"] = first.area_m2 * 2  # a duplicate part, with a wrong stored area
             uow.conn.execute(rp.insert().values(**values))
-        report = gather(register, Period.of(first.released_on), forecast_runs=0)
+        report = gather(register, Period.of(first.released_on), with_forecast=False)
         messages = " ".join(n.message for n in report.quality)
         assert "overlap" in messages and "stored area" in messages
         html = render_html(report).html
@@ -376,30 +381,40 @@ def test_report_agrees_with_activities_recorded_through_the_register(register: R
     assert months
     summary = register.release_summary()
     for period in months:
-        report = gather(register, period, forecast_runs=0)
+        report = gather(register, period, with_forecast=False)
         expected = _independent_released_m2(register, period)
-        assert report.released_period_m2 == pytest.approx(expected, rel=1e-9)
-        assert report.released_period_m2 / 1e6 == pytest.approx(sum(summary.by_month[period.key].values()), rel=1e-3)
+        assert report.released_period_m2 == pytest.approx(expected, rel=1e-12)
+        assert report.released_period_m2 / 1e6 == pytest.approx(sum(summary.by_month[period.key].values()), rel=1e-12)
         assert report.summary_agreement.startswith("The report's released areas agree"), report.summary_agreement
         assert not [n for n in report.quality if n.source == "report"], report.quality
-    last = gather(register, months[-1], forecast_runs=0)
-    assert last.released_cumulative_m2 / 1e6 == pytest.approx(summary.released_km2, rel=1e-3)
-    assert last.open_m2 / 1e6 == pytest.approx(summary.open_km2, rel=1e-3)
+    last = gather(register, months[-1], with_forecast=False)
+    assert last.released_cumulative_m2 / 1e6 == pytest.approx(summary.released_km2, rel=1e-12)
+    assert last.open_m2 / 1e6 == pytest.approx(summary.open_km2, rel=1e-12)
     assert len(last.finds) == sum(summary.finds_by_type.values())
 
 
-def test_forecast_burn_down_when_the_engine_is_there(sqlite_url: str) -> None:
-    pytest.importorskip("landrelease.planning.forecast")
+def test_the_report_shows_the_stored_forecast(sqlite_url: str) -> None:
+    """The report reads the newest stored forecast (it never runs one): the same numbers as the
+    forecast the command line stored, starting from the open land the report states."""
+    from landrelease.services.forecast import forecast_register, store_forecast
+
     register = Register.open(sqlite_url)
     try:
         record_sample_activities(register, n_areas=40, seed=6)
-        report = gather(register, Period(2026, 10), forecast_runs=60, seed=1)
-        again = gather(register, Period(2026, 10), forecast_runs=60, seed=1)
-        skipped = gather(register, Period(2026, 10), forecast_runs=0)
+        none_yet = gather(register, Period(2026, 10))
+        result = forecast_register(register, runs=60, seed=1)
+        store_forecast(register, result)
+        report = gather(register, Period(2026, 10))
+        again = gather(register, Period(2026, 10))
+        skipped = gather(register, Period(2026, 10), with_forecast=False)
     finally:
         register.close()
+    assert none_yet.forecast is None and "No forecast is stored" in none_yet.forecast_status
     view = report.forecast
     assert view is not None, report.forecast_status
+    burn = result.burn_down_km2()
+    assert view.p50_km2 == pytest.approx(burn[1, : len(view.p50_km2)].tolist(), rel=1e-12)
+    assert view.runs == 60 and view.seed == 1 and view.headline == result.headline()
     assert view.p50_km2[0] == pytest.approx(report.open_m2 / 1e6, rel=1e-6)  # starts from the open land stated
     assert all(a <= b + 1e-9 <= c + 2e-9 for a, b, c in zip(view.p10_km2, view.p50_km2, view.p90_km2, strict=True))
     assert all(x >= y - 1e-9 for x, y in zip(view.p50_km2, view.p50_km2[1:], strict=False))  # never grows
@@ -422,7 +437,7 @@ def test_map_draws_areas_as_vectors_or_burnt_in(sqlite_url: str, monkeypatch, ra
     register = Register.open(sqlite_url)
     try:
         record_sample_activities(register, n_areas=40, seed=8)
-        report = gather(register, Period(2026, 10), forecast_runs=0)
+        report = gather(register, Period(2026, 10), with_forecast=False)
     finally:
         register.close()
     img = mapimage.render_map(report, dpi=60)
@@ -442,7 +457,7 @@ def test_scale_bar_lengths_are_round() -> None:
 
 
 def test_report_on_an_empty_register(register: Register) -> None:
-    report = gather(register, Period(2026, 10), forecast_runs=100)
+    report = gather(register, Period(2026, 10))
     assert (report.released_period_m2, report.open_m2, report.live_count) == (0.0, 0.0, 0)
     assert report.forecast is None and report.forecast_status  # says why there is no forecast
     rendered = render_html(report)

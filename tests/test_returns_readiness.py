@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import shapely
 from shapely.geometry import LineString, MultiLineString, Point
 from typer.testing import CliRunner
@@ -9,6 +11,7 @@ from typer.testing import CliRunner
 from landrelease.cli import app
 from landrelease.domain.enums import HazardStatus, LandUse
 from landrelease.domain.hazard import HazardArea
+from landrelease.domain.results import AreaForecast
 from landrelease.domain.settlement import Settlement
 from landrelease.returns.readiness import READY, UNKNOWN, WAITING, settlement_readiness
 
@@ -31,20 +34,24 @@ def area(
     use: LandUse = LandUse.FARMLAND,
     p50: str | None = "2028-06",
     status: HazardStatus = HazardStatus.OPEN,
-) -> HazardArea:
-    extra = (
-        {}
-        if p50 is None
-        else {
-            "forecast": {
-                "released_by_p10": "2027-01",
-                "released_by_p50": p50,
-                "released_by_p90": "beyond 10 years" if p50 > "2030" else "2031-01",
-            }
-        }
-    )
+) -> tuple[HazardArea, AreaForecast | None]:
     geom = shapely.box(x - 0.001, y - 0.001, x + 0.001, y + 0.001)
-    return HazardArea(code=code, geometry=geom, land_use=use, status=status, extra=extra)
+    hazard = HazardArea(code=code, geometry=geom, land_use=use, status=status)
+    if p50 is None:
+        return hazard, None
+
+    def end(month: str | None) -> date | None:
+        return None if month is None else date(int(month[:4]), int(month[5:7]), 28)
+
+    p90 = None if p50 > "2030" else "2031-01"  # None: beyond the 10-year horizon
+    labels = (end("2027-01"), end(p50), end(p90))
+    forecast = AreaForecast(code, 0, 1e4, (1, 2, 3), labels, 1.0, 10, 100, 1, date(2026, 12, 1))
+    return hazard, forecast
+
+
+def readiness(settlements: list[Settlement], pairs: list[tuple[HazardArea, AreaForecast | None]]) -> list:
+    forecasts = {f.hazard_code: f for _, f in pairs if f is not None}
+    return settlement_readiness(settlements, [a for a, _ in pairs], forecasts)
 
 
 def test_a_village_waits_for_its_land_and_its_road() -> None:
@@ -53,25 +60,25 @@ def test_a_village_waits_for_its_land_and_its_road() -> None:
         area("ROAD-1", 47.03, 40.0, use=LandUse.ROAD, p50="2029-02"),  # on Alpha's access road, far from both
         area("FAR", 47.03, 40.05),  # 5 km away: blocks nobody
     ]
-    out = {r.code: r for r in settlement_readiness([A, B], areas)}
+    out = {r.code: r for r in readiness([A, B], areas)}
     assert out["S-A"].status == WAITING
     assert set(out["S-A"].blocking) == {"FIELD-A", "ROAD-1"}
     assert out["S-A"].ready_by["p50"] == "2029-02"  # the road is the later of the two
     assert out["S-A"].ready_by["p10"] == "2027-01"
     assert out["S-B"].status == READY and out["S-B"].blocking == ()
     # most displaced first
-    assert [r.code for r in settlement_readiness([B, A], areas)] == ["S-A", "S-B"]
+    assert [r.code for r in readiness([B, A], areas)] == ["S-A", "S-B"]
 
 
 def test_released_land_no_longer_blocks_and_missing_forecasts_are_said() -> None:
     released = area("FIELD-A", 47.002, 40.004, status=HazardStatus.CLEARED)
-    (r,) = [x for x in settlement_readiness([A], [released]) if x.code == "S-A"]
+    (r,) = [x for x in readiness([A], [released]) if x.code == "S-A"]
     assert r.status == READY
     no_forecast = area("FIELD-A", 47.002, 40.004, p50=None)
-    (r,) = settlement_readiness([A], [no_forecast])
+    (r,) = readiness([A], [no_forecast])
     assert r.status == UNKNOWN and r.ready_by["p50"] is None
     late = area("FIELD-A", 47.002, 40.004, p50="2036-01")
-    (r,) = settlement_readiness([A], [late, area("F2", 47.001, 40.003, p50="2027-01")])
+    (r,) = readiness([A], [late, area("F2", 47.001, 40.003, p50="2027-01")])
     assert r.ready_by["p90"] == "beyond 10 years"  # not within the horizon is later than any month
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 
 from landrelease.domain.enums import HazardStatus
+from landrelease.domain.geometry import area_m2
 from landrelease.domain.task import DailyReport
-from landrelease.model.geometry import area_m2
 from landrelease.samples import generate
 from landrelease.storage import audit, schema
 from landrelease.storage.repository import HazardFilter, Register

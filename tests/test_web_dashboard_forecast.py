@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from landrelease.api.app import create_app
-from landrelease.cli.engine import builtin_scenarios, forecast_register, store_comparison, store_forecast
+from landrelease.services.forecast import builtin_scenarios, forecast_register, store_comparison, store_forecast
 from landrelease.settings import Settings
+from landrelease.web.app import create_app
 from tests.web_support import FAST_HASHER, PASSWORD, seed
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from landrelease.api.app import create_app
 from landrelease.settings import Settings
+from landrelease.web.app import create_app
 from tests.web_support import FAST_HASHER, PASSWORD, seed
 
 

@@ -15,8 +15,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from landrelease.api.app import create_app
 from landrelease.settings import Settings
+from landrelease.web.app import create_app
 from tests.web_support import FAST_HASHER, seed
 
 _DIR = Path(tempfile.mkdtemp(prefix="landrelease-schemathesis-"))

@@ -19,13 +19,13 @@ import uvicorn
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from landrelease.api.app import create_app
 from landrelease.api.auth import Authenticator
 from landrelease.domain.user import Role
 from landrelease.samples import generate
 from landrelease.settings import Settings
 from landrelease.storage import schema, users
 from landrelease.storage.repository import Register
+from landrelease.web.app import create_app
 
 PASSWORD = "correct horse battery"
 OPERATOR = "Operator B"
@@ -42,7 +42,7 @@ FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 def seed(register: Register, n_areas: int = 60, seed_value: int = 11) -> None:
     """A sample region, a small plan, one completed activity with a released part, users of every role."""
-    from landrelease.cli.demo import store_scenario
+    from landrelease.services.importing import store_scenario
 
     sc = generate(n_areas, seed=seed_value)
     store_scenario(register, sc)

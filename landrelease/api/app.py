@@ -1,8 +1,8 @@
-"""The web application: one FastAPI app per Settings, the register on ``app.state``.
+"""The API: one FastAPI app per Settings (REST, OGC API, tiles, auth), the register on ``app.state``.
 
-``create_app(settings)`` holds no global state, so tests can run many apps side by side and
-``landrelease serve`` can run it in several uvicorn workers (``create_app_from_env`` is the
-factory they import).
+``create_api(settings)`` holds no global state, so tests can run many apps side by side.
+The browser pages are added on top of it by :func:`landrelease.web.app.create_app` (the
+web application ``landrelease serve`` runs); the API never imports the pages.
 """
 
 from __future__ import annotations
@@ -12,14 +12,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from landrelease.api import accounts, collections, features, field, problems, rest, stats, tiles
+from landrelease.api import accounts, features, field, problems, rest, stats, tiles
 from landrelease.api.auth import Authenticator
+from landrelease.services.features import PageIndex
+from landrelease.services.register import Register
 from landrelease.settings import Settings
-from landrelease.storage.repository import Register
 
 
-def create_app(settings: Settings, register: Register | None = None) -> FastAPI:
-    """The whole web application over the register named by ``settings.database_url``."""
+def create_api(settings: Settings, register: Register | None = None) -> FastAPI:
+    """The API over the register named by ``settings.database_url`` (no pages)."""
     owned = register is None
     reg = register or Register.open(settings.database_url)
 
@@ -41,7 +42,7 @@ def create_app(settings: Settings, register: Register | None = None) -> FastAPI:
     app.state.register = reg
     app.state.auth = Authenticator(reg, settings.secret_key)
     app.state.tile_cache = tiles.TileCache()
-    app.state.page_index = collections.PageIndex()
+    app.state.page_index = PageIndex()
     problems.install(app)
     app.include_router(accounts.router)
     app.include_router(rest.router)
@@ -49,12 +50,4 @@ def create_app(settings: Settings, register: Register | None = None) -> FastAPI:
     app.include_router(stats.router)
     app.include_router(features.router)
     app.include_router(tiles.router)
-    from landrelease.web import pages
-
-    pages.install(app)
     return app
-
-
-def create_app_from_env() -> FastAPI:
-    """Factory for uvicorn workers: settings from LANDRELEASE_* environment variables."""
-    return create_app(Settings())

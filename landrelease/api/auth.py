@@ -26,8 +26,8 @@ from fastapi import Request
 
 from landrelease.api.problems import ApiProblem
 from landrelease.domain.user import Role, User
+from landrelease.services.register import Register
 from landrelease.storage import users as user_store
-from landrelease.storage.repository import Register
 
 SESSION_COOKIE = "lr_session"
 CSRF_COOKIE = "lr_csrf"

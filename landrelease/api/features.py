@@ -15,10 +15,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from landrelease.api import collections as fc
 from landrelease.api.auth import Principal, current_principal
 from landrelease.api.params import parse_bbox, parse_datetime, refuse_unknown
 from landrelease.api.problems import ApiProblem
+from landrelease.services import features as fc
 
 GEOJSON = "application/geo+json"
 OAS30 = "application/vnd.oai.openapi+json;version=3.0"
@@ -87,9 +87,7 @@ def conformance(_: User, f: str | None = None) -> dict[str, Any]:
 
 def _collection(request: Request, spec: fc.CollectionSpec) -> dict[str, Any]:
     base = _base(request)
-    with request.app.state.register.reading() as conn:
-        bbox = fc.extent(conn, spec)
-        temporal = fc.temporal_extent(conn, spec)
+    bbox, temporal = fc.extents(request.app.state.register, spec)
     extent: dict[str, Any] = {"spatial": {"bbox": [list(bbox) if bbox else [-180.0, -90.0, 180.0, 90.0]], "crs": CRS84}}
     if temporal is not None:
         extent["temporal"] = {
@@ -152,12 +150,10 @@ def items(
     if crs not in (None, "", CRS84):
         raise ApiProblem(400, f"only {CRS84} is supported", field="bbox-crs")
     q = fc.Query(bbox=parse_bbox(bbox), interval=parse_datetime(datetime_), limit=limit, offset=offset)
-    from landrelease.api.tiles import data_version
-
-    with request.app.state.register.reading() as conn:
-        texts, matched = request.app.state.page_index.page_texts(
-            conn, spec, q, data_version(conn), personal=principal.user.sees_personal_data
-        )
+    state = request.app.state
+    texts, matched = fc.page_texts(
+        state.register, state.page_index, spec, q, personal=principal.user.sees_personal_data
+    )
     links = _links(request, spec, q, len(texts), matched)
     stamp = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     body = (
@@ -199,11 +195,9 @@ def item(request: Request, collectionId: str, featureId: str, principal: User, f
     _f(f)
     if len(featureId) > 64 or "\x00" in featureId:
         raise ApiProblem(404, "no such feature", field="featureId")
-    with request.app.state.register.reading() as conn:
-        row = fc.one(conn, spec, featureId)
-    if row is None:
+    text = fc.feature_text(request.app.state.register, spec, featureId, personal=principal.user.sees_personal_data)
+    if text is None:
         raise ApiProblem(404, f"no feature {featureId!r} in {spec.id}", field="featureId")
-    text = fc.feature_texts(spec, [row], personal=principal.user.sees_personal_data)[0]
     base = f"{_base(request)}/collections/{spec.id}"
     links = [
         {"href": f"{base}/items/{featureId}", "rel": "self", "type": GEOJSON},

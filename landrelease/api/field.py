@@ -304,8 +304,8 @@ def propose_activity(request: Request, body: ActivityIn, user: Writer) -> dict[s
         finds=[Find(f.eo_type, point_from_geojson(f.position), f.depth_cm, f.model, f.condition) for f in body.finds],
     )
 
-    def authorise(operator: str | None) -> None:
-        require_own_operator(user, operator, f"hazard area {body.hazard_code}", field="hazard_code")
+    def authorise(ctx: svc.ProposalContext) -> None:
+        require_own_operator(user, ctx.hazard_operator, f"hazard area {body.hazard_code}", field="hazard_code")
 
     code = svc.propose_activity(
         _register(request), activity, actor=user.name, operator=user.operator, authorise=authorise

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 
 from fastapi import Request
 
-from landrelease.api.collections import BBox, Interval
 from landrelease.api.problems import ApiProblem
+from landrelease.services.features import BBox, Interval
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
 TEXT_PATTERN = r"^[^\x00-\x1f]{1,120}$"

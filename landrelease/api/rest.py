@@ -11,9 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 
-from landrelease.api import collections as fc
 from landrelease.api.auth import (
     DATA_EDITORS,
     WRITERS,
@@ -35,8 +33,9 @@ from landrelease.api.schemas import (
 from landrelease.domain.enums import ActivityKind, AssetType, EvidenceKind, HazardKind, HazardStatus, LandUse
 from landrelease.domain.hazard import HazardArea
 from landrelease.domain.user import Role, User
-from landrelease.storage import edits, schema
-from landrelease.storage.edits import VersionConflict
+from landrelease.services import activity, records
+from landrelease.services import features as fc
+from landrelease.services.records import VersionConflict
 
 router = APIRouter(prefix="/api", tags=["register"])
 Reader = Annotated[Principal, Depends(current_principal)]
@@ -53,12 +52,8 @@ def _register(request: Request) -> Any:
 
 def _page(request: Request, principal: Principal, collection: str, q: fc.Query) -> dict[str, Any]:
     spec = fc.COLLECTIONS[collection]
-    from landrelease.api.tiles import data_version
-
-    with _register(request).reading() as conn:
-        rows, total = request.app.state.page_index.page(conn, spec, q, data_version(conn))
-    texts = fc.feature_texts(spec, rows, personal=principal.user.sees_personal_data)
-    return {"total": total, "limit": q.limit, "offset": q.offset, "items": [fc.loads(t) for t in texts]}
+    state = request.app.state
+    return fc.page(state.register, state.page_index, spec, q, personal=principal.user.sees_personal_data)
 
 
 def _code(code: str, field: str = "code") -> str:
@@ -102,14 +97,10 @@ def list_hazard_areas(
 
 
 def _hazard_feature(request: Request, principal: Principal, code: str) -> dict[str, Any]:
-    spec = fc.COLLECTIONS["hazard-areas"]
-    with _register(request).reading() as conn:
-        row = conn.execute(
-            fc.select_rows(spec, fc.Query(), conn.dialect.name).where(schema.hazard_area.c.code == code)
-        ).first()
-    if row is None:
+    found = fc.feature(_register(request), "hazard-areas", code, personal=principal.user.sees_personal_data)
+    if found is None:
         raise ApiProblem(404, f"no hazard area {code!r}", field="code")
-    return fc.feature_dict(spec, row, personal=principal.user.sees_personal_data)
+    return found
 
 
 @router.get("/hazard-areas/{code}", summary="One hazard area (any status, including superseded)")
@@ -140,11 +131,8 @@ def create_hazard_area(
         priority_score=body.priority_score,
         beneficiaries=body.beneficiaries,
     )
-    with register.unit_of_work(actor=user.name) as uow:
-        h = schema.hazard_area
-        if uow.conn.execute(select(h.c.id).where(h.c.code == body.code)).first():
-            raise ApiProblem(409, f"a hazard area with code {body.code!r} already exists", field="code")
-        uow.add_hazard_areas([area], source="api")
+    if not records.create_hazard_area(register, area, actor=user.name):
+        raise ApiProblem(409, f"a hazard area with code {body.code!r} already exists", field="code")
     return _hazard_feature(request, current_principal(request), body.code)
 
 
@@ -154,11 +142,10 @@ def update_hazard_area(
 ) -> dict[str, Any]:
     _code(code)
     try:
-        with _register(request).unit_of_work(actor=user.name) as uow:
-            edits.update_hazard_area(uow, code, body.changes(), body.version)
+        records.update_hazard_area(_register(request), code, body.changes(), body.version, actor=user.name)
     except VersionConflict as exc:
         raise ApiProblem(409, str(exc.problems[0].message), field="version") from None
-    except edits.ValidationError as exc:
+    except records.ValidationError as exc:
         if exc.problems and exc.problems[0].field == "code":
             raise ApiProblem(404, f"no hazard area {code!r}", field="code") from None
         raise
@@ -175,7 +162,7 @@ def hazard_evidence(request: Request, code: str, principal: Reader) -> dict[str,
 def hazard_activities(request: Request, code: str, principal: Reader) -> dict[str, Any]:
     _code(code)
     out = []
-    for act in _register(request).activities(hazard_code=code):
+    for act in records.activities(_register(request), code):
         out.append(
             {
                 "code": act.code,
@@ -268,35 +255,8 @@ def list_settlements(
 def list_teams(
     request: Request, principal: Reader, operator: TextQ = None, type: AssetType | None = None
 ) -> dict[str, Any]:
-    t = schema.team
-    q = select(
-        t.c.code, t.c.type, t.c.size, t.c.operator, t.c.cost_per_day, t.c.rate_m2_per_day, t.c.rate_sigma
-    ).order_by(t.c.id)
-    if operator:
-        q = q.where(t.c.operator == operator)
-    if type:
-        q = q.where(t.c.type == type.value)
-    with _register(request).reading() as conn:
-        items = [dict(r._mapping) for r in conn.execute(q)]
+    items = records.teams(_register(request), operator=operator, type_=type.value if type else None)
     return {"items": items, "total": len(items)}
-
-
-def _task_query() -> Any:
-    t, h, tm = schema.task, schema.hazard_area, schema.team
-    return (
-        select(
-            t.c.code,
-            h.c.code.label("hazard_code"),
-            t.c.method,
-            t.c.area_m2,
-            t.c.team_code.label("team"),
-            tm.c.operator,
-            t.c.planned_start,
-            t.c.planned_end,
-        )
-        .select_from(t.join(h, t.c.hazard_id == h.c.id).outerjoin(tm, tm.c.code == t.c.team_code))
-        .order_by(t.c.planned_start, t.c.id)
-    )
 
 
 @router.get("/tasks", summary="Planned tasks (paged)")
@@ -309,35 +269,10 @@ def list_tasks(
     team: CodeQ = None,
     operator: TextQ = None,
 ) -> dict[str, Any]:
-    from sqlalchemy import func
-
-    t, h, tm = schema.task, schema.hazard_area, schema.team
-    q = _task_query()
-    conds = []
-    if hazard:
-        conds.append(h.c.code == hazard)
-    if team:
-        conds.append(t.c.team_code == team)
-    if operator:
-        conds.append(tm.c.operator == operator)
-    for c in conds:
-        q = q.where(c)
-    with _register(request).reading() as conn:
-        total_q = select(func.count()).select_from(
-            t.join(h, t.c.hazard_id == h.c.id).outerjoin(tm, tm.c.code == t.c.team_code)
-        )
-        for c in conds:
-            total_q = total_q.where(c)
-        total = int(conn.execute(total_q).scalar_one())
-        items = [dict(r._mapping) for r in conn.execute(q.limit(limit).offset(offset))]
+    items, total = records.tasks(
+        _register(request), limit=limit, offset=offset, hazard=hazard, team=team, operator=operator
+    )
     return {"total": total, "limit": limit, "offset": offset, "items": items}
-
-
-def _team_operator(conn: Any, team_code: str | None) -> tuple[bool, str | None]:
-    if not team_code:
-        return False, None
-    r = conn.execute(select(schema.team.c.operator).where(schema.team.c.code == team_code)).first()
-    return (r is not None, r.operator if r else None)
 
 
 @router.patch("/tasks/{code}", summary="Re-plan a task (admin, analyst; an operator for its own teams)")
@@ -345,25 +280,23 @@ def update_task(
     request: Request, code: str, body: TaskPatch, user: Annotated[User, Depends(require(*WRITERS))]
 ) -> dict[str, Any]:
     _code(code)
-    t = schema.task
-    with _register(request).unit_of_work(actor=user.name) as uow:
-        row = uow.conn.execute(select(t.c.team_code).where(t.c.code == code)).first()
-        if row is None:
+    changes: dict[str, Any] = {}
+    if "team" in body.model_fields_set:
+        changes["team_code"] = body.team
+    for name in ("planned_start", "planned_end"):
+        if name in body.model_fields_set:
+            changes[name] = getattr(body, name)
+
+    def authorise(ctx: activity.TaskContext) -> None:
+        if not ctx.exists:
             raise ApiProblem(404, f"no task {code!r}", field="code")
-        _, current_operator = _team_operator(uow.conn, row.team_code)
-        require_own_operator(user, current_operator, f"task {code}", field="team")
-        changes: dict[str, Any] = {}
-        if "team" in body.model_fields_set:
-            exists, new_operator = _team_operator(uow.conn, body.team)
-            if body.team and not exists:
-                raise ApiProblem(422, f"no team {body.team!r}", field="team")
-            if body.team:
-                require_own_operator(user, new_operator, f"team {body.team}", field="team")
-            changes["team_code"] = body.team
-        for name in ("planned_start", "planned_end"):
-            if name in body.model_fields_set:
-                changes[name] = getattr(body, name)
-        stored = edits.update_task(uow, code, changes)
+        require_own_operator(user, ctx.current_operator, f"task {code}", field="team")
+        if ctx.new_team:
+            if not ctx.new_team_exists:
+                raise ApiProblem(422, f"no team {ctx.new_team!r}", field="team")
+            require_own_operator(user, ctx.new_operator, f"team {ctx.new_team}", field="team")
+
+    stored = activity.update_task(_register(request), code, changes, actor=user.name, authorise=authorise)
     return {
         "code": stored["code"],
         "team": stored["team_code"],
@@ -388,7 +321,7 @@ def record_activity(
 
     operator = body.operator if body.operator is not None else (user.operator if user.role is Role.OPERATOR else None)
     require_own_operator(user, operator, "this activity", field="operator")
-    activity = Activity(
+    activity_ = Activity(
         hazard_code=body.hazard_code,
         kind=body.kind,
         start_date=body.start_date,
@@ -403,23 +336,26 @@ def record_activity(
     )
     if user.role is Role.OPERATOR:
         # An operator's activity waits for the authority's review; it is applied when approved.
-        from landrelease.services.field_reports import propose_activity
+        from landrelease.services.field_reports import ProposalContext, propose_activity
 
-        with _register(request).reading() as conn:
+        def authorise_proposal(ctx: ProposalContext) -> None:
             if body.team:
-                exists, team_operator = _team_operator(conn, body.team)
-                if not exists:
+                if not ctx.team_exists:
                     raise ApiProblem(422, f"no team {body.team!r}", field="team")
-                require_own_operator(user, team_operator, f"team {body.team}", field="team")
-        code = propose_activity(_register(request), activity, actor=user.name, operator=operator)
+                require_own_operator(user, ctx.team_operator, f"team {body.team}", field="team")
+
+        code = propose_activity(
+            _register(request), activity_, actor=user.name, operator=operator, authorise=authorise_proposal
+        )
         return JSONResponse({"proposal": code, "review_state": "submitted"}, status_code=202)
-    with _register(request).unit_of_work(actor=user.name) as uow:
+
+    def authorise(ctx: activity.ActivityContext) -> None:
         if body.team:
-            exists, team_operator = _team_operator(uow.conn, body.team)
-            if not exists:
+            if not ctx.team_exists:
                 raise ApiProblem(422, f"no team {body.team!r}", field="team")
-            require_own_operator(user, team_operator, f"team {body.team}", field="team")
-        done = uow.record_activity(activity)
+            require_own_operator(user, ctx.team_operator, f"team {body.team}", field="team")
+
+    done = activity.record_activity(_register(request), activity_, actor=user.name, authorise=authorise)
     return {
         "code": done.activity_code,
         "hazard_code": done.hazard_code,

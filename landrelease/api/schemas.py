@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from shapely.geometry.base import BaseGeometry
 
 from landrelease.domain.enums import (
+    OPEN_STATUSES,
     ActivityKind,
     Disposal,
     EOType,
@@ -42,7 +43,6 @@ Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0
 Name = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)]
 Org = Annotated[str, StringConstraints(min_length=1, max_length=120), AfterValidator(_no_control)]
 GeoJSONObject = dict[str, Any]
-OPEN_STATUSES = (HazardStatus.OPEN, HazardStatus.IN_PROGRESS)
 
 
 def polygon_from_geojson(value: Any) -> BaseGeometry:

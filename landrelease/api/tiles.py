@@ -25,10 +25,11 @@ from sqlalchemy import Connection, and_, case, func, select, table
 from sqlalchemy import column as sa_column
 
 from landrelease.api.auth import current_principal
-from landrelease.api.collections import wkb
 from landrelease.api.problems import ApiProblem
 from landrelease.domain.enums import HazardStatus
 from landrelease.storage import schema
+from landrelease.storage.assessments import p_any_of
+from landrelease.storage.features import wkb
 
 EXTENT = 4096
 BUFFER = 64  # tile units around the tile kept so that strokes join across tiles
@@ -145,7 +146,7 @@ def build_tile(
             tbl.c.priority_score.label("priority"),
             tbl.c.land_use,
             tbl.c.kind,
-            tbl.c.extra["p_any"].as_float().label("p_any"),
+            p_any_of(tbl.c.id).label("p_any"),
         ]
         where = [tbl.c.status != HazardStatus.SUPERSEDED.value]
         order = [tbl.c.priority_score.desc(), tbl.c.id] if small_deg else [tbl.c.id]

@@ -9,8 +9,9 @@ import typer
 from rich.console import Console
 
 from landrelease.domain.errors import LandreleaseError
+from landrelease.services import register as registers
+from landrelease.services.register import Register
 from landrelease.settings import Settings
-from landrelease.storage.repository import Register
 
 app = typer.Typer(
     name="landrelease",
@@ -30,12 +31,8 @@ def settings() -> Settings:
 @contextmanager
 def open_register(cfg: Settings | None = None) -> Iterator[Register]:
     """Open (and migrate) the configured database for the length of one command."""
-    cfg = cfg or settings()
-    register = Register.open(cfg.database_url)
-    try:
+    with registers.open_register(cfg or settings()) as register:
         yield register
-    finally:
-        register.close()
 
 
 def fail(error: LandreleaseError | str, code: int = 2) -> typer.Exit:

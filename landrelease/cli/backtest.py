@@ -11,9 +11,8 @@ import typer
 from rich.table import Table
 
 from landrelease.cli.app import app, console, fail
-from landrelease.domain.errors import LandreleaseError, Problem, ValidationError
-from landrelease.planning.backtest import DEFAULT_RUNS, BacktestResult, backtest
-from landrelease.planning.programme import parse_programme
+from landrelease.domain.errors import LandreleaseError
+from landrelease.services.backtest import DEFAULT_RUNS, BacktestResult, backtest_programme, read_programme
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:
@@ -64,14 +63,9 @@ def backtest_command(
             from landrelease.cli import forecast_charts
 
             forecast_charts.check_chart_path(chart)
-        if not programme.is_file():
-            raise ValidationError(
-                [Problem("no such file", source=str(programme), expected="a programme file (.yaml)")],
-                "programme refused",
-            )
-        prog = parse_programme(programme.read_text(encoding="utf-8"), str(programme))
+        prog = read_programme(programme)
         with console.status(f"forecasting {prog.programme} from {prog.start_year} ({runs} runs)…"):
-            result = backtest(prog, runs=runs, seed=seed)
+            result = backtest_programme(prog, runs=runs, seed=seed)
         if chart is not None:
             backtest_chart(result, chart)
     except LandreleaseError as exc:

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy.engine import make_url
 
 from landrelease.cli.app import app, console, settings
-from landrelease.storage.repository import Register
+from landrelease.services import register as registers
+from landrelease.services import summary
+from landrelease.services.importing import store_scenario
 
-if TYPE_CHECKING:
-    from landrelease.samples import Scenario
-
-
-def store_scenario(register: Register, scenario: Scenario) -> None:
-    """Write a generated scenario in one unit of work (all or nothing)."""
-    with register.unit_of_work(actor="demo") as uow:
-        uow.add_hazard_areas(scenario.hazard_areas, source=f"sample scenario seed={scenario.seed}")
-        uow.add_evidence(scenario.evidence, source="sample scenario")
-        uow.add_settlements(scenario.settlements, source="sample scenario")
-        uow.add_teams(scenario.teams, source="sample scenario")
+__all__ = ["demo", "inventory_tables", "store_scenario"]
 
 
 def inventory_tables(inv: dict[str, Any]) -> list[Table]:
@@ -48,22 +38,6 @@ def inventory_tables(inv: dict[str, Any]) -> list[Table]:
     return tables
 
 
-def _reset(url: str) -> None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database:
-        for suffix in ("", "-wal", "-shm"):
-            Path(parsed.database + suffix).unlink(missing_ok=True)
-    else:
-        from alembic import command
-
-        from landrelease.storage.database import alembic_config, make_engine
-
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            command.downgrade(alembic_config(conn), "base")
-        engine.dispose()
-
-
 @app.command()
 def demo(
     areas: Annotated[int, typer.Option(min=1, help="number of hazard areas in the sample region")] = 300,
@@ -77,17 +51,17 @@ def demo(
     forecast and write the report (into LANDRELEASE_OUTPUT_DIR, default ./landrelease-output)."""
     from landrelease.cli import engine, field, model, plan, register, report, returns
     from landrelease.samples import generate
+    from landrelease.services.plan import planned_dispatch_order
 
     cfg = settings()
     seed = cfg.seed if seed is None else seed
     out = cfg.output_dir
     if reset:
-        _reset(cfg.database_url)
-    reg = Register.open(cfg.database_url)
-    try:
+        registers.reset(cfg)
+    with registers.open_register(cfg) as reg:
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
             step = bar.add_task("opening the register", total=None)
-            if reg.count_hazard_areas() == 0:
+            if summary.inventory(reg)["hazard_areas"] == 0:
                 bar.update(step, description=f"generating a sample region ({areas} hazard areas, seed {seed})")
                 scenario = generate(areas, seed=seed)
                 bar.update(step, description="storing it")
@@ -98,7 +72,7 @@ def demo(
             bar.update(step, description="register ready")
         if not fresh:
             console.print("The register already holds data: working on it as it is (use --reset to start over).")
-        inv = reg.inventory()
+        inv = summary.inventory(reg)
         console.rule("[bold]1. The register")
         console.print(
             f"[bold]Register[/] {cfg.database_url}: {inv['hazard_areas']:,} hazard areas, "
@@ -117,18 +91,16 @@ def demo(
         console.rule("[bold]4. The plan")
         plan.demo_step(reg, console, out)
         console.rule("[bold]5. The forecast")
-        order = plan.planned_dispatch_order(reg)
+        order = planned_dispatch_order(reg)
         engine.demo_step(reg, console, out, dispatch_order=order)
         console.rule("[bold]6. When settlements can come back")
         returns.demo_step(reg, console)
         console.rule("[bold]7. What more capacity would change")
         engine.compare_demo_step(reg, console, out, dispatch_order=order)
         console.rule("[bold]8. The report")
-        report.demo_step(reg, console, out)  # the same forecast seed as step 5
-    finally:
-        reg.close()
+        report.demo_step(reg, console, out)  # the forecast stored in step 5
     console.print(f"Charts, maps and the report are in [bold]{out.resolve()}[/].")
     if serve:
-        from landrelease.api.serve import serve_demo
+        from landrelease.web.serve import serve_demo
 
         serve_demo(cfg, host=host, port=port)

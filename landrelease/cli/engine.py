@@ -1,9 +1,8 @@
 """Engine commands: calibrate, forecast (registered on the shared app when imported).
 
-Also what the demo, the web dashboards and the reports call: :func:`forecast_register`
-(a :class:`ForecastResult`), :func:`forecast_data` (the same as plain data: headline,
-burn-down band, release by month and method, per-area dates), :func:`store_forecast`
-(each area's forecast into its ``extra['forecast']`` for the map) and :func:`demo_step`.
+The work is the forecast use case's (:mod:`landrelease.services.forecast`); this module
+reads the options, prints tables and draws charts. ``demo_step`` and ``compare_demo_step``
+are the demo's forecast steps.
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ import json
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
-from importlib import resources
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any
@@ -26,166 +23,21 @@ from rich.table import Table
 
 from landrelease.cli.app import app, console, err_console, fail, open_register, settings
 from landrelease.domain.errors import LandreleaseError, Problem, ValidationError
-from landrelease.model.geometry import areas_m2
-from landrelease.model.productivity import LEVELS, Calibration, calibrate
-from landrelease.planning.forecast import Capacity, ForecastResult, Mapper, Portfolio, forecast
-from landrelease.planning.release_mix import (
-    CLEARANCE_ALONE,
-    ReleaseMix,
-    calibrate_mix,
-    default_p_any,
-    expected_items,
-    level_index,
+from landrelease.model.productivity import LEVELS
+from landrelease.planning.forecast import ForecastResult
+from landrelease.services.forecast import (
+    builtin_scenarios,
+    compare_scenarios,
+    dask_mapper,
+    forecast_register,
+    read_scenario,
+    register_calibration,
+    store_forecast,
+    stored_dispatch_order,
 )
-from landrelease.planning.scenario import ScenarioSpec, parse_scenario
-from landrelease.storage.forecasts import REGISTER, SCENARIO, save_forecasts
-from landrelease.storage.repository import HazardFilter, Register, merge_hazard_extra
+from landrelease.services.register import Register
 
 ChartOption = Annotated[Path | None, typer.Option("--chart", help="write a chart (.png or .svg)")]
-
-
-# ---------------------------------------------------------------- what the register holds
-
-
-def register_calibration(register: Register) -> Calibration:
-    """Posterior rates from the register's daily reports (priors: its teams' stated rates)."""
-    clutter = {a.code: a.clutter for a in register.hazard_areas(HazardFilter(include_superseded=True))}
-    return calibrate(register.daily_reports(), register.teams(), clutter)
-
-
-def register_portfolio(register: Register, record_reliability: float | None = None) -> tuple[Portfolio, str]:
-    """The register's open hazard areas with their probability of holding any EO, and where
-    that probability came from.
-
-    ``p_any`` (and the expected items) come from the contamination model where
-    ``landrelease model`` has stored them in the area's ``extra``; otherwise from the simple
-    rule of :func:`~landrelease.planning.release_mix.default_p_any`. A scenario's
-    ``record_reliability`` asks for the rule everywhere (the model's results were computed
-    with the records' own reliabilities).
-    """
-    areas = register.hazard_areas(HazardFilter(open_only=True))
-    if not areas:
-        raise ValidationError(
-            [Problem("the register holds no open hazard area", check="forecast")], "nothing to forecast"
-        )
-    area = areas_m2([a.geometry for a in areas])
-    evidence = register.evidence([a.code for a in areas])
-    codes = [a.code for a in areas]
-    p_rule = default_p_any([a.kind for a in areas], codes, evidence, record_reliability)
-    items_rule = expected_items(area, level_index(a.density for a in areas))
-    stored = np.full(len(areas), np.nan)
-    for i, a in enumerate(areas):
-        v = a.extra.get("p_any") if isinstance(a.extra, dict) else None
-        if isinstance(v, int | float) and 0 <= v <= 1:
-            stored[i] = float(v)
-    modelled = ~np.isnan(stored) & (record_reliability is None)
-    p_any = np.where(modelled, stored, p_rule)
-    items = items_rule.copy()
-    for i, a in enumerate(areas):
-        e = a.extra.get("expected_items") if modelled[i] else None
-        if isinstance(e, int | float) and p_any[i] > 0:
-            items[i] = float(e) / p_any[i]
-    n = int(modelled.sum())
-    if n == len(areas):
-        source = "probability of contamination from the contamination model"
-    elif n:
-        source = (
-            f"probability of contamination from the contamination model for {n} of {len(areas)} areas, "
-            "the rest from the evidence rule"
-        )
-    else:
-        source = "probability of contamination from the evidence rule (run `landrelease model` for the cell model)"
-    portfolio = Portfolio.from_hazard_areas(areas, area, p_any=p_any, items_if_contaminated=items)
-    return portfolio, source
-
-
-def register_capacity(register: Register, calibration: Calibration | None = None) -> Capacity:
-    """The register's fleet, with rates calibrated from its daily reports when it has any."""
-    teams = register.teams()
-    if calibration is None:
-        calibration = register_calibration(register)
-    return Capacity.from_teams(teams, calibration if calibration.used else None)
-
-
-def stored_plan_order(register: Register) -> list[str] | None:
-    """Hazard codes in the stored plan's dispatch order (``landrelease plan``), or None if no plan is stored."""
-    from landrelease.planning.workplan import dispatch_order
-
-    tasks = register.tasks()
-    return dispatch_order(tasks) if tasks else None
-
-
-def _mapper(scheduler: str | None) -> tuple[Mapper | None, int | None, Any]:
-    if not scheduler:
-        return None, None, None
-    from distributed import Client
-
-    from landrelease.planning.execution import dask, dask_workers
-
-    try:
-        client = Client(scheduler, timeout=5)
-    except (OSError, TimeoutError) as exc:
-        raise ValidationError(
-            [
-                Problem(
-                    f"cannot reach the Dask scheduler: {exc}",
-                    field="--scheduler",
-                    found=scheduler,
-                    expected="tcp://HOST:PORT of a running scheduler",
-                )
-            ],
-            "forecast refused",
-        ) from None
-    return dask(client), 2 * dask_workers(client), client
-
-
-def forecast_register(
-    register: Register,
-    *,
-    dispatch_order: Sequence[str] | None = None,
-    runs: int = 1000,
-    seed: int | None = None,
-    horizon_years: int = 10,
-    start: date | None = None,
-    mapper: Mapper | None = None,
-    groups: int | None = None,
-    scenario: ScenarioSpec | None = None,
-) -> ForecastResult:
-    """Forecast the register as it is (or under ``scenario``): its open areas, evidence, teams."""
-    seed = settings().seed if seed is None else seed
-    a = scenario.assumptions if scenario else None
-    portfolio, p_source = register_portfolio(register, a.record_reliability if a else None)
-    fleet = register_capacity(register)
-    capacity = scenario.build_capacity(fleet) if scenario else fleet
-    mix: ReleaseMix
-    if a is not None and not a.release_by_survey:
-        mix = CLEARANCE_ALONE
-    else:
-        target = a.release_mix.target() if a is not None and a.release_mix is not None else None
-        mix = calibrate_mix(portfolio.area_m2, portfolio.p_any, portfolio.sha, portfolio.dense_site, target)
-    result = forecast(
-        portfolio,
-        capacity,
-        mix=mix,
-        dispatch_order=dispatch_order,
-        horizon_years=a.horizon_years if a else horizon_years,
-        runs=runs,
-        seed=seed,
-        working_days_per_year=float(a.working_days_per_year) if a else 220.0,
-        start=(a.start if a and a.start else start),
-        mapper=mapper,
-        groups=groups,
-        name=scenario.name if scenario else "the register as it is",
-    )
-    result.notes.insert(0, p_source)
-    return result
-
-
-def forecast_data(register: Register, *, per_area: bool = True, **kwargs: Any) -> dict[str, Any]:
-    """The register's forecast as plain data (JSON-ready) for the web dashboards and reports:
-    headline, overall/region/area P10/P50/P90 dates, burn-down series with bands, km²
-    released per month by method with bands. ``kwargs`` go to :func:`forecast_register`."""
-    return forecast_register(register, **kwargs).as_dict(per_area=per_area)
 
 
 def _charts() -> ModuleType:
@@ -195,30 +47,14 @@ def _charts() -> ModuleType:
     return forecast_charts
 
 
-def store_forecast(register: Register, result: ForecastResult, *, actor: str = "forecast") -> int:
-    """Write each forecast area's summary into its ``extra['forecast']`` (one audited unit of
-    work), where the map's side panel and the API read it. Returns the areas updated."""
-    values = {code: {"forecast": item} for code, item in result.area_summaries().items()}
-    with register.unit_of_work(actor=actor) as uow:
-        save_forecasts(uow, REGISTER, [result.as_dict(per_area=False)])
-        return merge_hazard_extra(uow, values, source=f"landrelease forecast ({result.runs} runs, seed {result.seed})")
-
-
-def store_comparison(register: Register, results: Sequence[ForecastResult], *, actor: str = "forecast") -> str:
-    """Store scenarios forecast together as one batch (the dashboards' scenario comparison)."""
-    with register.unit_of_work(actor=actor) as uow:
-        return save_forecasts(uow, SCENARIO, [r.as_dict(per_area=False) for r in results])
-
-
 def compare_demo_step(
     register: Register, console: Console, output_dir: Path, dispatch_order: Sequence[str] | None = None
 ) -> dict[str, Any]:
     """For ``landrelease demo``: today's capacity against +200 deminers and +20 dogs, stored for
     the dashboards, printed side by side and drawn as one chart."""
-    results = [
-        forecast_register(register, dispatch_order=dispatch_order, runs=300, scenario=s) for s in builtin_scenarios()
-    ]
-    store_comparison(register, results)
+    results = compare_scenarios(
+        register, builtin_scenarios(), dispatch_order=dispatch_order, runs=300, seed=settings().seed, store=True
+    )
     output_dir.mkdir(parents=True, exist_ok=True)
     chart = _charts().comparison_chart(results, output_dir / "scenario-comparison.png")
     console.print(comparison_table(results))
@@ -228,20 +64,13 @@ def compare_demo_step(
     return data
 
 
-def builtin_scenarios() -> list[ScenarioSpec]:
-    """The sample scenarios shipped with the package: today's capacity, and +200 deminers, +20 dogs."""
-    folder = resources.files("landrelease.samples") / "scenarios"
-    names = ("today.yaml", "more-deminers-and-dogs.yaml")
-    return [parse_scenario((folder / n).read_text(encoding="utf-8"), n) for n in names]
-
-
 def demo_step(
     register: Register, console: Console, output_dir: Path, dispatch_order: Sequence[str] | None = None
 ) -> dict[str, Any]:
     """For ``landrelease demo``: forecast the register, print the headline with its band, write
     the burn-down chart, and store each area's forecast for the map. Returns the forecast as
     plain data plus ``chart`` (its path)."""
-    result = forecast_register(register, dispatch_order=dispatch_order, runs=500)
+    result = forecast_register(register, dispatch_order=dispatch_order, runs=500, seed=settings().seed)
     store_forecast(register, result)
     output_dir.mkdir(parents=True, exist_ok=True)
     chart = _charts().burn_down_chart(result, output_dir / "forecast-burn-down.png")
@@ -357,16 +186,6 @@ def _progress(description: str) -> Iterator[None]:
         yield
 
 
-def _read_scenario(path: Path) -> ScenarioSpec:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValidationError(
-            [Problem(f"cannot read the scenario file: {exc.strerror}", source=str(path))], "scenario refused"
-        ) from None
-    return parse_scenario(text, str(path))
-
-
 # ---------------------------------------------------------------- commands
 
 
@@ -450,45 +269,40 @@ def forecast_command(
                 [Problem("unknown dispatch order", field="--order", found=order, expected="plan or land-use")],
                 "forecast refused",
             )
-        specs = [_read_scenario(p) for p in (scenario or [])]
+        specs = [read_scenario(p) for p in (scenario or [])]
         stored = 0
-        mapper, groups, client = _mapper(scheduler)
-        try:
-            with open_register(cfg) as register, _progress("forecasting"):
-                dispatch = stored_plan_order(register) if order == "plan" else None
-                if not specs:
-                    results = [
-                        forecast_register(
-                            register,
-                            dispatch_order=dispatch,
-                            runs=runs or 1000,
-                            seed=seed,
-                            horizon_years=horizon,
-                            mapper=mapper,
-                            groups=groups,
-                        )
-                    ]
-                    if store:
-                        stored = store_forecast(register, results[0])
-                else:
-                    results = [
-                        forecast_register(
-                            register,
-                            dispatch_order=dispatch,
-                            runs=runs or s.assumptions.runs,
-                            seed=seed if seed is not None else s.assumptions.seed,
-                            mapper=mapper,
-                            groups=groups,
-                            scenario=s,
-                        )
-                        for s in specs
-                    ]
-                    if store:
-                        store_comparison(register, results)
-                        stored = len(results)
-        finally:
-            if client is not None:
-                client.close()
+        with (
+            dask_mapper(scheduler) as (mapper, groups),
+            open_register(cfg) as register,
+            _progress("forecasting"),
+        ):
+            dispatch = stored_dispatch_order(register) if order == "plan" else None
+            if not specs:
+                results = [
+                    forecast_register(
+                        register,
+                        dispatch_order=dispatch,
+                        runs=runs or 1000,
+                        seed=cfg.seed if seed is None else seed,
+                        horizon_years=horizon,
+                        mapper=mapper,
+                        groups=groups,
+                    )
+                ]
+                if store:
+                    stored = store_forecast(register, results[0])
+            else:
+                results = compare_scenarios(
+                    register,
+                    specs,
+                    dispatch_order=dispatch,
+                    runs=runs,
+                    seed=seed,
+                    mapper=mapper,
+                    groups=groups,
+                    store=store,
+                )
+                stored = len(results) if store else 0
     except LandreleaseError as exc:
         raise fail(exc) from None
     if store:

@@ -11,9 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from landrelease.cli.app import app, console, fail, open_register
 from landrelease.domain.errors import LandreleaseError, Problem
-from landrelease.io.importer import ImportReport, import_file
 from landrelease.io.kinds import KINDS
-from landrelease.io.writers import export as export_register
+from landrelease.services.importing import ImportReport, import_file
+from landrelease.services.importing import export as export_register
 
 KIND_HELP = "what the file holds: hazard-areas, evidence, settlements or teams (columns below)"
 COLUMNS_EPILOG = "\n\n".join(

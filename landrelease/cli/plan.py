@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,86 +14,12 @@ from rich.table import Table
 
 from landrelease.cli.app import app, console, err_console, fail, open_register
 from landrelease.domain.errors import LandreleaseError, Problem, ValidationError
-from landrelease.domain.hazard import HazardArea
-from landrelease.io.plan_instance import read_instance, solution_to_json, write_instance
-from landrelease.io.plan_outputs import write_gantt, write_phases
-from landrelease.io.plan_settings import load_plan_scenario, load_weights
-from landrelease.planning.instance import Solution, check_solution
-from landrelease.planning.priority import CRITERIA, Priority, PriorityWeights, prioritise
-from landrelease.planning.scheduler import solve
-from landrelease.planning.settlement_links import link_settlements
-from landrelease.planning.workplan import (
-    Headline,
-    PlanScenario,
-    WorkProblem,
-    build_work,
-    dispatch_order,
-    explain_unscheduled,
-    headline,
-    plan_teams,
-    to_tasks,
-)
-from landrelease.storage.repository import HazardFilter, Register
-
-__all__ = ["PlanResult", "demo_step", "dispatch_order", "plan_register", "planned_dispatch_order"]
-
-
-@dataclass
-class PlanResult:
-    work: WorkProblem
-    solution: Solution
-    headline: Headline
-    areas: list[HazardArea]
-    seconds: float
-
-
-def _priorities(register: Register, weights: PriorityWeights) -> tuple[list[HazardArea], dict[str, Priority], Any]:
-    areas = register.hazard_areas(HazardFilter(open_only=True))
-    settlements = register.settlements()
-    links = link_settlements(areas, settlements, weights.settlement_radius_km)
-    evidence = register.evidence([a.code for a in areas]) if areas else []
-    return areas, prioritise(areas, evidence, settlements, weights, links=links), links
-
-
-def build_register_work(
-    register: Register, scenario: PlanScenario | None = None, start_date: date | None = None
-) -> tuple[WorkProblem, list[HazardArea]]:
-    """The register's planning problem (open areas, its fleet plus the scenario's extra teams)."""
-    scenario = scenario or PlanScenario()
-    areas, prios, links = _priorities(register, scenario.weights)
-    teams = plan_teams(register.teams(), scenario.extra_teams)
-    start = start_date or scenario.planning.start_date or date.today()
-    work = build_work(areas, teams, prios, links, scenario.planning, start_date=start, activities=register.activities())
-    return work, areas
-
-
-def plan_register(
-    register: Register, scenario: PlanScenario | None = None, *, start_date: date | None = None, store: bool = True
-) -> PlanResult:
-    """Prioritise, plan and (by default) store the plan in the ``task`` table, replacing the previous one."""
-    scenario = scenario or PlanScenario()
-    t0 = time.perf_counter()
-    work, areas = build_register_work(register, scenario, start_date)
-    solution = solve(work.instance, seed=scenario.planning.seed, time_limit_s=scenario.planning.time_limit_s)
-    problems = check_solution(work.instance, solution)
-    if problems:  # the planner checks itself: never store a plan that breaks a rule
-        raise ValidationError(problems, "the planner produced an infeasible plan (a bug): not stored")
-    reasons = explain_unscheduled(work, solution)
-    solution.unscheduled = [type(u)(u.task, reasons.get(u.task, u.reason)) for u in solution.unscheduled]
-    if store:
-        with register.unit_of_work(actor="planner") as uow:
-            uow.replace_plan(to_tasks(work, solution), source=f"plan: {scenario.name}")
-    return PlanResult(work, solution, headline(work, solution), areas, time.perf_counter() - t0)
-
-
-def planned_dispatch_order(register: Register) -> list[str]:
-    """Hazard codes in the stored plan's dispatch order (planned start); plans the register if no plan is stored."""
-    tasks = register.tasks()
-    if not tasks:
-        plan_register(register)
-        tasks = register.tasks()
-    return dispatch_order(tasks)
-
+from landrelease.planning.instance import Solution
+from landrelease.planning.priority import CRITERIA, Priority, PriorityWeights
+from landrelease.planning.workplan import Headline, PlanScenario, WorkProblem
+from landrelease.services import plan as plans
+from landrelease.services.plan import PlanResult, plan_register
+from landrelease.services.register import Register
 
 # ---------------------------------------------------------------- rendering
 
@@ -155,9 +79,9 @@ def priorities(
 ) -> None:
     """Rank the open hazard areas by priority, or explain one area's score."""
     try:
-        w = load_weights(weights) if weights else PriorityWeights()
+        w = plans.load_weights(weights) if weights else PriorityWeights()
         with open_register() as register:
-            areas, prios, _ = _priorities(register, w)
+            areas, prios, _ = plans.priorities(register, w)
     except LandreleaseError as exc:
         raise fail(exc) from None
     if explain is not None:
@@ -229,18 +153,14 @@ def plan(
         if instance is not None:
             _plan_instance(instance, as_json, time_limit)
             return
-        sc = load_plan_scenario(scenario) if scenario else PlanScenario()
+        sc = plans.load_scenario(scenario) if scenario else PlanScenario()
         if time_limit is not None:
             sc.planning.time_limit_s = time_limit
         day0 = date.fromisoformat(start_date) if start_date else None
         with open_register() as register:
             if export_instance is not None:
-                work, _ = build_register_work(register, sc, day0)
-                write_instance(work.instance, export_instance)
-                console.print(
-                    f"Wrote {len(work.instance.tasks):,} tasks and {len(work.instance.teams):,} teams "
-                    f"to {export_instance}"
-                )
+                inst = plans.export_instance(register, export_instance, sc, day0)
+                console.print(f"Wrote {len(inst.tasks):,} tasks and {len(inst.teams):,} teams to {export_instance}")
                 return
             with _progress() as progress:
                 progress.add_task(f"planning ({sc.name})", total=None)
@@ -258,7 +178,7 @@ def plan(
                 {
                     "scenario": sc.name,
                     "headline": result.headline.as_dict(),
-                    "solution": solution_to_json(result.solution),
+                    "solution": plans.solution_json(result),
                 }
             )
         )
@@ -273,23 +193,21 @@ def plan(
 
 def _outputs(result: PlanResult, gantt: Path | None, phases: Path | None) -> None:
     try:
-        if gantt is not None:
-            write_gantt(result.work, result.solution, gantt)
-            err_console.print(f"Gantt chart: {gantt}")
-        if phases is not None:
-            n = write_phases(result.work, result.solution, result.areas, phases)
-            err_console.print(f"Map phases: {phases} ({n} areas, layer plan_phases)")
+        written = plans.write_outputs(result, gantt=gantt, phases=phases)
     except LandreleaseError as exc:
         raise fail(exc) from None
+    if "gantt" in written:
+        err_console.print(f"Gantt chart: {gantt}")
+    if "phases" in written:
+        err_console.print(f"Map phases: {phases} ({written['phase_areas']} areas, layer plan_phases)")
 
 
 def _plan_instance(path: Path, as_json: bool, time_limit: float | None) -> None:
-    inst = read_instance(path)
-    solution = solve(inst, time_limit_s=time_limit or 20.0)
+    solution, exchange = plans.solve_instance_file(path, time_limit or 20.0)
     for u in solution.unscheduled:
         err_console.print(f"unscheduled {u.task}: {u.reason}", highlight=False, markup=False)
     if as_json:
-        print(json.dumps(solution_to_json(solution)))
+        print(json.dumps(exchange))
         return
     t = Table(title=f"Solution of {path.name}: objective {solution.objective:,.3f}", title_justify="left")
     for col in ("team", "task", "start day", "end day"):
@@ -307,7 +225,7 @@ def demo_step(register: Register, console: Console, output_dir: Path) -> dict[st
     output_dir = Path(output_dir)
     result = plan_register(register, PlanScenario(planning={"time_limit_s": 10.0}))
     gantt_path = output_dir / "plan-gantt.png"
-    write_gantt(result.work, result.solution, gantt_path, title="Plan: teams and tasks")
+    plans.write_outputs(result, gantt=gantt_path, title="Plan: teams and tasks")
     console.print(headline_table(result.headline, f"Plan headline ({result.seconds:.1f} s)"))
     console.print(f"Gantt chart: {gantt_path}")
     return {
@@ -315,5 +233,5 @@ def demo_step(register: Register, console: Console, output_dir: Path) -> dict[st
         "gantt": str(gantt_path),
         "tasks": len(result.work.instance.tasks),
         "unscheduled": len(result.solution.unscheduled),
-        "dispatch_order": dispatch_order(to_tasks(result.work, result.solution)),
+        "dispatch_order": result.dispatch_order(),
     }

@@ -21,9 +21,11 @@ from landrelease.domain.enums import METHOD_OF_ACTIVITY, ActivityKind, EOType, R
 from landrelease.domain.errors import LandreleaseError, Problem, Severity, ValidationError
 from landrelease.domain.quality import by_severity
 from landrelease.domain.release import DEFAULT_TOLERANCE_M
-from landrelease.storage.release import RecordedActivity
-from landrelease.storage.repository import Register
-from landrelease.storage.summary import METHODS, ReleaseSummary
+from landrelease.services import activity as activities
+from landrelease.services import summary as summaries
+from landrelease.services.activity import RecordedActivity
+from landrelease.services.register import Register
+from landrelease.services.summary import METHODS, ReleaseSummary
 
 # ---------------------------------------------------------------- reading activity files
 
@@ -319,13 +321,13 @@ def record_activity_command(
             code=code,
         )
         with open_register() as register:
-            if release_all:
-                area = register.hazard_area(hazard)
-                if area is not None:
-                    assert default_method is not None
-                    activity.released = [ReleasedPart(default_method, area.geometry)]
-            with register.unit_of_work(actor=actor) as uow:
-                result = uow.record_activity(activity, tolerance_m=tolerance)
+            result = activities.record_activity(
+                register,
+                activity,
+                actor=actor,
+                release_all=default_method if release_all else None,
+                tolerance_m=tolerance,
+            )
     except LandreleaseError as exc:
         raise fail(exc) from None
     if as_json:
@@ -352,7 +354,7 @@ def _recorded_dict(r: RecordedActivity) -> dict[str, Any]:
 def summary(as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False) -> None:
     """Released km² by method (cancelled / reduced / cleared), operator, region and month; open km²."""
     with open_register() as register:
-        s = register.release_summary()
+        s = summaries.release_summary(register)
     if as_json:
         _echo_json(s.to_dict())
         return
@@ -404,7 +406,7 @@ def check(
 ) -> None:
     """Data-quality checks (GICHD geocheck) and overlapping hazard areas; exit 1 if errors exist."""
     with open_register() as register:
-        problems = register.quality_problems()
+        problems = summaries.check(register)
     errors = sum(p.severity is Severity.ERROR for p in problems)
     if as_json:
         _echo_json(problems_json(problems))
@@ -427,16 +429,9 @@ def demo_step(register: Register, console: Console, *, seed: int = 20201110, tod
     splits its area) and an EOD spot task. If activities are already recorded, only prints.
     Returns ``{"recorded": [...], "summary": {...}}``.
     """
-    from landrelease.samples.activities import sample_activities
-
     today = today or datetime.now(UTC).date()
-    recorded: list[dict[str, Any]] = []
-    if not register.activities():
-        plan = sample_activities(register.hazard_areas(), register.teams(), seed=seed, today=today)
-        with register.unit_of_work(actor="demo") as uow:
-            for activity in plan:
-                recorded.append(_recorded_dict(uow.record_activity(activity, today=today)))
-    s = register.release_summary()
+    recorded = [_recorded_dict(r) for r in activities.record_sample_activities(register, seed=seed, today=today)]
+    s = summaries.release_summary(register)
     for r in recorded:
         tail = f", open remainder {r['remainder']}" if r["remainder"] else ""
         console.print(

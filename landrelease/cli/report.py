@@ -10,12 +10,11 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from landrelease.cli.app import app, console, fail, open_register, settings
+from landrelease.cli.app import app, console, fail, open_register
 from landrelease.domain.errors import LandreleaseError
-from landrelease.reports.forecast_view import DEFAULT_RUNS
 from landrelease.reports.render import check_output, render_html, write_pdf
-from landrelease.reports.report import MonthlyReport, Period, gather, latest_period, parse_period
-from landrelease.storage.repository import Register
+from landrelease.services.register import Register
+from landrelease.services.report_data import MonthlyReport, Period, gather, latest_period, parse_period
 
 
 def _summary(report: MonthlyReport) -> str:
@@ -32,9 +31,9 @@ def report_command(
     period: Annotated[
         str | None, typer.Option("--period", help="calendar month YYYY-MM (default: the latest month with activity)")
     ] = None,
-    forecast_runs: Annotated[
-        int, typer.Option("--forecast-runs", min=0, help="simulated futures for the forecast (0: no forecast)")
-    ] = DEFAULT_RUNS,
+    forecast: Annotated[
+        bool, typer.Option("--forecast/--no-forecast", help="show the stored forecast (landrelease forecast --store)")
+    ] = True,
 ) -> None:
     """Write the monthly report for the authority and donors: figures, map, charts, plan, forecast."""
     try:
@@ -51,7 +50,7 @@ def report_command(
         step = progress.add_task("reading the register", total=None)
         if chosen is None:
             chosen = latest_period(register) or Period.of(datetime.now(UTC).date())
-        report = gather(register, chosen, seed=settings().seed, forecast_runs=forecast_runs)
+        report = gather(register, chosen, with_forecast=forecast)
         progress.update(step, description="drawing the map and charts")
         rendered = render_html(report)
         if out.suffix.lower() == ".pdf":
@@ -63,7 +62,7 @@ def report_command(
     console.print(f"report written: [bold]{out}[/]")
 
 
-def demo_step(register: Register, console: Console, output_dir: Path, *, seed: int | None = None) -> dict[str, Any]:
+def demo_step(register: Register, console: Console, output_dir: Path) -> dict[str, Any]:
     """For `landrelease demo`: report.html and report.pdf for the latest month with activity.
 
     Returns the paths, the period and the headline figure; a register with no activity yet
@@ -71,7 +70,7 @@ def demo_step(register: Register, console: Console, output_dir: Path, *, seed: i
     """
     output_dir.mkdir(parents=True, exist_ok=True)
     period = latest_period(register) or Period.of(datetime.now(UTC).date())
-    report = gather(register, period, seed=settings().seed if seed is None else seed)
+    report = gather(register, period)
     rendered = render_html(report)
     html_path, pdf_path = output_dir / "report.html", output_dir / "report.pdf"
     html_path.write_text(rendered.html, encoding="utf-8")

@@ -10,12 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from landrelease.cli.app import app, console, open_register, settings
-from landrelease.returns.readiness import READY, Readiness, settlement_readiness
-from landrelease.storage.repository import HazardFilter, Register
-
-
-def readiness_of(register: Register) -> list[Readiness]:
-    return settlement_readiness(register.settlements(), register.hazard_areas(HazardFilter(open_only=True)))
+from landrelease.services.readiness import NOTE, READY, Readiness
+from landrelease.services.readiness import readiness as readiness_of
+from landrelease.services.register import Register
 
 
 def readiness_table(items: list[Readiness], rows: int | None = None) -> Table:
@@ -39,13 +36,6 @@ def readiness_table(items: list[Readiness], rows: int | None = None) -> Table:
             *[r.ready_by.get(q) or ("now" if r.status == READY else "–") for q in ("p10", "p50", "p90")],
         )
     return t
-
-
-NOTE = (
-    "A settlement is ready when no open hazard area holds it up (its land within the settlement radius and the "
-    "road/rail areas on its access routes). The ready month is the latest of the blocking areas' forecast months, "
-    "per quantile: a lower bound on the true quantile. Run `landrelease forecast --store` first."
-)
 
 
 @app.command()

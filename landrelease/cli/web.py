@@ -19,7 +19,7 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="uvicorn worker processes")] = 1,
 ) -> None:
     """Serve the map, dashboards, REST API, OGC API – Features and vector tiles."""
-    from landrelease.api.serve import serve as run
+    from landrelease.web.serve import serve as run
 
     run(
         settings(),

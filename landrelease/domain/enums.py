@@ -55,6 +55,15 @@ class HazardStatus(_Vocabulary):
     def is_closed(self) -> bool:
         return self in CLOSED_STATUSES
 
+    @property
+    def is_open(self) -> bool:
+        return self in OPEN_STATUSES
+
+
+OPEN_STATUSES: tuple[HazardStatus, ...] = (HazardStatus.OPEN, HazardStatus.IN_PROGRESS)
+"""Land still suspected: the one list every reader (register, forecast, map, report) counts as open."""
+
+OPEN_STATUS_VALUES: tuple[str, ...] = tuple(s.value for s in OPEN_STATUSES)
 
 CLOSED_STATUSES = frozenset(
     {

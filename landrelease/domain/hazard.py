@@ -15,7 +15,10 @@ class HazardArea:
     """One SHA or CHA. Geometry is a (Multi)Polygon in EPSG:4326.
 
     ``parent_id`` links a part created by a partial release to the record it was split
-    from, so history is never overwritten.
+    from, so history is never overwritten. ``area_m2`` is the area the register measured in
+    the data's UTM zone when the record was written (None until it is stored): readers carry
+    it instead of reprojecting the geometry again. ``extra`` holds only the user's own
+    columns; what the engines compute is kept in :mod:`landrelease.domain.results`.
     """
 
     code: str
@@ -40,6 +43,7 @@ class HazardArea:
     updated_at: datetime | None = None
     version: int = 1
     extra: dict[str, object] = field(default_factory=dict)
+    area_m2: float | None = None
 
     @property
     def is_open(self) -> bool:

@@ -24,7 +24,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from landrelease.domain.errors import Problem, Severity
-from landrelease.model.geometry import to_metric, utm_crs_for_geometries
+from landrelease.domain.geometry import to_metric, utm_crs_for_geometries
 
 MAX_VERTEX_GAP_KM = 5.0  # GICHD geocheck: consecutive vertices further apart are suspicious
 SAME_PLACE_M = 0.5  # two points closer than this are "the same coordinates"

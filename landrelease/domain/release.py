@@ -34,8 +34,8 @@ from shapely.geometry.base import BaseGeometry
 from landrelease.domain.activity import Activity, Find, ReleasedPart
 from landrelease.domain.enums import ActivityKind, HazardStatus, ReleaseMethod
 from landrelease.domain.errors import Problem, ValidationError
+from landrelease.domain.geometry import WGS84, to_metric, utm_crs_for_geometries
 from landrelease.domain.hazard import HazardArea
-from landrelease.model.geometry import WGS84, to_metric, utm_crs_for_geometries
 
 DEFAULT_TOLERANCE_M = 1.0
 

@@ -48,8 +48,8 @@ from shapely.geometry.base import BaseGeometry
 
 from landrelease.domain.enums import EOType, HazardKind, HazardStatus
 from landrelease.domain.errors import Problem, ValidationError
+from landrelease.domain.geometry import from_metric, to_metric
 from landrelease.domain.hazard import HazardArea
-from landrelease.model.geometry import from_metric, to_metric
 
 DEFAULT_UNIT_M2 = 100.0
 DEFAULT_LIMITING_QUALITY = 0.05

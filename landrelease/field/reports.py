@@ -55,9 +55,9 @@ from shapely.geometry.base import BaseGeometry
 from landrelease.domain.activity import Find
 from landrelease.domain.enums import ActivityKind, Disposal, EOType, WorkMethod
 from landrelease.domain.errors import Problem, ValidationError
+from landrelease.domain.geometry import WGS84, utm_crs_for
 from landrelease.domain.task import DailyReport
 from landrelease.field.review import ReviewState
-from landrelease.model.geometry import WGS84, utm_crs_for
 
 AREA_SLACK_M2 = 1.0
 """Rounding allowance when a day's area is compared with what is left of the hazard area."""

@@ -24,11 +24,11 @@ from landrelease.domain.asset import Team
 from landrelease.domain.enums import AssetType, EvidenceKind, HazardStatus
 from landrelease.domain.errors import Problem, Severity, ValidationError
 from landrelease.domain.evidence import Evidence
+from landrelease.domain.geometry import areas_m2
 from landrelease.domain.settlement import Settlement
 from landrelease.io.kinds import HAZARD_AREAS, KINDS, Parsed, json_safe, match_columns, vocabulary_parser
 from landrelease.io.readers import Chunk, list_layers, open_source, read_chunks
 from landrelease.io.validate import Validator
-from landrelease.model.geometry import areas_m2
 from landrelease.storage.repository import Register, UnitOfWork
 
 TABLE_OF_KIND = {"hazard-areas": "hazard_area", "evidence": "evidence", "settlements": "settlement", "teams": "team"}

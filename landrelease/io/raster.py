@@ -14,8 +14,8 @@ import numpy as np
 import rasterio
 from affine import Affine
 
+from landrelease.domain.geometry import WGS84
 from landrelease.model.contamination import AreaContamination, cell_polygons
-from landrelease.model.geometry import WGS84
 
 BANDS = ("p", "expected_items", "coverage")
 

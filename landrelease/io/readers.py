@@ -26,7 +26,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from landrelease.domain.errors import Problem, ValidationError
-from landrelease.model.geometry import WGS84
+from landrelease.domain.geometry import WGS84
 
 # Column names (compared after lower-casing) that hold geometry in a CSV file.
 WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape", "wkt_geometry")

@@ -24,6 +24,7 @@ import pandas as pd
 import shapely
 
 from landrelease.domain.errors import Problem, Severity
+from landrelease.domain.geometry import EARTH_RADIUS_KM, areas_m2, haversine_radians_km
 from landrelease.io.kinds import (
     AREA_UNITS,
     HAZARD_AREAS,
@@ -33,10 +34,8 @@ from landrelease.io.kinds import (
     split_area,
     unit_of_column,
 )
-from landrelease.model.geometry import areas_m2
 
 MAX_VERTEX_GAP_KM = 5.0  # GICHD geocheck: consecutive vertices more than 5 km apart (advisory)
-EARTH_RADIUS_KM = 6371.0088
 MIN_GAP_DEG = 0.999 * MAX_VERTEX_GAP_KM / (EARTH_RADIUS_KM * np.pi / 180.0)  # 5 km is at least this many degrees
 POLYGONAL = ("Polygon", "MultiPolygon")
 NON_NEGATIVE = (
@@ -84,10 +83,8 @@ def vertex_gaps_km(geometry: np.ndarray) -> np.ndarray:
         return out
     same = piece[1:] == piece[:-1]
     lon, lat = np.radians(xy[:, 0]), np.radians(xy[:, 1])
-    dphi = lat[1:] - lat[:-1]
-    dlmb = lon[1:] - lon[:-1]
-    h = np.sin(dphi / 2) ** 2 + np.cos(lat[1:]) * np.cos(lat[:-1]) * np.sin(dlmb / 2) ** 2
-    d = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+    cos_lat = np.cos(lat)
+    d = haversine_radians_km(lat[:-1], lat[1:], lon[1:] - lon[:-1], cos_lat[:-1], cos_lat[1:])
     d[~same] = 0.0
     np.maximum.at(out, owners[piece[1:]], d)
     return out

@@ -18,7 +18,7 @@ import pyogrio
 import shapely
 
 from landrelease.domain.errors import Problem, ValidationError
-from landrelease.model.geometry import areas_m2
+from landrelease.domain.geometry import areas_m2
 from landrelease.storage.repository import HazardFilter, Register
 
 LAYER_OF_KIND = {"hazard-areas": "hazard_areas", "evidence": "evidence", "settlements": "settlements", "teams": "teams"}

@@ -79,9 +79,9 @@ from shapely.geometry.base import BaseGeometry
 from landrelease.domain.enums import EvidenceKind, HazardKind, Level
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.domain.evidence import Evidence
+from landrelease.domain.geometry import WGS84, from_metric, to_metric, utm_crs_for_geometries
 from landrelease.domain.hazard import HazardArea
 from landrelease.model.cells import coverage_fractions, grids_for, ragged_arange
-from landrelease.model.geometry import WGS84, from_metric, to_metric, utm_crs_for_geometries
 
 _MAX_RELIABILITY = 0.999  # r = 1 would be an infinite likelihood ratio
 _CELLS_PER_CHUNK = 2_000_000  # cells of bounding boxes computed at once (~0.5 GB of temporaries)

@@ -15,6 +15,7 @@ from typing import Any
 from pyproj import CRS
 
 from landrelease.domain.evidence import Evidence
+from landrelease.domain.geometry import utm_crs_for_geometries
 from landrelease.domain.hazard import HazardArea
 from landrelease.model.contamination import (
     AreaContamination,
@@ -22,7 +23,6 @@ from landrelease.model.contamination import (
     assess,
     evidence_by_area,
 )
-from landrelease.model.geometry import utm_crs_for_geometries
 
 
 def batches(

@@ -11,13 +11,11 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from landrelease.domain.enums import AssetType
 from landrelease.domain.errors import InfeasibleError, Problem, Severity, ValidationError
+from landrelease.domain.geometry import haversine_km
 
 TEAM_TYPES = tuple(AssetType.allowed())
-EARTH_RADIUS_KM = 6371.0088
 TOLERANCE_DAYS = 1e-6
 
 
@@ -85,17 +83,6 @@ class Solution:
 
 
 # ---------------------------------------------------------------- distances and times
-
-
-def haversine_km(
-    lon1: np.ndarray | float, lat1: np.ndarray | float, lon2: np.ndarray | float, lat2: np.ndarray | float
-) -> np.ndarray:
-    """Vectorised great-circle distance, the same formula as ``model.geometry.great_circle_km``."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dlmb = np.radians(np.asarray(lon2) - np.asarray(lon1))
-    h = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
 
 
 def travel_days(instance: PlanInstance, a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -186,7 +186,7 @@ def prioritise(
     if links is None:
         links = link_settlements(areas, settlements, weights.settlement_radius_km)
     if area_m2 is None:
-        from landrelease.model.geometry import areas_m2
+        from landrelease.domain.geometry import areas_m2
 
         sizes = areas_m2([a.geometry for a in areas]).tolist() if areas else []
         area_m2 = {a.code: float(s) for a, s in zip(areas, sizes, strict=True)}

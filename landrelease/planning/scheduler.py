@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from landrelease.domain.errors import Problem, ValidationError
+from landrelease.domain.geometry import haversine_km, haversine_radians_km
 from landrelease.planning.instance import (
-    EARTH_RADIUS_KM,
     TEAM_TYPES,
     Assignment,
     PlanInstance,
@@ -99,11 +99,7 @@ class Compiled:
 
 
 def _hav(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    if lon1 == lon2 and lat1 == lat2:
-        return 0.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(h, 1.0)))
+    return float(haversine_km(float(lon1), float(lat1), float(lon2), float(lat2)))
 
 
 def compile_instance(instance: PlanInstance) -> Compiled:
@@ -164,12 +160,7 @@ def compile_instance(instance: PlanInstance) -> Compiled:
 
 
 def _pairwise_km(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
-    p1, p2 = np.radians(lat1)[:, None], np.radians(lat2)[None, :]
-    dl = np.radians(lon2[None, :] - lon1[:, None])
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    d = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
-    same = (lon1[:, None] == lon2[None, :]) & (lat1[:, None] == lat2[None, :])
-    return np.where(same, 0.0, d)
+    return np.asarray(haversine_km(lon1[:, None], lat1[:, None], lon2[None, :], lat2[None, :]))
 
 
 # ---------------------------------------------------------------- a plan in progress
@@ -319,10 +310,8 @@ def construct(c: Compiled, key: np.ndarray, *, choose: str = "ect", pinned: Mapp
                 est = float(end[p])
         ks = c.eligible(j)
         # great-circle travel from where each eligible team is now, vectorised
-        dphi = lat_rad[j] - at_lat_rad[ks]
         dl = np.radians(lon[j] - at_lon[ks])
-        h = np.sin(dphi / 2) ** 2 + at_cos[ks] * cos_lat[j] * np.sin(dl / 2) ** 2
-        trav = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(h, 1.0))) * mob
+        trav = haversine_radians_km(at_lat_rad[ks], lat_rad[j], dl, at_cos[ks], cos_lat[j]) * mob
         st = np.maximum(free[ks] + trav, est)
         if choose == "first_free":
             i = int(np.argmin(free[ks]))

@@ -14,9 +14,9 @@ import numpy as np
 import shapely
 
 from landrelease.domain.enums import LandUse
+from landrelease.domain.geometry import to_metric, utm_crs_for_geometries
 from landrelease.domain.hazard import HazardArea
 from landrelease.domain.settlement import Settlement
-from landrelease.model.geometry import to_metric, utm_crs_for_geometries
 
 ROAD_USES = frozenset({LandUse.ROAD, LandUse.RAIL})
 

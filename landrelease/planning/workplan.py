@@ -29,9 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from landrelease.domain.activity import Activity
 from landrelease.domain.asset import Team
 from landrelease.domain.enums import ActivityKind, AssetType, HazardKind, LandUse, Level
+from landrelease.domain.geometry import areas_m2
 from landrelease.domain.hazard import HazardArea
 from landrelease.domain.task import Task
-from landrelease.model.geometry import areas_m2
 from landrelease.model.productivity import MECHANICAL_FOLLOW_UP, site_factor
 from landrelease.planning.instance import PlanInstance, PlanTask, PlanTeam, Solution
 from landrelease.planning.priority import Priority, PriorityWeights

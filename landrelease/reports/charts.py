@@ -20,8 +20,7 @@ from matplotlib.dates import date2num
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from landrelease.reports.forecast_view import ForecastView
-from landrelease.reports.report import METHODS, MonthlyReport, PlanProgress
+from landrelease.services.report_data import METHODS, ForecastView, MonthlyReport, PlanProgress
 
 METHOD_COLOURS = {"cancelled": "#c7e9c0", "reduced": "#74c476", "cleared": "#238b45"}
 METHOD_LABELS = {"cancelled": "cancelled (NTS)", "reduced": "reduced (TS)", "cleared": "cleared"}

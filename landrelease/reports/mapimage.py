@@ -28,7 +28,7 @@ from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 from pyproj import CRS, Transformer
 
 from landrelease.reports.charts import METHOD_COLOURS
-from landrelease.reports.report import MonthlyReport
+from landrelease.services.report_data import MonthlyReport
 
 STATUS_STYLE: dict[str, tuple[str, str]] = {
     "open": ("#e34a33", "open"),

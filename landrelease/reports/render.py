@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.reports.charts import METHOD_LABELS, all_charts
 from landrelease.reports.mapimage import render_map
-from landrelease.reports.report import METHODS, MonthlyReport
+from landrelease.services.report_data import METHODS, MonthlyReport
 
 FORMATS = (".html", ".pdf")
 

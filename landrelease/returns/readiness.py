@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from landrelease.domain.hazard import HazardArea
+from landrelease.domain.results import AreaForecast, latest_label
 from landrelease.domain.settlement import Settlement
 from landrelease.planning.settlement_links import SettlementLinks, link_settlements
 
@@ -44,38 +45,31 @@ class Readiness:
         }
 
 
-def _latest(values: Sequence[str]) -> str:
-    """The latest of "YYYY-MM" months; any "beyond …" (not within the horizon) is later still."""
-    beyond = [v for v in values if not v[:1].isdigit()]
-    return beyond[0] if beyond else max(values)
-
-
 def settlement_readiness(
     settlements: Sequence[Settlement],
     open_areas: Sequence[HazardArea],
+    forecasts: Mapping[str, AreaForecast],
     *,
     links: SettlementLinks | None = None,
     radius_km: float = 1.0,
 ) -> list[Readiness]:
     """Readiness of each settlement, most displaced people first.
 
-    ``open_areas`` are the areas not yet released; their forecast is read from
-    ``extra['forecast']`` (``released_by_p10/p50/p90``), as ``landrelease forecast --store``
-    and the demo write it.
+    ``open_areas`` are the areas not yet released; ``forecasts`` each one's release in the
+    stored forecast, by code (an area without one leaves its settlements ``unknown``).
     """
     live = [a for a in open_areas if a.is_open]
     links = links if links is not None else link_settlements(live, settlements, radius_km)
-    forecast: dict[str, Any] = {a.code: a.extra.get("forecast") for a in live}
     out = []
     for s in settlements:
         blocking = tuple(dict.fromkeys([*links.roads.get(s.code, []), *links.areas.get(s.code, [])]))
         if not blocking:
             out.append(Readiness(s.code, s.name, s.displaced, READY, (), dict.fromkeys(QUANTILES)))
             continue
-        known = [forecast[c] for c in blocking if isinstance(forecast.get(c), dict)]
+        known = [forecasts[c] for c in blocking if c in forecasts]
         if len(known) < len(blocking):
             out.append(Readiness(s.code, s.name, s.displaced, UNKNOWN, blocking, dict.fromkeys(QUANTILES)))
             continue
-        ready_by: dict[str, str | None] = {q: _latest([str(f[f"released_by_{q}"]) for f in known]) for q in QUANTILES}
+        ready_by: dict[str, str | None] = {q: latest_label([f.label(q) for f in known]) for q in QUANTILES}
         out.append(Readiness(s.code, s.name, s.displaced, WAITING, blocking, ready_by))
     return sorted(out, key=lambda r: (-r.displaced, r.code))

@@ -81,6 +81,15 @@ class IntakeContext:
 
 
 @dataclass(frozen=True, slots=True)
+class ProposalContext:
+    """What a proposed change touches: its hazard area's organisation and its team's."""
+
+    hazard_operator: str | None
+    team_exists: bool
+    team_operator: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewContext:
     kind: ReviewKind
     record: str
@@ -309,13 +318,22 @@ def propose_activity(
     actor: str,
     operator: str | None,
     now: datetime | None = None,
-    authorise: Callable[[str | None], None] | None = None,
+    authorise: Callable[[ProposalContext], None] | None = None,
 ) -> str:
     """Hold an activity for review; returns its proposal code. Checked now against the register (nothing written)."""
     at = _now(now)
     if authorise is not None:
+        from landrelease.storage.records import team_operators
+
         with register.reading() as conn:
-            authorise(_hazard_operator(conn, activity.hazard_code))
+            teams = team_operators(conn, [activity.team] if activity.team else [])
+            authorise(
+                ProposalContext(
+                    _hazard_operator(conn, activity.hazard_code),
+                    activity.team in teams if activity.team else False,
+                    teams.get(activity.team) if activity.team else None,
+                )
+            )
     try:
         with register.unit_of_work(actor=actor) as uow:
             uow.record_activity(activity_from_payload(activity_payload(activity)))

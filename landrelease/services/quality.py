@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from landrelease.domain.enums import ReleaseMethod
 from landrelease.domain.errors import Problem, ValidationError
+from landrelease.domain.geometry import area_m2
 from landrelease.field.handover import HandoverCertificate, handover_certificate
 from landrelease.field.qa import (
     DEFAULT_CONFIDENCE,
@@ -34,7 +35,6 @@ from landrelease.field.qa import (
     reopened_area,
     sampling_plan,
 )
-from landrelease.model.geometry import area_m2
 from landrelease.services.register import Register
 from landrelease.storage import field as store
 

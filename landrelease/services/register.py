@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from landrelease.settings import Settings
+from landrelease.storage.database import reset_database
 from landrelease.storage.repository import HazardFilter, Register
 
-__all__ = ["HazardFilter", "Register", "open_register"]
+__all__ = ["HazardFilter", "Register", "open_register", "reset"]
 
 
 @contextmanager
@@ -19,3 +20,8 @@ def open_register(settings: Settings) -> Iterator[Register]:
         yield register
     finally:
         register.close()
+
+
+def reset(settings: Settings) -> None:
+    """Empty the configured register (the demo's ``--reset``): every table, all history."""
+    reset_database(settings.database_url)

@@ -94,3 +94,21 @@ def connect(engine: Engine) -> Iterator[Connection]:
 
 def is_migrated(engine: Engine) -> bool:
     return "hazard_area" in inspect(engine).get_table_names()
+
+
+def reset_database(url: str) -> None:
+    """Empty the register at ``url``: delete a SQLite file (and its WAL), or downgrade a PostGIS
+    database to no tables. Used by ``landrelease demo --reset``."""
+    from alembic import command
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        for suffix in ("", "-wal", "-shm"):
+            Path(parsed.database + suffix).unlink(missing_ok=True)
+        return
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "base")
+    finally:
+        engine.dispose()

@@ -15,9 +15,10 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select, update
 
 from landrelease.domain.errors import Problem, ValidationError
-from landrelease.model.geometry import area_m2
+from landrelease.domain.geometry import area_m2
 from landrelease.storage import schema
-from landrelease.storage.repository import UnitOfWork, hazard_from_row
+from landrelease.storage.repository import UnitOfWork
+from landrelease.storage.rows import hazard_from_row
 
 EDITABLE_HAZARD_FIELDS = frozenset(
     {
@@ -90,6 +91,9 @@ def update_hazard_area(uow: UnitOfWork, code: str, changes: dict[str, Any], expe
     values["version"] = row.version + 1
     values["updated_at"] = datetime.now(UTC)
     uow.conn.execute(update(h).where(h.c.id == row.id).values(**values))
+    if "geometry" in changes:  # the assessment was made for the old polygon
+        aa = schema.area_assessment
+        uow.conn.execute(aa.delete().where(aa.c.hazard_id == row.id))
     uow.audit(
         "update",
         "hazard_area",

@@ -22,6 +22,7 @@ from landrelease.domain.errors import Problem, ValidationError
 from landrelease.domain.hazard import HazardArea
 from landrelease.domain.release import DEFAULT_TOLERANCE_M, ReleaseSplit, plan_release
 from landrelease.storage import audit, schema
+from landrelease.storage.rows import hazard_from_row, hazard_rows
 
 CODE_LENGTH = 64
 
@@ -104,8 +105,6 @@ def record_activity(
     tolerance_m: float = DEFAULT_TOLERANCE_M,
 ) -> RecordedActivity:
     """Check and store one activity and the land it released; see the module docstring."""
-    from landrelease.storage.repository import hazard_from_row, hazard_rows
-
     h, a, rp, fd, ev = schema.hazard_area, schema.activity, schema.released_part, schema.find, schema.evidence
     now = datetime.now(UTC)
     today = today or now.date()

@@ -9,48 +9,47 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry.base import BaseGeometry
-from sqlalchemy import JSON, Connection, Engine, Select, and_, bindparam, func, select
+from sqlalchemy import JSON, Connection, Engine, bindparam, func, select
 
 from landrelease.domain.activity import Activity, Find, ReleasedPart
 from landrelease.domain.asset import Team
 from landrelease.domain.enums import (
     ActivityKind,
-    AssetType,
     EOType,
-    EvidenceKind,
-    HazardKind,
     HazardStatus,
-    LandUse,
-    Level,
     ReleaseMethod,
 )
 from landrelease.domain.evidence import Evidence
+from landrelease.domain.geometry import areas_m2
 from landrelease.domain.hazard import HazardArea
+from landrelease.domain.results import AreaPortfolio, Assessment
 from landrelease.domain.settlement import Settlement
 from landrelease.domain.task import DailyReport, Task
-from landrelease.model.geometry import areas_m2
-from landrelease.storage import audit, rtree_bulk, schema
+from landrelease.storage import assessments, audit, rtree_bulk, schema
 from landrelease.storage.database import READ_ONLY, make_engine, migrate
+from landrelease.storage.filters import HazardFilter
+from landrelease.storage.rows import (
+    bbox_columns,
+    evidence_from_row,
+    hazard_from_row,
+    hazard_rows,
+    now_utc,
+    settlement_from_row,
+    team_from_row,
+)
 
 if TYPE_CHECKING:
     from landrelease.domain.errors import Problem
     from landrelease.storage.release import RecordedActivity
     from landrelease.storage.summary import ReleaseSummary
 
-BBox = tuple[float, float, float, float]
 BULK_CACHE_KIB = -262144  # SQLite page cache during a bulk import: 256 MiB (negative = KiB)
-
-
-def _bbox_columns(geoms: Sequence[BaseGeometry]) -> np.ndarray:
-    return shapely.bounds(np.asarray(geoms, dtype=object))
 
 
 def _is_sql_literal(value: Any) -> bool:
@@ -66,168 +65,6 @@ def _sql_literal(value: Any, pg: bool) -> str:
     if isinstance(value, int | float):
         return repr(value)
     return "'" + str(value).replace("'", "''") + "'"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-# ---------------------------------------------------------------- row <-> domain
-
-
-def hazard_rows(areas: Sequence[HazardArea], now: datetime | None = None) -> list[dict[str, Any]]:
-    """Rows for ``hazard_area``, with bbox and metric area computed in bulk."""
-    if not areas:
-        return []
-    now = now or _now()
-    geoms = [a.geometry for a in areas]
-    bounds = _bbox_columns(geoms)
-    area = areas_m2(geoms)
-    rows = []
-    for i, a in enumerate(areas):
-        rows.append(
-            {
-                "code": a.code,
-                "name": a.name,
-                "kind": a.kind.value,
-                "land_use": a.land_use.value,
-                "eo_types": [e.value for e in a.eo_types],
-                "machine_accessible": a.machine_accessible,
-                "slope_deg": a.slope_deg,
-                "vegetation": a.vegetation.value,
-                "clutter": a.clutter.value,
-                "density": a.density.value,
-                "status": a.status.value,
-                "operator": a.operator,
-                "region": a.region,
-                "priority_score": a.priority_score,
-                "beneficiaries": a.beneficiaries,
-                "parent_id": a.parent_id,
-                "geometry": a.geometry,
-                "minx": bounds[i, 0],
-                "miny": bounds[i, 1],
-                "maxx": bounds[i, 2],
-                "maxy": bounds[i, 3],
-                "area_m2": float(area[i]),
-                "created_at": a.created_at or now,
-                "updated_at": a.updated_at or now,
-                "version": a.version,
-                "extra": a.extra,
-            }
-        )
-    return rows
-
-
-def hazard_from_row(r: Any) -> HazardArea:
-    return HazardArea(
-        id=r.id,
-        code=r.code,
-        name=r.name,
-        kind=HazardKind(r.kind),
-        land_use=LandUse(r.land_use),
-        eo_types=tuple(EOType(e) for e in (r.eo_types or [])),
-        machine_accessible=bool(r.machine_accessible),
-        slope_deg=r.slope_deg,
-        vegetation=Level(r.vegetation),
-        clutter=Level(r.clutter),
-        density=Level(r.density),
-        status=HazardStatus(r.status),
-        operator=r.operator,
-        region=r.region,
-        priority_score=r.priority_score,
-        beneficiaries=r.beneficiaries,
-        parent_id=r.parent_id,
-        geometry=r.geometry,
-        created_at=r.created_at,
-        updated_at=r.updated_at,
-        version=r.version,
-        extra=dict(r.extra or {}),
-    )
-
-
-def evidence_from_row(r: Any, hazard_code: str | None) -> Evidence:
-    return Evidence(
-        id=r.id,
-        code=r.code,
-        hazard_code=hazard_code,
-        kind=EvidenceKind(r.kind),
-        geometry=r.geometry,
-        date=r.date,
-        source=r.source,
-        reliability=r.reliability,
-        confidence=r.confidence,
-        eo_type=EOType(r.eo_type) if r.eo_type else None,
-        count=r.count,
-        positive=bool(r.positive),
-    )
-
-
-def team_from_row(r: Any) -> Team:
-    return Team(
-        id=r.id,
-        code=r.code,
-        type=AssetType(r.type),
-        size=r.size,
-        operator=r.operator,
-        base=r.base,
-        cost_per_day=r.cost_per_day,
-        rate_m2_per_day=r.rate_m2_per_day,
-        rate_sigma=r.rate_sigma,
-    )
-
-
-def settlement_from_row(r: Any) -> Settlement:
-    return Settlement(
-        id=r.id,
-        code=r.code,
-        name=r.name,
-        geometry=r.geometry,
-        population=r.population,
-        displaced=r.displaced,
-        access_routes=r.access_routes,
-        region=r.region,
-    )
-
-
-# ---------------------------------------------------------------- filters
-
-
-@dataclass(frozen=True, slots=True)
-class HazardFilter:
-    """What the register, the API and exports filter hazard areas by."""
-
-    status: Sequence[HazardStatus] | None = None
-    open_only: bool = False
-    include_superseded: bool = False
-    operator: str | None = None
-    land_use: Sequence[LandUse] | None = None
-    region: str | None = None
-    kind: HazardKind | None = None
-    bbox: BBox | None = None
-    codes: Sequence[str] | None = None
-
-    def apply(self, query: Select[Any]) -> Select[Any]:
-        t = schema.hazard_area
-        if self.status:
-            query = query.where(t.c.status.in_([s.value for s in self.status]))
-        elif self.open_only:
-            query = query.where(t.c.status.in_([HazardStatus.OPEN.value, HazardStatus.IN_PROGRESS.value]))
-        elif not self.include_superseded:
-            query = query.where(t.c.status != HazardStatus.SUPERSEDED.value)
-        if self.operator:
-            query = query.where(t.c.operator == self.operator)
-        if self.land_use:
-            query = query.where(t.c.land_use.in_([lu.value for lu in self.land_use]))
-        if self.region:
-            query = query.where(t.c.region == self.region)
-        if self.kind:
-            query = query.where(t.c.kind == self.kind.value)
-        if self.codes is not None:
-            query = query.where(t.c.code.in_(list(self.codes)))
-        if self.bbox:
-            minx, miny, maxx, maxy = self.bbox
-            query = query.where(and_(t.c.maxx >= minx, t.c.minx <= maxx, t.c.maxy >= miny, t.c.miny <= maxy))
-        return query
 
 
 # ---------------------------------------------------------------- the register
@@ -276,6 +113,16 @@ class Register:
             q = q.offset(offset)
         with self.reading() as conn:
             return [hazard_from_row(r) for r in conn.execute(q)]
+
+    def portfolio(self, where: HazardFilter | None = None) -> AreaPortfolio:
+        """Hazard areas (with their stored area in m²) and their assessments, in one query."""
+        with self.reading() as conn:
+            return assessments.portfolio(conn, where)
+
+    def assessments(self, codes: Sequence[str] | None = None) -> dict[str, Assessment]:
+        """The contamination model's stored assessments, by hazard code."""
+        with self.reading() as conn:
+            return assessments.assessments(conn, codes)
 
     def count_hazard_areas(self, where: HazardFilter | None = None) -> int:
         q = (where or HazardFilter()).apply(select(func.count()).select_from(schema.hazard_area))
@@ -445,7 +292,7 @@ class UnitOfWork:
         if not items:
             return 0
         ids = self.hazard_ids(e.hazard_code for e in items if e.hazard_code)
-        bounds = _bbox_columns([e.geometry for e in items])
+        bounds = bbox_columns([e.geometry for e in items])
         rows = []
         for i, e in enumerate(items):
             if e.hazard_code and e.hazard_code not in ids:
@@ -509,7 +356,7 @@ class UnitOfWork:
     def add_settlements(self, settlements: Sequence[Settlement], *, source: str = "") -> int:
         if not settlements:
             return 0
-        bounds = _bbox_columns([s.geometry for s in settlements])
+        bounds = bbox_columns([s.geometry for s in settlements])
         rows = [
             {
                 "code": s.code,
@@ -558,7 +405,7 @@ class UnitOfWork:
         fresh = {r.uuid: r for r in reports if r.uuid not in seen}  # also collapses repeats in one batch
         if not fresh:
             return 0
-        now = _now()
+        now = now_utc()
         rows = [
             report_row(r, operator=None, state=ReviewState.APPROVED, actor=self.actor, now=now) for r in fresh.values()
         ]
@@ -643,7 +490,7 @@ class UnitOfWork:
                 return self.add_hazard_columns(columns, geometry, area_m2=area_m2, wkb=wkb, chunk=chunk, now=now)
         t = schema.hazard_area
         dialect = self.conn.dialect
-        now = now or _now()
+        now = now or now_utc()
         bounds = shapely.bounds(geometry)
         data: dict[str, Any] = dict(columns)
         data["minx"], data["miny"], data["maxx"], data["maxy"] = (bounds[:, k].tolist() for k in range(4))
@@ -739,37 +586,3 @@ class UnitOfWork:
         if updates:
             self.conn.execute(h.update().where(h.c.id == bindparam("i")).values(parent_id=bindparam("p")), updates)
         return missing
-
-
-def merge_hazard_extra(uow: UnitOfWork, values: dict[str, dict[str, Any]], *, source: str = "") -> int:
-    """Merge keys into ``hazard_area.extra`` of the areas named by code (other keys are kept).
-
-    For derived values such as a model's ``p_any``: the record's version is not bumped,
-    since no one edited it; the write is audited. Returns the number of areas updated;
-    codes not in the register are refused, never silently dropped.
-    """
-    from sqlalchemy import bindparam, update
-
-    from landrelease.domain.errors import Problem, ValidationError
-
-    if not values:
-        return 0
-    h = schema.hazard_area
-    codes = list(values)
-    current: dict[str, tuple[int, dict[str, Any]]] = {}
-    for i in range(0, len(codes), 5000):
-        chunk = codes[i : i + 5000]
-        for r in uow.conn.execute(select(h.c.id, h.c.code, h.c.extra).where(h.c.code.in_(chunk))):
-            current[r.code] = (r.id, dict(r.extra or {}))
-    missing = [c for c in codes if c not in current]
-    if missing:
-        raise ValidationError(
-            [Problem("no hazard area with this code", record=c, field="code", found=c) for c in missing],
-            "update refused",
-        )
-    rows = [{"_id": current[c][0], "_extra": {**current[c][1], **v}} for c, v in values.items()]
-    stmt = update(h).where(h.c.id == bindparam("_id")).values(extra=bindparam("_extra"))
-    uow.conn.execute(stmt, rows)
-    keys = sorted({k for v in values.values() for k in v})
-    uow.audit("update", "hazard_area", None, {"count": len(rows), "keys": keys, "source": source})
-    return len(rows)

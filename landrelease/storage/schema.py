@@ -17,7 +17,9 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     UniqueConstraint,
@@ -375,8 +377,10 @@ app_user = Table(
 )
 
 # A stored forecast: the register's as it is ("register"), or one scenario of a comparison
-# ("scenario"; the runs compared together share a ``batch``). ``result`` is the forecast as
-# plain data (bands, burn-down, milestones), so dashboards and reports never recompute it.
+# ("scenario"; the runs compared together share a ``batch``). ``result`` holds the forecast's
+# figures over the whole register as plain data (bands, burn-down, milestones), so dashboards
+# and reports never recompute them; ``month_ends`` the end date of each month index of the
+# horizon (the core's calendar), which per-area months refer to.
 forecast_run = Table(
     "forecast_run",
     metadata,
@@ -388,6 +392,46 @@ forecast_run = Table(
     Column("seed", Integer, nullable=False),
     Column("runs", Integer, nullable=False),
     Column("result", JSON, nullable=False),
+    Column("start", Date),
+    Column("horizon_years", Integer),
+    Column("month_ends", JSON),
+)
+
+# The contamination model's assessment of a hazard area (the newest; one row an area).
+area_assessment = Table(
+    "area_assessment",
+    metadata,
+    Column("hazard_id", Integer, ForeignKey("hazard_area.id"), primary_key=True),
+    Column("p_any", Float, nullable=False),
+    Column("expected_items", Float, nullable=False),
+    Column("params_hash", String(64), nullable=False),
+    Column("cell_m", Float),
+    Column("assessed_at", DateTime(timezone=True), nullable=False),
+)
+
+# Each forecast area's release in a stored forecast: P10/P50/P90 month index (== horizon
+# months: beyond it) and month end (NULL: beyond), and, where the forecast kept them, the
+# release month of every run (``run_months``: zlib-compressed months, one byte or two each), so
+# joint quantiles over several areas can be recomputed.
+forecast_area = Table(
+    "forecast_area",
+    metadata,
+    Column("forecast_id", Integer, ForeignKey("forecast_run.id", ondelete="CASCADE"), primary_key=True),
+    Column("hazard_id", Integer, ForeignKey("hazard_area.id"), primary_key=True, index=True),
+    Column("position", Integer, nullable=False),
+    Column("area_m2", Float, nullable=False),
+    Column("p10_month", SmallInteger, nullable=False),
+    Column("p50_month", SmallInteger, nullable=False),
+    Column("p90_month", SmallInteger, nullable=False),
+    Column("p10_end", Date),
+    Column("p50_end", Date),
+    Column("p90_end", Date),
+    Column("p_released", Float, nullable=False),
+    Column("p_any", Float),
+    Column("p_cancelled", Float),
+    Column("p_reduced", Float),
+    Column("p_cleared", Float),
+    Column("run_months", LargeBinary),
 )
 
 # Tables with an R*Tree in SQLite, kept in step by triggers over the bbox columns.

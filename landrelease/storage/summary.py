@@ -13,12 +13,11 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from landrelease.domain.enums import CLOSED_STATUSES, HazardStatus, ReleaseMethod
-from landrelease.model.geometry import utm_crs_for
+from landrelease.domain.enums import CLOSED_STATUSES, OPEN_STATUS_VALUES, HazardStatus, ReleaseMethod
+from landrelease.domain.geometry import utm_crs_for
 from landrelease.storage import schema
 
 METHODS = [m.value for m in ReleaseMethod]
-OPEN_STATUSES = [HazardStatus.OPEN.value, HazardStatus.IN_PROGRESS.value]
 
 
 def _by_method() -> dict[str, float]:
@@ -72,7 +71,7 @@ def release_summary(conn: Connection) -> ReleaseSummary:
     out.by_region = dict(sorted(nest["region"].items()))
     out.by_month = dict(sorted(nest["month"].items()))
 
-    is_open = h.c.status.in_(OPEN_STATUSES)
+    is_open = h.c.status.in_(OPEN_STATUS_VALUES)
     n, m2 = conn.execute(select(func.count(), func.coalesce(func.sum(h.c.area_m2), 0.0)).where(is_open)).one()
     out.open_areas, out.open_km2 = int(n), float(m2) / 1e6
     q2 = select(h.c.region, func.sum(h.c.area_m2)).where(is_open).group_by(h.c.region)
@@ -99,3 +98,15 @@ def release_summary(conn: Connection) -> ReleaseSummary:
     if minx is not None:
         out.metric_crs = utm_crs_for((minx + maxx) / 2.0, (miny + maxy) / 2.0).to_string()
     return out
+
+
+def data_version_of(conn: Connection) -> int:
+    """Every write through a unit of work appends an audit event: its id versions the data."""
+    return int(conn.execute(select(func.max(schema.audit_event.c.id))).scalar() or 0)
+
+
+def priority_range_of(conn: Connection) -> tuple[float | None, float | None]:
+    """min and max of the hazard areas' priority scores."""
+    h = schema.hazard_area
+    low, high = conn.execute(select(func.min(h.c.priority_score), func.max(h.c.priority_score))).one()
+    return low, high

@@ -16,10 +16,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from landrelease.api import collections as fc
 from landrelease.api.accounts import clear_session, set_session, user_json
 from landrelease.api.auth import CSRF_COOKIE, Authenticator, Principal, check_csrf, same_origin
 from landrelease.api.problems import ApiProblem
+from landrelease.services import features, summary
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -40,14 +40,9 @@ def _safe_next(target: str | None) -> str:
 
 def _page(request: Request, template: str, principal: Principal, **extra: Any) -> Response:
     settings = request.app.state.settings
-    from sqlalchemy import func, select
-
-    from landrelease.storage import schema
-
-    h = schema.hazard_area
-    with request.app.state.register.reading() as conn:
-        extent = fc.extent(conn, fc.COLLECTIONS["hazard-areas"])
-        low, high = conn.execute(select(func.min(h.c.priority_score), func.max(h.c.priority_score))).one()
+    register = request.app.state.register
+    extent = features.hazard_extent(register)
+    low, high = summary.priority_range(register)
     config = {
         "user": user_json(principal.user),
         "extent": extent,

@@ -5,7 +5,7 @@ Daily reports stored before this revision were counted in the register's figures
 arrived; they are kept as ``approved`` so those figures do not change.
 
 Revision ID: field_1
-Revises: 0003
+Revises: typed_results
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "field_1"
-down_revision = "0003"
+down_revision = "typed_results"
 branch_labels = None
 depends_on = None
 

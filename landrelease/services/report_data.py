@@ -1,9 +1,11 @@
-"""What a monthly report says: the figures for one calendar month and to date, from the register.
+"""Report data: what the monthly report says, for one calendar month and to date.
 
-Everything here is read from the register's tables and recomputed in a metric CRS, so that
-the report states exactly what the register holds. Charts, the map and the HTML/PDF are
-built from a :class:`MonthlyReport` by the sibling modules; nothing there touches the
-database.
+Read from the register: released land and finds, open land, the stored plan against the
+daily reports, the register's own data-quality check, and the newest stored forecast (the
+report never runs a forecast of its own). Areas are the stored ones (measured in a UTM zone
+when written), so the report states the same km² as the summary, the dashboards and the
+command line; each polygon is measured again only to check it. Charts, the map and the
+HTML/PDF are built from a :class:`MonthlyReport` by :mod:`landrelease.reports`.
 """
 
 from __future__ import annotations
@@ -19,19 +21,17 @@ import numpy as np
 import shapely
 from pyproj import CRS, Proj
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, func, select
 
-from landrelease.domain.enums import HazardStatus, ReleaseMethod
+from landrelease.domain.enums import OPEN_STATUS_VALUES, ReleaseMethod
 from landrelease.domain.errors import Problem, Severity, ValidationError
-from landrelease.model.geometry import areas_m2, utm_crs_for
-from landrelease.reports.forecast_view import DEFAULT_RUNS, ForecastView, burn_down
-from landrelease.storage import schema
-from landrelease.storage.repository import Register
+from landrelease.domain.geometry import areas_m2, utm_crs_for
+from landrelease.services.forecast import REGISTER, latest_forecasts
+from landrelease.services.register import Register
+from landrelease.services.summary import check, release_summary
+from landrelease.storage import reports as queries
 
 METHODS: tuple[str, ...] = tuple(m.value for m in ReleaseMethod)  # cancelled, reduced, cleared
-OPEN_STATUSES = (HazardStatus.OPEN.value, HazardStatus.IN_PROGRESS.value)
 TREND_MONTHS = 12
-DEFAULT_SEED = 20201110  # the settings' default seed: the same register gives the same forecast
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -125,8 +125,8 @@ class ReleasedRow:
     activity_kind: str
     method: str
     released_on: date
-    area_m2: float  # recomputed in the report's metric CRS
-    stored_area_m2: float  # as written to the register
+    area_m2: float  # as stored in the register (measured in a UTM zone when recorded)
+    measured_m2: float  # the polygon measured again in the report's metric CRS (a check)
     geometry: BaseGeometry
     hazard_geometry: BaseGeometry
 
@@ -192,6 +192,24 @@ class MapLayers:
     settlement_names: list[str]
     settlement_populations: list[int]
     routes: list[BaseGeometry] = field(default_factory=list)  # settlements' access roads
+
+
+@dataclass(slots=True)
+class ForecastView:
+    """Open km² over time from the stored forecast: P10 (optimistic, less left), P50, P90;
+    finish dates by quantile."""
+
+    dates: list[date]
+    p10_km2: list[float]
+    p50_km2: list[float]
+    p90_km2: list[float]
+    finish: dict[str, date | None] = field(default_factory=dict)  # "P10"/"P50"/"P90" → date (None: beyond)
+    headline: str = ""
+    note: str = ""
+    runs: int = 0
+    seed: int = 0
+    start: date | None = None
+    stored_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -292,49 +310,6 @@ class MonthlyReport:
 # ---------------------------------------------------------------- reading the register
 
 
-def _release_query(upto: date) -> Any:
-    rp, a, h = schema.released_part, schema.activity, schema.hazard_area
-    return (
-        select(
-            rp.c.method,
-            rp.c.geometry,
-            rp.c.area_m2,
-            rp.c.released_on,
-            a.c.code.label("activity_code"),
-            a.c.kind.label("activity_kind"),
-            a.c.team_code,
-            a.c.operator.label("activity_operator"),
-            h.c.code.label("hazard_code"),
-            h.c.name.label("hazard_name"),
-            h.c.region,
-            h.c.land_use,
-            h.c.operator.label("hazard_operator"),
-            h.c.geometry.label("hazard_geometry"),
-        )
-        .select_from(rp.join(a, rp.c.activity_id == a.c.id).join(h, rp.c.hazard_id == h.c.id))
-        .where(rp.c.released_on < upto)
-        .order_by(rp.c.released_on, rp.c.id)
-    )
-
-
-def _finds_query(upto: date) -> Any:
-    f, a, h = schema.find, schema.activity, schema.hazard_area
-    on = func.coalesce(a.c.end_date, a.c.start_date)
-    return (
-        select(
-            f.c.eo_type,
-            f.c.geometry,
-            on.label("on"),
-            h.c.code.label("hazard_code"),
-            func.coalesce(a.c.operator, h.c.operator).label("operator"),
-            h.c.geometry.label("hazard_geometry"),
-        )
-        .select_from(f.join(a, f.c.activity_id == a.c.id).join(h, a.c.hazard_id == h.c.id))
-        .where(on < upto)
-        .order_by(f.c.id)
-    )
-
-
 def metric_crs(geometries: Sequence[BaseGeometry]) -> CRS:
     """The UTM zone of the centre of the data: the one CRS the report's areas are computed in."""
     arr = np.asarray(list(geometries), dtype=object)
@@ -356,21 +331,12 @@ def areal_scale_range(crs: CRS, geometries: Sequence[BaseGeometry]) -> tuple[flo
     return float(scale.min()), float(scale.max())
 
 
-def _activity_day_bounds(conn: Connection) -> tuple[date | None, ...]:
-    a, rp, d = schema.activity, schema.released_part, schema.daily_report
-    return (
-        conn.execute(select(func.max(rp.c.released_on))).scalar(),
-        conn.execute(select(func.max(func.coalesce(a.c.end_date, a.c.start_date)))).scalar(),
-        conn.execute(select(func.max(d.c.date))).scalar(),
-    )
-
-
 def latest_period(register: Register, today: date | None = None) -> Period | None:
     """The latest month, up to today's, in which anything was released, done or reported;
     None if nothing was. (A date in the future is a data error, not a month to report on.)"""
     today = today or datetime.now(UTC).date()
     with register.reading() as conn:
-        days = [_as_date(d) for d in _activity_day_bounds(conn) if d is not None]
+        days = [_as_date(d) for d in queries.last_days(conn) if d is not None]
     if not days:
         return None
     return Period.of(min(max(days), today))
@@ -384,14 +350,11 @@ def _as_date(value: Any) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-def _plan_progress(conn: Connection, period: Period, released: list[ReleasedRow]) -> PlanProgress | None:
-    t, d = schema.task, schema.daily_report
+def _plan_progress(conn: Any, period: Period, released: list[ReleasedRow]) -> PlanProgress | None:
     months = period.trailing(TREND_MONTHS)
     first, end = months[0].start, period.end
-    tasks = conn.execute(select(t.c.area_m2, t.c.planned_start, t.c.planned_end)).all()
-    reports = conn.execute(
-        select(d.c.team_code, d.c.date, d.c.m2_processed).where(d.c.date >= first, d.c.date < end)
-    ).all()
+    tasks = queries.planned_tasks(conn)
+    reports = queries.daily_reports_between(conn, first, end)
     if not tasks and not reports:
         return None
     following = period.shift(1)
@@ -447,12 +410,12 @@ def _report_checks(released: list[ReleasedRow], finds: list[FindRow]) -> list[Qu
     """Checks the report makes on what it reports: areas, overlaps, positions."""
     notes: list[QualityNote] = []
     if released:
-        off = [r for r in released if abs(r.area_m2 - r.stored_area_m2) > max(1.0, 0.005 * r.area_m2)]
+        off = [r for r in released if abs(r.area_m2 - r.measured_m2) > max(1.0, 0.005 * r.measured_m2)]
         if off:
             notes.append(
                 QualityNote(
                     "released parts whose stored area differs by more than 0.5 % from the area of their polygon "
-                    "(the report uses the polygon)",
+                    "(the report states the stored area, as the register's summary does)",
                     len(off),
                 )
             )
@@ -491,23 +454,15 @@ def _report_checks(released: list[ReleasedRow], finds: list[FindRow]) -> list[Qu
 
 
 def _register_checks(register: Register) -> tuple[list[QualityNote], str]:
-    """Open data-quality problems from the register's own check, grouped by check, when it has one."""
-    check = getattr(register, "quality_problems", None)
-    if not callable(check):
-        return [], "The register's data-quality check is not yet available in this version."
-    try:
-        problems = list(check() or [])
-    except Exception as exc:  # a failing check must not sink the report; say so instead
-        return [], f"The register's data-quality check could not run: {exc}"
-    groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    """Open data-quality problems from the register's own check, grouped by check."""
+    problems = check(register)
+    groups: dict[tuple[str, str], list[Problem]] = defaultdict(list)
     for p in problems:
-        name = getattr(p, "check", None) or getattr(p, "message", None) or str(p)
-        severity = getattr(p, "severity", None)
-        groups[(str(name).replace("_", " "), str(getattr(severity, "value", severity or "warning")))].append(p)
+        name = p.check or p.message
+        groups[(name.replace("_", " "), p.severity.value)].append(p)
     notes = []
     for (name, severity), items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        example = str(items[0])
-        notes.append(QualityNote(f"{name} — e.g. {example}", len(items), severity, "register"))
+        notes.append(QualityNote(f"{name} — e.g. {items[0]}", len(items), severity, "register"))
     if not problems:
         return notes, "The register's data-quality check finds no open problem."
     return notes, f"The register's data-quality check finds {len(problems):,} open problem(s), by check:"
@@ -516,32 +471,69 @@ def _register_checks(register: Register) -> tuple[list[QualityNote], str]:
 def _summary_agreement(
     register: Register, period: Period, released: list[ReleasedRow]
 ) -> tuple[str, QualityNote | None]:
-    """Compare the report's released km² with the register's release summary (sums of stored areas)."""
-    summary_of = getattr(register, "release_summary", None)
-    if not callable(summary_of):
-        return "", None
-    try:
-        by_month: dict[str, dict[str, float]] = summary_of().by_month
-    except Exception as exc:  # the report still stands on its own figures
-        return f"The register's release summary could not be read for comparison ({exc}).", None
+    """Compare the report's released km² with the register's release summary (a second,
+    independent query over the same stored areas: they must agree)."""
+    by_month = release_summary(register).by_month
     theirs_period = sum(by_month.get(period.key, {}).values())
     theirs_total = sum(sum(v.values()) for k, v in by_month.items() if k <= period.key)
     ours_period = sum(r.area_m2 for r in released if period.contains(r.released_on)) / 1e6
     ours_total = sum(r.area_m2 for r in released) / 1e6
     worst = max(abs(ours_period - theirs_period), abs(ours_total - theirs_total))
     scale = max(ours_total, theirs_total, 1e-12)
-    if worst <= 1e-3 * scale + 1e-9:
+    if worst <= 1e-9 * scale + 1e-12:
         return (
-            f"The report's released areas agree with the register's release summary (sums of stored areas) "
-            f"to within {max(worst / scale, 1e-4):.2%}: {theirs_period:,.3f} km² this month, "
-            f"{theirs_total:,.3f} km² to date.",
+            f"The report's released areas agree with the register's release summary (sums of stored areas): "
+            f"{theirs_period:,.3f} km² this month, {theirs_total:,.3f} km² to date.",
             None,
         )
     return "", QualityNote(
         f"the register's release summary states {theirs_period:,.3f} km² this month and {theirs_total:,.3f} km² "
-        f"to date, the report's polygons {ours_period:,.3f} and {ours_total:,.3f} km² (the report uses the polygons)",
+        f"to date, the report {ours_period:,.3f} and {ours_total:,.3f} km²",
         1,
         Severity.ERROR.value,
+    )
+
+
+def _trim(burn: np.ndarray, keep_after: int = 6, at_least: int = 24) -> int:
+    """How many points of the burn-down to show: until the P90 curve is (nearly) done, plus a margin."""
+    start = float(burn[2, 0]) if burn.shape[1] else 0.0
+    done = np.nonzero(burn[2] <= 0.005 * start)[0]
+    end = int(done[0]) + keep_after if len(done) else burn.shape[1]
+    return int(min(burn.shape[1], max(end, at_least)))
+
+
+def stored_forecast_view(register: Register) -> tuple[ForecastView | None, str]:
+    """The burn-down of the newest stored forecast of the register, or None and the reason in words."""
+    runs = latest_forecasts(register, REGISTER)
+    if not runs:
+        return None, "No forecast is stored yet (run `landrelease forecast --store`, or the demo)."
+    r = runs[0]
+    bd = r.get("burn_down")
+    if not isinstance(bd, dict):
+        return None, "The stored forecast holds no burn-down (it was migrated from an older version)."
+    burn = np.asarray([bd["remaining_km2_p10"], bd["remaining_km2_p50"], bd["remaining_km2_p90"]], dtype=float)
+    n = _trim(burn)
+    dates = [_as_date(d) for d in bd["month_end"][:n]]
+    finish = {f"P{q[1:]}": (_as_date(d) if d else None) for q, d in (r.get("overall_completion") or {}).items()}
+    notes = "; ".join(str(x) for x in r.get("notes", []))
+    stored_at = r.get("created_at")
+    when = f"stored on {stored_at:%Y-%m-%d}" if isinstance(stored_at, datetime) else "stored"
+    return (
+        ForecastView(
+            dates=dates,
+            p10_km2=burn[0, :n].tolist(),
+            p50_km2=burn[1, :n].tolist(),
+            p90_km2=burn[2, :n].tolist(),
+            finish=finish,
+            headline=str(r.get("headline", "")),
+            note=f"The register's forecast {when}: {r['runs']} simulated futures (seed {r['seed']}) from "
+            f"{r.get('start')} with the register's teams. {notes}".strip(),
+            runs=int(r["runs"]),
+            seed=int(r["seed"]),
+            start=_as_date(r["start"]) if r.get("start") else None,
+            stored_at=stored_at if isinstance(stored_at, datetime) else None,
+        ),
+        "",
     )
 
 
@@ -578,26 +570,18 @@ def gather(
     period: Period,
     *,
     now: datetime | None = None,
-    seed: int = DEFAULT_SEED,
-    forecast_runs: int = DEFAULT_RUNS,
+    with_forecast: bool = True,
 ) -> MonthlyReport:
-    """Everything the report for ``period`` states, read from the register in one pass."""
-    h, s, a = schema.hazard_area, schema.settlement, schema.activity
+    """Everything the report for ``period`` states, read from the register (and its stored forecast)."""
     with register.reading() as conn:
-        hz = conn.execute(
-            select(h.c.status, h.c.geometry).where(h.c.status != HazardStatus.SUPERSEDED.value).order_by(h.c.id)
-        ).all()
-        st = conn.execute(select(s.c.name, s.c.geometry, s.c.population, s.c.access_routes).order_by(s.c.id)).all()
-        rel_rows = conn.execute(_release_query(period.end)).all()
-        find_rows = conn.execute(_finds_query(period.end)).all()
-        on = func.coalesce(a.c.end_date, a.c.start_date)
-        n_act = conn.execute(
-            select(func.count()).select_from(a).where(on >= period.start, on < period.end)
-        ).scalar_one()
+        hz = queries.live_hazard_areas(conn)
+        st = queries.settlements(conn)
+        rel_rows = queries.released_parts(conn, period.end)
+        find_rows = queries.finds(conn, period.end)
+        n_act = queries.activities_between(conn, period.start, period.end)
         statuses = [r.status for r in hz]
         geoms = [r.geometry for r in hz]
         crs = metric_crs(geoms or [r.geometry for r in rel_rows] or [r.geometry for r in st])
-        hz_m2 = areas_m2(geoms, crs) if geoms else np.zeros(0)
         rel_m2 = areas_m2([r.geometry for r in rel_rows], crs) if rel_rows else np.zeros(0)
         released = [
             ReleasedRow(
@@ -611,8 +595,8 @@ def gather(
                 activity_kind=r.activity_kind,
                 method=r.method,
                 released_on=_as_date(r.released_on),
-                area_m2=float(rel_m2[i]),
-                stored_area_m2=float(r.area_m2),
+                area_m2=float(r.area_m2),
+                measured_m2=float(rel_m2[i]),
                 geometry=r.geometry,
                 hazard_geometry=r.hazard_geometry,
             )
@@ -623,7 +607,8 @@ def gather(
             for r in find_rows
         ]
         plan = _plan_progress(conn, period, released)
-    is_open = np.isin(np.asarray(statuses, dtype=object), OPEN_STATUSES) if statuses else np.zeros(0, bool)
+    hz_m2 = np.asarray([float(r.area_m2) for r in hz], dtype=float)
+    is_open = np.isin(np.asarray(statuses, dtype=object), OPEN_STATUS_VALUES) if statuses else np.zeros(0, bool)
     open_m2 = float(hz_m2[is_open].sum()) if len(hz_m2) else 0.0
     quality, q_status = _register_checks(register)
     quality += _report_checks(released, finds)
@@ -631,7 +616,10 @@ def gather(
     if note is not None:
         quality.append(note)
     now = now or datetime.now(UTC)
-    forecast, f_status = burn_down(register, start=now.date(), seed=seed, runs=forecast_runs)
+    if with_forecast:
+        forecast, f_status = stored_forecast_view(register)
+    else:
+        forecast, f_status = None, "No forecast was asked for with this report."
     return MonthlyReport(
         period=period,
         generated_at=now,

@@ -13,8 +13,8 @@ from collections.abc import Callable
 import uvicorn
 
 from landrelease.api.auth import Authenticator, ensure_admin
+from landrelease.services.register import Register
 from landrelease.settings import Settings
-from landrelease.storage.repository import Register
 
 ADMIN_PASSWORD_ENV = "LANDRELEASE_ADMIN_PASSWORD"
 
@@ -53,7 +53,7 @@ def serve(
         if settings.basemap_url:
             os.environ["LANDRELEASE_BASEMAP_URL"] = settings.basemap_url
         uvicorn.run(
-            "landrelease.api.app:create_app_from_env",
+            "landrelease.web.app:create_app_from_env",
             factory=True,
             host=host,
             port=port,
@@ -61,7 +61,7 @@ def serve(
             log_level="warning",
         )
         return
-    from landrelease.api.app import create_app
+    from landrelease.web.app import create_app
 
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 

@@ -1,8 +1,12 @@
-"""The register's feature collections, queried and written as GeoJSON for the REST and OGC APIs.
+"""The feature provider: the register's collections queried and written as GeoJSON, on either backend.
 
-Rows are read with plain SQLAlchemy Core (no domain objects on the hot path) and the
-GeoJSON is assembled as text: geometries are converted in bulk by Shapely, properties by
-the fastest JSON encoder available. Paging is by ``id`` order so that a page is stable.
+pygeoapi's provider pattern: each collection is declared once (:class:`CollectionSpec`: its
+tables, key, geometry, properties, filters); the API only formats what this returns. Rows are
+read with plain SQLAlchemy Core (no domain objects on the hot path) and the GeoJSON is
+assembled as text: geometries are converted in bulk by Shapely, properties by the fastest
+JSON encoder available. Paging is by ``id`` order so that a page is stable. Hazard areas
+carry the model's assessment (``p_any``, ``expected_items``) and their release in the newest
+stored forecast (``forecast``), read from the typed result tables.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from sqlalchemy import LargeBinary as _LB
 
 from landrelease.domain.enums import HazardStatus
 from landrelease.storage import schema
+from landrelease.storage.forecasts import area_forecast_columns, area_forecast_from_mapping, newest_register_forecast_id
 
 try:  # orjson is several times faster; the standard library is the fallback
     import orjson
@@ -73,6 +78,11 @@ class CollectionSpec:
     personal: frozenset[str] = frozenset()  # properties a viewer (donor) never sees
     by_key: Callable[[str], ColumnElement[bool]] | None = None
     queryables: dict[str, str] = field(default_factory=dict)  # property → JSON-schema type
+    # What a feature's full row is read from (``source`` plus joined results) and the columns
+    # it adds; ``compose`` turns those columns into properties. Filters and paging use ``source``.
+    detail: FromClause | None = None
+    detail_columns: dict[str, ColumnElement[Any]] = field(default_factory=dict)
+    compose: Callable[[Any, dict[str, Any]], None] | None = None
 
     def key_filter(self, fid: str) -> ColumnElement[bool]:
         return self.by_key(fid) if self.by_key else self.key == fid
@@ -111,8 +121,31 @@ HAZARD_PROPERTIES: dict[str, ColumnElement[Any]] = {
     "slope_deg": h.c.slope_deg,
     "version": h.c.version,
     "updated_at": h.c.updated_at,
-    "extra": h.c.extra,
 }
+
+aa, fa, fr = schema.area_assessment, schema.forecast_area, schema.forecast_run
+HAZARD_DETAIL = (
+    h.outerjoin(aa, aa.c.hazard_id == h.c.id)
+    .outerjoin(fa, and_(fa.c.hazard_id == h.c.id, fa.c.forecast_id == newest_register_forecast_id()))
+    .outerjoin(fr, fr.c.id == fa.c.forecast_id)
+)
+HAZARD_RESULTS: dict[str, ColumnElement[Any]] = {
+    "p_any": aa.c.p_any,
+    "expected_items": aa.c.expected_items,
+    **area_forecast_columns(fa, fr, prefix="_fc_"),
+}
+
+
+def _hazard_results(row: Any, out: dict[str, Any]) -> None:
+    """The assessment and the newest stored forecast of the area, where they exist (the map's
+    colouring and side panel read them)."""
+    m = row._mapping
+    for name in ("p_any", "expected_items"):
+        if m[name] is not None:
+            out[name] = m[name]
+    if m["_fc_position"] is not None:
+        out["forecast"] = area_forecast_from_mapping(str(m["code"]), m, prefix="_fc_").summary()
+
 
 COLLECTIONS: dict[str, CollectionSpec] = {
     spec.id: spec
@@ -137,6 +170,9 @@ COLLECTIONS: dict[str, CollectionSpec] = {
                 "kind": "string",
                 "region": "string",
             },
+            detail=HAZARD_DETAIL,
+            detail_columns=HAZARD_RESULTS,
+            compose=_hazard_results,
         ),
         CollectionSpec(
             id="settlements",
@@ -263,10 +299,15 @@ def _temporal_value(col: ColumnElement[Any], moment: datetime) -> Any:
 
 
 def select_rows(spec: CollectionSpec, q: Query, dialect: str, names: Sequence[str] | None = None) -> Select[Any]:
+    """Full rows of a collection (properties, and the joined results when ``names`` is None)."""
     props = spec.properties if names is None else {n: spec.properties[n] for n in names}
     cols = [spec.key.label("_fid"), wkb(spec.geometry, dialect).label("_wkb")]
     cols += [c.label(n) for n, c in props.items()]
-    stmt = select(*cols).select_from(spec.source)
+    if names is None and spec.detail is not None:
+        cols += [c.label(n) for n, c in spec.detail_columns.items()]
+        stmt = select(*cols).select_from(spec.detail)
+    else:
+        stmt = select(*cols).select_from(spec.source)
     for cond in _where(spec, q):
         stmt = stmt.where(cond)
     return stmt.order_by(spec.order)
@@ -407,21 +448,11 @@ def one(conn: Connection, spec: CollectionSpec, fid: str) -> Any | None:
     return conn.execute(stmt).first()
 
 
-def _properties(row: Any, names: Sequence[str], hidden: frozenset[str]) -> dict[str, Any]:
+def _properties(spec: CollectionSpec, row: Any, names: Sequence[str], hidden: frozenset[str]) -> dict[str, Any]:
     m = row._mapping
-    out: dict[str, Any] = {}
-    for n in names:
-        if n in hidden:
-            continue
-        v = m[n]
-        if n == "extra":
-            # Model results other branches store per area (e.g. contamination p_any, forecast dates).
-            if isinstance(v, dict):
-                for k in ("p_any", "forecast"):
-                    if k in v:
-                        out[k] = v[k]
-            continue
-        out[n] = v
+    out = {n: m[n] for n in names if n not in hidden}
+    if spec.compose is not None:
+        spec.compose(row, out)
     return out
 
 
@@ -441,7 +472,7 @@ def feature_texts(spec: CollectionSpec, rows: Sequence[Any], *, personal: bool) 
     geoms = geometries_json(rows)
     return [
         f'{{"type":"Feature","id":{dumps(r._mapping["_fid"])},"geometry":{g},'
-        f'"properties":{dumps(_properties(r, names, hidden))}}}'
+        f'"properties":{dumps(_properties(spec, r, names, hidden))}}}'
         for r, g in zip(rows, geoms, strict=True)
     ]
 
