@@ -238,7 +238,7 @@ def demo_step(register: Any, out: Path, *, seed: int, today: Any) -> dict[str, A
     from landrelease.samples.field import sample_accidents, sample_eore, sample_submissions, write_kobo_export
     from landrelease.services import casualties, eore, quality
     from landrelease.services import field_reports as svc
-    from landrelease.storage.repository import HazardFilter
+    from landrelease.services.register import HazardFilter
 
     if svc.report_counts(register):
         console.print("Field reports are already in the register.")
