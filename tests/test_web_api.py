@@ -212,12 +212,22 @@ def test_daily_reports_are_idempotent(client: TestClient) -> None:
         "hours": 7.5,
     }
     first = client.post("/api/daily-reports", json={"reports": [report]}, headers=h)
-    assert first.status_code == 201 and first.json() == {"received": 1, "stored": 1, "duplicates": 0}
+    assert first.status_code == 201 and first.json() == {
+        "received": 1,
+        "stored": 1,
+        "resubmitted": 0,
+        "duplicates": 0,
+        "review_state": "submitted",
+    }
     again = client.post("/api/daily-reports", json={"reports": [report, report]}, headers=h)
     assert again.status_code == 200 and again.json()["stored"] == 0
     assert _count(client, schema.daily_report) == 1
-    listed = client.get("/api/daily-reports", headers=h).json()
+    listed = client.get("/api/daily-reports?state=submitted", headers=h).json()
     assert listed["total"] == 1 and listed["items"][0]["m2_processed"] == 412.5
+    assert client.get("/api/daily-reports", headers=bearer(client, "viewer")).json()["total"] == 0  # not yet approved
+    changed = client.post("/api/daily-report", json={**report, "hours": 8.0}, headers=h)
+    assert changed.status_code == 409
+    assert report["uuid"] in changed.json()["detail"] and changed.json()["errors"][0]["field"] == "hours"
 
 
 def test_a_bad_report_in_a_batch_writes_none_of_it(sqlite_client: TestClient) -> None:
@@ -337,7 +347,7 @@ def test_role_matrix(sqlite_client: TestClient, role: str | None, write: str) ->
     events = _count(sqlite_client, schema.audit_event)
     r = _writes(sqlite_client, h)[write]()
     if write in ALLOWED[role]:
-        assert r.status_code in (200, 201), r.text
+        assert r.status_code in (200, 201, 202), r.text  # 202: an operator's activity is held for review
         assert _count(sqlite_client, schema.audit_event) > events
     else:
         assert r.status_code == (401 if role is None else 403), r.text
@@ -420,10 +430,21 @@ def test_record_an_activity_through_the_api(client: TestClient) -> None:
     assert _count(client, schema.activity) == before
     _problem(client.post("/api/activities", json={**bad, "end_date": "2026-05-01"}, headers=h), 422, "body")
     good = {**bad, "end_date": "2026-06-03", "released": [{"method": "cancelled", "geometry": area["geometry"]}]}
-    r = client.post("/api/activities", json=good, headers=h)
+    # The operator's activity is held for review; nothing changes until an analyst approves it.
+    held = client.post("/api/activities", json=good, headers=h)
+    assert held.status_code == 202 and held.json()["review_state"] == "submitted", held.text
+    assert _count(client, schema.activity) == before
+    ana = bearer(client, "analyst")
+    for action in ("review", "approve"):
+        assert client.post(f"/api/review/activity/{held.json()['proposal']}/{action}", headers=ana).status_code == 200
+    assert _count(client, schema.activity) == before + 1
+    # An analyst records directly.
+    area2 = client.get("/api/hazard-areas?status=open&limit=1", headers=h).json()["items"][0]
+    good2 = {**good, "hazard_code": area2["id"], "released": [{"method": "cancelled", "geometry": area2["geometry"]}]}
+    r = client.post("/api/activities", json=good2, headers=ana)
     assert r.status_code == 201, r.text
     assert r.json()["status"] == "cancelled" and r.json()["released"][0]["area_m2"] == pytest.approx(
-        area["properties"]["area_m2"], rel=1e-3
+        area2["properties"]["area_m2"], rel=1e-3
     )
     stats = client.get("/api/stats/released", headers=h).json()
     assert "2026-06" in stats["months"]

@@ -7,7 +7,6 @@ is written.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -25,7 +24,6 @@ from landrelease.api.params import CODE_PATTERN, TEXT_PATTERN, parse_bbox
 from landrelease.api.problems import ApiProblem
 from landrelease.api.schemas import (
     ActivityIn,
-    DailyReportsIn,
     HazardAreaIn,
     HazardAreaPatch,
     TaskPatch,
@@ -34,7 +32,6 @@ from landrelease.api.schemas import (
 )
 from landrelease.domain.enums import ActivityKind, AssetType, EvidenceKind, HazardKind, HazardStatus, LandUse
 from landrelease.domain.hazard import HazardArea
-from landrelease.domain.task import DailyReport
 from landrelease.domain.user import Role, User
 from landrelease.services import activity, records
 from landrelease.services import features as fc
@@ -313,11 +310,13 @@ def update_task(
 @router.post(
     "/activities",
     status_code=201,
-    summary="Record an activity and the land it released (admin, analyst; an operator for its own work)",
+    response_model=None,
+    summary="Record an activity and the land it released (admin, analyst); an operator's own work is held "
+    "for review (202, applied when approved)",
 )
 def record_activity(
     request: Request, body: ActivityIn, user: Annotated[User, Depends(require(*WRITERS))]
-) -> dict[str, Any]:
+) -> dict[str, Any] | JSONResponse:
     from landrelease.domain.activity import Activity, Find, ReleasedPart
 
     operator = body.operator if body.operator is not None else (user.operator if user.role is Role.OPERATOR else None)
@@ -335,6 +334,20 @@ def record_activity(
         released=[ReleasedPart(p.method, polygon_from_geojson(p.geometry)) for p in body.released],
         finds=[Find(f.eo_type, point_from_geojson(f.position), f.depth_cm, f.model, f.condition) for f in body.finds],
     )
+    if user.role is Role.OPERATOR:
+        # An operator's activity waits for the authority's review; it is applied when approved.
+        from landrelease.services.field_reports import ProposalContext, propose_activity
+
+        def authorise_proposal(ctx: ProposalContext) -> None:
+            if body.team:
+                if not ctx.team_exists:
+                    raise ApiProblem(422, f"no team {body.team!r}", field="team")
+                require_own_operator(user, ctx.team_operator, f"team {body.team}", field="team")
+
+        code = propose_activity(
+            _register(request), activity_, actor=user.name, operator=operator, authorise=authorise_proposal
+        )
+        return JSONResponse({"proposal": code, "review_state": "submitted"}, status_code=202)
 
     def authorise(ctx: activity.ActivityContext) -> None:
         if body.team:
@@ -353,51 +366,4 @@ def record_activity(
     }
 
 
-# ---------------------------------------------------------------- daily reports
-
-
-@router.post("/daily-reports", summary="Send daily reports (idempotent by uuid: a resend counts once)")
-def post_daily_reports(
-    request: Request, body: DailyReportsIn, user: Annotated[User, Depends(require(*WRITERS))]
-) -> JSONResponse:
-    reports = [
-        DailyReport(
-            uuid=str(r.uuid),
-            team=r.team,
-            date=r.date,
-            m2_processed=r.m2_processed,
-            task=r.task,
-            hazard_code=r.hazard_code,
-            finds=r.finds,
-            hours=r.hours,
-        )
-        for r in body.reports
-    ]
-
-    def authorise(ctx: activity.ReportsContext) -> None:
-        for i, r in enumerate(ctx.reports):
-            if r.team not in ctx.team_operators:
-                raise ApiProblem(422, f"no team {r.team!r}", field=f"reports.{i}.team")
-            require_own_operator(user, ctx.team_operators[r.team], f"team {r.team}", field=f"reports.{i}.team")
-        for i, r in enumerate(ctx.reports):
-            if r.hazard_code and r.hazard_code not in ctx.known_hazards:
-                raise ApiProblem(422, f"no hazard area {r.hazard_code!r}", field=f"reports.{i}.hazard_code")
-
-    stored = activity.add_daily_reports(_register(request), reports, actor=user.name, authorise=authorise)
-    status = 201 if stored else 200
-    return JSONResponse(
-        {"received": len(reports), "stored": stored, "duplicates": len(reports) - stored}, status_code=status
-    )
-
-
-@router.get("/daily-reports", summary="Daily reports (newest first)")
-def list_daily_reports(
-    request: Request,
-    principal: Reader,
-    limit: Limit = 100,
-    offset: Offset = 0,
-    team: CodeQ = None,
-    since: date | None = None,
-) -> dict[str, Any]:
-    items, total = records.daily_reports(_register(request), limit=limit, offset=offset, team=team, since=since)
-    return {"total": total, "limit": limit, "offset": offset, "items": items}
+# Daily reports: landrelease.api.field (intake, review).

@@ -19,12 +19,16 @@ from shapely.geometry.base import BaseGeometry
 from landrelease.domain.enums import (
     OPEN_STATUSES,
     ActivityKind,
+    Disposal,
     EOType,
     HazardKind,
     HazardStatus,
+    ItemCondition,
     LandUse,
     Level,
     ReleaseMethod,
+    StoppageReason,
+    WorkMethod,
 )
 from landrelease.domain.user import Role
 
@@ -171,21 +175,70 @@ NOT_NULL = frozenset(
 )
 
 
+class DeviceIn(Strict):
+    """One device found (a daily report's ``items``)."""
+
+    eo_type: EOType
+    position: GeoJSONObject = Field(description="GeoJSON Point (lon, lat) where it was found")
+    depth_cm: float | None = Field(None, ge=0, le=1000)
+    model: Name | None = None
+    condition: ItemCondition | None = None
+    disposal: Disposal | None = None
+
+    @field_validator("position")
+    @classmethod
+    def _position(cls, value: Any) -> Any:
+        point_from_geojson(value)
+        return value
+
+
+class StoppageIn(Strict):
+    reason: StoppageReason
+    hours: float = Field(ge=0, le=24)
+
+
 class DailyReportIn(Strict):
-    """A team's day of work; ``uuid`` is made on the phone so that a resend counts once."""
+    """A team's day of work; ``uuid`` is made on the phone so that a resend counts once.
+
+    The minimal report gives ``m2_processed`` (and ``finds``, a count); the full report gives
+    ``area_by_method`` (the total follows), every device in ``items`` (the count follows),
+    ``stoppages`` and the team leader's name (personal data)."""
 
     uuid: UUID
     team: Code
     date: date
-    m2_processed: float = Field(ge=0, le=10_000_000)
+    m2_processed: float | None = Field(None, ge=0, le=10_000_000)
+    area_by_method: dict[WorkMethod, Annotated[float, Field(ge=0, le=10_000_000)]] | None = None
     task: Code | None = None
     hazard_code: Code | None = None
-    finds: int = Field(0, ge=0, le=1_000_000)
+    finds: int | None = Field(None, ge=0, le=1_000_000)
+    items: list[DeviceIn] | None = Field(None, max_length=1000)
     hours: float | None = Field(None, ge=0, le=24)
+    stoppages: list[StoppageIn] = Field(default_factory=list, max_length=20)
+    team_leader: Name | None = None
+    position: GeoJSONObject | None = None
+    notes: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+    @field_validator("position")
+    @classmethod
+    def _position(cls, value: Any) -> Any:
+        if value is not None:
+            point_from_geojson(value)
+        return value
+
+    @model_validator(mode="after")
+    def _total(self) -> DailyReportIn:
+        if self.m2_processed is None and self.area_by_method is None:
+            raise ValueError("give m2_processed or area_by_method")
+        return self
 
 
 class DailyReportsIn(Strict):
     reports: list[DailyReportIn] = Field(min_length=1, max_length=1000)
+
+
+class ReviewIn(Strict):
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
 class TaskPatch(Strict):

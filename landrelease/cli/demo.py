@@ -49,7 +49,7 @@ def demo(
 ) -> None:
     """The main job: generate a sample region, store it, record activities, model, plan,
     forecast and write the report (into LANDRELEASE_OUTPUT_DIR, default ./landrelease-output)."""
-    from landrelease.cli import engine, model, plan, register, report, returns
+    from landrelease.cli import engine, field, model, plan, register, report, returns
     from landrelease.samples import generate
     from landrelease.services.plan import planned_dispatch_order
 
@@ -82,6 +82,10 @@ def demo(
             console.print(t)
         console.rule("[bold]2. Land release recorded")
         register.demo_step(reg, console, seed=seed)
+        console.rule("[bold]2b. Field reports, review, accidents, risk education, QA and handover")
+        from datetime import UTC, datetime
+
+        field.demo_step(reg, out, seed=seed, today=datetime.now(UTC).date())
         console.rule("[bold]3. Where the mines probably are")
         model.demo_step(reg, console, out)
         console.rule("[bold]4. The plan")

@@ -19,6 +19,7 @@ class Find:
     depth_cm: float | None = None
     model: str | None = None
     condition: str | None = None
+    disposal: str | None = None  # a Disposal value: how the device was destroyed or made safe
 
 
 @dataclass(slots=True)

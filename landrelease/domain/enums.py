@@ -132,3 +132,45 @@ class AssetType(_Vocabulary):
     MECHANICAL = "mechanical"
     DRONE_SURVEY = "drone_survey"
     EOD = "eod"
+
+
+class WorkMethod(_Vocabulary):
+    """How a team processed ground on a day (the area columns of a daily report).
+
+    NTS walks land (IMAS 08.10), TS searches it (08.20), clearance clears it to depth (09.10),
+    machines process it (ground preparation that needs manual or dog follow-up, 09.50).
+    """
+
+    NTS_WALKED = "nts_walked"
+    TS_SEARCHED = "ts_searched"
+    CLEARED = "cleared"
+    MACHINE_PROCESSED = "machine_processed"
+
+
+class StoppageReason(_Vocabulary):
+    """Why a team stopped work during a day."""
+
+    WEATHER = "weather"
+    SECURITY = "security"
+    EQUIPMENT = "equipment"
+    MEDICAL = "medical"
+
+
+class ItemCondition(_Vocabulary):
+    """State of a device when found (GICHD minimum data: condition)."""
+
+    INTACT = "intact"
+    DAMAGED = "damaged"
+    DETERIORATED = "deteriorated"
+    UNKNOWN = "unknown"
+
+
+class Disposal(_Vocabulary):
+    """What was done with a device (IMAS 09.30): destroyed where it lay, moved and destroyed,
+    rendered safe, handed over (to an EOD team or the police), or not yet disposed of."""
+
+    DESTROYED_IN_SITU = "destroyed_in_situ"
+    MOVED_AND_DESTROYED = "moved_and_destroyed"
+    RENDERED_SAFE = "rendered_safe"
+    HANDED_OVER = "handed_over"
+    PENDING = "pending"

@@ -12,13 +12,19 @@ class Role(_Vocabulary):
 
     admin: everything, including users; analyst (the authority's): all data;
     operator: reads all, edits only its own organisation's tasks, activities and reports;
-    viewer (e.g. a donor): reads, never writes, never sees personal data.
+    viewer (e.g. a donor): reads, never writes.
+    Personal data (names, contacts, sources) is seen by administrators and analysts only.
     """
 
     ADMIN = "admin"
     ANALYST = "analyst"
     OPERATOR = "operator"
     VIEWER = "viewer"
+
+
+ROLES_SEEING_PERSONAL_DATA = frozenset({Role.ADMIN, Role.ANALYST})
+"""The one rule of who sees personal data (a team leader's name, a victim's name and contact,
+the source of a piece of evidence)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,4 +38,4 @@ class User:
 
     @property
     def sees_personal_data(self) -> bool:
-        return self.role is not Role.VIEWER
+        return self.role in ROLES_SEEING_PERSONAL_DATA

@@ -1,4 +1,4 @@
-"""Record activity: NTS / TS / clearance / EOD results, daily reports, re-planned tasks.
+"""Record activity: NTS / TS / clearance / EOD results, re-planned tasks (daily reports: field_reports).
 
 Each write is one unit of work (all or nothing, audited). Who may write is the adapter's
 rule (the API's roles): it passes an ``authorise`` callback that sees what the write touches
@@ -7,14 +7,13 @@ rule (the API's roles): it passes an ``authorise`` callback that sees what the w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from landrelease.domain.activity import Activity, ReleasedPart
 from landrelease.domain.enums import ReleaseMethod
-from landrelease.domain.task import DailyReport
 from landrelease.services.register import Register
 from landrelease.storage import records
 from landrelease.storage.release import RecordedActivity
@@ -22,9 +21,7 @@ from landrelease.storage.release import RecordedActivity
 __all__ = [
     "ActivityContext",
     "RecordedActivity",
-    "ReportsContext",
     "TaskContext",
-    "add_daily_reports",
     "record_activity",
     "record_sample_activities",
     "update_task",
@@ -40,15 +37,6 @@ class ActivityContext:
     team_operator: str | None
     hazard_exists: bool
     hazard_operator: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ReportsContext:
-    """What a batch of daily reports touches: each team's organisation, and the hazard codes known."""
-
-    reports: Sequence[DailyReport]
-    team_operators: dict[str, str | None]
-    known_hazards: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,23 +86,6 @@ def record_activity(
             if area is not None:
                 activity.released = [ReleasedPart(release_all, area)]
         return uow.record_activity(activity, today=today, tolerance_m=tolerance_m)
-
-
-def add_daily_reports(
-    register: Register,
-    reports: Sequence[DailyReport],
-    *,
-    actor: str,
-    authorise: Callable[[ReportsContext], None] | None = None,
-) -> int:
-    """Store the reports not seen before (a resent report, same uuid, counts once); returns
-    how many were new. ``authorise`` sees each team's organisation and which hazard codes exist."""
-    with register.unit_of_work(actor=actor) as uow:
-        if authorise is not None:
-            hazards = [r.hazard_code for r in reports if r.hazard_code]
-            known = set(uow.hazard_ids(hazards)) if hazards else set()
-            authorise(ReportsContext(reports, records.team_operators(uow.conn, [r.team for r in reports]), known))
-        return uow.add_daily_reports(reports)
 
 
 def update_task(

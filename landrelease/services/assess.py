@@ -17,8 +17,11 @@ from landrelease.domain.enums import EvidenceKind
 from landrelease.domain.evidence import Evidence
 from landrelease.domain.hazard import HazardArea
 from landrelease.domain.results import Assessment, params_hash
-from landrelease.model.contamination import AreaContamination, ContaminationParams
+from landrelease.field.progress import finds_as_evidence as report_finds
+from landrelease.field.progress import search_detection
+from landrelease.model.contamination import AreaContamination, ContaminationParams, search
 from landrelease.model.contamination_dask import assess_partitioned
+from landrelease.services.casualties import accidents_as_evidence
 from landrelease.services.register import HazardFilter, Register
 from landrelease.storage.assessments import save_assessments
 
@@ -132,7 +135,10 @@ def run_model(
     """
     step = progress.add_task("reading the register", total=None) if progress else None
     areas = register.hazard_areas(HazardFilter(open_only=True))
-    evidence = register.evidence() + finds_as_evidence(register)
+    reports = register.daily_reports()  # approved ones only
+    evidence = (
+        register.evidence() + finds_as_evidence(register) + report_finds(reports) + accidents_as_evidence(register)
+    )
     if record_reliability is not None:
         evidence = [
             replace(e, reliability=record_reliability) if e.kind is EvidenceKind.MINEFIELD_RECORD else e
@@ -142,6 +148,9 @@ def run_model(
         where = f"on {scheduler}" if scheduler else "in process"
         progress.update(step, description=f"modelling {len(areas):,} hazard areas, {cell_m:g} m cells ({where})")
     results = assess_partitioned(areas, evidence, scheduler=scheduler, cell_m=cell_m, params=params)
+    # Ground that approved reports processed without a find: the search update (landrelease.field.progress).
+    detection = search_detection(reports, {a.code: r.area_m2 for a, r in zip(areas, results, strict=True)})
+    results = [search(r, None, detection[r.code]) if r.code in detection else r for r in results]
     if progress and step is not None:
         progress.update(step, description="modelled", completed=1, total=1)
     return ModelRun(areas, results, cell_m, model_params_hash(params, cell_m, record_reliability))

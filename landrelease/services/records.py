@@ -7,7 +7,6 @@ model runs again).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from landrelease.domain.activity import Activity
@@ -23,7 +22,6 @@ __all__ = [
     "VersionConflict",
     "activities",
     "create_hazard_area",
-    "daily_reports",
     "tasks",
     "teams",
     "update_hazard_area",
@@ -70,10 +68,3 @@ def tasks(
 ) -> tuple[list[dict[str, Any]], int]:
     with register.reading() as conn:
         return store.task_page(conn, limit=limit, offset=offset, hazard=hazard, team=team, operator=operator)
-
-
-def daily_reports(
-    register: Register, *, limit: int, offset: int, team: str | None = None, since: date | None = None
-) -> tuple[list[dict[str, Any]], int]:
-    with register.reading() as conn:
-        return store.daily_report_page(conn, limit=limit, offset=offset, team=team, since=since)

@@ -233,6 +233,7 @@ class MonthlyReport:
     activities_in_period: int
     areal_scale: tuple[float, float] = (1.0, 1.0)  # min/max factor the projection applies to areas
     summary_agreement: str = ""  # how the figures compare with the register's own release summary
+    field: dict[str, Any] | None = None  # field reports, risk education, casualties, QA (services.field_summary)
 
     # --- derived figures (one definition each, used by the HTML, the charts and the tests)
     @property
@@ -536,6 +537,34 @@ def stored_forecast_view(register: Register) -> tuple[ForecastView | None, str]:
     )
 
 
+def field_summary(register: Register, start: date, end: date) -> dict[str, Any]:
+    """The field section: daily reports by review state and m² approved by method, risk
+    education by sex and age band, casualties (counts only: no personal data), QA inspections."""
+    from landrelease.services.casualties import casualty_summary
+    from landrelease.services.eore import eore_summary, summary_json
+    from landrelease.services.field_reports import period_reports
+    from landrelease.services.quality import inspections
+
+    return {
+        "reports": period_reports(register, start, end),
+        "eore": summary_json(eore_summary(register, start, end)),
+        "casualties": casualty_summary(register, start, end),
+        "inspections": [
+            {
+                "code": i["code"],
+                "hazard_code": i["hazard_code"],
+                "on": i["inspected_on"],
+                "result": i["result"],
+                "sample_units": i["sample_units"],
+                "units_inspected": i["units_inspected"],
+                "reopened": i["reopened_code"],
+            }
+            for i in inspections(register)
+            if start <= i["inspected_on"] <= end
+        ],
+    }
+
+
 def gather(
     register: Register,
     period: Period,
@@ -618,4 +647,5 @@ def gather(
         activities_in_period=int(n_act),
         summary_agreement=agreement,
         areal_scale=areal_scale_range(crs, geoms + [r.geometry for r in released]),
+        field=field_summary(register, period.start, period.end - timedelta(days=1)),
     )

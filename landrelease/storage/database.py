@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,12 +40,32 @@ def make_engine(url: str) -> Engine:
         def _no_autobegin(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
 
+        # One writer at a time in this process: SQLite admits one writer anyway, and threads
+        # that queue on a lock are served in turn, where threads that each retry SQLite's busy
+        # handler (sleeping up to 100 ms between tries) starve under load.
+        writer = threading.Lock()
+
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
             # Writers take the write lock up front (no upgrade deadlocks); readers take a
             # deferred snapshot, so under WAL they never wait for a writer or each other.
             read_only = conn.get_execution_options().get(READ_ONLY, False)
-            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            if not read_only:
+                writer.acquire()
+                conn.info["landrelease_writer"] = True
+            try:
+                conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            except BaseException:
+                if conn.info.pop("landrelease_writer", False):
+                    writer.release()
+                raise
+
+        def _end(conn: Connection) -> None:
+            if conn.info.pop("landrelease_writer", False):
+                writer.release()
+
+        event.listen(engine, "commit", _end)
+        event.listen(engine, "rollback", _end)
 
         return engine
     if parsed.get_backend_name() == "postgresql":

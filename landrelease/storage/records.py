@@ -4,7 +4,6 @@ daily reports, and who (which organisation) owns a team or a hazard area."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -94,27 +93,4 @@ def task_page(
         if cond is not None:
             q, total_q = q.where(cond), total_q.where(cond)
     total = int(conn.execute(total_q).scalar_one())
-    return [dict(r._mapping) for r in conn.execute(q.limit(limit).offset(offset))], total
-
-
-def daily_report_page(
-    conn: Connection, *, limit: int, offset: int, team: str | None = None, since: date | None = None
-) -> tuple[list[dict[str, Any]], int]:
-    """Daily reports, newest first, and the total."""
-    d = schema.daily_report
-    q = select(
-        d.c.uuid,
-        d.c.team_code.label("team"),
-        d.c.task_code.label("task"),
-        d.c.hazard_code,
-        d.c.date,
-        d.c.m2_processed,
-        d.c.finds,
-        d.c.hours,
-    ).order_by(d.c.date.desc(), d.c.id.desc())
-    tq = select(func.count()).select_from(d)
-    for cond in (d.c.team_code == team if team else None, d.c.date >= since if since else None):
-        if cond is not None:
-            q, tq = q.where(cond), tq.where(cond)
-    total = int(conn.execute(tq).scalar_one())
     return [dict(r._mapping) for r in conn.execute(q.limit(limit).offset(offset))], total

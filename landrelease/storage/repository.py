@@ -260,22 +260,11 @@ class Register:
             return import_runs(conn, limit)
 
     def daily_reports(self) -> list[DailyReport]:
-        d = schema.daily_report
+        """The approved daily reports (the only ones that count in the register's figures)."""
+        from landrelease.storage.field import approved_reports
+
         with self.reading() as conn:
-            return [
-                DailyReport(
-                    id=r.id,
-                    uuid=r.uuid,
-                    team=r.team_code,
-                    task=r.task_code,
-                    hazard_code=r.hazard_code,
-                    date=r.date,
-                    m2_processed=r.m2_processed,
-                    finds=r.finds,
-                    hours=r.hours,
-                )
-                for r in conn.execute(select(d).order_by(d.c.id))
-            ]
+            return approved_reports(conn)
 
 
 class UnitOfWork:
@@ -411,7 +400,13 @@ class UnitOfWork:
         return record_activity(self.conn, self.actor, activity, today=today, tolerance_m=tol)
 
     def add_daily_reports(self, reports: Sequence[DailyReport]) -> int:
-        """Store reports not seen before; a resent report (same uuid) counts once. Returns new ones."""
+        """Record reports the authority itself holds (an import of past, already checked data):
+        counted at once, as approved. A report already stored (same uuid) is skipped. Reports
+        from the field go through ``services.field_reports.submit_reports`` (checked,
+        conflicts refused, held for review). Returns how many were new."""
+        from landrelease.field.review import ReviewState
+        from landrelease.storage.field import report_row
+
         d = schema.daily_report
         uuids = [r.uuid for r in reports]
         seen = {u for (u,) in self.conn.execute(select(d.c.uuid).where(d.c.uuid.in_(uuids)))} if uuids else set()
@@ -419,23 +414,10 @@ class UnitOfWork:
         if not fresh:
             return 0
         now = now_utc()
-        self.conn.execute(
-            d.insert(),
-            [
-                {
-                    "uuid": r.uuid,
-                    "team_code": r.team,
-                    "task_code": r.task,
-                    "hazard_code": r.hazard_code,
-                    "date": r.date,
-                    "m2_processed": r.m2_processed,
-                    "finds": r.finds,
-                    "hours": r.hours,
-                    "received_at": now,
-                }
-                for r in fresh.values()
-            ],
-        )
+        rows = [
+            report_row(r, operator=None, state=ReviewState.APPROVED, actor=self.actor, now=now) for r in fresh.values()
+        ]
+        self.conn.execute(d.insert(), rows)
         self.audit("insert", "daily_report", None, {"uuids": list(fresh)})
         return len(fresh)
 

@@ -188,12 +188,162 @@ daily_report = Table(
     Column("uuid", String(36), nullable=False, unique=True),
     Column("team_code", String(64), nullable=False, index=True),
     Column("task_code", String(64)),
-    Column("hazard_code", String(64)),
+    Column("hazard_code", String(64), index=True),
     Column("date", Date, nullable=False),
     Column("m2_processed", Float, nullable=False),
     Column("finds", Integer, nullable=False, default=0),
     Column("hours", Float),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    # The full report (migration field_1). Only ``approved`` reports count in the register's
+    # figures; ``team_leader`` is personal data (landrelease.field.personal).
+    Column("review_state", String(16), nullable=False, default="submitted", index=True),
+    Column("operator", String(120), index=True),
+    # m² by method (landrelease.domain.enums.WorkMethod); all 0 for a report that gives only a total.
+    Column("nts_walked_m2", Float, nullable=False, default=0.0),
+    Column("ts_searched_m2", Float, nullable=False, default=0.0),
+    Column("cleared_m2", Float, nullable=False, default=0.0),
+    Column("machine_processed_m2", Float, nullable=False, default=0.0),
+    Column("items", JSON, nullable=False, default=list),
+    Column("stoppages", JSON, nullable=False, default=list),
+    Column("team_leader", String(200)),
+    Column("lon", Float),
+    Column("lat", Float),
+    Column("notes", String(2000), nullable=False, default=""),
+    Column("source", String(120), nullable=False, default=""),
+    Column("submitted_at", DateTime(timezone=True)),
+    Column("submitted_by", String(120)),
+    Column("updated_at", DateTime(timezone=True)),
+    Column("version", Integer, nullable=False, default=1),
+)
+
+# Every step of every review (daily reports, activities, hazard-area changes): who, when, why.
+review_event = Table(
+    "review_event",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("record", String(64), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("from_state", String(16), nullable=False),
+    Column("to_state", String(16), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("reason", String(2000)),
+    Index("ix_review_event_kind_record", "kind", "record"),
+)
+
+# Changes an operator proposes (a recorded activity, a hazard-area edit): held here until a
+# reviewer approves them, then applied to the register (``result`` says what that did).
+proposal = Table(
+    "proposal",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("hazard_code", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("operator", String(120), index=True),
+    Column("review_state", String(16), nullable=False, index=True),
+    Column("submitted_by", String(120), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("result", JSON),
+)
+
+qa_inspection = Table(
+    "qa_inspection",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("hazard_code", String(64), nullable=False, index=True),
+    Column("inspected_on", Date, nullable=False),
+    Column("inspecting_organisation", String(120), nullable=False),
+    Column("inspected_organisation", String(120)),
+    Column("lot_m2", Float, nullable=False),
+    Column("unit_m2", Float, nullable=False),
+    Column("lot_units", Integer, nullable=False),
+    Column("limiting_quality", Float, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("sample_units", Integer, nullable=False),
+    Column("seed", Integer),
+    Column("units_inspected", Integer, nullable=False),
+    Column("result", String(16), nullable=False),
+    Column("reopened_code", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+qa_nonconformity = Table(
+    "qa_nonconformity",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("inspection_id", Integer, ForeignKey("qa_inspection.id"), nullable=False, index=True),
+    Column("severity", String(16), nullable=False),
+    Column("description", String(2000), nullable=False),
+    Column("lon", Float),
+    Column("lat", Float),
+    Column("eo_type", String(32)),
+    Column("depth_cm", Float),
+    Column("corrective_action", String(2000), nullable=False, default=""),
+)
+
+# A handover certificate as issued (IMAS 08.30): the statement, kept as it was signed.
+handover = Table(
+    "handover",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(64), nullable=False, unique=True),
+    Column("hazard_code", String(64), nullable=False, index=True),
+    Column("handed_over_on", Date, nullable=False),
+    Column("receiving_authority", String(200), nullable=False),
+    Column("certificate", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+accident = Table(
+    "accident",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("date", Date, nullable=False, index=True),
+    Column("device", String(32)),
+    Column("demining_accident", Boolean, nullable=False),
+    Column("activity", String(32), nullable=False),
+    Column("hazard_code", String(64)),
+    Column("description", String(2000), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# ``name`` and ``contact`` are personal data: only administrators and analysts read them.
+victim = Table(
+    "victim",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("accident_id", Integer, ForeignKey("accident.id"), nullable=False, index=True),
+    Column("sex", String(16), nullable=False),
+    Column("age_band", String(16), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("injury", String(500), nullable=False, default=""),
+    Column("follow_up", String(500), nullable=False, default=""),
+    Column("name", String(200)),
+    Column("contact", String(200)),
+)
+
+eore_session = Table(
+    "eore_session",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("place_name", String(200), nullable=False, default=""),
+    Column("date", Date, nullable=False, index=True),
+    Column("organisation", String(120), nullable=False, index=True),
+    Column("method", String(32), nullable=False),
+    Column("beneficiaries", JSON, nullable=False),  # {"female/0-17": 12, ...}
+    Column("total", Integer, nullable=False),
 )
 
 audit_event = Table(

@@ -86,6 +86,17 @@ def install(app: FastAPI) -> None:
         may = principal.user.role in (Role.ADMIN, Role.ANALYST)
         return _page(request, "import.html", principal, active="import", may_import=may)
 
+    @app.get("/review", include_in_schema=False)
+    def review_page(request: Request) -> Response:
+        principal = _principal(request)
+        if principal is None:
+            return RedirectResponse("/login?next=/review", status_code=303)
+        if principal.user.role.value == "viewer":
+            return HTMLResponse(
+                "<p>The review queue is for the authority's analysts and the operators.</p>", status_code=403
+            )
+        return _page(request, "review.html", principal, active="review")
+
     @app.get("/login", include_in_schema=False)
     def login_page(request: Request, next: str | None = None) -> Response:
         if _principal(request) is not None:

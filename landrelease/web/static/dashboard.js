@@ -52,6 +52,19 @@
     C.heatmap(box, d.teams.slice(0, 10), d.months, d.share);
   });
 
+  guard("chart-eore", async (box) => {
+    const d = await get("/api/eore");
+    if (!d.sessions) return C.none(box, "no risk education sessions recorded");
+    const label = { "0-17": "children", "18-59": "adults", "60+": "older", unknown: "age unknown" };
+    C.bars(box, d.by_sex_age.map((r) => `${r.sex} ${label[r.age_band] || r.age_band}`), d.by_sex_age.map((r) => r.people),
+      "#6a1b9a", "people");
+    const p = document.createElement("p");
+    p.className = "muted";
+    p.textContent = `${d.sessions} session(s), ${d.beneficiaries.toLocaleString("en")} people; by method: ` +
+      Object.entries(d.by_method).map(([m, n]) => `${m.replace(/_/g, " ")} ${n.toLocaleString("en")}`).join(", ");
+    box.append(p);
+  });
+
   guard("chart-scenarios", async (box) => {
     const d = await get("/api/stats/scenarios");
     if (!d.available) return C.none(box, d.message);

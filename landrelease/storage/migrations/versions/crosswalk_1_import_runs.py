@@ -1,7 +1,7 @@
 """import runs: which file, which crosswalk, who, when, what was stored
 
 Revision ID: crosswalk_1
-Revises: typed_results
+Revises: field_1
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "crosswalk_1"
-down_revision = "typed_results"
+down_revision = "field_1"
 branch_labels = None
 depends_on = None
 
