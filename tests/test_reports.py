@@ -4,7 +4,6 @@ looking at the PDF sees a map and charts."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -293,8 +292,7 @@ def test_cli_writes_html_and_refuses_bad_input(tmp_path: Path, sqlite_url: str, 
     assert bad.exit_code != 0 and "folder does not exist" in bad.output and "Traceback" not in bad.output
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed")
-def test_pdf_shows_the_map_and_the_charts(tmp_path: Path, sqlite_url: str) -> None:
+def test_pdf_shows_the_map_and_the_charts(tmp_path: Path, sqlite_url: str, pdftoppm: str) -> None:
     from PIL import Image
 
     register = Register.open(sqlite_url)
@@ -307,7 +305,7 @@ def test_pdf_shows_the_map_and_the_charts(tmp_path: Path, sqlite_url: str) -> No
     assert rendered.images >= 5  # map + four charts
     pdf = write_report(report, tmp_path / "report.pdf", rendered=rendered)
     assert pdf.read_bytes().startswith(b"%PDF")
-    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True, timeout=120)
+    subprocess.run([pdftoppm, "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True, timeout=120)
     pages = sorted(tmp_path.glob("page-*.png"))
     assert len(pages) >= 3
 
