@@ -241,7 +241,14 @@ def test_report_on_an_empty_month_says_so(sample_register: Register) -> None:
     assert report.released_period_m2 == 0 and report.released_cumulative_m2 == 0
     html = render_html(report).html
     assert "No activity and no released land are recorded" in html
-    assert "No land was released in these months." not in html or "<img" in html
+    # the month chart is drawn (its message is in the picture) and its text alternative says
+    # that every month shown released nothing
+    chart = re.search(r'id="chart-released_by_month" src="data:image/svg\+xml;base64,[^"]+" alt="([^"]*)"', html)
+    assert chart is not None, "the released-by-month chart is missing"
+    months = re.findall(r"(\w{3} \d{4}): ([0-9.]+) km²", chart.group(1))
+    assert len(months) == 6 and months[-1][0] == "Jan 2025" and {v for _, v in months} == {"0.000"}, chart.group(1)
+    stated = re.search(r'id="released-period-km2" data-m2="([0-9.]+)"', html)
+    assert stated is not None and float(stated.group(1)) == 0.0
 
 
 def test_quality_notes_flag_overlaps_and_bad_stored_areas(sqlite_url: str) -> None:
