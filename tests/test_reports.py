@@ -467,3 +467,42 @@ def test_report_on_an_empty_register(register: Register) -> None:
     assert report.forecast is None and report.forecast_status  # says why there is no forecast
     rendered = render_html(report)
     assert rendered.images >= 5 and "No activity and no released land are recorded" in rendered.html
+
+
+def test_a_broken_stored_forecast_fails_the_report(sqlite_url: str, tmp_path: Path, monkeypatch) -> None:
+    """A stored forecast whose burn-down is damaged (P50 missing, P90 cut short) must stop the
+    report with an error, not turn into a sentence in the PDF; so must a failing quality check."""
+    from landrelease.cli import app
+    from landrelease.services import report_data
+    from landrelease.services.forecast import forecast_register, store_forecast
+
+    register = Register.open(sqlite_url)
+    try:
+        record_sample_activities(register, n_areas=40, seed=6)
+        store_forecast(register, forecast_register(register, runs=20, seed=1))
+        with register.unit_of_work() as uow:
+            fr = schema.forecast_run
+            row = uow.conn.execute(select(fr.c.id, fr.c.result).order_by(fr.c.id.desc()).limit(1)).one()
+            damaged = dict(row.result)
+            burn = dict(damaged["burn_down"])
+            del burn["remaining_km2_p50"]
+            damaged["burn_down"] = burn
+            uow.conn.execute(update(fr).where(fr.c.id == row.id).values(result=damaged))
+        with pytest.raises(KeyError, match="remaining_km2_p50"):
+            gather(register, Period(2026, 10))
+        # the command line fails too and writes no report
+        monkeypatch.setenv("LANDRELEASE_DATABASE_URL", sqlite_url)
+        out = tmp_path / "report.pdf"
+        done = CliRunner().invoke(app, ["report", "--period", "2026-10", "--out", str(out)])
+        assert done.exit_code != 0 and isinstance(done.exception, KeyError) and not out.exists()
+        # a quality check that breaks stops the report as well
+        assert gather(register, Period(2026, 10), with_forecast=False).forecast is None
+
+        def broken(_register: Register) -> list:
+            raise RuntimeError("the geocheck failed")
+
+        monkeypatch.setattr(report_data, "check", broken)
+        with pytest.raises(RuntimeError, match="the geocheck failed"):
+            gather(register, Period(2026, 10), with_forecast=False)
+    finally:
+        register.close()
