@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from landrelease.cli.app import app, console, open_register, settings
-from landrelease.services.readiness import NOTE, READY, Readiness
-from landrelease.services.readiness import readiness as readiness_of
-from landrelease.services.register import Register
+
+if TYPE_CHECKING:
+    from landrelease.services.readiness import Readiness
+    from landrelease.services.register import Register
 
 
 def readiness_table(items: list[Readiness], rows: int | None = None) -> Table:
+    from landrelease.services.readiness import READY
+
     t = Table(title="When settlements can come back (most displaced first)", title_justify="left")
     for col, justify in (
         ("settlement", "left"),
@@ -44,6 +47,9 @@ def readiness(
     rows: Annotated[int, typer.Option(min=1, help="settlements to show")] = 30,
 ) -> None:
     """When each settlement can come back: its land and access roads released (from the stored forecast)."""
+    from landrelease.services.readiness import NOTE
+    from landrelease.services.readiness import readiness as readiness_of
+
     with open_register(settings()) as register:
         items = readiness_of(register)
     if as_json:
@@ -55,6 +61,9 @@ def readiness(
 
 def demo_step(register: Register, console: Console) -> dict[str, Any]:
     """For ``landrelease demo``: the settlements' readiness after the forecast is stored."""
+    from landrelease.services.readiness import READY
+    from landrelease.services.readiness import readiness as readiness_of
+
     items = readiness_of(register)
     console.print(readiness_table(items, rows=8))
     ready = sum(r.status == READY for r in items)
