@@ -54,7 +54,7 @@ def test_burn_down_band_and_scenarios_come_from_the_stored_forecast(client: Test
 def test_readiness_follows_the_stored_forecast(client: TestClient) -> None:
     h = _viewer(client)
     before = client.get("/api/stats/readiness", headers=h).json()
-    assert before["available"] and "lower bound" in before["note"]
+    assert before["available"] and before["quantiles"] == "joint" and "joint" in before["note"]
     statuses = {s["status"] for s in before["settlements"]}
     assert "waiting" not in statuses  # no forecast stored yet: blocked settlements are "unknown"
     register = client.app.state.register  # type: ignore[attr-defined]

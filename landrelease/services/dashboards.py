@@ -14,15 +14,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from landrelease.services.forecast import REGISTER, SCENARIO, latest_forecasts
-from landrelease.services.readiness import readiness
+from landrelease.services.readiness import JOINT, readiness
+from landrelease.services.readiness import NOTE as READINESS_RULE
 from landrelease.services.register import Register
 from landrelease.services.summary import METHODS, release_summary
 from landrelease.storage import dashboards as queries
 
 NOT_YET = "not yet computed"
-READINESS_NOTE = (
-    "ready month = the latest of the blocking areas' forecast months, per quantile (a lower bound on the true quantile)"
-)
+READINESS_NOTE = READINESS_RULE
 
 
 def _month(d: date) -> str:
@@ -164,6 +163,7 @@ def plan_phases(register: Register) -> dict[str, Any]:
 
 
 def settlement_readiness(register: Register) -> dict[str, Any]:
-    """Each settlement: ready, waiting (with the ready month P10/P50/P90) or unknown."""
+    """Each settlement by date: ready, waiting (joint P10/P50/P90 over the forecast's runs, and
+    its critical areas) or unknown."""
     rows = [r.as_dict() for r in readiness(register)]
-    return {"available": bool(rows), "settlements": rows, "note": READINESS_NOTE}
+    return {"available": bool(rows), "quantiles": JOINT, "settlements": rows, "note": READINESS_NOTE}

@@ -1,27 +1,105 @@
-"""Readiness: when each settlement can come back (its land and access roads released).
+"""Readiness: when each settlement can come back (its land, access routes and farmland
+released, and its reconstruction done), as joint P10/P50/P90 over the stored forecast's runs.
 
-Reads the settlements, the open hazard areas and each area's release in the newest stored
-forecast; the rule is the core's (:mod:`landrelease.returns.readiness`). One definition for
-the command line, the API, the map and the report.
+Reads the settlements, the open hazard areas and every run's release month of each area in
+the newest stored forecast; the rule is the core's (:mod:`landrelease.returns.readiness`).
+One definition for the command line, the API, the map, the dashboard and the report.
 """
 
 from __future__ import annotations
 
-from landrelease.returns.readiness import READY, UNKNOWN, WAITING, Readiness, settlement_readiness
-from landrelease.services.forecast import area_forecasts
-from landrelease.services.register import HazardFilter, Register
+from collections.abc import Mapping, Sequence
+from datetime import date
 
-__all__ = ["NOTE", "READY", "UNKNOWN", "WAITING", "Readiness", "readiness"]
+import numpy as np
+
+from landrelease.domain.errors import Problem, ValidationError
+from landrelease.returns.readiness import (
+    DEFAULT_FARMLAND_RING_M,
+    DEFAULT_ROUTE_BUFFER_M,
+    JOINT,
+    READY,
+    UNKNOWN,
+    WAITING,
+    Readiness,
+    RunMonths,
+    settlement_readiness,
+)
+from landrelease.services.register import HazardFilter, Register
+from landrelease.storage import forecasts as stored
+
+__all__ = [
+    "JOINT",
+    "NOTE",
+    "READY",
+    "UNKNOWN",
+    "WAITING",
+    "Readiness",
+    "find_settlement",
+    "readiness",
+    "stored_run_months",
+]
 
 NOTE = (
-    "A settlement is ready when no open hazard area holds it up (its land within the settlement radius and the "
-    "road/rail areas on its access routes). The ready month is the latest of the blocking areas' forecast months, "
-    "per quantile: a lower bound on the true quantile. Run `landrelease forecast --store` first."
+    "A settlement is ready when the open hazard areas on its footprint, within "
+    f"{DEFAULT_ROUTE_BUFFER_M:g} m of its access routes and on its farmland (a ring of "
+    f"{DEFAULT_FARMLAND_RING_M:g} m unless the settlement sets its own) are released, and its reconstruction "
+    "(where it has a programme) is done. P10/P50/P90 are joint quantiles over the forecast's runs: in each run "
+    "the latest release among its blocking areas. Critical areas are last in the largest share of runs. "
+    "Unknown: a blocking area has no per-run forecast (run `landrelease forecast --store`)."
 )
 
 
-def readiness(register: Register) -> list[Readiness]:
-    """Each settlement's readiness from the stored forecast, most displaced people first."""
+def stored_run_months(register: Register, codes: Sequence[str]) -> RunMonths:
+    """Every run's release month of each area in ``codes`` (rows in that order) from the
+    newest stored forecast; areas it does not hold are marked unknown."""
+    with register.reading() as conn:
+        by_code, run = stored.run_months(conn, codes)
+    if run is None or not by_code:
+        return RunMonths(np.zeros((len(codes), 0), np.uint16), np.zeros(len(codes), bool), 0, [])
+    n_runs = int(run.runs)
+    months = np.zeros((len(codes), n_runs), dtype=np.uint16)
+    known = np.zeros(len(codes), dtype=bool)
+    for i, c in enumerate(codes):
+        m = by_code.get(c)
+        if m is not None and len(m) == n_runs:
+            months[i] = m
+            known[i] = True
+    ends = [date.fromisoformat(d) for d in (run.month_ends or [])]
+    return RunMonths(months, known, int(run.horizon_years) * 12, ends)
+
+
+def readiness(
+    register: Register,
+    *,
+    route_buffer_m: float = DEFAULT_ROUTE_BUFFER_M,
+    after: Mapping[str, np.ndarray] | None = None,
+) -> list[Readiness]:
+    """Each settlement's readiness from the stored forecast's runs, by date (ready first).
+
+    ``after``: per-run months before which a settlement cannot be ready (its reconstruction);
+    by default read from the stored reconstruction programmes.
+    """
     areas = register.hazard_areas(HazardFilter(open_only=True))
-    forecasts = area_forecasts(register, [a.code for a in areas]) if areas else {}
-    return settlement_readiness(register.settlements(), areas, forecasts)
+    runs = stored_run_months(register, [a.code for a in areas])
+    if after is None:
+        after = _reconstruction_after(register, runs)
+    return settlement_readiness(register.settlements(), areas, runs, route_buffer_m=route_buffer_m, after=after)
+
+
+def _reconstruction_after(register: Register, runs: RunMonths) -> dict[str, np.ndarray]:
+    """Per-run end of each settlement's reconstruction programme (none yet: empty)."""
+    return {}
+
+
+def find_settlement(items: Sequence[Readiness], name: str) -> list[Readiness]:
+    """The settlements whose code or name is ``name`` (case-insensitive); refused, naming the
+    field, when none is."""
+    want = name.strip().casefold()
+    hits = [r for r in items if r.code.casefold() == want or r.name.casefold() == want]
+    if not hits:
+        raise ValidationError(
+            [Problem("no settlement with this name or code", field="--settlement", found=name)],
+            "readiness refused",
+        )
+    return hits

@@ -164,6 +164,7 @@ settlement = Table(
     Column("displaced", Integer, nullable=False, default=0),
     Column("access_routes", GeometryType("GEOMETRY")),
     Column("region", String(120)),
+    Column("farmland_ring_m", Float),  # how far its farmland reaches (None: the readiness default)
     _gist("settlement"),
 )
 
