@@ -1,8 +1,10 @@
-"""Returns commands: readiness (when each settlement can come back, joint over the forecast's runs)."""
+"""Returns commands: readiness (when each settlement can come back, joint over the forecast's
+runs) and housing (import households and house stock, allocate houses)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -11,6 +13,7 @@ from rich.table import Table
 
 from landrelease.cli.app import app, console, fail, open_register, settings
 from landrelease.domain.errors import ValidationError
+from landrelease.services import housing as housing_service
 from landrelease.services.readiness import JOINT, NOTE, READY, Readiness, find_settlement
 from landrelease.services.readiness import readiness as readiness_of
 from landrelease.services.register import Register
@@ -70,3 +73,62 @@ def demo_step(register: Register, console: Console) -> dict[str, Any]:
     people = sum(r.displaced for r in items if r.status == READY)
     console.print(f"{ready} of {len(items)} settlements ready now ({people:,} displaced people can return).")
     return {"quantiles": JOINT, "settlements": [r.as_dict() for r in items]}
+
+
+housing_app = typer.Typer(help="Houses for returning households: import, allocate.", no_args_is_help=True)
+app.add_typer(housing_app, name="housing")
+
+
+@housing_app.command("import")
+def housing_import(
+    path: Annotated[Path, typer.Argument(help="CSV or XLSX of households or of house stock")],
+    kind: Annotated[str | None, typer.Option(help="households or houses (default: told by the columns)")] = None,
+) -> None:
+    """Store households (ref, size, origin, registered[, special_needs, choice, name, contact]) or house
+    stock (settlement, house_type, rooms, capacity[, count]); all or nothing."""
+    if kind not in (None, housing_service.HOUSEHOLDS, housing_service.HOUSES):
+        raise fail(f"--kind must be households or houses, not {kind!r}")
+    with open_register(settings()) as register:
+        try:
+            what, n = housing_service.import_file(register, path, kind)
+        except ValidationError as exc:
+            raise fail(exc) from None
+    console.print(f"{n:,} {what} stored from {path.name}; the previous allocation was cleared.")
+
+
+def allocation_table(rows: list[dict[str, Any]], limit: int | None = None) -> Table:
+    t = Table(title="Houses allocated (order: " + housing_service.ORDER_RULE + ")", title_justify="left")
+    for col in ("#", "household", "status", "settlement", "house", "waiting", "why"):
+        t.add_column(col)
+    for r in rows[:limit] if limit else rows:
+        t.add_row(
+            str(r["rank"]),
+            r["household"],
+            r["status"],
+            r["settlement"],
+            r["house"] or "–",
+            str(r["waiting_position"] or ""),
+            r["explanation"],
+        )
+    return t
+
+
+@housing_app.command("allocate")
+def housing_allocate(
+    as_csv: Annotated[bool, typer.Option("--csv", help="write the allocation as CSV to standard output")] = False,
+    rows: Annotated[int, typer.Option(min=1, help="households to show")] = 50,
+) -> None:
+    """Allocate houses to households: special needs first, then by date registered; the
+    smallest vacant house that fits, in the settlement of choice or its consolidated successor."""
+    with open_register(settings()) as register:
+        try:
+            housing_service.allocate_houses(register)
+        except ValidationError as exc:
+            raise fail(exc) from None
+        out = housing_service.current_allocation(register)
+    if as_csv:
+        typer.echo(housing_service.allocation_csv(out), nl=False)
+        return
+    console.print(allocation_table(out, rows))
+    housed = sum(r["status"] == "allocated" for r in out)
+    console.print(f"{housed:,} of {len(out):,} households housed; {len(out) - housed:,} on waiting lists.")

@@ -1,0 +1,184 @@
+"""Stored returns: households, house stock and the latest allocation; consolidations;
+reconstruction programmes; shared equipment and its bookings.
+
+Household names and contacts are personal data: they are stored, never written to the audit
+trail (which counts rows only), and the adapters redact them for roles that may not see them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, delete, func, select
+
+from landrelease.returns.housing import Allocation, House, Household
+from landrelease.storage import schema
+
+if TYPE_CHECKING:
+    from landrelease.storage.repository import UnitOfWork
+
+CHUNK = 5000
+
+
+def settlement_ids(conn: Connection) -> dict[str, int]:
+    s = schema.settlement
+    return {r.code: r.id for r in conn.execute(select(s.c.code, s.c.id))}
+
+
+def _codes_by_id(conn: Connection) -> dict[int, str]:
+    return {v: k for k, v in settlement_ids(conn).items()}
+
+
+# ---------------------------------------------------------------- households and houses
+
+
+def replace_households(uow: UnitOfWork, households: Sequence[Household]) -> int:
+    """Store the households (replacing those with the same reference); the allocation is
+    cleared, since it no longer describes them."""
+    ids = settlement_ids(uow.conn)
+    t = schema.household
+    now = datetime.now(UTC)
+    refs = [h.ref for h in households]
+    uow.conn.execute(delete(schema.allocation))
+    for i in range(0, len(refs), CHUNK):
+        uow.conn.execute(delete(t).where(t.c.ref.in_(refs[i : i + CHUNK])))
+    rows = [
+        {
+            "ref": h.ref,
+            "size": h.size,
+            "origin_id": ids[h.origin],
+            "choice_id": ids[h.choice] if h.choice else None,
+            "registered": h.registered,
+            "special_needs": h.special_needs,
+            "name": h.name,
+            "contact": h.contact,
+            "created_at": now,
+        }
+        for h in households
+    ]
+    for i in range(0, len(rows), CHUNK):
+        uow.conn.execute(t.insert(), rows[i : i + CHUNK])
+    uow.audit("insert", "household", None, {"count": len(rows)})  # no names: personal data
+    return len(rows)
+
+
+def households(conn: Connection) -> list[Household]:
+    t = schema.household
+    codes = _codes_by_id(conn)
+    return [
+        Household(
+            r.ref,
+            r.size,
+            codes[r.origin_id],
+            r.registered,
+            bool(r.special_needs),
+            codes[r.choice_id] if r.choice_id is not None else None,
+            r.name,
+            r.contact,
+        )
+        for r in conn.execute(select(t).order_by(t.c.id))
+    ]
+
+
+def replace_houses(uow: UnitOfWork, houses: Sequence[House]) -> int:
+    """Store the house stock (houses with the same code are replaced); clears the allocation."""
+    ids = settlement_ids(uow.conn)
+    t = schema.house
+    uow.conn.execute(delete(schema.allocation))
+    codes = [h.code for h in houses]
+    for i in range(0, len(codes), CHUNK):
+        uow.conn.execute(delete(t).where(t.c.code.in_(codes[i : i + CHUNK])))
+    rows = [
+        {
+            "code": h.code,
+            "settlement_id": ids[h.settlement],
+            "house_type": h.house_type,
+            "rooms": h.rooms,
+            "capacity": h.capacity,
+        }
+        for h in houses
+    ]
+    for i in range(0, len(rows), CHUNK):
+        uow.conn.execute(t.insert(), rows[i : i + CHUNK])
+    uow.audit("insert", "house", None, {"count": len(rows)})
+    return len(rows)
+
+
+def houses(conn: Connection) -> list[House]:
+    t = schema.house
+    codes = _codes_by_id(conn)
+    return [
+        House(r.code, codes[r.settlement_id], r.house_type, r.rooms, r.capacity)
+        for r in conn.execute(select(t).order_by(t.c.id))
+    ]
+
+
+def save_allocation(uow: UnitOfWork, allocations: Sequence[Allocation]) -> int:
+    """Replace the stored allocation as a whole (the database refuses a house given twice)."""
+    t = schema.allocation
+    ids = settlement_ids(uow.conn)
+    hh = {r.ref: r.id for r in uow.conn.execute(select(schema.household.c.ref, schema.household.c.id))}
+    ho = {r.code: r.id for r in uow.conn.execute(select(schema.house.c.code, schema.house.c.id))}
+    uow.conn.execute(delete(t))
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "at": now,
+            "household_id": hh[a.household],
+            "house_id": ho[a.house] if a.house else None,
+            "settlement_id": ids[a.settlement],
+            "status": a.status,
+            "rank": a.rank,
+            "waiting_position": a.waiting_position,
+            "explanation": a.explanation,
+        }
+        for a in allocations
+    ]
+    for i in range(0, len(rows), CHUNK):
+        uow.conn.execute(t.insert(), rows[i : i + CHUNK])
+    uow.audit(
+        "allocate",
+        "allocation",
+        None,
+        {"households": len(rows), "housed": sum(a.house is not None for a in allocations)},
+    )
+    return len(rows)
+
+
+def allocations(conn: Connection) -> list[Allocation]:
+    t, hh, ho = schema.allocation, schema.household, schema.house
+    codes = _codes_by_id(conn)
+    q = (
+        select(t, hh.c.ref, ho.c.code.label("house_code"))
+        .join(hh, hh.c.id == t.c.household_id)
+        .outerjoin(ho, ho.c.id == t.c.house_id)
+        .order_by(t.c.rank)
+    )
+    return [
+        Allocation(r.ref, r.status, codes[r.settlement_id], r.house_code, r.rank, r.waiting_position, r.explanation)
+        for r in conn.execute(q)
+    ]
+
+
+def household_names(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Personal fields by household reference (for roles that may see them)."""
+    t = schema.household
+    return {r.ref: {"name": r.name, "contact": r.contact} for r in conn.execute(select(t.c.ref, t.c.name, t.c.contact))}
+
+
+def count(conn: Connection, table: str) -> int:
+    t = schema.metadata.tables[table]
+    return int(conn.execute(select(func.count()).select_from(t)).scalar_one())
+
+
+# ---------------------------------------------------------------- consolidations
+
+
+def consolidation_successors(conn: Connection) -> dict[str, str]:
+    """Former settlement code -> code of the new settlement it was consolidated into."""
+    c, m = schema.consolidation, schema.consolidation_member
+    codes = _codes_by_id(conn)
+    q = select(m.c.former_id, c.c.settlement_id).join(c, c.c.id == m.c.consolidation_id)
+    return {codes[r.former_id]: codes[r.settlement_id] for r in conn.execute(q)}
