@@ -13,6 +13,7 @@ from rich.table import Table
 
 from landrelease.cli.app import app, console, fail, open_register, settings
 from landrelease.domain.errors import ValidationError
+from landrelease.services import consolidation as consolidation_service
 from landrelease.services import housing as housing_service
 from landrelease.services.readiness import JOINT, NOTE, READY, Readiness, find_settlement
 from landrelease.services.readiness import readiness as readiness_of
@@ -132,3 +133,79 @@ def housing_allocate(
     console.print(allocation_table(out, rows))
     housed = sum(r["status"] == "allocated" for r in out)
     console.print(f"{housed:,} of {len(out):,} households housed; {len(out) - housed:,} on waiting lists.")
+
+
+consolidation_app = typer.Typer(help="Consolidated settlements: propose, accept.", no_args_is_help=True)
+app.add_typer(consolidation_app, name="consolidation")
+MaxKm = Annotated[float, typer.Option(min=0.1, help="largest distance between neighbouring settlements, km")]
+MaxPop = Annotated[int, typer.Option(min=1, help="largest combined pre-war population")]
+
+
+def proposals_table(props: list[Any]) -> Table:
+    t = Table(title="Consolidation proposals (sites: earliest joint P50, access, released land)", title_justify="left")
+    for col in ("proposal", "settlements", "population", "span km", "best site", "ready P50", "released km²"):
+        t.add_column(col)
+    for p in props:
+        best = p.sites[0]
+        t.add_row(
+            p.code,
+            ", ".join(p.members),
+            f"{p.population:,}",
+            f"{p.span_km:.1f}",
+            best.settlement,
+            best.ready_p50 or "unknown",
+            f"{best.released_km2:.2f}",
+        )
+    return t
+
+
+@consolidation_app.command("propose")
+def consolidation_propose(
+    max_km: MaxKm = consolidation_service.DEFAULT_MAX_KM,
+    max_population: MaxPop = consolidation_service.DEFAULT_MAX_POPULATION,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Clusters of nearby former settlements (contiguous along roads) whose people could return to one."""
+    with open_register(settings()) as register:
+        props = consolidation_service.proposals(register, max_km=max_km, max_population=max_population)
+    if as_json:
+        typer.echo(json.dumps({"proposals": [p.as_dict() for p in props]}))
+        return
+    console.print(proposals_table(props))
+
+
+@consolidation_app.command("accept")
+def consolidation_accept(
+    proposal: Annotated[str, typer.Argument(help="the proposal's code (see `consolidation propose`)")],
+    name: Annotated[str, typer.Option(help="the new settlement's name")],
+    code: Annotated[str | None, typer.Option(help="the new settlement's code (default N-<site>)")] = None,
+    site: Annotated[str | None, typer.Option(help="the site (a member's code; default: the best ranked)")] = None,
+    max_km: MaxKm = consolidation_service.DEFAULT_MAX_KM,
+    max_population: MaxPop = consolidation_service.DEFAULT_MAX_POPULATION,
+) -> None:
+    """Accept a proposal: a new settlement for the former ones' people, linked to them."""
+    with open_register(settings()) as register:
+        try:
+            new = consolidation_service.accept(
+                register, proposal, name=name, code=code, site=site, max_km=max_km, max_population=max_population
+            )
+        except ValidationError as exc:
+            raise fail(exc) from None
+    console.print(f"{new.name} ({new.code}) stored for {new.population:,} people of {proposal}.")
+
+
+reconstruction_app = typer.Typer(help="Reconstruction programmes (included in readiness).", no_args_is_help=True)
+app.add_typer(reconstruction_app, name="reconstruction")
+
+
+@reconstruction_app.command("import")
+def reconstruction_import(
+    path: Annotated[Path, typer.Argument(help="CSV/XLSX: settlement, code, kind, duration_months, plots, after")],
+) -> None:
+    """Store reconstruction programmes (each settlement's replaced); all or nothing."""
+    with open_register(settings()) as register:
+        try:
+            n = consolidation_service.import_programmes(register, path)
+        except ValidationError as exc:
+            raise fail(exc) from None
+    console.print(f"{n} reconstruction items stored from {path.name}.")

@@ -1,4 +1,4 @@
-"""Households and house stock from CSV or XLSX: all or nothing.
+"""Households, house stock and reconstruction programmes from CSV or XLSX: all or nothing.
 
 Every row is checked and every problem is reported at once (row number as the spreadsheet
 shows it, field, what was found, what was expected); if any row is wrong nothing is stored.
@@ -15,6 +15,7 @@ from typing import Any
 
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.returns.housing import House, Household, HouseType, expand_stock
+from landrelease.returns.reconstruction import Item
 
 HOUSEHOLD_COLUMNS = ("ref", "size", "origin", "registered")
 HOUSEHOLD_OPTIONAL = ("special_needs", "choice", "name", "contact")
@@ -202,3 +203,33 @@ def read_house_stock(path: Path, settlements: Collection[str]) -> list[House]:
         return (settlement, HouseType(code, rooms, capacity), count)
 
     return expand_stock(_parse(path, HOUSE_COLUMNS, build))
+
+
+PROGRAMME_COLUMNS = ("settlement", "code", "kind", "duration_months")
+
+
+def read_programmes(path: Path, settlements: Collection[str]) -> dict[str, list[Item]]:
+    """Reconstruction items from CSV/XLSX (settlement, code, kind, duration_months[, plots,
+    after] — lists separated by ';'), by settlement; refused as a whole, naming row and field."""
+
+    def build(r: _Row) -> tuple[str, Item] | None:
+        settlement = r.settlement("settlement", settlements)
+        code = r.text("code")
+        kind = r.text("kind")
+        v = r.values.get("duration_months", "")
+        try:
+            months = int(v)
+            if months < 0:
+                raise ValueError
+        except ValueError:
+            r.problem("duration_months", "not a whole number of months", v, "0 or more")
+            return None
+        split = lambda f: tuple(x.strip() for x in r.values.get(f, "").split(";") if x.strip())  # noqa: E731
+        if settlement is None or code is None or kind is None:
+            return None
+        return settlement, Item(code, kind, months, split("plots"), split("after"))
+
+    out: dict[str, list[Item]] = {}
+    for settlement, item in _parse(path, PROGRAMME_COLUMNS, build):
+        out.setdefault(settlement, []).append(item)
+    return out

@@ -286,12 +286,15 @@ def settlement_readiness(
     *,
     route_buffer_m: float = DEFAULT_ROUTE_BUFFER_M,
     after: Mapping[str, np.ndarray] | None = None,
+    after_unknown: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Readiness]:
     """Each settlement's readiness, by joint P50 (ready first, unknown last).
 
     ``open_areas`` are the areas not yet released, ``runs`` their per-run release months in
     that order; ``after`` a settlement code's per-run month before which it cannot be ready
-    (its reconstruction; see :mod:`landrelease.returns.reconstruction`).
+    (its reconstruction; see :mod:`landrelease.returns.reconstruction`); ``after_unknown``
+    settlements whose reconstruction cannot be dated (plots without per-run months), with
+    those plots: they are unknown, not guessed.
     """
     live_idx = [i for i, a in enumerate(open_areas) if a.is_open]
     live = [open_areas[i] for i in live_idx]
@@ -320,6 +323,9 @@ def settlement_readiness(
         codes = tuple(live[a].code for a in by_s.get(i, []))
         status = str(res.status[i])
         missing = tuple(c for c, a in zip(codes, by_s.get(i, []), strict=True) if not runs.known[a])
+        if after_unknown and st.code in after_unknown:
+            status = UNKNOWN
+            missing = tuple(dict.fromkeys([*missing, *after_unknown[st.code]]))
         if status == WAITING:
             mq = tuple(int(m) for m in res.months[i])
             months: tuple[int, int, int] | None = (mq[0], mq[1], mq[2])

@@ -25,8 +25,10 @@ from landrelease.returns.readiness import (
     RunMonths,
     settlement_readiness,
 )
+from landrelease.returns.reconstruction import programme_end
 from landrelease.services.register import HazardFilter, Register
 from landrelease.storage import forecasts as stored
+from landrelease.storage import returns as stored_returns
 
 __all__ = [
     "JOINT",
@@ -37,6 +39,7 @@ __all__ = [
     "Readiness",
     "find_settlement",
     "readiness",
+    "reconstruction_after",
     "stored_run_months",
 ]
 
@@ -82,14 +85,35 @@ def readiness(
     """
     areas = register.hazard_areas(HazardFilter(open_only=True))
     runs = stored_run_months(register, [a.code for a in areas])
+    unknown: dict[str, list[str]] = {}
     if after is None:
-        after = _reconstruction_after(register, runs)
-    return settlement_readiness(register.settlements(), areas, runs, route_buffer_m=route_buffer_m, after=after)
+        after, unknown = reconstruction_after(register, [a.code for a in areas], runs)
+    return settlement_readiness(
+        register.settlements(), areas, runs, route_buffer_m=route_buffer_m, after=after, after_unknown=unknown
+    )
 
 
-def _reconstruction_after(register: Register, runs: RunMonths) -> dict[str, np.ndarray]:
-    """Per-run end of each settlement's reconstruction programme (none yet: empty)."""
-    return {}
+def reconstruction_after(
+    register: Register, open_codes: Sequence[str], runs: RunMonths
+) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
+    """Per-run end month of each settlement's stored reconstruction programme; and the
+    settlements whose programme has an open plot without per-run months (with those plots)."""
+    with register.reading() as conn:
+        progs = stored_returns.programmes(conn)
+    if not progs:
+        return {}, {}
+    row = {c: i for i, c in enumerate(open_codes)}
+    ends: dict[str, np.ndarray] = {}
+    unknown: dict[str, list[str]] = {}
+    for code, items in progs.items():
+        plots = {p for i in items for p in i.plots}
+        blind = sorted(p for p in plots if p in row and not runs.known[row[p]])
+        if blind or runs.runs == 0:
+            unknown[code] = blind
+            continue
+        released = {p: runs.months[row[p]] for p in plots if p in row}
+        ends[code], _ = programme_end(items, released, runs.runs)
+    return ends, unknown
 
 
 def find_settlement(items: Sequence[Readiness], name: str) -> list[Readiness]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, delete, func, select
 
 from landrelease.returns.housing import Allocation, House, Household
+from landrelease.returns.reconstruction import Item
 from landrelease.storage import schema
 
 if TYPE_CHECKING:
@@ -182,3 +183,79 @@ def consolidation_successors(conn: Connection) -> dict[str, str]:
     codes = _codes_by_id(conn)
     q = select(m.c.former_id, c.c.settlement_id).join(c, c.c.id == m.c.consolidation_id)
     return {codes[r.former_id]: codes[r.settlement_id] for r in conn.execute(q)}
+
+
+def save_consolidation(uow: UnitOfWork, settlement_code: str, former: Sequence[str], details: dict[str, Any]) -> int:
+    """Link a new settlement (already stored) to the former ones it replaces; the database
+    refuses a former settlement that is already part of another consolidation."""
+    ids = settlement_ids(uow.conn)
+    c, m = schema.consolidation, schema.consolidation_member
+    cid = uow.conn.execute(
+        c.insert()
+        .values(
+            settlement_id=ids[settlement_code],
+            accepted_at=datetime.now(UTC),
+            accepted_by=uow.actor,
+            details=details,
+        )
+        .returning(c.c.id)
+    ).scalar_one()
+    uow.conn.execute(m.insert(), [{"consolidation_id": cid, "former_id": ids[f]} for f in former])
+    uow.audit("accept", "consolidation", settlement_code, {"former": list(former)})
+    return int(cid)
+
+
+def consolidations(conn: Connection) -> list[dict[str, Any]]:
+    """Accepted consolidations: the new settlement, its former ones, when, by whom, details."""
+    c, m = schema.consolidation, schema.consolidation_member
+    codes = _codes_by_id(conn)
+    members: dict[int, list[str]] = {}
+    for r in conn.execute(select(m.c.consolidation_id, m.c.former_id).order_by(m.c.id)):
+        members.setdefault(r.consolidation_id, []).append(codes[r.former_id])
+    return [
+        {
+            "settlement": codes[r.settlement_id],
+            "former": members.get(r.id, []),
+            "accepted_at": r.accepted_at,
+            "accepted_by": r.accepted_by,
+            **dict(r.details or {}),
+        }
+        for r in conn.execute(select(c).order_by(c.c.id))
+    ]
+
+
+# ---------------------------------------------------------------- reconstruction
+
+
+def replace_programme(uow: UnitOfWork, settlement_code: str, items: Sequence[Item]) -> int:
+    """Replace a settlement's reconstruction programme."""
+    sid = settlement_ids(uow.conn)[settlement_code]
+    t = schema.reconstruction_item
+    uow.conn.execute(delete(t).where(t.c.settlement_id == sid))
+    rows = [
+        {
+            "settlement_id": sid,
+            "code": i.code,
+            "kind": i.kind,
+            "duration_months": i.duration_months,
+            "plots": list(i.plots),
+            "after": list(i.after),
+        }
+        for i in items
+    ]
+    if rows:
+        uow.conn.execute(t.insert(), rows)
+    uow.audit("replace", "reconstruction_item", settlement_code, {"items": len(rows)})
+    return len(rows)
+
+
+def programmes(conn: Connection) -> dict[str, list[Item]]:
+    """Each settlement's reconstruction programme, by settlement code."""
+    t = schema.reconstruction_item
+    codes = _codes_by_id(conn)
+    out: dict[str, list[Item]] = {}
+    for r in conn.execute(select(t).order_by(t.c.id)):
+        out.setdefault(codes[r.settlement_id], []).append(
+            Item(r.code, r.kind, int(r.duration_months), tuple(r.plots or ()), tuple(r.after or ()))
+        )
+    return out
