@@ -4,6 +4,7 @@ runs) and housing (import households and house stock, allocate houses)."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from rich.table import Table
 from landrelease.cli.app import app, console, fail, open_register, settings
 from landrelease.domain.errors import ValidationError
 from landrelease.services import consolidation as consolidation_service
+from landrelease.services import equipment as equipment_service
 from landrelease.services import housing as housing_service
 from landrelease.services.readiness import JOINT, NOTE, READY, Readiness, find_settlement
 from landrelease.services.readiness import readiness as readiness_of
@@ -209,3 +211,63 @@ def reconstruction_import(
         except ValidationError as exc:
             raise fail(exc) from None
     console.print(f"{n} reconstruction items stored from {path.name}.")
+
+
+equipment_app = typer.Typer(help="Shared village machinery: register, book, use.", no_args_is_help=True)
+app.add_typer(equipment_app, name="equipment")
+
+
+@equipment_app.command("add")
+def equipment_add(
+    code: Annotated[str, typer.Argument(help="the machine's code")],
+    settlement: Annotated[str, typer.Option(help="the settlement that owns it (code)")],
+    kind: Annotated[str, typer.Option(help="tractor, harvester, seeder, plough, trailer, sprayer, other")],
+    name: Annotated[str, typer.Option(help="a description")] = "",
+) -> None:
+    """Register a machine owned by a whole settlement."""
+    with open_register(settings()) as register:
+        try:
+            equipment_service.add_machine(register, code, settlement, kind, name)
+        except ValidationError as exc:
+            raise fail(exc) from None
+    console.print(f"{kind} {code} registered for {settlement}.")
+
+
+@equipment_app.command("book")
+def equipment_book(
+    machine: Annotated[str, typer.Argument(help="the machine's code")],
+    household: Annotated[str, typer.Option(help="the household's reference")],
+    start: Annotated[str, typer.Option(help="first day, YYYY-MM-DD")],
+    end: Annotated[str | None, typer.Option(help="last day, YYYY-MM-DD (default: the first)")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="fair use: machine-days per household per season")] = (
+        equipment_service.DEFAULT_DAYS_PER_SEASON
+    ),
+) -> None:
+    """Book a machine for a household; no day is booked twice, fair use per season."""
+    try:
+        first = date.fromisoformat(start)
+        last = date.fromisoformat(end) if end else None
+    except ValueError as exc:
+        raise fail(f"--start/--end: {exc}") from None
+    with open_register(settings()) as register:
+        try:
+            ref = equipment_service.book(register, machine, household, first, last, limit=limit)
+        except ValidationError as exc:
+            raise fail(exc) from None
+    console.print(f"booked: {machine} for {household}, {start}..{end or start} (booking {ref}).")
+
+
+@equipment_app.command("use")
+def equipment_use() -> None:
+    """Days booked per machine and season."""
+    with open_register(settings()) as register:
+        data = equipment_service.use(register)
+    t = Table(title="Use of shared machinery", title_justify="left")
+    for col in ("machine", "settlement", "kind", "households", "days by season"):
+        t.add_column(col)
+    for m in data["machines"]:
+        t.add_row(
+            m["code"], m["settlement"], m["kind"], str(m["households"]),
+            ", ".join(f"{s}: {n}" for s, n in sorted(m["days_by_season"].items())) or "–",
+        )  # fmt: skip
+    console.print(t)

@@ -8,7 +8,7 @@ trail (which counts rows only), and the adapters redact them for roles that may 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, func, select
@@ -259,3 +259,73 @@ def programmes(conn: Connection) -> dict[str, list[Item]]:
             Item(r.code, r.kind, int(r.duration_months), tuple(r.plots or ()), tuple(r.after or ()))
         )
     return out
+
+
+# ---------------------------------------------------------------- shared equipment
+
+
+def add_equipment(uow: UnitOfWork, code: str, settlement: str, kind: str, name: str = "") -> int:
+    ids = settlement_ids(uow.conn)
+    t = schema.equipment
+    eid = uow.conn.execute(
+        t.insert().values(code=code, settlement_id=ids[settlement], kind=kind, name=name).returning(t.c.id)
+    ).scalar_one()
+    uow.audit("insert", "equipment", code, {"settlement": settlement, "kind": kind})
+    return int(eid)
+
+
+def equipment(conn: Connection) -> list[dict[str, Any]]:
+    t = schema.equipment
+    codes = _codes_by_id(conn)
+    return [
+        {"code": r.code, "settlement": codes[r.settlement_id], "kind": r.kind, "name": r.name}
+        for r in conn.execute(select(t).order_by(t.c.id))
+    ]
+
+
+def lock_household(uow: UnitOfWork, ref: str) -> int | None:
+    """The household's id, its row locked until the unit of work ends (PostgreSQL; SQLite
+    writers hold the database's write lock already), so its fair-use count cannot race."""
+    t = schema.household
+    q = select(t.c.id).where(t.c.ref == ref)
+    if uow.conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    value = uow.conn.execute(q).scalar()
+    return int(value) if value is not None else None
+
+
+def household_days(conn: Connection, household_id: int) -> list[date]:
+    t = schema.booking
+    return [r.day for r in conn.execute(select(t.c.day).where(t.c.household_id == household_id))]
+
+
+def insert_booking(
+    uow: UnitOfWork, ref: str, equipment_code: str, household_id: int, booked: Sequence[tuple[date, str]]
+) -> None:
+    """Insert one row per day; the UNIQUE (machine, day) constraint raises IntegrityError on a
+    day already taken (the caller's unit of work then rolls back the whole booking)."""
+    e = schema.equipment
+    eid = uow.conn.execute(select(e.c.id).where(e.c.code == equipment_code)).scalar_one()
+    now = datetime.now(UTC)
+    uow.conn.execute(
+        schema.booking.insert(),
+        [
+            {"ref": ref, "equipment_id": eid, "day": d, "household_id": household_id, "season": s, "created_at": now}
+            for d, s in booked
+        ],
+    )
+    uow.audit("insert", "booking", ref, {"equipment": equipment_code, "days": len(booked)})
+
+
+def bookings(conn: Connection, equipment_code: str | None = None) -> list[tuple[str, str, date]]:
+    """(machine code, household ref, day) of every booked day."""
+    b, e, h = schema.booking, schema.equipment, schema.household
+    q = (
+        select(e.c.code, h.c.ref, b.c.day)
+        .join(e, e.c.id == b.c.equipment_id)
+        .join(h, h.c.id == b.c.household_id)
+        .order_by(e.c.code, b.c.day)
+    )
+    if equipment_code is not None:
+        q = q.where(e.c.code == equipment_code)
+    return [(r[0], r[1], r[2]) for r in conn.execute(q)]
