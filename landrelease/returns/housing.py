@@ -66,17 +66,35 @@ class House:
     capacity: int
 
 
-@dataclass(frozen=True, slots=True)
 class Allocation:
-    """What one household is offered, and why."""
+    """What one household is offered, and why (the explanation is written when first read:
+    a national allocation explains 100,000 households only when they are shown or stored)."""
 
-    household: str
-    status: str  # ALLOCATED or WAITING
-    settlement: str  # where the house is (or where it waits)
-    house: str | None
-    rank: int  # its place in the order, from 1
-    waiting_position: int | None
-    explanation: str
+    __slots__ = ("_text", "_why", "house", "household", "rank", "settlement", "status", "waiting_position")
+
+    def __init__(
+        self,
+        household: str,
+        status: str,  # ALLOCATED or WAITING
+        settlement: str,  # where the house is (or where it waits)
+        house: str | None,
+        rank: int,  # its place in the order, from 1
+        waiting_position: int | None,
+        explanation: str | None = None,
+        why: tuple[Any, ...] | None = None,
+    ) -> None:
+        self.household, self.status, self.settlement, self.house = household, status, settlement, house
+        self.rank, self.waiting_position = rank, waiting_position
+        self._text, self._why = explanation, why
+
+    @property
+    def explanation(self) -> str:
+        if self._text is None:
+            self._text = _explain(*self._why) if self._why is not None else ""
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"Allocation({self.household!r}, {self.status!r}, {self.settlement!r}, {self.house!r}, rank={self.rank})"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +106,22 @@ class Allocation:
             "waiting_position": self.waiting_position,
             "explanation": self.explanation,
         }
+
+
+def _explain(hh: Household, got: House | None, rank: int, n: int, label: str, via: str, pos: int | None) -> str:
+    why_order = (
+        f"place {rank} of {n} in the order ({ORDER_RULE}): "
+        f"{'special needs, ' if hh.special_needs else ''}registered {hh.registered.isoformat()}"
+    )
+    if got is not None:
+        return (
+            f"House {got.code} ({got.rooms} rooms, for {got.capacity}) in {label}{via}: the smallest vacant "
+            f"house that fits a household of {hh.size}; {why_order}."
+        )
+    return (
+        f"Waiting list of {label}{via}, position {pos}: no vacant house for {hh.size} or more people "
+        f"when its turn came; {why_order}."
+    )
 
 
 def priority_key(h: Household) -> tuple[int, date, str]:
@@ -113,20 +147,20 @@ def allocate(
     # vacant houses per settlement: capacities sorted, and per capacity a stack of houses
     # (fewest rooms, then code, on top)
     vacant: dict[str, dict[int, list[House]]] = {}
-    for h in sorted(houses, key=lambda x: (x.settlement, x.capacity, x.rooms, x.code), reverse=True):
+    for h in houses:
         vacant.setdefault(h.settlement, {}).setdefault(h.capacity, []).append(h)
+    for by_cap in vacant.values():
+        for stack in by_cap.values():
+            stack.sort(key=lambda x: (x.rooms, x.code), reverse=True)
     caps: dict[str, list[int]] = {s: sorted(v) for s, v in vacant.items()}
     waiting: dict[str, int] = {}
     out: list[Allocation] = []
     order = sorted(households, key=priority_key)
     n = len(order)
     for rank, hh in enumerate(order, start=1):
-        why_order = (
-            f"place {rank} of {n} in the order ({ORDER_RULE}): "
-            f"{'special needs, ' if hh.special_needs else ''}registered {hh.registered.isoformat()}"
-        )
         wanted = hh.wants
-        places = [wanted] + ([successor[wanted]] if wanted in successor and successor[wanted] != wanted else [])
+        nxt = successor.get(wanted)
+        places = (wanted,) if nxt is None or nxt == wanted else (wanted, nxt)
         got: House | None = None
         where = places[-1]
         for place in places:
@@ -144,39 +178,18 @@ def allocate(
                 where = place
                 break
         label = names.get(where, where)
-        via = (
-            f" (the successor of {names.get(wanted, wanted)}, consolidated)"
-            if where != wanted
-            else (" (its choice)" if hh.choice and hh.choice != hh.origin else " (its home settlement)")
-        )
+        if where != wanted:
+            via = f" (the successor of {names.get(wanted, wanted)}, consolidated)"
+        else:
+            via = " (its choice)" if hh.choice and hh.choice != hh.origin else " (its home settlement)"
         if got is not None:
             out.append(
-                Allocation(
-                    hh.ref,
-                    ALLOCATED,
-                    where,
-                    got.code,
-                    rank,
-                    None,
-                    f"House {got.code} ({got.rooms} rooms, for {got.capacity}) in {label}{via}: the smallest vacant "
-                    f"house that fits a household of {hh.size}; {why_order}.",
-                )
+                Allocation(hh.ref, ALLOCATED, where, got.code, rank, None, None, (hh, got, rank, n, label, via, None))
             )
         else:
             pos = waiting.get(where, 0) + 1
             waiting[where] = pos
-            out.append(
-                Allocation(
-                    hh.ref,
-                    WAITING,
-                    where,
-                    None,
-                    rank,
-                    pos,
-                    f"Waiting list of {label}{via}, position {pos}: no vacant house for {hh.size} or more people "
-                    f"when its turn came; {why_order}.",
-                )
-            )
+            out.append(Allocation(hh.ref, WAITING, where, None, rank, pos, None, (hh, None, rank, n, label, via, pos)))
     return out
 
 

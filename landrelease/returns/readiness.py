@@ -298,12 +298,8 @@ def settlement_readiness(
     """
     live_idx = [i for i, a in enumerate(open_areas) if a.is_open]
     live = [open_areas[i] for i in live_idx]
-    runs = RunMonths(
-        runs.months[live_idx] if len(live_idx) else runs.months[:0],
-        runs.known[live_idx] if len(live_idx) else runs.known[:0],
-        runs.horizon_months,
-        runs.month_ends,
-    )
+    if len(live_idx) < len(open_areas):  # (no copy of areas × runs when all are open)
+        runs = RunMonths(runs.months[live_idx], runs.known[live_idx], runs.horizon_months, runs.month_ends)
     blocking = blocking_areas(settlements, live, route_buffer_m=route_buffer_m)
     index = {s.code: i for i, s in enumerate(settlements)}
     after_idx = {index[c]: np.asarray(v) for c, v in (after or {}).items() if c in index}
