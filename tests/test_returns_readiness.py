@@ -237,3 +237,16 @@ def test_readiness_command_after_the_demo(tmp_path, monkeypatch) -> None:
     assert UNKNOWN not in {d["status"] for d in data}  # the demo stored the forecast with its runs
     waiting = [d for d in data if d["status"] == WAITING]
     assert waiting and all(d["critical"] and d["p10"] <= d["p50"] for d in waiting)
+    # the demo accepted one consolidation and allocated houses to its sample households
+    from landrelease.services.dashboards import returns_overview
+
+    register = Register.open(f"sqlite:///{tmp_path / 'r.db'}")
+    try:
+        overview = returns_overview(register)
+    finally:
+        register.close()
+    (c,) = overview["consolidations"]
+    assert len(c["former"]) >= 2 and c["settlement"] in {d["code"] for d in data}
+    assert overview["households"] > 0 and overview["housed"] > 0
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert 'id="returns"' in html and "joint quantiles" in html and c["name"] in html

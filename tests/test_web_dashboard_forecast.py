@@ -64,3 +64,8 @@ def test_readiness_follows_the_stored_forecast(client: TestClient) -> None:
     for s in after:
         if s["status"] == "waiting":
             assert s["blocking"] and s["ready_by_p10"] <= s["ready_by_p50"]
+            assert s["p50"] == s["ready_by_p50"] and s["critical"] and s["quantiles"] == "joint"
+    overview = client.get("/api/stats/returns", headers=h).json()
+    assert overview["available"] and overview["quantiles"] == "joint"
+    assert [s["code"] for s in overview["settlements"]] == [s["code"] for s in after]  # the same account
+    assert overview["households"] == 0 and overview["consolidations"] == []

@@ -50,6 +50,11 @@ def readiness(request: Request, _: Reader) -> dict[str, Any]:
     return dict(cached[1])
 
 
+@router.get("/returns", summary="People coming home: joint readiness, consolidations, housing (figures only)")
+def returns_overview(request: Request, _: Reader) -> dict[str, Any]:
+    return dashboards.returns_overview(request.app.state.register)
+
+
 @router.get("/summary", summary="What the register holds")
 def inventory(request: Request, _: Reader) -> dict[str, Any]:
     return summary.inventory(request.app.state.register)

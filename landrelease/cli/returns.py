@@ -42,7 +42,7 @@ def readiness_table(items: list[Readiness], rows: int | None = None) -> Table:
             r.status,
             str(len(r.blocking)),
             *[r.ready_by.get(q) or ("now" if r.status == READY else "–") for q in ("p10", "p50", "p90")],
-            ", ".join(f"{c} {s:.0%}" for c, s in r.critical),
+            ", ".join(f"{c} {s:.0%}" if s >= 0.005 else f"{c} <1%" for c, s in r.critical),
         )
     return t
 
@@ -68,15 +68,44 @@ def readiness(
     console.print(f"[dim]{NOTE}[/]", highlight=False)
 
 
-def demo_step(register: Register, console: Console) -> dict[str, Any]:
-    """For ``landrelease demo``: the settlements' readiness after the forecast is stored."""
+def demo_step(register: Register, console: Console, *, seed: int = 0) -> dict[str, Any]:
+    """For ``landrelease demo``: the settlements' joint readiness after the forecast is stored,
+    one consolidation proposal accepted, and houses allocated to the sample households."""
+    from landrelease.samples.returns import sample_housing
+
     items = readiness_of(register)
     console.print(readiness_table(items, rows=12))
     ready = sum(r.status == READY for r in items)
     people = sum(r.displaced for r in items if r.status == READY)
     console.print(f"{ready} of {len(items)} settlements ready now ({people:,} displaced people can return).")
-    return {"quantiles": JOINT, "settlements": [r.as_dict() for r in items]}
+    accepted = None
+    props = consolidation_service.proposals(register)
+    if props and not consolidation_service.accepted(register):  # once per register
+        console.print(proposals_table(props[:3]))
+        p = props[0]
+        names = {s.code: s.name for s in register.settlements()}
+        site = p.sites[0].settlement
+        new = consolidation_service.accept(register, p.code, name=f"New {names.get(site, site)}")
+        accepted = {"proposal": p.code, "settlement": new.code, "name": new.name, "former": list(p.members)}
+        console.print(
+            f"Accepted {p.code}: {new.name} ({new.code}) at the site of {site}, "
+            f"for {new.population:,} people of {', '.join(p.members)}."
+        )
+    households, houses = sample_housing(register.settlements(), housing_service.successors(register), seed=seed)
+    housing_service.store(register, households, houses)
+    housing_service.allocate_houses(register)
+    rows = housing_service.current_allocation(register)
+    console.print(allocation_table(rows, limit=8))
+    housed = sum(r["status"] == "allocated" for r in rows)
+    console.print(f"{housed} of {len(rows)} sample households housed; {len(rows) - housed} on waiting lists.")
+    return {"quantiles": JOINT, "settlements": [r.as_dict() for r in items], "consolidation": accepted}
 
+
+def final_table(register: Register, console: Console) -> None:
+    """The demo's last word: when each village can come back (joint P10/P50/P90)."""
+    items = readiness_of(register)
+    console.print(readiness_table(items))
+    console.print(f"[dim]{NOTE}[/]", highlight=False)
 
 housing_app = typer.Typer(help="Houses for returning households: import, allocate.", no_args_is_help=True)
 app.add_typer(housing_app, name="housing")

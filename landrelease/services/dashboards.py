@@ -167,3 +167,38 @@ def settlement_readiness(register: Register) -> dict[str, Any]:
     its critical areas) or unknown."""
     rows = [r.as_dict() for r in readiness(register)]
     return {"available": bool(rows), "quantiles": JOINT, "settlements": rows, "note": READINESS_NOTE}
+
+
+def returns_overview(register: Register) -> dict[str, Any]:
+    """People coming home: each settlement's joint readiness (by date), the accepted
+    consolidations, and the housing allocation in figures (no names: for every reader)."""
+    from landrelease.services import consolidation, housing
+
+    rows = [r.as_dict() for r in readiness(register)]
+    names = {s.code: s.name for s in register.settlements()}
+    done = [
+        {
+            "settlement": c["settlement"],
+            "name": names.get(c["settlement"], c["settlement"]),
+            "former": [{"code": f, "name": names.get(f, f)} for f in c["former"]],
+            "site": c.get("site"),
+        }
+        for c in consolidation.accepted(register)
+    ]
+    alloc = housing.current_allocation(register)
+    waiting: dict[str, int] = {}
+    for a in alloc:
+        if a["status"] != "allocated":
+            waiting[a["settlement"]] = waiting.get(a["settlement"], 0) + 1
+    housed = sum(a["status"] == "allocated" for a in alloc)
+    return {
+        "available": bool(rows),
+        "quantiles": JOINT,
+        "settlements": rows,
+        "consolidations": done,
+        "households": len(alloc),
+        "housed": housed,
+        "waiting": len(alloc) - housed,
+        "waiting_by_settlement": dict(sorted(waiting.items())),
+        "note": READINESS_NOTE,
+    }

@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.field.personal import may_see
 from landrelease.io.housing import read_house_stock, read_households, read_rows
-from landrelease.returns.housing import ORDER_RULE, Allocation, allocate
+from landrelease.returns.housing import ORDER_RULE, Allocation, House, Household, allocate
 from landrelease.services.register import Register
 from landrelease.storage import returns as stored
 
-__all__ = ["ORDER_RULE", "allocate_houses", "allocation_csv", "current_allocation", "import_file", "successors"]
+__all__ = [
+    "ORDER_RULE",
+    "allocate_houses",
+    "allocation_csv",
+    "current_allocation",
+    "import_file",
+    "store",
+    "successors",
+]
 
 HOUSEHOLDS, HOUSES = "households", "houses"
 
@@ -61,6 +70,38 @@ def import_file(register: Register, path: Path, kind: str | None = None, *, acto
         with register.unit_of_work(actor=actor) as uow:
             return kind, stored.replace_houses(uow, stock)
     raise ValueError(f"unknown kind {kind!r}")
+
+
+def store(
+    register: Register,
+    households: Sequence[Household] = (),
+    houses: Sequence[House] = (),
+    *,
+    actor: str = "housing",
+) -> None:
+    """Store households and houses given as objects (the demo, other adapters): refused as a
+    whole, naming record and field, when a settlement is unknown or a size is below 1."""
+    with register.reading() as conn:
+        known = set(stored.settlement_ids(conn))
+    problems = []
+    for h in households:
+        if h.size < 1:
+            problems.append(Problem("must be at least 1", record=h.ref, field="size", found=str(h.size)))
+        for f, v in (("origin", h.origin), ("choice", h.choice)):
+            if v is not None and v not in known:
+                problems.append(Problem("unknown settlement", record=h.ref, field=f, found=v))
+    for x in houses:
+        if x.capacity < 1:
+            problems.append(Problem("must be at least 1", record=x.code, field="capacity", found=str(x.capacity)))
+        if x.settlement not in known:
+            problems.append(Problem("unknown settlement", record=x.code, field="settlement", found=x.settlement))
+    if problems:
+        raise ValidationError(problems, "households and houses refused, nothing stored")
+    with register.unit_of_work(actor=actor) as uow:
+        if households:
+            stored.replace_households(uow, households)
+        if houses:
+            stored.replace_houses(uow, houses)
 
 
 def successors(register: Register) -> dict[str, str]:

@@ -48,7 +48,8 @@ NOTE = (
     f"{DEFAULT_ROUTE_BUFFER_M:g} m of its access routes and on its farmland (a ring of "
     f"{DEFAULT_FARMLAND_RING_M:g} m unless the settlement sets its own) are released, and its reconstruction "
     "(where it has a programme) is done. P10/P50/P90 are joint quantiles over the forecast's runs: in each run "
-    "the latest release among its blocking areas. Critical areas are last in the largest share of runs. "
+    "the latest release among its blocking areas. Critical areas are last in the largest share of runs (areas "
+    "released in the same month share a run). "
     "Unknown: a blocking area has no per-run forecast (run `landrelease forecast --store`)."
 )
 
