@@ -107,6 +107,7 @@ def final_table(register: Register, console: Console) -> None:
     console.print(readiness_table(items))
     console.print(f"[dim]{NOTE}[/]", highlight=False)
 
+
 housing_app = typer.Typer(help="Houses for returning households: import, allocate.", no_args_is_help=True)
 app.add_typer(housing_app, name="housing")
 
