@@ -250,3 +250,22 @@ def test_readiness_command_after_the_demo(tmp_path, monkeypatch) -> None:
     assert overview["households"] > 0 and overview["housed"] > 0
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert 'id="returns"' in html and "joint quantiles" in html and c["name"] in html
+    # what would bring the latest settlement forward: its areas first, and the cost to others
+    last = waiting[-1]
+    res = runner.invoke(app, ["readiness", "--settlement", last["code"], "--bring-forward", "--runs", "40", "--json"])
+    assert res.exit_code == 0, res.output
+    bf = json.loads(res.stdout)["bring_forward"]
+    assert bf["settlement"] == last["code"] and bf["months_gained"] >= 0 and bf["km2_days_delay_elsewhere"] >= 0
+    assert bf["p50_after"] <= bf["p50_before"] or bf["p50_before"].startswith("beyond")
+
+
+def test_areas_first_and_the_delay_elsewhere() -> None:
+    from landrelease.returns.bring_forward import areas_first, delay_km2_days
+
+    assert areas_first(["a", "b", "c", "d"], ["d", "b"]) == ["b", "d", "a", "c"]
+    assert areas_first(["a"], ["z"]) == ["z", "a"]
+    km2 = np.array([1.0, 2.0, 0.5])
+    before, after = np.array([3, 3, 9]), np.array([1, 5, 10])
+    # area 0 moved earlier (not netted), area 1 two months later, area 2 excluded (the settlement's own)
+    got = delay_km2_days(km2, before, after, np.array([False, False, True]))
+    assert got == pytest.approx(2.0 * 2 * 365.25 / 12)

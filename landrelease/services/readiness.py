@@ -14,6 +14,7 @@ from datetime import date
 import numpy as np
 
 from landrelease.domain.errors import Problem, ValidationError
+from landrelease.returns.bring_forward import BringForward, areas_first, delay_km2_days, p50_months
 from landrelease.returns.readiness import (
     DEFAULT_FARMLAND_RING_M,
     DEFAULT_ROUTE_BUFFER_M,
@@ -37,6 +38,7 @@ __all__ = [
     "UNKNOWN",
     "WAITING",
     "Readiness",
+    "bring_forward",
     "find_settlement",
     "readiness",
     "reconstruction_after",
@@ -128,3 +130,53 @@ def find_settlement(items: Sequence[Readiness], name: str) -> list[Readiness]:
             "readiness refused",
         )
     return hits
+
+
+def bring_forward(register: Register, settlement: str, *, runs: int = 200, seed: int | None = None) -> BringForward:
+    """Re-forecast with the settlement's blocking areas first in the plan's order (same runs
+    and seed as a re-forecast along the plan's own order): its new joint P50, the settlements
+    that move later, and the km²·days of delay elsewhere. Nothing is stored."""
+    from landrelease.services.forecast import forecast_register
+    from landrelease.services.plan import stored_dispatch_order
+
+    items = readiness(register)
+    (target,) = find_settlement(items, settlement)[:1]
+    if not target.blocking:
+        raise ValidationError(
+            [Problem("nothing holds this settlement up", record=target.code, field="--settlement", found=settlement)],
+            "nothing to bring forward",
+        )
+    base_order = stored_dispatch_order(register) or []
+    areas = register.hazard_areas(HazardFilter(open_only=True))
+    codes = [a.code for a in areas]
+    by_code = {a.code: a for a in areas}
+    results = []
+    for order in (base_order or None, areas_first(base_order or codes, target.blocking)):
+        res = forecast_register(register, dispatch_order=order, runs=runs, seed=seed)
+        row = {str(c): i for i, c in enumerate(res.codes)}
+        months = np.zeros((len(codes), res.runs), dtype=np.uint16)
+        known = np.zeros(len(codes), dtype=bool)
+        kept = res.area_run_month
+        for i, c in enumerate(codes):
+            if c in row and kept is not None:
+                months[i] = kept[row[c]]
+                known[i] = True
+        ends = [res.month_end(m) for m in range(res.months)]
+        rm = RunMonths(months, known, res.months, [d for d in ends if d is not None])
+        results.append((rm, {r.code: r for r in settlement_readiness(register.settlements(), areas, rm)}))
+    (before, r0), (after, r1) = results
+    t0, t1 = r0[target.code], r1[target.code]
+    m0 = t0.months[1] if t0.months else 0
+    m1 = t1.months[1] if t1.months else 0
+    delayed = tuple(
+        (c, r0[c].ready_by.get("p50"), r1[c].ready_by.get("p50"))
+        for c in sorted(r0)
+        if c != target.code
+        and r0[c].months is not None
+        and r1[c].months is not None
+        and r1[c].months[1] > r0[c].months[1]  # type: ignore[index]
+    )
+    km2 = np.array([(by_code[c].area_m2 or 0.0) / 1e6 for c in codes])
+    exclude = np.array([c in set(target.blocking) for c in codes], dtype=bool)
+    cost = delay_km2_days(km2, p50_months(before.months), p50_months(after.months), exclude)
+    return BringForward(target.code, t0.ready_by.get("p50"), t1.ready_by.get("p50"), m0 - m1, delayed, cost, runs)
