@@ -252,15 +252,25 @@ def test_readiness_command_after_the_demo(tmp_path, monkeypatch) -> None:
     assert 'id="returns"' in html and "joint quantiles" in html and c["name"] in html
     # what would bring the latest settlement forward: its areas first, and the cost to others
     last = waiting[-1]
-    res = runner.invoke(app, ["readiness", "--settlement", last["code"], "--bring-forward", "--runs", "40", "--json"])
+    res = runner.invoke(
+        app, ["readiness", "--settlement", last["code"], "--goal", "2040-01-01", "--runs", "40", "--json"]
+    )
     assert res.exit_code == 0, res.output
     bf = json.loads(res.stdout)["bring_forward"]
+    shares = bf["goal"]["share_of_runs_ready_by_then"]
+    assert shares["areas_first"] >= shares["plan"] - 0.25  # the same seed; the order is what changed
+    assert bf["goal"]["feasible_p80"]["areas_first"] == (shares["areas_first"] >= 0.8)
     assert bf["settlement"] == last["code"] and bf["months_gained"] >= 0 and bf["km2_days_delay_elsewhere"] >= 0
     assert bf["p50_after"] <= bf["p50_before"] or bf["p50_before"].startswith("beyond")
 
 
-def test_areas_first_and_the_delay_elsewhere() -> None:
-    from landrelease.returns.bring_forward import areas_first, delay_km2_days
+def test_areas_first_the_delay_elsewhere_and_a_goal() -> None:
+    from landrelease.returns.bring_forward import areas_first, delay_km2_days, goal_month, share_ready_by
+
+    assert goal_month(ENDS, ENDS[5]) == 5 and goal_month(ENDS, ENDS[5] - timedelta(days=1)) == 4
+    assert goal_month(ENDS, START) == -1
+    latest = np.array([2, 4, 6, 8, 10])
+    assert share_ready_by(latest, 6) == 0.6 and share_ready_by(latest, -1) == 0.0
 
     assert areas_first(["a", "b", "c", "d"], ["d", "b"]) == ["b", "d", "a", "c"]
     assert areas_first(["a"], ["z"]) == ["z", "a"]

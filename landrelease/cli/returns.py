@@ -61,18 +61,25 @@ def readiness(
         ),
     ] = False,
     runs: Annotated[int, typer.Option(min=10, help="runs of each re-forecast (with --bring-forward)")] = 200,
+    goal: Annotated[
+        str | None, typer.Option(help="with --settlement: return by this date (YYYY-MM-DD)? At P50 and P80")
+    ] = None,
 ) -> None:
     """When each settlement can come back, by date: joint P10/P50/P90 over the stored forecast's runs."""
-    if bring_forward and settlement is None:
-        raise fail("--bring-forward needs --settlement")
+    if (bring_forward or goal) and settlement is None:
+        raise fail("--bring-forward and --goal need --settlement")
+    try:
+        by = date.fromisoformat(goal) if goal else None
+    except ValueError:
+        raise fail(f"--goal: not a date (YYYY-MM-DD): {goal!r}") from None
     forward = None
     with open_register(settings()) as register:
         items = readiness_of(register)
         try:
             if settlement is not None:
                 items = find_settlement(items, settlement)
-            if bring_forward and settlement is not None:
-                forward = bring_forward_of(register, settlement, runs=runs)
+            if (bring_forward or by) and settlement is not None:
+                forward = bring_forward_of(register, settlement, runs=runs, goal=by)
         except ValidationError as exc:
             raise fail(exc) from None
     if as_json:
@@ -89,6 +96,17 @@ def readiness(
             f"({forward.months_gained:+d} months gained); {len(forward.delayed)} other settlement(s) later; "
             f"{forward.km2_days_elsewhere:,.1f} km²·days of delay elsewhere ({forward.runs} runs each)."
         )
+        g = forward.goal
+        if g is not None:
+
+            def yes(ok: bool) -> str:
+                return "met" if ok else "not met"
+
+            console.print(
+                f"Goal: back by {g.by.isoformat()} — in the plan's order {yes(g.p50_before)} at P50, "
+                f"{yes(g.p80_before)} at P80 ({g.share_before:.0%} of runs); with its areas first "
+                f"{yes(g.p50_after)} at P50, {yes(g.p80_after)} at P80 ({g.share_after:.0%} of runs)."
+            )
 
 
 def demo_step(register: Register, console: Console, *, seed: int = 0) -> dict[str, Any]:

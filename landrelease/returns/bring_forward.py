@@ -1,5 +1,5 @@
 """What would bring a settlement forward: its blocking areas first in the dispatch order, and
-what that costs everyone else.
+what that costs everyone else; and whether a goal ("return to X by D") is met at P50/P80.
 
 The comparison is between two forecasts of the same runs and seed, one along the plan's
 order and one with the settlement's areas moved to the front: the settlement's new joint P50,
@@ -10,8 +10,10 @@ earlier are not netted against it: the cost is what others wait).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -40,6 +42,53 @@ def delay_km2_days(area_km2: np.ndarray, before: np.ndarray, after: np.ndarray, 
     return float(np.sum(area_km2 * later * DAYS_PER_MONTH))
 
 
+def goal_month(month_ends: Sequence[date], by: date) -> int:
+    """The last month index that has ended by ``by`` (-1: none has)."""
+    return bisect.bisect_right(list(month_ends), by) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    """ "Return to settlement X by date D": is it met at P50 and at P80, in the plan's order and
+    with the settlement's areas first (share of runs in which it is ready by D)."""
+
+    by: date
+    share_before: float
+    share_after: float
+
+    @property
+    def p50_before(self) -> bool:
+        return self.share_before >= 0.5
+
+    @property
+    def p80_before(self) -> bool:
+        return self.share_before >= 0.8
+
+    @property
+    def p50_after(self) -> bool:
+        return self.share_after >= 0.5
+
+    @property
+    def p80_after(self) -> bool:
+        return self.share_after >= 0.8
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "by": self.by.isoformat(),
+            "share_of_runs_ready_by_then": {
+                "plan": round(self.share_before, 4),
+                "areas_first": round(self.share_after, 4),
+            },
+            "feasible_p50": {"plan": self.p50_before, "areas_first": self.p50_after},
+            "feasible_p80": {"plan": self.p80_before, "areas_first": self.p80_after},
+        }
+
+
+def share_ready_by(latest: np.ndarray, month: int) -> float:
+    """Share of runs in which the settlement is ready by the end of month index ``month``."""
+    return float(np.mean(latest <= month)) if latest.size and month >= 0 else 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class BringForward:
     settlement: str
@@ -49,9 +98,11 @@ class BringForward:
     delayed: tuple[tuple[str, str | None, str | None], ...]  # other settlements: code, P50 before, after
     km2_days_elsewhere: float
     runs: int
+    goal: Goal | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            **({"goal": self.goal.as_dict()} if self.goal is not None else {}),
             "settlement": self.settlement,
             "p50_before": self.p50_before,
             "p50_after": self.p50_after,

@@ -14,7 +14,15 @@ from datetime import date
 import numpy as np
 
 from landrelease.domain.errors import Problem, ValidationError
-from landrelease.returns.bring_forward import BringForward, areas_first, delay_km2_days, p50_months
+from landrelease.returns.bring_forward import (
+    BringForward,
+    Goal,
+    areas_first,
+    delay_km2_days,
+    goal_month,
+    p50_months,
+    share_ready_by,
+)
 from landrelease.returns.readiness import (
     DEFAULT_FARMLAND_RING_M,
     DEFAULT_ROUTE_BUFFER_M,
@@ -132,10 +140,13 @@ def find_settlement(items: Sequence[Readiness], name: str) -> list[Readiness]:
     return hits
 
 
-def bring_forward(register: Register, settlement: str, *, runs: int = 200, seed: int | None = None) -> BringForward:
+def bring_forward(
+    register: Register, settlement: str, *, runs: int = 200, seed: int | None = None, goal: date | None = None
+) -> BringForward:
     """Re-forecast with the settlement's blocking areas first in the plan's order (same runs
     and seed as a re-forecast along the plan's own order): its new joint P50, the settlements
-    that move later, and the km²·days of delay elsewhere. Nothing is stored."""
+    that move later, and the km²·days of delay elsewhere; with ``goal``, whether the
+    settlement is ready by then at P50/P80 in either order. Nothing is stored."""
     from landrelease.services.forecast import forecast_register
     from landrelease.services.plan import stored_dispatch_order
 
@@ -179,4 +190,17 @@ def bring_forward(register: Register, settlement: str, *, runs: int = 200, seed:
     km2 = np.array([(by_code[c].area_m2 or 0.0) / 1e6 for c in codes])
     exclude = np.array([c in set(target.blocking) for c in codes], dtype=bool)
     cost = delay_km2_days(km2, p50_months(before.months), p50_months(after.months), exclude)
-    return BringForward(target.code, t0.ready_by.get("p50"), t1.ready_by.get("p50"), m0 - m1, delayed, cost, runs)
+    verdict = None
+    if goal is not None:
+        rows = np.flatnonzero(exclude)
+        shares = []
+        for rm in (before, after):
+            latest = rm.months[rows].max(axis=0).astype(np.int64)
+            rebuilt, _ = reconstruction_after(register, codes, rm)
+            if target.code in rebuilt:
+                latest = np.maximum(latest, rebuilt[target.code])
+            shares.append(share_ready_by(latest, goal_month(rm.month_ends, goal)))
+        verdict = Goal(goal, shares[0], shares[1])
+    return BringForward(
+        target.code, t0.ready_by.get("p50"), t1.ready_by.get("p50"), m0 - m1, delayed, cost, runs, verdict
+    )
