@@ -84,7 +84,7 @@ def test_nobody_gets_a_house_too_small_and_nobody_waits_while_a_fitting_house_is
     assert len(given_out) == len(set(given_out))  # no house twice
     for a in out:
         if a.status == ALLOCATED:
-            assert by_code[a.house].capacity >= size[a.household]  # never too small
+            assert a.house is not None and by_code[a.house].capacity >= size[a.household]  # never too small
             assert a.settlement in (wants[a.household], successor.get(wants[a.household]))
     empty = [h for h in houses if h.code not in set(given_out)]
     for a in out:
