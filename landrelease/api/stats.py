@@ -55,6 +55,15 @@ def returns_overview(request: Request, _: Reader) -> dict[str, Any]:
     return dashboards.returns_overview(request.app.state.register)
 
 
+@router.get("/housing", summary="The housing allocation (household names for administrators and analysts only)")
+def housing_allocation(request: Request, principal: Reader) -> dict[str, Any]:
+    from landrelease.services.housing import ORDER_RULE, current_allocation
+
+    role = principal.user.role.value if principal.user.sees_personal_data else None
+    rows = current_allocation(request.app.state.register, role=role)
+    return {"order": ORDER_RULE, "households": rows}
+
+
 @router.get("/summary", summary="What the register holds")
 def inventory(request: Request, _: Reader) -> dict[str, Any]:
     return summary.inventory(request.app.state.register)
