@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -185,7 +185,7 @@ def _links(request: Request, spec: fc.CollectionSpec, q: fc.Query, returned: int
 
 
 @router.get(
-    "/collections/{collectionId}/items/{featureId}",
+    "/collections/{collectionId}/items/{featureId:path}",
     summary="One feature",
     response_class=Response,
     responses={200: {"content": {GEOJSON: {}}, "description": "a GeoJSON Feature"}},
@@ -200,7 +200,7 @@ def item(request: Request, collectionId: str, featureId: str, principal: User, f
         raise ApiProblem(404, f"no feature {featureId!r} in {spec.id}", field="featureId")
     base = f"{_base(request)}/collections/{spec.id}"
     links = [
-        {"href": f"{base}/items/{featureId}", "rel": "self", "type": GEOJSON},
+        {"href": f"{base}/items/{quote(featureId, safe='/')}", "rel": "self", "type": GEOJSON},
         {"href": base, "rel": "collection", "type": "application/json"},
     ]
     return Response((text[:-1] + f',"links":{fc.dumps(links)}}}').encode(), media_type=GEOJSON)
