@@ -24,3 +24,4 @@ class Settings(BaseSettings):
     seed: int = Field(20201110, description="default seed for sample data and forecasts")
     basemap_url: str | None = Field(None, description="optional raster/vector base-map style URL")
     secret_key: str | None = Field(None, description="key for signing session tokens")
+    max_vertices: int = Field(50_000, ge=4, description="most positions one geometry in a request may have")

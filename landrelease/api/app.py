@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from landrelease.api import accounts, features, field, imports, problems, rest, stats, tiles
 from landrelease.api.auth import Authenticator
+from landrelease.api.guard import Guard
 from landrelease.services.features import PageIndex
 from landrelease.services.register import Register
 from landrelease.settings import Settings
@@ -44,6 +45,7 @@ def create_api(settings: Settings, register: Register | None = None) -> FastAPI:
     app.state.tile_cache = tiles.TileCache()
     app.state.page_index = PageIndex()
     problems.install(app)
+    app.add_middleware(Guard, max_vertices=settings.max_vertices)
     app.include_router(accounts.router)
     app.include_router(rest.router)
     app.include_router(field.router)

@@ -95,12 +95,18 @@ def _field_of(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def _safe(value: Any) -> Any:
+SECRET_FIELDS = frozenset({"password", "new_password", "secret", "token", "secret_key", "access_token"})
+
+
+def _safe(value: Any, field: str = "") -> Any:
+    """The submitted value, if it may be shown back: short, encodable as strict JSON, not a secret."""
+    if field.rsplit(".", 1)[-1] in SECRET_FIELDS:
+        return None
     try:
-        json.dumps(value)
-        return value if len(json.dumps(value)) < 200 else None
+        text = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
         return None
+    return value if len(text) < 200 else None
 
 
 def install(app: FastAPI) -> None:
@@ -125,7 +131,7 @@ def install(app: FastAPI) -> None:
             else:
                 message = str(e.get("msg", "invalid"))
             item: dict[str, Any] = {"field": field, "message": message}
-            found = _safe(e.get("input"))
+            found = _safe(e.get("input"), field)
             if found is not None and kind != "missing" and not isinstance(found, dict | list):
                 item["found"] = found
             errors.append(item)
