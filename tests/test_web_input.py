@@ -103,7 +103,7 @@ def test_malformed_bodies_say_where(client: TestClient) -> None:
     assert "UTF-8" in body["errors"][0]["message"] and "byte 12" in body["errors"][0]["message"]
     body = _refused(_send(client, "POST", "/api/auth/token", '{"name": "a",\n "password": }'), 422, "body")
     assert "line 2" in body["errors"][0]["message"]
-    _refused(_send(client, "POST", "/api/auth/token", "[" * 200_000 + "]" * 200_000), 422, "body")
+    _refused(_send(client, "POST", "/api/hazard-areas", "[" * 200_000 + "]" * 200_000), 422, "body")
     deep = '{"name": "a", "password": "b", "x": ' + '{"a": ' * 40 + "1" + "}" * 40 + "}"
     body = _refused(_send(client, "POST", "/api/auth/token", deep), 422, "x" + ".a" * 32)
 

@@ -41,11 +41,11 @@ def create_api(settings: Settings, register: Register | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.register = reg
-    app.state.auth = Authenticator(reg, settings.secret_key)
+    app.state.auth = Authenticator(reg, settings.secret_key, hash_workers=settings.hash_workers)
     app.state.tile_cache = tiles.TileCache()
     app.state.page_index = PageIndex()
     problems.install(app)
-    app.add_middleware(Guard, max_vertices=settings.max_vertices)
+    app.add_middleware(Guard, settings=settings)
     app.include_router(accounts.router)
     app.include_router(rest.router)
     app.include_router(field.router)
