@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from landrelease.api import accounts, features, field, imports, problems, rest, stats, tiles
+from landrelease.api import accounts, features, field, headers, imports, problems, rest, stats, tiles
 from landrelease.api.auth import Authenticator
 from landrelease.api.guard import Guard
 from landrelease.services.features import PageIndex
@@ -38,6 +38,8 @@ def create_api(settings: Settings, register: Register | None = None) -> FastAPI:
         "Sign in with POST /api/auth/login (session cookie + CSRF token) or get a bearer token from "
         "POST /api/auth/token. The OGC API – Features is under /ogc, vector tiles under /tiles.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.register = reg
@@ -46,6 +48,7 @@ def create_api(settings: Settings, register: Register | None = None) -> FastAPI:
     app.state.page_index = PageIndex()
     problems.install(app)
     app.add_middleware(Guard, settings=settings)
+    headers.install(app, settings.basemap_url)
     app.include_router(accounts.router)
     app.include_router(rest.router)
     app.include_router(field.router)
