@@ -117,3 +117,18 @@ def test_bad_codes_are_404_not_500(client: TestClient) -> None:
         for coll in ("hazard-areas", "settlements", "activities", "evidence"):
             r = client.get(f"/ogc/collections/{coll}/items/{quote(fid)}", headers=h)
             assert r.status_code == 404, (coll, fid, r.status_code, r.text)
+
+
+def test_405_lists_every_allowed_method(client: TestClient) -> None:
+    h = _bearer(client, "analyst")
+    code = client.get("/api/hazard-areas?limit=1", headers=h).json()["items"][0]["id"]
+    for path, expected in (
+        (f"/api/hazard-areas/{code}", {"GET", "HEAD", "PATCH"}),
+        (f"/api/hazard-areas/{quote(code + '/1', safe='')}", {"GET", "HEAD", "PATCH"}),
+        ("/api/hazard-areas", {"GET", "HEAD", "POST"}),
+        (f"/api/tasks/{quote(TASK_CODE, safe='')}", {"PATCH"}),
+    ):
+        r = client.put(path, json={}, headers=h)
+        assert r.status_code == 405, (path, r.text)
+        assert {m.strip() for m in r.headers["allow"].split(",")} == expected, (path, r.headers["allow"])
+        assert r.headers["content-type"].startswith("application/problem+json")
