@@ -31,4 +31,6 @@ class Settings(BaseSettings):
     signin_account_failures: int = Field(10, ge=1, description="failed sign-ins per account per window, then 429")
     signin_address_failures: int = Field(30, ge=1, description="failed sign-ins per client address per window")
     signin_window_s: int = Field(900, ge=1, description="the sign-in throttle's window in seconds")
+    public_map: bool = Field(False, description="anonymous read-only map of open hazard areas (public fields)")
+    public_map_precision: int = Field(4, ge=1, le=7, description="decimal places of public geometries (4 ≈ 11 m)")
     hash_workers: int = Field(2, ge=1, le=64, description="password hashes (argon2) computed at once")

@@ -175,3 +175,22 @@ def test_pages_run_under_the_policy_and_markup_stays_text(live: Live, browser: o
     assert not [m for m in console if "Content Security Policy" in m], console
     assert errors == [], errors
     context.close()
+
+
+@pytest.mark.browser
+def test_the_public_map_runs_under_the_policy(tmp_path: Path, browser: object) -> None:
+    with live_server(f"sqlite:///{tmp_path / 'public.db'}", public_map=True) as server:
+        context = browser.new_context(viewport={"width": 1000, "height": 700})  # type: ignore[attr-defined]
+        page = context.new_page()
+        page.add_init_script("(" + WATCH + ")()")
+        asked: list[str] = []
+        page.on("request", lambda req: asked.append(req.url))
+        page.goto(server.url + "/")
+        page.wait_for_function("() => document.body && document.body.dataset.mapReady === '1'", timeout=60_000)
+        page.wait_for_function(
+            "() => window.lrMap.queryRenderedFeatures({layers: ['hazard-fill', 'hazard-points']}).length > 0",
+            timeout=30_000,
+        )
+        assert page.evaluate("window.__csp") == []
+        assert not [u for u in asked if "/api/" in u or "/tiles/settlements" in u], asked
+        context.close()

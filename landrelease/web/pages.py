@@ -71,6 +71,17 @@ def _page(request: Request, template: str, principal: Principal, **extra: Any) -
     )
 
 
+def _public_page(request: Request) -> Response:
+    """The public safety map: open hazard areas only, no user, nothing else from the register."""
+    settings = request.app.state.settings
+    config = {
+        "public": True,
+        "extent": features.hazard_extent(request.app.state.register),
+        "basemapUrl": settings.basemap_url,
+    }
+    return templates.TemplateResponse(request, "public_map.html", {"user": None, "config": script_json(config)})
+
+
 def install(app: FastAPI) -> None:
     """Mount the static files and add the page routes."""
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
@@ -79,6 +90,8 @@ def install(app: FastAPI) -> None:
     def map_page(request: Request) -> Response:
         principal = _principal(request)
         if principal is None:
+            if request.app.state.settings.public_map:
+                return _public_page(request)
             return RedirectResponse("/login?next=/", status_code=303)
         return _page(request, "map.html", principal, active="map")
 
