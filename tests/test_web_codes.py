@@ -90,7 +90,7 @@ def test_every_item_route_reaches_codes_with_slashes(client: TestClient, encode:
         f"/api/proposals/hazard-areas/{p(code)}", json={"version": version + 1, "name": "proposed"}, headers=h
     )
     assert r.status_code == 202, r.text
-    assert client.get(f"/api/review/hazard_change/{p(code)}", headers=h).status_code in (200, 422)
+    assert client.get(f"/api/review/hazard_change/{p(code)}", headers=h).status_code == 200
 
     task = client.patch(f"/api/tasks/{p(TASK_CODE)}", json={"planned_end": "2027-01-31"}, headers=h)
     assert task.status_code == 200, task.text

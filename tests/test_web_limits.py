@@ -61,7 +61,8 @@ def test_sixty_wrong_passwords_then_the_right_one_is_429(client: TestClient, cap
     assert r.headers["content-type"].startswith("application/problem+json")
     # the web form and HTTP Basic are the same account's sign-in
     form = client.post("/login", data={"name": "operator", "password": PASSWORD}, follow_redirects=False)
-    assert form.status_code == 429
+    assert form.status_code == 429 and form.headers["content-type"].startswith("text/html")
+    assert "Too many failed sign-ins" in form.text and "retry-after" in form.headers
     basic = base64.b64encode(f"operator:{PASSWORD}".encode()).decode()
     assert client.get("/api/auth/me", headers={"Authorization": f"Basic {basic}"}).status_code == 429
     failed = [r for r in caplog.records if r.name == "landrelease.access" and "failed" in r.getMessage()]

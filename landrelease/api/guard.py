@@ -253,6 +253,22 @@ class _TooLarge(HTTPException):
         super().__init__(413, f"the request body is larger than {limit:,} bytes")
 
 
+async def _send_text(send: Any, status: int, message: str, headers: list[tuple[bytes, bytes]]) -> None:
+    body = f"<!doctype html><title>{TITLES.get(status, 'Error')}</title><p>{message}</p>".encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 class Guard:
     """ASGI middleware: body limits, JSON checks and sign-in throttling (see the module docstring)."""
 
@@ -327,7 +343,11 @@ class Guard:
         wait = self.throttle.retry_after(account, address)
         if wait:
             access_log.warning("sign-in throttled: account=%r address=%s path=%s", account, address, path)
-            refusal = Refusal(429, "name", f"too many failed sign-ins; try again in {wait} s")
+            message = f"Too many failed sign-ins; try again in {wait} s."
+            if path == "/login":  # the browser's form: a page, not problem details
+                await _send_text(send, 429, message, [(b"retry-after", str(wait).encode())])
+                return
+            refusal = Refusal(429, "name", message)
             await send_refusal(send, refusal, path, [(b"retry-after", str(wait).encode())])
             return
         if self.signins_in_flight >= MAX_SIGNINS_IN_FLIGHT:

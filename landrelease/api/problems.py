@@ -32,6 +32,7 @@ TITLES = {
     413: "Too large",
     415: "Unsupported media type",
     422: "Input refused",
+    429: "Too many requests",
     500: "Internal error",
 }
 
