@@ -55,10 +55,6 @@ class _NonFinite:
 _NON_FINITE = _NonFinite()
 
 
-def _constant(_: str) -> _NonFinite:
-    return _NON_FINITE
-
-
 @dataclass(frozen=True, slots=True)
 class Refusal:
     """Why a body is refused: status, a message and the field (``body`` for the body as a whole)."""
@@ -80,22 +76,53 @@ class Refusal:
         ).encode()
 
 
+def _chain_path(chain: tuple[Any, Any] | None) -> str:
+    parts: list[Any] = []
+    while chain is not None:
+        chain, key = chain
+        parts.append(key)
+    return _path(tuple(reversed(parts)))
+
+
 def _path(parts: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in parts) or "body"
 
 
-def _positions(coords: Any, limit: int) -> int:
-    """How many positions a GeoJSON ``coordinates`` value holds (stops counting past ``limit``)."""
+def _positions(coords: list[Any], limit: int, depth: int) -> tuple[int, int]:
+    """How many positions a GeoJSON ``coordinates`` value holds (stops counting past ``limit``), and
+    how deep it nests (counting from ``depth``). A ring (a list of positions) counts in one step."""
     count = 0
-    stack = [coords]
+    deepest = depth
+    stack: list[tuple[list[Any], int]] = [(coords, depth)]
     while stack and count <= limit:
-        node = stack.pop()
-        if isinstance(node, list):
-            if node and not isinstance(node[0], list):
-                count += 1
-            else:
-                stack.extend(node)
-    return count
+        node, level = stack.pop()
+        if level > deepest:
+            deepest = level
+        if not node:
+            continue
+        first = node[0]
+        if not isinstance(first, list):
+            count += 1  # a position
+        elif first and not isinstance(first[0], list):
+            count += len(node)  # a ring of positions (each one's shape is checked by the schemas)
+            deepest = max(deepest, level + 1)
+        else:
+            stack.extend((child, level + 1) for child in node if isinstance(child, list))
+    return count, deepest
+
+
+def _find_non_finite(doc: Any) -> tuple[Any, ...] | None:
+    """The path of the first NaN/Infinity (only looked for when the parser met one)."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(doc, ())]
+    while stack:
+        node, where = stack.pop()
+        if node is _NON_FINITE:
+            return where
+        if isinstance(node, dict):
+            stack.extend((v, (*where, k)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, (*where, i)) for i, v in enumerate(node))
+    return None
 
 
 def check_json(raw: bytes, max_vertices: int = DEFAULT_MAX_VERTICES) -> Refusal | None:
@@ -104,29 +131,47 @@ def check_json(raw: bytes, max_vertices: int = DEFAULT_MAX_VERTICES) -> Refusal 
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return Refusal(422, "body", f"the body is not UTF-8 (byte {exc.start}); send JSON in UTF-8")
+    seen_non_finite = False
+
+    def constant(_: str) -> _NonFinite:
+        nonlocal seen_non_finite
+        seen_non_finite = True
+        return _NON_FINITE
+
     try:
-        doc = json.loads(text, parse_constant=_constant)
+        doc = json.loads(text, parse_constant=constant)
     except json.JSONDecodeError as exc:
         return Refusal(422, "body", f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
     except RecursionError:
         return Refusal(422, "body", f"the body is nested deeper than {MAX_DEPTH} levels")
-    # Walk without recursion: find non-finite numbers, too-deep nesting and oversized geometries.
-    stack: list[tuple[Any, tuple[Any, ...]]] = [(doc, ())]
+    if seen_non_finite:
+        where = _find_non_finite(doc) or ()
+        return Refusal(422, _path(where), "NaN and Infinity are not numbers in JSON; send a finite number")
+    # Walk the containers without recursion: too-deep nesting and oversized geometries. Scalars and
+    # the insides of ``coordinates`` (counted separately) are not visited one by one; a node's
+    # path is a chain of (parent, key) pairs, spelled out only for a refusal.
+    Chain = tuple[Any, Any] | None
+    stack: list[tuple[Any, int, Chain]] = [(doc, 0, None)]
     while stack:
-        node, where = stack.pop()
-        if node is _NON_FINITE:
-            return Refusal(422, _path(where), "NaN and Infinity are not numbers in JSON; send a finite number")
-        if len(where) > MAX_DEPTH:
-            return Refusal(422, _path(where), f"nested deeper than {MAX_DEPTH} levels")
+        node, depth, chain = stack.pop()
+        if depth > MAX_DEPTH:
+            return Refusal(422, _chain_path(chain), f"nested deeper than {MAX_DEPTH} levels")
         if isinstance(node, dict):
             coords = node.get("coordinates")
-            if isinstance(coords, list) and _positions(coords, max_vertices) > max_vertices:
-                return Refusal(
-                    422, _path(where) if where else "geometry", f"a geometry has more than {max_vertices:,} vertices"
-                )
-            stack.extend((v, (*where, k)) for k, v in node.items())
-        elif isinstance(node, list):
-            stack.extend((v, (*where, i)) for i, v in enumerate(node))
+            if isinstance(coords, list):
+                count, deepest = _positions(coords, max_vertices, depth + 1)
+                field = _chain_path(chain) if chain else "geometry"
+                if count > max_vertices:
+                    return Refusal(422, field, f"a geometry has more than {max_vertices:,} vertices")
+                if deepest > MAX_DEPTH:
+                    return Refusal(422, f"{field}.coordinates", f"nested deeper than {MAX_DEPTH} levels")
+            for k, v in node.items():
+                if isinstance(v, dict | list) and v is not coords:
+                    stack.append((v, depth + 1, (chain, k)))
+        else:
+            for i, v in enumerate(node):
+                if isinstance(v, dict | list):
+                    stack.append((v, depth + 1, (chain, i)))
     return None
 
 
@@ -227,7 +272,7 @@ def _sign_in_name(raw: bytes, content_type: str) -> str | None:
     """The account a sign-in body names (JSON or a form), or None."""
     try:
         if is_json(content_type):
-            doc = json.loads(raw.decode("utf-8"), parse_constant=_constant)
+            doc = json.loads(raw.decode("utf-8"), parse_constant=lambda _: _NON_FINITE)
             return _account_key(doc.get("name")) if isinstance(doc, dict) else None
         if content_type.split(";", 1)[0].strip().lower() == "application/x-www-form-urlencoded":
             names = parse_qs(raw.decode("utf-8"), max_num_fields=20).get("name")
