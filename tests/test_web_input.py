@@ -167,3 +167,14 @@ def test_connection_survives_a_refusal(database_url: str) -> None:
             assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
             good = http.post("/api/auth/token", json={"name": "viewer", "password": PASSWORD})
             assert good.status_code == 200, good.text
+
+
+def test_scalar_bodies_reach_validation(client: TestClient) -> None:
+    from landrelease.api.guard import check_json
+
+    for text in (b"null", b"1", b'"x"', b"[]", b"{}", b"true"):
+        assert check_json(text) is None
+    h = _bearer(client, "admin")
+    for text in ("null", "1", '"x"', "[1, [2]]"):
+        r = _send(client, "POST", "/api/hazard-areas", text, h)
+        assert r.status_code == 422, (text, r.text)

@@ -168,7 +168,7 @@ def check_json(raw: bytes, max_vertices: int = DEFAULT_MAX_VERTICES) -> Refusal 
             for k, v in node.items():
                 if isinstance(v, dict | list) and v is not coords:
                     stack.append((v, depth + 1, (chain, k)))
-        else:
+        elif isinstance(node, list):
             for i, v in enumerate(node):
                 if isinstance(v, dict | list):
                     stack.append((v, depth + 1, (chain, i)))
