@@ -9,7 +9,7 @@ from shapely.geometry import Point
 
 from landrelease.domain.enums import EvidenceKind, HazardKind, ReleaseMethod
 from landrelease.domain.evidence import Evidence
-from landrelease.planning.release_mix import (
+from landrelease.planning.release_model import (
     GLOBAL_2022_SPLIT,
     SHA_BASE_P_ANY,
     calibrate_mix,

@@ -16,7 +16,8 @@ from landrelease.cli.app import app, console, err_console, fail, open_register
 from landrelease.domain.errors import LandreleaseError, Problem, ValidationError
 from landrelease.planning.instance import Solution
 from landrelease.planning.priority import CRITERIA, Priority, PriorityWeights
-from landrelease.planning.workplan import Headline, PlanScenario, WorkProblem
+from landrelease.planning.scenario import PlanSpec, ScenarioSpec
+from landrelease.planning.workplan import Headline, PlanningParameters, WorkProblem
 from landrelease.services import plan as plans
 from landrelease.services.plan import PlanResult, plan_register
 from landrelease.services.register import Register
@@ -153,7 +154,7 @@ def plan(
         if instance is not None:
             _plan_instance(instance, as_json, time_limit)
             return
-        sc = plans.load_scenario(scenario) if scenario else PlanScenario()
+        sc = plans.load_scenario(scenario) if scenario else ScenarioSpec()
         if time_limit is not None:
             sc.planning.time_limit_s = time_limit
         day0 = date.fromisoformat(start_date) if start_date else None
@@ -223,7 +224,7 @@ def _plan_instance(path: Path, as_json: bool, time_limit: float | None) -> None:
 def demo_step(register: Register, console: Console, output_dir: Path) -> dict[str, Any]:
     """Prioritise, plan the register, store the plan, write the Gantt chart, print the headline figures."""
     output_dir = Path(output_dir)
-    result = plan_register(register, PlanScenario(planning={"time_limit_s": 10.0}))
+    result = plan_register(register, ScenarioSpec(plan=PlanSpec(planning=PlanningParameters(time_limit_s=10.0))))
     gantt_path = output_dir / "plan-gantt.png"
     plans.write_outputs(result, gantt=gantt_path, title="Plan: teams and tasks")
     console.print(headline_table(result.headline, f"Plan headline ({result.seconds:.1f} s)"))

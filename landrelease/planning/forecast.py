@@ -2,7 +2,7 @@
 
 Each run samples the programme's rates (lognormal, per asset type), which areas really hold
 EO, the release outcome of every area (cancelled by NTS, reduced by TS, cleared — see
-:mod:`landrelease.planning.release_mix`), the share TS reduces, and the finds. Then it
+:mod:`landrelease.planning.release_model`), the share TS reduces, and the finds. Then it
 plays the programme forward. Everything is vectorised in NumPy over runs × areas.
 
 The fluid capacity model (an approximation, good at national scale):
@@ -35,7 +35,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -44,31 +44,30 @@ from typing import Any
 import numpy as np
 
 from landrelease.domain.asset import Team
-from landrelease.domain.enums import AssetType, HazardKind, LandUse, ReleaseMethod
+from landrelease.domain.enums import ActivityKind, AssetType, HazardKind, LandUse, ReleaseMethod
 from landrelease.domain.errors import InfeasibleError, Problem
-from landrelease.domain.evidence import Evidence
 from landrelease.domain.hazard import HazardArea
 from landrelease.model.productivity import (
     CLUTTER_FACTOR,
-    MAX_MACHINE_SLOPE_DEG,
     MECHANICAL_FOLLOW_UP,
     PRIORS,
     TIME_PER_FIND_DAYS,
     Calibration,
-    fleet_priors,
     site_factor,
+    unit_rates,
     units_of,
 )
-from landrelease.planning.release_mix import (
+from landrelease.planning.eligibility import SENSITIVE_USES, eligible, manual_only
+from landrelease.planning.release_model import (
     GLOBAL_2022_SPLIT,
     M2_PER_ITEM,
-    ReleaseMix,
+    ReleaseModel,
     calibrate_mix,
-    default_p_any,
     expected_items,
     expected_split,
     level_index,
     outcome_probabilities,
+    unassessed_p_any,
 )
 
 CLEARANCE_ASSETS: tuple[AssetType, ...] = (AssetType.MANUAL, AssetType.MDD, AssetType.MECHANICAL)
@@ -91,8 +90,8 @@ DISPATCH_RANK: dict[LandUse, int] = {
     LandUse.FOREST: 5,
     LandUse.OTHER: 5,
 }
-DENSE_SITES = frozenset({LandUse.CEMETERY, LandUse.RELIGIOUS_SITE})
-"""Mined so densely that only manual clearance works (the seed article)."""
+DENSE_SITES = SENSITIVE_USES
+"""Cemeteries and religious sites: cleared in full, never reduced (the release model)."""
 
 
 # ---------------------------------------------------------------- inputs
@@ -114,6 +113,7 @@ class Portfolio:
     vegetation: np.ndarray
     region: np.ndarray
     items_if_contaminated: np.ndarray
+    manual_only: np.ndarray  # cemeteries, religious sites, high-density areas (the eligibility matrix)
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -135,6 +135,7 @@ class Portfolio:
         density: np.ndarray | None = None,
         region: Sequence[str] | None = None,
         items_if_contaminated: np.ndarray | None = None,
+        manual_only: np.ndarray | None = None,
     ) -> Portfolio:
         """A portfolio built from arrays, with plain defaults (all SHA, low clutter, flat, accessible)."""
         a = np.asarray(area_m2, dtype=float)
@@ -143,18 +144,19 @@ class Portfolio:
             raise ValueError("area_m2 must be finite and not negative")
         sha_arr = np.ones(n, bool) if sha is None else np.asarray(sha, bool)
         if p_any is None:
-            p_any = np.where(sha_arr, 0.04, 0.7)
+            p_any = unassessed_p_any([HazardKind.SHA if s else HazardKind.CHA for s in sha_arr])
         p = np.asarray(p_any, dtype=float)
         if np.any(~np.isfinite(p)) or np.any(p < 0) or np.any(p > 1):
             raise ValueError("p_any must lie in [0, 1]")
         dens = np.zeros(n, np.int8) if density is None else np.asarray(density, np.int8)
+        dense = np.zeros(n, bool) if dense_site is None else np.asarray(dense_site, bool)
         return cls(
             codes=np.asarray(codes if codes is not None else [f"A{i}" for i in range(n)], dtype=object),
             area_m2=a,
             sha=sha_arr,
             p_any=p,
             dispatch_rank=np.zeros(n, np.int8) if dispatch_rank is None else np.asarray(dispatch_rank, np.int8),
-            dense_site=np.zeros(n, bool) if dense_site is None else np.asarray(dense_site, bool),
+            dense_site=dense,
             machine_accessible=np.ones(n, bool) if machine_accessible is None else np.asarray(machine_accessible, bool),
             slope_deg=np.zeros(n) if slope_deg is None else np.asarray(slope_deg, float),
             clutter=np.zeros(n, np.int8) if clutter is None else np.asarray(clutter, np.int8),
@@ -163,6 +165,7 @@ class Portfolio:
             items_if_contaminated=(
                 expected_items(a, dens) if items_if_contaminated is None else np.asarray(items_if_contaminated, float)
             ),
+            manual_only=(dense | (dens == 2)) if manual_only is None else np.asarray(manual_only, bool),
         )
 
     @classmethod
@@ -171,16 +174,15 @@ class Portfolio:
         areas: Sequence[HazardArea],
         area_m2: np.ndarray,
         *,
-        evidence: Iterable[Evidence] = (),
         p_any: np.ndarray | None = None,
         items_if_contaminated: np.ndarray | None = None,
-        record_reliability: float | None = None,
     ) -> Portfolio:
-        """The open hazard areas of a register; ``p_any`` from the contamination model if given,
-        else from :func:`~landrelease.planning.release_mix.default_p_any`."""
+        """The open hazard areas of a register; ``p_any`` from the contamination model's
+        assessment if given, else its prior by kind
+        (:func:`~landrelease.planning.release_model.unassessed_p_any`)."""
         codes = [a.code for a in areas]
         if p_any is None:
-            p_any = default_p_any([a.kind for a in areas], codes, evidence, record_reliability)
+            p_any = unassessed_p_any([a.kind for a in areas])
         return cls.from_arrays(
             area_m2,
             sha=np.array([a.kind is HazardKind.SHA for a in areas], bool),
@@ -195,6 +197,7 @@ class Portfolio:
             density=level_index(a.density for a in areas),
             region=[a.region or "(no region)" for a in areas],
             items_if_contaminated=items_if_contaminated,
+            manual_only=np.array([manual_only(a) for a in areas], bool),
         )
 
 
@@ -278,19 +281,11 @@ class Capacity:
     def from_teams(cls, teams: Sequence[Team], calibration: Calibration | None = None) -> Capacity:
         """The register's fleet; rates from the calibration where it has reports, else the
         register's stated team rates, else the published priors."""
-        priors = fleet_priors(teams)
+        rates = unit_rates(teams, calibration)
         units: dict[AssetType, float] = {}
         for t in teams:
             units[t.type] = units.get(t.type, 0.0) + units_of(t)
-        out: dict[AssetType, AssetCapacity] = {}
-        for asset, u in units.items():
-            if calibration is not None:
-                med = calibration.medians(asset)
-                sig = calibration.sigmas(asset)
-                out[asset] = AssetCapacity(asset, u, (med[0], med[1], med[2]), (sig[0], sig[1], sig[2]))
-            else:
-                p = priors[asset]
-                out[asset] = AssetCapacity.from_rate(asset, u, p.median_m2_per_day, p.sigma)
+        out = {a: AssetCapacity(a, u, rates[a].median, rates[a].sigma) for a, u in units.items()}
         return cls(out)
 
     def as_dict(self) -> dict[str, Any]:
@@ -405,7 +400,7 @@ def _quantile_table(ab: tuple[float, float]) -> np.ndarray:
 def prepare(
     portfolio: Portfolio,
     capacity: Capacity,
-    mix: ReleaseMix,
+    mix: ReleaseModel,
     order: np.ndarray,
     horizon_years: int,
     working_days_per_year: float,
@@ -428,11 +423,15 @@ def prepare(
     slow = np.zeros((n, 3))
     for k, asset in enumerate(CLEARANCE_ASSETS):
         cap = capacity.get(asset)
-        factor = site_factor(asset, clutter, veg, slope, with_clutter=False)
-        if asset is not AssetType.MANUAL:
-            factor = np.where(dense, 0.0, factor)
-        if asset is AssetType.MECHANICAL:
-            factor = np.where(portfolio.machine_accessible[o] & (slope <= MAX_MACHINE_SLOPE_DEG), factor, 0.0)
+        ok = eligible(
+            asset,
+            ActivityKind.CLEARANCE,
+            manual_only=portfolio.manual_only[o],
+            high_clutter=clutter == 2,
+            machine_accessible=portfolio.machine_accessible[o],
+            slope_deg=slope,
+        )
+        factor = np.where(ok, site_factor(asset, clutter, veg, slope, with_clutter=False), 0.0)
         slow[:, k] = np.divide(1.0, factor, out=np.zeros(n), where=factor > 0)
         if cap is None or cap.units * cap.availability < MIN_UNITS:
             continue
@@ -731,7 +730,7 @@ class ForecastResult:
     overall_days_q: np.ndarray  # (3,)
     cumulative_m2: np.ndarray  # (runs, months) released by the end of each month
     monthly_by_method: np.ndarray  # (runs, months, 3)
-    mix: ReleaseMix
+    mix: ReleaseModel
     expected_split: dict[ReleaseMethod, float]
     capacity: Capacity
     name: str = "register"
@@ -977,7 +976,7 @@ def forecast(
     portfolio: Portfolio,
     capacity: Capacity,
     *,
-    mix: ReleaseMix | None = None,
+    mix: ReleaseModel | None = None,
     dispatch_order: Sequence[str] | np.ndarray | None = None,
     horizon_years: int = 10,
     runs: int = 1000,

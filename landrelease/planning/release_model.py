@@ -1,4 +1,4 @@
-"""The land-release mix: how much of each hazard area NTS cancels, TS reduces, clearance clears.
+"""The land-release model: one account of how a hazard area is released, and what each stage costs.
 
 Most land in real programmes is released by survey, not clearance: in 2022 the States
 Parties of the Mine Ban Treaty released 497.34 km², of which 219.31 km² were cleared (44 %),
@@ -7,10 +7,10 @@ survey (32 %) (Landmine Monitor 2023). "Less than 5 % of SHAs prove to have any 
 (Journal of Conventional Weapons Destruction 13.2). A forecast that sends every suspected
 square metre to clearance lies by an order of magnitude.
 
-The model, per area and per Monte-Carlo run:
+For an area (its kind SHA/CHA, its size, whether it is a dense site) and its contamination
+estimate (``p_any``: the probability that it holds any EO, from the contamination model):
 
-1. The area holds EO with probability ``p_any`` (from the contamination model, or from
-   :func:`default_p_any` below).
+1. The area holds EO with probability ``p_any``.
 2. If it holds none: an SHA is cancelled by NTS with probability ``cancel_clean``; otherwise
    TS reduces it with probability ``reduce_clean`` (a Beta share of it, mean 0.8); otherwise
    it is cleared in full (the evidence was not enough to release it by survey).
@@ -18,6 +18,12 @@ The model, per area and per Monte-Carlo run:
    (share mean 0.5) and the rest is cleared; a dense site (cemetery, religious site) is
    cleared in full.
 
+The effort of each stage: NTS surveys the whole of an SHA (at a survey team's rate); TS
+searches ``ts_search_fraction`` of an area it reduces; clearance searches every m² it
+clears. Without survey capacity nothing is cancelled (that land is cleared instead).
+
+The planner schedules the *expected* stages (:func:`expected_stages`); the forecast
+*samples* the same outcomes run by run (:mod:`landrelease.planning.forecast`).
 :func:`calibrate_mix` chooses ``cancel_clean`` and ``reduce_clean`` so that the expected
 area-weighted split over the whole portfolio equals a target (by default the 2022 global
 split). That split is measured on land *released* in a year; using it as the split of the
@@ -31,8 +37,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from landrelease.domain.enums import EvidenceKind, HazardKind, Level, ReleaseMethod
-from landrelease.domain.evidence import Evidence
+from landrelease.domain.enums import HazardKind, Level, ReleaseMethod
+from landrelease.model.contamination import ContaminationParams
 
 GLOBAL_2022_SPLIT: dict[ReleaseMethod, float] = {
     # Landmine Monitor 2023: 497.34 km² released in 2022 by Mine Ban Treaty States Parties.
@@ -41,10 +47,6 @@ GLOBAL_2022_SPLIT: dict[ReleaseMethod, float] = {
     ReleaseMethod.CLEARED: 219.31 / 497.34,
 }
 
-SHA_BASE_P_ANY = 0.04
-"""Prior probability that an SHA holds any EO: "less than 5 % of SHAs prove to have any mines"."""
-CHA_BASE_P_ANY = 0.7
-"""Prior for a CHA (direct evidence, yet TS often confines it to part of the area): assumption."""
 
 M2_PER_ITEM = 1300.0
 """About 1,300 m² cleared per AP mine destroyed (derived from the 2022 global figures)."""
@@ -53,7 +55,7 @@ DENSITY_ITEMS_FACTOR = (0.3, 1.0, 3.0)
 
 
 @dataclass(frozen=True, slots=True)
-class ReleaseMix:
+class ReleaseModel:
     """Probabilities of the release outcomes and the shares TS reduces (see the module text)."""
 
     cancel_clean: float
@@ -89,11 +91,11 @@ class ReleaseMix:
         }
 
 
-CLEARANCE_ALONE = ReleaseMix(cancel_clean=0.0, reduce_clean=0.0, reduce_mined=0.0, by_survey=False)
+CLEARANCE_ALONE = ReleaseModel(cancel_clean=0.0, reduce_clean=0.0, reduce_mined=0.0, by_survey=False)
 
 
 def outcome_probabilities(
-    p_any: np.ndarray, sha: np.ndarray, dense_site: np.ndarray, mix: ReleaseMix
+    p_any: np.ndarray, sha: np.ndarray, dense_site: np.ndarray, mix: ReleaseModel
 ) -> dict[ReleaseMethod, np.ndarray]:
     """Per area, the probability that it ends cancelled, reduced (in part) or cleared in full."""
     p = np.asarray(p_any, dtype=float)
@@ -111,7 +113,7 @@ def outcome_probabilities(
 
 
 def expected_split(
-    area_m2: np.ndarray, p_any: np.ndarray, sha: np.ndarray, dense_site: np.ndarray, mix: ReleaseMix
+    area_m2: np.ndarray, p_any: np.ndarray, sha: np.ndarray, dense_site: np.ndarray, mix: ReleaseModel
 ) -> dict[ReleaseMethod, float]:
     """Expected share of the total area released by each method under ``mix``."""
     a = np.asarray(area_m2, dtype=float)
@@ -140,8 +142,8 @@ def calibrate_mix(
     sha: np.ndarray,
     dense_site: np.ndarray,
     target: Mapping[ReleaseMethod, float] | None = None,
-    base: ReleaseMix | None = None,
-) -> ReleaseMix:
+    base: ReleaseModel | None = None,
+) -> ReleaseModel:
     """The mix whose expected area-weighted split over this portfolio matches ``target``.
 
     Closed form: the cancelled share is linear in ``cancel_clean`` and the reduced share in
@@ -150,7 +152,7 @@ def calibrate_mix(
     :func:`expected_split` reports.
     """
     target = dict(target or GLOBAL_2022_SPLIT)
-    base = base or ReleaseMix(0.0, 0.0)
+    base = base or ReleaseModel(0.0, 0.0)
     a = np.asarray(area_m2, float)
     p = np.asarray(p_any, float)
     s = np.asarray(sha, float)
@@ -168,48 +170,77 @@ def calibrate_mix(
     return replace(base, cancel_clean=c, reduce_clean=t, by_survey=True)
 
 
-def default_p_any(
-    kinds: Sequence[HazardKind],
-    codes: Sequence[str],
-    evidence: Iterable[Evidence] = (),
-    record_reliability: float | None = None,
-) -> np.ndarray:
-    """Probability that each area holds any EO, from its kind and its evidence (a simple rule).
 
-    Used until the contamination model gives a better one. Start from 0.04 for an SHA
-    ("less than 5 % of SHAs prove to have any mines") and 0.7 for a CHA, then for each piece
-    of evidence tied to the area:
+UNASSESSED_PRIOR = ContaminationParams()
+"""Where the contamination model has not assessed an area, its ``p_any`` is the model's own
+prior for the area's kind (``sha_prior`` 0.04, ``cha_prior`` 0.5): what the model would say
+with no evidence at all. This is the one fallback; run the model to use the evidence."""
 
-    - a minefield record of reliability r: ``p ← 1 − (1 − p)(1 − r)`` (right with probability r;
-      ``record_reliability`` overrides every record's own);
-    - an accident or an earlier find: ``p ← max(p, 0.95)`` (strong local evidence);
-    - an interview: odds × 2 if it says there are mines, × 0.5 if it says there are none;
-    - a drone detection of confidence c: odds × c / (1 − c), bounded to [0.25, 4].
+
+def unassessed_p_any(kinds: Sequence[HazardKind]) -> np.ndarray:
+    """The fallback ``p_any`` of areas the contamination model has not assessed (its prior by kind).
+
+    >>> unassessed_p_any([HazardKind.SHA, HazardKind.CHA]).tolist()
+    [0.04, 0.5]
     """
-    index = {c: i for i, c in enumerate(codes)}
-    p = np.array([CHA_BASE_P_ANY if k is HazardKind.CHA else SHA_BASE_P_ANY for k in kinds], dtype=float)
-    for e in evidence:
-        i = index.get(e.hazard_code or "")
-        if i is None:
-            continue
-        if e.kind is EvidenceKind.MINEFIELD_RECORD:
-            r = record_reliability if record_reliability is not None else e.effective_reliability()
-            p[i] = p[i] + (1 - p[i]) * float(np.clip(r, 0.0, 1.0))
-        elif e.kind in (EvidenceKind.ACCIDENT, EvidenceKind.EO_FIND):
-            p[i] = max(p[i], 0.95)
-        elif e.kind is EvidenceKind.INTERVIEW:
-            p[i] = _times_odds(p[i], 2.0 if e.positive else 0.5)
-        elif e.kind is EvidenceKind.DRONE_DETECTION:
-            c = float(np.clip(e.confidence if e.confidence is not None else 0.5, 1e-3, 1 - 1e-3))
-            p[i] = _times_odds(p[i], float(np.clip(c / (1 - c), 0.25, 4.0)))
-    return p
+    prior = UNASSESSED_PRIOR
+    return np.array([prior.cha_prior if k is HazardKind.CHA else prior.sha_prior for k in kinds], dtype=float)
 
 
-def _times_odds(p: float, ratio: float) -> float:
-    if p >= 1.0:
-        return 1.0
-    odds = p / (1 - p) * ratio
-    return odds / (1 + odds)
+@dataclass(frozen=True, slots=True)
+class Stages:
+    """Expected m² per area of each stage: what NTS surveys and cancels, what TS searches and
+    reduces, what clearance searches (and so clears)."""
+
+    nts_m2: np.ndarray
+    cancelled_m2: np.ndarray
+    ts_m2: np.ndarray
+    reduced_m2: np.ndarray
+    clearance_m2: np.ndarray
+
+    @property
+    def released_m2(self) -> np.ndarray:
+        return self.cancelled_m2 + self.reduced_m2 + self.clearance_m2
+
+
+def expected_stages(
+    area_m2: np.ndarray,
+    p_any: np.ndarray,
+    sha: np.ndarray,
+    dense_site: np.ndarray,
+    model: ReleaseModel,
+    *,
+    survey: bool = True,
+) -> Stages:
+    """The expected effort and release of each stage, per area (the planner's account of the
+    outcomes the forecast samples). ``survey=False``: no survey capacity, so nothing is
+    cancelled and NTS does nothing.
+
+    A clean SHA of 1 ha under a model that cancels half of clean SHAs and reduces 30 % more:
+
+    >>> m = ReleaseModel(cancel_clean=0.5, reduce_clean=0.3)
+    >>> s = expected_stages(np.array([10_000.0]), np.array([0.0]), np.array([True]), np.array([False]), m)
+    >>> [round(float(x[0])) for x in (s.nts_m2, s.cancelled_m2, s.ts_m2, s.reduced_m2, s.clearance_m2)]
+    [10000, 5000, 450, 2400, 2600]
+    >>> round(float(s.released_m2[0]))
+    10000
+    """
+    a = np.asarray(area_m2, float)
+    p = np.asarray(p_any, float)
+    sha_f = np.asarray(sha, float)
+    dense = np.asarray(dense_site, float)
+    if not model.by_survey:
+        zero = np.zeros_like(a)
+        return Stages(zero, zero, zero, zero, a.copy())
+    cancel_p = (1 - p) * model.cancel_clean * sha_f if survey else np.zeros_like(a)
+    reduce_clean = (1 - p) * model.reduce_clean
+    reduce_mined = p * model.reduce_mined * (1 - dense)
+    cancelled = a * cancel_p
+    reduced = a * (reduce_clean * model.mean_reduced_clean + reduce_mined * model.mean_reduced_mined)
+    ts = a * model.ts_search_fraction * (reduce_clean + reduce_mined)
+    nts = a * sha_f if survey else np.zeros_like(a)
+    clearance = np.maximum(a - cancelled - reduced, 0.0)
+    return Stages(nts, cancelled, ts, reduced, clearance)
 
 
 def expected_items(area_m2: np.ndarray, density: np.ndarray) -> np.ndarray:
