@@ -156,7 +156,8 @@ def plan(
             return
         sc = plans.load_scenario(scenario) if scenario else ScenarioSpec()
         if time_limit is not None:
-            sc.planning.time_limit_s = time_limit
+            planning = sc.plan.planning.model_copy(update={"time_limit_s": time_limit})
+            sc = sc.model_copy(update={"plan": sc.plan.model_copy(update={"planning": planning})})
         day0 = date.fromisoformat(start_date) if start_date else None
         with open_register() as register:
             if export_instance is not None:

@@ -79,7 +79,7 @@ def exclusions(area: HazardArea, stage: ActivityKind) -> dict[AssetType, str | N
         elif stage is ActivityKind.NTS:
             out[ty] = "NTS is done by survey teams (drone_survey)"
         elif ty is AssetType.DRONE_SURVEY:
-            out[ty] = "survey teams do NTS only"
+            out[ty] = "survey teams survey only (NTS)"
         elif ty is AssetType.EOD:
             out[ty] = "EOD teams do spot tasks, not area TS or clearance"
         elif manual_only(area):

@@ -335,6 +335,9 @@ class Prepared:
     regions: list[str]
     region_perm: np.ndarray
     region_starts: np.ndarray
+    ts_row: np.ndarray  # (n,) row of each area's TS in the queues' work sequence (2n rows)
+    cl_row: np.ndarray  # (n,) row of its clearance
+    row_area: np.ndarray  # (2n,) the area (in dispatch order) of each row
 
     @property
     def n(self) -> int:
@@ -404,8 +407,10 @@ def prepare(
     order: np.ndarray,
     horizon_years: int,
     working_days_per_year: float,
+    stage_order: Sequence[tuple[str, ActivityKind]] | None = None,
 ) -> Prepared:
-    """Arrange the problem in dispatch order and fix the per-type shares."""
+    """Arrange the problem in dispatch order, fix the per-type shares and the queues' work
+    sequence (each area's TS and clearance: in ``stage_order`` where given, else together)."""
     o = np.asarray(order, dtype=np.int64)
     area = portfolio.area_m2[o]
     sha = portfolio.sha[o]
@@ -462,6 +467,8 @@ def prepare(
     share = _fluid_shares(speed, work, nts_cum / survey_speed)
     share_slow = share * slow
 
+    ts_row, cl_row, row_area = work_sequence(portfolio.codes[o], stage_order)
+
     regions = sorted({str(r) for r in portfolio.region[o]})
     rindex = {r: i for i, r in enumerate(regions)}
     rid = np.array([rindex[str(r)] for r in portfolio.region[o]], dtype=np.int64)
@@ -496,7 +503,51 @@ def prepare(
         regions=regions,
         region_perm=perm,
         region_starts=starts,
+        ts_row=ts_row,
+        cl_row=cl_row,
+        row_area=row_area,
     )
+
+
+def work_sequence(
+    codes: np.ndarray, stage_order: Sequence[tuple[str, ActivityKind]] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows of the TS/clearance queues: ``stage_order`` (hazard code, TS or clearance) as the
+    plan starts them, then what it leaves out in dispatch order (TS, then clearance). An area's
+    clearance never comes before its TS.
+
+    >>> ts, cl, area = work_sequence(np.array(["A", "B"]), [("B", ActivityKind.TS), ("A", ActivityKind.TS),
+    ...                                                     ("B", ActivityKind.CLEARANCE)])
+    >>> ts.tolist(), cl.tolist(), area.tolist()
+    ([1, 0], [3, 2], [1, 0, 1, 0])
+    """
+    n = len(codes)
+    index = {str(c): i for i, c in enumerate(codes)}
+    items: list[tuple[int, bool]] = []
+    seen: set[tuple[int, bool]] = set()
+    for code, stage in stage_order or ():
+        i = index.get(str(code))
+        if i is None or stage not in (ActivityKind.TS, ActivityKind.CLEARANCE):
+            continue
+        key = (i, stage is ActivityKind.TS)
+        if key in seen:
+            continue
+        if not key[1] and (i, True) not in seen:  # clearance named first: its TS goes just before it
+            items.append((i, True))
+            seen.add((i, True))
+        items.append(key)
+        seen.add(key)
+    for i in range(n):
+        for key in ((i, True), (i, False)):
+            if key not in seen:
+                items.append(key)
+    ts_row = np.zeros(n, np.int64)
+    cl_row = np.zeros(n, np.int64)
+    row_area = np.zeros(2 * n, np.int64)
+    for r, (i, is_ts) in enumerate(items):
+        (ts_row if is_ts else cl_row)[i] = r
+        row_area[r] = i
+    return ts_row, cl_row, row_area
 
 
 # ---------------------------------------------------------------- simulation
@@ -572,13 +623,15 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
     # what waits for NTS in the TS/clearance queues (a cancelled area never enters them)
     queued_release = np.where(cancel, 0.0, t_nts)
 
-    # TS and clearance queues, one per asset type
+    # TS and clearance queues, one per asset type, over the work sequence (2n rows: each area's
+    # TS and its clearance, in the plan's order of them)
     area_cl = clear_frac
     area_cl *= prep.area.astype(np.float32)[col]
-    area_work = (prep.area * prep.ts_fraction).astype(np.float32)[col] * reduce
-    area_work += area_cl
+    area_ts = (prep.area * prep.ts_fraction).astype(np.float32)[col] * reduce
+    release_rows = queued_release[prep.row_area]
     done = np.zeros((n, runs))
     ts_done = np.zeros((n, runs))
+    w = np.empty((2 * n, runs))
     for k in range(3):
         mask = prep.share[:, k] > 0
         if prep.pool[k] <= 0 or not mask.any():
@@ -587,24 +640,25 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
         per_m2 = inv[prep.clutter, :]  # (areas, runs): days per m² by clutter class
         per_m2 *= prep.share_slow[:, k][col]
         w_cl = area_cl * per_m2
-        w = area_work * per_m2
-        del per_m2
         if prep.tfind[k] > 0 and len(finds_at):  # the finds' time
-            finds_time = finds_extra * (prep.share[finds_row, k] * prep.tfind[k] / prep.pool[k])
-            w_cl.ravel()[finds_at] += finds_time
-            w.ravel()[finds_at] += finds_time
+            w_cl.ravel()[finds_at] += finds_extra * (prep.share[finds_row, k] * prep.tfind[k] / prep.pool[k])
+        w[prep.cl_row] = w_cl
+        per_m2 *= area_ts
+        w[prep.ts_row] = per_m2
+        del per_m2, w_cl
         s = np.cumsum(w, axis=0)
         c = w - s  # minus the start offset
-        c += queued_release if mask.all() else queued_release * mask[col]
+        c += release_rows if mask.all() else release_rows * mask[prep.row_area][col]
         np.maximum.accumulate(c, axis=0, out=c)
-        c += s  # completion time of each area's share in this queue
-        del s, w
+        c += s  # completion time of each row's share in this queue
+        del s
         if not mask.all():
-            c *= mask[col]  # an area this type does not work on is not waiting for it
-        np.maximum(done, c, out=done)
-        c -= w_cl  # when its TS part ended (w_cl is 0 where the type does not work)
-        np.maximum(ts_done, c, out=ts_done)
-        del c, w_cl
+            c *= mask[prep.row_area][col]  # an area this type does not work on is not waiting for it
+        np.maximum(ts_done, c[prep.ts_row], out=ts_done)
+        np.maximum(done, c[prep.cl_row], out=done)
+        del c
+    del w, release_rows
+    np.maximum(done, ts_done, out=done)
     done[prep.no_capacity, :] = np.inf
     ts_done[prep.no_capacity, :] = np.inf
 
@@ -978,6 +1032,7 @@ def forecast(
     *,
     mix: ReleaseModel | None = None,
     dispatch_order: Sequence[str] | np.ndarray | None = None,
+    stage_order: Sequence[tuple[str, ActivityKind]] | None = None,
     horizon_years: int = 10,
     runs: int = 1000,
     seed: int = 0,
@@ -990,7 +1045,9 @@ def forecast(
     """Forecast the release of ``portfolio`` with ``capacity``.
 
     ``mix`` defaults to the mix calibrated to the 2022 global split on this portfolio;
-    ``dispatch_order`` (hazard codes) defaults to :func:`default_dispatch_order`; ``mapper``
+    ``dispatch_order`` (hazard codes) defaults to :func:`default_dispatch_order`;
+    ``stage_order`` (hazard code, TS or clearance, as the plan starts them) orders the
+    TS/clearance queues' work (default: each area's TS then its clearance); ``mapper``
     runs the blocks elsewhere (default: threads here; or Dask), in ``groups`` tasks (default:
     one per worker); the result does not depend on either.
     """
@@ -1016,7 +1073,7 @@ def forecast(
     if mix is None:
         mix = calibrate_mix(portfolio.area_m2, portfolio.p_any, portfolio.sha, portfolio.dense_site)
     order, not_open = resolve_dispatch_order(portfolio, dispatch_order)
-    prep = prepare(portfolio, capacity, mix, order, horizon_years, working_days_per_year)
+    prep = prepare(portfolio, capacity, mix, order, horizon_years, working_days_per_year, stage_order)
     sizes = block_sizes(runs, prep.n)
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     mapper = mapper or threaded()

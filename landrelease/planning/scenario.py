@@ -136,6 +136,13 @@ class ScenarioSpec(_Strict):
         return fleet
 
 
+class ScenarioFile(ScenarioSpec):
+    """A scenario as a file states it: its name and its capacity are required."""
+
+    name: str = Field(min_length=1)
+    capacity: CapacitySpec
+
+
 def _allowed_keys(loc: tuple[int | str, ...]) -> list[str] | None:
     """The keys allowed at ``loc`` (for 'unknown key' messages), walking the models."""
     model: Any = ScenarioSpec
@@ -143,7 +150,8 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str] | None:
     while parts:
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return None
-        f = model.model_fields.get(str(parts.pop(0)))
+        key = str(parts.pop(0))
+        f = model.model_fields.get("forecast" if model is ScenarioSpec and key == "assumptions" else key)
         if f is None:
             return None
         model, keyed = _inner_model(f.annotation)
@@ -245,6 +253,6 @@ def parse_scenario(text: str, source: str) -> ScenarioSpec:
             "scenario refused",
         )
     try:
-        return ScenarioSpec.model_validate(data)
+        return ScenarioFile.model_validate(data)
     except PydanticValidationError as exc:
         raise ValidationError(_problems(exc, source), "scenario refused") from None

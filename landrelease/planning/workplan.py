@@ -358,6 +358,37 @@ def dispatch_order(tasks: Iterable[Task]) -> list[str]:
     return [code for code, _ in sorted(first.items(), key=lambda kv: (kv[1], kv[0]))]
 
 
+def stage_order(tasks: Iterable[Task]) -> list[tuple[str, ActivityKind]]:
+    """(hazard code, stage) of each area's TS and clearance in the order the plan starts them
+    (planned start, then task code): the order the forecast's queues follow for that work.
+
+    Planned stages come first; unplanned ones are left to the forecast's default order.
+    """
+    first: dict[tuple[str, ActivityKind], tuple[date, str]] = {}
+    for t in tasks:
+        if t.planned_start is None or t.method not in (ActivityKind.TS, ActivityKind.CLEARANCE):
+            continue
+        key = (t.hazard_code, t.method)
+        if key not in first or (t.planned_start, t.code) < first[key]:
+            first[key] = (t.planned_start, t.code)
+    return [k for k, _ in sorted(first.items(), key=lambda kv: (kv[1], kv[0][0], kv[0][1].value))]
+
+
+class PlanOrder(list[str]):
+    """The plan's order for the forecast: hazard codes in dispatch order (a list), with
+    ``stages``, the order in which it starts each area's TS and clearance."""
+
+    def __init__(self, codes: Iterable[str], stages: Iterable[tuple[str, ActivityKind]] = ()) -> None:
+        super().__init__(codes)
+        self.stages: list[tuple[str, ActivityKind]] = list(stages)
+
+
+def plan_order(tasks: Iterable[Task]) -> PlanOrder:
+    """The dispatch order and the stage order of these planned tasks."""
+    tasks = list(tasks)
+    return PlanOrder(dispatch_order(tasks), stage_order(tasks))
+
+
 @dataclass(frozen=True)
 class Headline:
     weighted_completion: float  # Σ priority × end day

@@ -106,7 +106,11 @@ def forecast_register(
     groups: int | None = None,
     scenario: ScenarioSpec | None = None,
 ) -> ForecastResult:
-    """Forecast the register as it is (or under ``scenario``): its open areas, evidence, teams."""
+    """Forecast the register as it is (or under ``scenario``): its open areas, evidence, teams.
+
+    ``dispatch_order``: hazard codes; a plan's order (:class:`~landrelease.planning.workplan.PlanOrder`,
+    from :func:`~landrelease.services.plan.stored_dispatch_order`) also orders each area's TS
+    and clearance as the plan does."""
     seed = DEFAULT_SEED if seed is None else seed
     a = scenario.assumptions if scenario else None
     portfolio, p_source = register_portfolio(register, a.record_reliability if a else None)
@@ -118,6 +122,7 @@ def forecast_register(
         capacity,
         mix=mix,
         dispatch_order=dispatch_order,
+        stage_order=getattr(dispatch_order, "stages", None),
         horizon_years=a.horizon_years if a else horizon_years,
         runs=runs,
         seed=seed,

@@ -26,9 +26,10 @@ from landrelease.planning.workplan import (
     Headline,
     WorkProblem,
     build_work,
-    dispatch_order,
+    PlanOrder,
     explain_unscheduled,
     headline,
+    plan_order,
     plan_teams,
     to_tasks,
 )
@@ -60,9 +61,10 @@ class PlanResult:
     areas: list[HazardArea]
     seconds: float
 
-    def dispatch_order(self) -> list[str]:
-        """Hazard codes in the order this plan first sends a team to them."""
-        return dispatch_order(to_tasks(self.work, self.solution))
+    def dispatch_order(self) -> PlanOrder:
+        """Hazard codes in the order this plan first sends a team to them (with the order in
+        which it starts each area's TS and clearance)."""
+        return plan_order(to_tasks(self.work, self.solution))
 
 
 def priorities(
@@ -140,20 +142,20 @@ def plan_register(
     return PlanResult(work, solution, headline(work, solution), areas, time.perf_counter() - t0)
 
 
-def stored_dispatch_order(register: Register) -> list[str] | None:
+def stored_dispatch_order(register: Register) -> PlanOrder | None:
     """Hazard codes in the stored plan's dispatch order (planned start, then code), or None when
     no plan is stored. The one definition the forecast, the demo and the report follow; codes
     of areas released since the plan was made are the forecast's to leave out (it says so)."""
     tasks = register.tasks()
-    return dispatch_order(tasks) if tasks else None
+    return plan_order(tasks) if tasks else None
 
 
-def planned_dispatch_order(register: Register) -> list[str]:
+def planned_dispatch_order(register: Register) -> PlanOrder:
     """The stored plan's dispatch order; plans (and stores) the register first if no plan is stored."""
     order = stored_dispatch_order(register)
     if order is None:
         plan_register(register)
-        order = stored_dispatch_order(register) or []
+        order = stored_dispatch_order(register) or PlanOrder([])
     return order
 
 
