@@ -97,7 +97,21 @@ CLEARANCE_ALONE = ReleaseModel(cancel_clean=0.0, reduce_clean=0.0, reduce_mined=
 def outcome_probabilities(
     p_any: np.ndarray, sha: np.ndarray, dense_site: np.ndarray, mix: ReleaseModel
 ) -> dict[ReleaseMethod, np.ndarray]:
-    """Per area, the probability that it ends cancelled, reduced (in part) or cleared in full."""
+    """Per area, the probability that it ends cancelled, reduced (in part) or cleared in full.
+
+    A likely-clean SHA is mostly cancelled; a likely-mined CHA is never cancelled, and a dense
+    site (cemetery) that holds EO is cleared in full:
+
+    >>> m = ReleaseModel(cancel_clean=0.5, reduce_clean=0.3, reduce_mined=0.6)
+    >>> p = outcome_probabilities(np.array([0.04, 0.9, 1.0]), np.array([True, False, False]),
+    ...                           np.array([False, False, True]), m)
+    >>> [round(float(x), 3) for x in p[ReleaseMethod.CANCELLED]]
+    [0.48, 0.0, 0.0]
+    >>> [round(float(x), 3) for x in p[ReleaseMethod.REDUCED]]
+    [0.312, 0.57, 0.0]
+    >>> [round(float(x), 3) for x in p[ReleaseMethod.CLEARED]]
+    [0.208, 0.43, 1.0]
+    """
     p = np.asarray(p_any, dtype=float)
     if not mix.by_survey:
         return {
