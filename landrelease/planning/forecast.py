@@ -338,6 +338,10 @@ class Prepared:
     ts_row: np.ndarray  # (n,) row of each area's TS in the queues' work sequence (2n rows)
     cl_row: np.ndarray  # (n,) row of its clearance
     row_area: np.ndarray  # (2n,) the area (in dispatch order) of each row
+    queues: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None]
+    """Per clearance asset type: the areas it works on, the area of each of its queue's rows
+    (the work sequence restricted to those areas), and the rows of each area's TS and clearance."""
+    area_pos: list[np.ndarray]  # per type: each area's position among the type's areas (-1: none)
 
     @property
     def n(self) -> int:
@@ -468,6 +472,21 @@ def prepare(
     share_slow = share * slow
 
     ts_row, cl_row, row_area = work_sequence(portfolio.codes[o], stage_order)
+    queues: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None] = []
+    area_pos: list[np.ndarray] = []
+    for k in range(3):
+        mask = share[:, k] > 0
+        areas_k = np.flatnonzero(mask)
+        pos = np.full(n, -1, np.int64)
+        pos[areas_k] = np.arange(len(areas_k))
+        area_pos.append(pos)
+        if not len(areas_k):
+            queues.append(None)
+            continue
+        rows = np.flatnonzero(mask[row_area])  # the sequence's rows of these areas, in order
+        rank = np.full(2 * n, -1, np.int64)
+        rank[rows] = np.arange(len(rows))
+        queues.append((areas_k, row_area[rows], rank[ts_row[areas_k]], rank[cl_row[areas_k]]))
 
     regions = sorted({str(r) for r in portfolio.region[o]})
     rindex = {r: i for i, r in enumerate(regions)}
@@ -506,6 +525,8 @@ def prepare(
         ts_row=ts_row,
         cl_row=cl_row,
         row_area=row_area,
+        queues=queues,
+        area_pos=area_pos,
     )
 
 
@@ -623,42 +644,56 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
     # what waits for NTS in the TS/clearance queues (a cancelled area never enters them)
     queued_release = np.where(cancel, 0.0, t_nts)
 
-    # TS and clearance queues, one per asset type, over the work sequence (2n rows: each area's
-    # TS and its clearance, in the plan's order of them)
+    # TS and clearance queues, one per asset type, over the work sequence (each area's TS and
+    # its clearance, in the plan's order of them), restricted to the areas the type works on.
+    # Float32: working days up to the horizon keep a resolution far below a day.
     area_cl = clear_frac
     area_cl *= prep.area.astype(np.float32)[col]
     area_ts = (prep.area * prep.ts_fraction).astype(np.float32)[col] * reduce
-    release_rows = queued_release[prep.row_area]
-    done = np.zeros((n, runs))
-    ts_done = np.zeros((n, runs))
-    w = np.empty((2 * n, runs))
+    queued32 = queued_release.astype(np.float32)
+    done = np.zeros((n, runs), np.float32)
+    ts_done = np.zeros((n, runs), np.float32)
+    finds_col = finds_at % runs
     for k in range(3):
-        mask = prep.share[:, k] > 0
-        if prep.pool[k] <= 0 or not mask.any():
+        q = prep.queues[k]
+        if prep.pool[k] <= 0 or q is None:
             continue
-        inv = np.exp(-(prep.log_median[k][:, None] + prep.log_sigma[k][:, None] * zc[k][None, :])) / prep.pool[k]
-        per_m2 = inv[prep.clutter, :]  # (areas, runs): days per m² by clutter class
-        per_m2 *= prep.share_slow[:, k][col]
-        w_cl = area_cl * per_m2
+        areas, rows_area, ts_pos, cl_pos = q
+        full = len(areas) == n
+        m = len(areas)
+        inv = (
+            np.exp(-(prep.log_median[k][:, None] + prep.log_sigma[k][:, None] * zc[k][None, :])) / prep.pool[k]
+        ).astype(np.float32)
+        per_m2 = inv[prep.clutter if full else prep.clutter[areas], :]  # (areas, runs): days per m²
+        per_m2 *= prep.share_slow[areas, k].astype(np.float32)[col]
+        w = np.empty((2 * m, runs), np.float32)
+        w_cl = (area_cl if full else area_cl[areas]) * per_m2
         if prep.tfind[k] > 0 and len(finds_at):  # the finds' time
-            w_cl.ravel()[finds_at] += finds_extra * (prep.share[finds_row, k] * prep.tfind[k] / prep.pool[k])
-        w[prep.cl_row] = w_cl
-        per_m2 *= area_ts
-        w[prep.ts_row] = per_m2
-        del per_m2, w_cl
-        s = np.cumsum(w, axis=0)
-        c = w - s  # minus the start offset
-        c += release_rows if mask.all() else release_rows * mask[prep.row_area][col]
-        np.maximum.accumulate(c, axis=0, out=c)
-        c += s  # completion time of each row's share in this queue
-        del s
-        if not mask.all():
-            c *= mask[prep.row_area][col]  # an area this type does not work on is not waiting for it
-        np.maximum(ts_done, c[prep.ts_row], out=ts_done)
-        np.maximum(done, c[prep.cl_row], out=done)
-        del c
-    del w, release_rows
+            at = finds_row if full else prep.area_pos[k][finds_row]
+            ok = at >= 0
+            extra = finds_extra[ok] * (prep.share[finds_row[ok], k] * prep.tfind[k] / prep.pool[k])
+            w_cl[at[ok], finds_col[ok]] += extra.astype(np.float32)
+        w[cl_pos] = w_cl
+        del w_cl
+        per_m2 *= area_ts if full else area_ts[areas]
+        w[ts_pos] = per_m2
+        del per_m2
+        s_ = np.cumsum(w, axis=0, dtype=np.float32)
+        w -= s_  # minus the start offset
+        w += queued32[rows_area]
+        np.maximum.accumulate(w, axis=0, out=w)
+        w += s_  # completion time of each row's share in this queue
+        del s_
+        if full:
+            np.maximum(ts_done, w[ts_pos], out=ts_done)
+            np.maximum(done, w[cl_pos], out=done)
+        else:
+            ts_done[areas] = np.maximum(ts_done[areas], w[ts_pos])
+            done[areas] = np.maximum(done[areas], w[cl_pos])
+        del w
     np.maximum(done, ts_done, out=done)
+    done = done.astype(np.float64)
+    ts_done = ts_done.astype(np.float64)
     done[prep.no_capacity, :] = np.inf
     ts_done[prep.no_capacity, :] = np.inf
 
