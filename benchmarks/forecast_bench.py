@@ -98,7 +98,7 @@ def main() -> None:
     print(f"national_forecast_seconds={nat_s:.3f}")
     print(f"national_forecast_cpu_seconds={nat_cpu:.3f}")
     print(f"national_released_km2_year2_p50={nat.released_at_years(2)[1]:.1f}")  # type: ignore[attr-defined]
-    del nat, nat_pf
+    del nat
     print(f"peak_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
     if args.no_dask:
         return

@@ -105,7 +105,9 @@ def test_the_forecast_samples_the_expected_stages() -> None:
     sha = rng.random(n) < 0.8
     p = np.where(sha, 0.05, 0.6)
     pf = Portfolio.from_arrays(area, sha=sha, p_any=p)
-    cap = Capacity({a: AssetCapacity.from_rate(a, u) for a, u in ((AssetType.MANUAL, 5000), (AssetType.DRONE_SURVEY, 50))})
+    cap = Capacity(
+        {a: AssetCapacity.from_rate(a, u) for a, u in ((AssetType.MANUAL, 5000), (AssetType.DRONE_SURVEY, 50))}
+    )
     fc = forecast(pf, cap, runs=400, seed=1, horizon_years=30, start=date(2027, 1, 1))
     released = fc.monthly_by_method.sum(axis=1).mean(axis=0)
     stages = expected_stages(area, p, sha, pf.dense_site, fc.mix)

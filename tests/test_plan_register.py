@@ -14,11 +14,11 @@ from landrelease.cli import app
 from landrelease.cli.plan import demo_step
 from landrelease.domain.enums import ActivityKind, AssetType, LandUse, Level
 from landrelease.io.plan_instance import read_instance, solution_from_json
+from landrelease.planning.forecast import Portfolio, prepare
 from landrelease.planning.instance import check_solution
 from landrelease.planning.priority import prioritise
-from landrelease.planning.settlement_links import link_settlements
-from landrelease.planning.forecast import Portfolio, prepare
 from landrelease.planning.scenario import PlanSpec, ScenarioSpec, parse_scenario
+from landrelease.planning.settlement_links import link_settlements
 from landrelease.planning.workplan import PlanningParameters, build_work, eligibility, plan_teams
 from landrelease.samples import generate
 from landrelease.services.importing import store_scenario
@@ -213,7 +213,7 @@ def test_demo_step(register: Register, tmp_path: Path) -> None:
 
 
 def test_one_scenario_says_more_deminers_once_for_plan_and_forecast(register: Register) -> None:
-    """"+200 deminers" is 200 more manual units for the forecast and 25 more eight-person teams
+    """ "+200 deminers" is 200 more manual units for the forecast and 25 more eight-person teams
     for the planner: the same people."""
     from landrelease.model.productivity import units_of
     from landrelease.services.forecast import builtin_scenarios, register_capacity

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.planning.priority import PriorityWeights, weights_from_mapping
 from landrelease.planning.scenario import ScenarioSpec, parse_scenario

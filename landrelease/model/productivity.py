@@ -226,7 +226,6 @@ def fleet_priors(teams: Sequence[Team], priors: Mapping[AssetType, RatePrior] = 
     return out
 
 
-
 @dataclass(frozen=True, slots=True)
 class UnitRate:
     """One asset type's per-unit median m²/working day by clutter class (low, medium, high)
@@ -257,7 +256,9 @@ def unit_rates(teams: Sequence[Team], calibration: Calibration | None = None) ->
     for asset in AssetType:
         if calibration is not None and calibration.used:
             med, sig = calibration.medians(asset), calibration.sigmas(asset)
-            out[asset] = UnitRate(asset, (float(med[0]), float(med[1]), float(med[2])), (float(sig[0]), float(sig[1]), float(sig[2])))
+            out[asset] = UnitRate(
+                asset, (float(med[0]), float(med[1]), float(med[2])), (float(sig[0]), float(sig[1]), float(sig[2]))
+            )
         else:
             p = priors[asset]
             f = CLUTTER_FACTOR[asset]

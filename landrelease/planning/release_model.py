@@ -184,7 +184,6 @@ def calibrate_mix(
     return replace(base, cancel_clean=c, reduce_clean=t, by_survey=True)
 
 
-
 UNASSESSED_PRIOR = ContaminationParams()
 """Where the contamination model has not assessed an area, its ``p_any`` is the model's own
 prior for the area's kind (``sha_prior`` 0.04, ``cha_prior`` 0.5): what the model would say

@@ -108,9 +108,7 @@ class ScenarioSpec(_Strict):
     description: str = ""
     capacity: CapacitySpec = Field(default_factory=CapacitySpec)
     plan: PlanSpec = Field(default_factory=PlanSpec)
-    forecast: Assumptions = Field(
-        default_factory=Assumptions, validation_alias=AliasChoices("forecast", "assumptions")
-    )
+    forecast: Assumptions = Field(default_factory=Assumptions, validation_alias=AliasChoices("forecast", "assumptions"))
 
     @property
     def assumptions(self) -> Assumptions:

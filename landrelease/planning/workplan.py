@@ -37,7 +37,14 @@ from landrelease.domain.enums import ActivityKind, AssetType, HazardKind
 from landrelease.domain.geometry import areas_m2
 from landrelease.domain.hazard import HazardArea
 from landrelease.domain.task import Task
-from landrelease.model.productivity import LEVEL_INDEX, MECHANICAL_FOLLOW_UP, UnitRate, site_factor, unit_rates, units_of
+from landrelease.model.productivity import (
+    LEVEL_INDEX,
+    MECHANICAL_FOLLOW_UP,
+    UnitRate,
+    site_factor,
+    unit_rates,
+    units_of,
+)
 from landrelease.planning.eligibility import SENSITIVE_USES, exclusions
 from landrelease.planning.instance import PlanInstance, PlanTask, PlanTeam, Solution
 from landrelease.planning.priority import Priority
@@ -218,7 +225,10 @@ def build_work(
     area_of = {a.code: float(s) for a, s in zip(open_areas, sizes, strict=True)}
     prior = unassessed_p_any([a.kind for a in open_areas])
     p = np.array(
-        [float(p_any[a.code]) if p_any is not None and a.code in p_any else float(prior[i]) for i, a in enumerate(open_areas)]
+        [
+            float(p_any[a.code]) if p_any is not None and a.code in p_any else float(prior[i])
+            for i, a in enumerate(open_areas)
+        ]
     )
     sha = np.array([a.kind is HazardKind.SHA for a in open_areas], bool)
     dense = np.array([a.land_use in SENSITIVE_USES for a in open_areas], bool)

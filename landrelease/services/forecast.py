@@ -19,7 +19,7 @@ import numpy as np
 
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.domain.results import AreaForecast, JointRelease
-from landrelease.planning.forecast import Capacity, ForecastResult, Mapper, Portfolio, forecast
+from landrelease.planning.forecast import ForecastResult, Mapper, forecast
 from landrelease.planning.scenario import ScenarioSpec, parse_scenario
 from landrelease.services.plan import stored_dispatch_order
 from landrelease.services.portfolio import (

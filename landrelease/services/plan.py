@@ -19,14 +19,14 @@ from landrelease.domain.hazard import HazardArea
 from landrelease.model.productivity import UnitRate, unit_rates
 from landrelease.planning.instance import PlanInstance, Solution, check_solution
 from landrelease.planning.priority import Priority, PriorityWeights, prioritise
+from landrelease.planning.scenario import ScenarioSpec
 from landrelease.planning.scheduler import solve
 from landrelease.planning.settlement_links import SettlementLinks, link_settlements
-from landrelease.planning.scenario import ScenarioSpec
 from landrelease.planning.workplan import (
     Headline,
+    PlanOrder,
     WorkProblem,
     build_work,
-    PlanOrder,
     explain_unscheduled,
     headline,
     plan_order,
@@ -38,8 +38,8 @@ from landrelease.services.register import HazardFilter, Register
 
 __all__ = [
     "PlanResult",
-    "ScenarioSpec",
     "PriorityWeights",
+    "ScenarioSpec",
     "build_register_work",
     "export_instance",
     "load_scenario",

@@ -56,7 +56,10 @@ def register_portfolio(register: Register, record_reliability: float | None = No
     else:
         from landrelease.services.assess import run_model
 
-        by_code = {r.code: (r.p_any, r.expected_items) for r in run_model(register, record_reliability=record_reliability).results}
+        by_code = {
+            r.code: (r.p_any, r.expected_items)
+            for r in run_model(register, record_reliability=record_reliability).results
+        }
         assessed = [by_code.get(a.code) for a in areas]
     for i, s in enumerate(assessed):
         if s is not None:
