@@ -134,3 +134,17 @@ def test_cli_refuses_a_bad_file(tmp_path: Path) -> None:
     assert "negative area" in out.output and "year 2015" in out.output
     missing = CliRunner().invoke(app, ["backtest", str(tmp_path / "nope.yaml")])
     assert missing.exit_code == 2 and "no such file" in missing.output
+
+
+def test_cli_several_files_give_a_pooled_summary(tmp_path: Path) -> None:
+    files = [str(FOLDER / "croatia.yaml"), str(FOLDER / "zimbabwe.yaml"), str(FOLDER / "tajikistan.yaml")]
+    out = CliRunner().invoke(app, ["backtest", *files, "--json", "--runs", "50", "--chart", str(tmp_path / "bt.png")])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert [p["programme"] for p in data["programmes"]] == ["Croatia", "Zimbabwe", "Tajikistan"]
+    assert data["programmes_scored"] == ["Croatia", "Zimbabwe"]
+    assert data["years_scored"] == 6 and data["coverage"] is not None and data["sharpness"] > 1
+    assert data["programmes"][0]["release_model"]["expected_split"]
+    assert (tmp_path / "bt-croatia.png").is_file() and (tmp_path / "bt-zimbabwe.png").is_file()
+    table = CliRunner().invoke(app, ["backtest", *files, "--runs", "50"])
+    assert table.exit_code == 0 and "over all 3 programmes" in table.stdout

@@ -44,6 +44,7 @@ from landrelease.domain.enums import AssetType
 from landrelease.domain.errors import InfeasibleError, Problem
 from landrelease.planning.forecast import AssetCapacity, Capacity, Portfolio, forecast
 from landrelease.planning.programme import CapacityFigure, Programme
+from landrelease.planning.release_model import ReleaseModel, calibrate_mix, expected_split
 
 DEFAULT_AREAS = 300
 DEFAULT_RUNS = 400
@@ -91,6 +92,9 @@ class BacktestResult:
     seed: int
     rows: list[YearRow]
     assumptions: list[str] = field(default_factory=list)
+    mix: dict[str, Any] = field(default_factory=dict)
+    """The release model used (:class:`~landrelease.planning.release_model.ReleaseModel`) and
+    its expected split over the start area."""
 
     @property
     def scored(self) -> list[YearRow]:
@@ -130,7 +134,45 @@ class BacktestResult:
             "sharpness_infinite": self.sharpness is not None and not math.isfinite(self.sharpness),
             "years_scored": len(self.scored),
             "years": [r.as_dict() for r in self.rows],
+            "release_model": dict(self.mix),
             "assumptions": list(self.assumptions),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestSummary:
+    """Coverage and sharpness pooled over several programmes' scored years."""
+
+    results: list[BacktestResult]
+
+    @property
+    def scored(self) -> list[YearRow]:
+        return [r for res in self.results for r in res.scored]
+
+    @property
+    def coverage(self) -> float | None:
+        """Share of all scored years (every programme) inside P10–P90.
+
+        >>> BacktestSummary([]).coverage is None
+        True
+        """
+        rows = self.scored
+        return sum(1 for r in rows if r.inside) / len(rows) if rows else None
+
+    @property
+    def sharpness(self) -> float | None:
+        """Median P90/P10 over all scored years."""
+        rows = self.scored
+        return float(np.median([band_ratio(r.p10_km2, r.p90_km2) for r in rows])) if rows else None
+
+    def as_dict(self) -> dict[str, Any]:
+        sharp = self.sharpness
+        return {
+            "coverage": self.coverage,
+            "sharpness": sharp if sharp is None or math.isfinite(sharp) else None,
+            "years_scored": len(self.scored),
+            "programmes_scored": [r.programme for r in self.results if r.scored],
+            "programmes": [r.as_dict() for r in self.results],
         }
 
 
@@ -216,6 +258,8 @@ def backtest(
     score, never to set the forecast."""
     sha_km2, cha_km2, how = programme.start.split_km2()
     portfolio = synthetic_portfolio(sha_km2, cha_km2, n_areas=n_areas, seed=seed)
+    # The one release model, as every forecast uses it: calibrated to the 2022 global split.
+    mix = calibrate_mix(portfolio.area_m2, portfolio.p_any, portfolio.sha, portfolio.dense_site)
     last = programme.years[-1].year
     horizon = max(1, last - programme.start_year + 1)
     cache: dict[int, np.ndarray] = {}  # capacity year → (runs, horizon) release per year in km²
@@ -239,7 +283,7 @@ def backtest(
         if cap_year != py.year:
             notes.append(f"capacity carried from {cap_year} (none published for {py.year})")
         if cap_year not in cache:
-            cache[cap_year] = _yearly_release_km2(portfolio, cap, horizon, runs, seed, working_days_per_year)
+            cache[cap_year] = _yearly_release_km2(portfolio, cap, mix, horizon, runs, seed, working_days_per_year)
         per_year = cache[cap_year][:, k]
         p10, p50, p90 = (float(v) for v in np.quantile(per_year, (0.1, 0.5, 0.9)))
         scored = published is not None
@@ -250,8 +294,10 @@ def backtest(
         "(lognormal sizes), flat, accessible, low clutter, default probabilities of holding EO",
         "rates: the published priors per asset type (not tuned to this programme)",
         "capacity: as published for the year, else the latest earlier published; held for the whole forecast",
-        "release mix: calibrated to the 2022 global split (Landmine Monitor 2023), as in every forecast",
+        "release mix: the one release model (planning/release_model.py) calibrated to the 2022 global split "
+        "(Landmine Monitor 2023), as in every forecast",
     ]
+    split = expected_split(portfolio.area_m2, portfolio.p_any, portfolio.sha, portfolio.dense_site, mix)
     return BacktestResult(
         programme=programme.programme,
         start_year=programme.start_year,
@@ -261,17 +307,25 @@ def backtest(
         seed=seed,
         rows=rows,
         assumptions=assumptions,
+        mix={**mix.as_dict(), "expected_split": {m.value: v for m, v in split.items()}},
     )
 
 
 def _yearly_release_km2(
-    portfolio: Portfolio, capacity: Capacity, horizon: int, runs: int, seed: int, working_days_per_year: float
+    portfolio: Portfolio,
+    capacity: Capacity,
+    mix: ReleaseModel,
+    horizon: int,
+    runs: int,
+    seed: int,
+    working_days_per_year: float,
 ) -> np.ndarray:
     """(runs, horizon) km² released in each year of the forecast."""
     try:
         result = forecast(
             portfolio,
             capacity,
+            mix=mix,
             horizon_years=horizon,
             runs=runs,
             seed=seed,
@@ -285,4 +339,12 @@ def _yearly_release_km2(
     return np.diff(np.concatenate([np.zeros((cum.shape[0], 1)), cum], axis=1), axis=1)
 
 
-__all__ = ["BacktestResult", "YearRow", "backtest", "band_ratio", "capacity_of", "synthetic_portfolio"]
+__all__ = [
+    "BacktestResult",
+    "BacktestSummary",
+    "YearRow",
+    "backtest",
+    "band_ratio",
+    "capacity_of",
+    "synthetic_portfolio",
+]
