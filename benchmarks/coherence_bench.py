@@ -61,6 +61,8 @@ def report(prefix: str, c: Coherence, seconds: float) -> None:
                 f"{prefix}km2_{y}y=plan {c.plan_km2[m]:.2f} | P10 {c.p10_km2[m]:.2f} "
                 f"P50 {c.p50_km2[m]:.2f} P90 {c.p90_km2[m]:.2f}"
             )
+    outside = [m + 1 for m in range(c.months) if not (c.p10_km2[m] <= c.plan_km2[m] <= c.p90_km2[m])]
+    print(f"{prefix}months_outside={','.join(map(str, outside)) or 'none'}")
     print(f"{prefix}seconds={seconds:.1f}")
 
 

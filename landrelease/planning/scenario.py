@@ -110,11 +110,6 @@ class ScenarioSpec(_Strict):
     plan: PlanSpec = Field(default_factory=PlanSpec)
     forecast: Assumptions = Field(default_factory=Assumptions, validation_alias=AliasChoices("forecast", "assumptions"))
 
-    @property
-    def assumptions(self) -> Assumptions:
-        """The forecast section (its older name)."""
-        return self.forecast
-
     def build_capacity(self, register_fleet: Capacity | None) -> Capacity:
         """The fleet this scenario forecasts with. A pool named under ``teams`` without a
         ``rate`` keeps the register's (calibrated) rates for that type when it has the type,

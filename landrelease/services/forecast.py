@@ -112,7 +112,7 @@ def forecast_register(
     from :func:`~landrelease.services.plan.stored_dispatch_order`) also orders each area's TS
     and clearance as the plan does."""
     seed = DEFAULT_SEED if seed is None else seed
-    a = scenario.assumptions if scenario else None
+    a = scenario.forecast if scenario else None
     portfolio, p_source = register_portfolio(register, a.record_reliability if a else None)
     fleet = register_capacity(register)
     capacity = scenario.build_capacity(fleet) if scenario else fleet
@@ -192,8 +192,8 @@ def compare_scenarios(
         forecast_register(
             register,
             dispatch_order=dispatch_order,
-            runs=runs or s.assumptions.runs,
-            seed=seed if seed is not None else s.assumptions.seed,
+            runs=runs or s.forecast.runs,
+            seed=seed if seed is not None else s.forecast.seed,
             mapper=mapper,
             groups=groups,
             scenario=s,
