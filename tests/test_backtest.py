@@ -12,8 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from landrelease.cli import app
-from landrelease.planning.backtest import backtest, band_ratio, capacity_of, synthetic_portfolio
+from landrelease.planning.backtest import backtest, band_ratio, capacity_of, others_prior, synthetic_portfolio
 from landrelease.planning.programme import parse_programme
+from landrelease.services.backtest import backtest_programmes, shipped_programmes
 
 FOLDER = Path(str(resources.files("landrelease") / "samples" / "programmes"))
 SHIPPED = sorted(FOLDER.glob("*.yaml"))
@@ -33,7 +34,8 @@ def _pooled(results):
 
 
 def test_backtest_on_the_shipped_programmes_measures_what_it_measures() -> None:
-    """The measured figures, written down so a change to the forecast that moves them shows up.
+    """The measured figures with the published priors (``prior=PUBLISHED``, the core's default),
+    written down so a change to the forecast that moves them shows up.
 
     As measured: of the six shipped programmes, two publish a capacity (Croatia: deminers;
     Zimbabwe: one operator's headcount); their six years are all outside the forecast's band,
@@ -55,6 +57,38 @@ def test_backtest_on_the_shipped_programmes_measures_what_it_measures() -> None:
         res = by_name[name]
         assert res.coverage is None and res.sharpness is None
         assert all("no capacity published" in " ".join(r.notes) for r in res.rows)
+
+
+def test_leave_one_out_prior_measured() -> None:
+    """Leave-one-out (the CLI's default): each programme's prior from the others' published
+    capacity and release. As measured (200 runs, seed 0): coverage 4/6 (Croatia 2016, 2017;
+    Zimbabwe 2016, 2017 inside; Croatia 2015 above the band, Zimbabwe 2015 below it),
+    sharpness about 5. Better centred than the published priors (0/6), not sharper: the
+    prior rests on two programmes whose release per unit-year differs fourfold."""
+    summary = backtest_programmes(shipped_programmes(), runs=RUNS, seed=0, prior="others")
+    rows = {(res.programme, r.year): r for res in summary.results for r in res.scored}
+    assert len(rows) == 6
+    assert summary.coverage == pytest.approx(4 / 6)
+    assert summary.sharpness is not None and 3.0 <= summary.sharpness <= 8.0
+    assert (
+        not rows[("Croatia", 2015)].inside and rows[("Croatia", 2015)].published_km2 > rows[("Croatia", 2015)].p90_km2
+    )
+    assert (
+        not rows[("Zimbabwe", 2015)].inside
+        and rows[("Zimbabwe", 2015)].published_km2 < rows[("Zimbabwe", 2015)].p10_km2
+    )
+
+
+def test_leave_one_out_never_reads_the_held_out_release() -> None:
+    """Croatia's own release moves Zimbabwe's band (Croatia informs Zimbabwe's prior), never its own."""
+    progs = shipped_programmes()
+    text = (FOLDER / "croatia.yaml").read_text(encoding="utf-8").replace("cleared_km2: 40.6", "cleared_km2: 4.06")
+    moved = [parse_programme(text, "croatia.yaml") if p.programme == "Croatia" else p for p in progs]
+    a = backtest_programmes([_load("croatia.yaml"), _load("zimbabwe.yaml")], runs=50, seed=2, others=progs)
+    b = backtest_programmes([_load("croatia.yaml"), _load("zimbabwe.yaml")], runs=50, seed=2, others=moved)
+    assert [r.p50_km2 for r in a.results[0].rows] == [r.p50_km2 for r in b.results[0].rows]
+    assert a.results[1].rows[0].p50_km2 > b.results[1].rows[0].p50_km2
+    assert others_prior(progs, "Croatia").sources == others_prior(moved, "Croatia").sources
 
 
 def test_backtest_does_not_read_the_published_release() -> None:
@@ -107,11 +141,22 @@ def test_band_ratio() -> None:
 def test_cli_json_has_coverage_and_sharpness_and_rows(tmp_path: Path) -> None:
     chart = tmp_path / "bt.png"
     out = CliRunner().invoke(
-        app, ["backtest", str(FOLDER / "croatia.yaml"), "--json", "--runs", "100", "--chart", str(chart)]
+        app,
+        [
+            "backtest",
+            str(FOLDER / "croatia.yaml"),
+            "--json",
+            "--runs",
+            "100",
+            "--chart",
+            str(chart),
+            "--prior",
+            "published",
+        ],
     )
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
-    assert data["coverage"] == 0.0
+    assert data["coverage"] == 0.0 and data["prior"]["name"] == "published"
     assert data["sharpness"] > 1
     assert [y["year"] for y in data["years"]] == [2015, 2016, 2017]
     assert {"published_km2", "p10_km2", "p50_km2", "p90_km2", "inside"} <= set(data["years"][0])

@@ -93,12 +93,21 @@ def backtest_command(
     ] = None,
     runs: Annotated[int, typer.Option(min=10, max=100_000, help="Monte-Carlo runs")] = DEFAULT_RUNS,
     seed: Annotated[int, typer.Option(min=0, help="random seed (same seed, same numbers)")] = 0,
+    prior: Annotated[
+        str,
+        typer.Option(
+            help="others: leave-one-out prior from the other shipped programmes' published capacity and release; "
+            "published: the published per-unit rates and the 2022 global split"
+        ),
+    ] = "others",
 ) -> None:
     """Forecast published programmes from their start with their published capacity (never their
     published release) and show, per year, the published km² against our P10/P50/P90; then the
     coverage (share inside P10–P90) and the sharpness (median P90/P10), per programme and, for
     several files, over all of them."""
     several = len(programmes) > 1
+    if prior not in ("others", "published"):
+        raise fail(f"--prior must be 'others' or 'published', not {prior!r}")
     try:
         if chart is not None:
             from landrelease.cli import forecast_charts
@@ -107,7 +116,9 @@ def backtest_command(
         progs = [read_programme(p) for p in programmes]
         names = ", ".join(p.programme for p in progs)
         with console.status(f"forecasting {names} ({runs} runs)…"):
-            summary = backtest_programmes(progs, runs=runs, seed=seed)
+            summary = backtest_programmes(
+                progs, runs=runs, seed=seed, prior="others" if prior == "others" else "published"
+            )
         charts_written = []
         if chart is not None:
             for result in summary.results:
