@@ -35,6 +35,8 @@ def test_doctests_of_the_core(name: str) -> None:
         "landrelease.planning.release_model.outcome_probabilities",
         "landrelease.planning.release_model.expected_stages",
         "landrelease.planning.release_model.unassessed_p_any",
+        "landrelease.planning.release_model.shrink_split",
+        "landrelease.planning.release_model.learn_split",
         "landrelease.model.productivity.site_factor",
         "landrelease.model.productivity.unit_rates",
         "landrelease.planning.eligibility.eligible",

@@ -32,6 +32,7 @@ whole suspected area is an assumption, stated wherever the forecast is shown.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -182,6 +183,136 @@ def calibrate_mix(
     t = (target[ReleaseMethod.REDUCED] * total - from_mined) / (base.mean_reduced_clean * clean) if clean > 0 else 0.0
     t = float(np.clip(t, 0.0, 1.0 - c))
     return replace(base, cancel_clean=c, reduce_clean=t, by_survey=True)
+
+
+RELEASE_PRIOR_STRENGTH = 20.0
+"""How many released hazard areas' worth of evidence the published split counts for (the
+Dirichlet pseudo-count; an assumption, as the productivity prior's weight is). With 20 areas
+recorded the register's own split and the published one weigh the same."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRelease:
+    """Land released so far on one hazard area record: m² by method, with its region and kind."""
+
+    region: str
+    kind: HazardKind
+    m2: Mapping[ReleaseMethod, float]
+
+
+def shrink_split(
+    prior: Mapping[ReleaseMethod, float],
+    observed_m2: Mapping[ReleaseMethod, float],
+    n_areas: float,
+    strength: float = RELEASE_PRIOR_STRENGTH,
+) -> dict[ReleaseMethod, float]:
+    """The posterior mean split: a Dirichlet with ``strength`` × ``prior`` pseudo-counts, updated
+    by ``n_areas`` released areas whose area-weighted split is ``observed_m2``'s.
+
+    Each released area counts as one observation spread over the methods in the data's
+    area-weighted proportions; so no data gives the prior, and many areas give the data's split:
+
+    >>> prior = {ReleaseMethod.CANCELLED: 0.3, ReleaseMethod.REDUCED: 0.2, ReleaseMethod.CLEARED: 0.5}
+    >>> obs = {ReleaseMethod.CANCELLED: 9e4, ReleaseMethod.CLEARED: 1e4}
+    >>> shrink_split(prior, obs, 0)[ReleaseMethod.CANCELLED]
+    0.3
+    >>> round(shrink_split(prior, obs, 20)[ReleaseMethod.CANCELLED], 3)
+    0.6
+    >>> round(shrink_split(prior, obs, 1e6)[ReleaseMethod.CANCELLED], 3)
+    0.9
+    """
+    p = np.array([max(float(prior.get(m, 0.0)), 0.0) for m in ReleaseMethod])
+    p = p / p.sum() if p.sum() > 0 else np.full(len(p), 1.0 / len(p))
+    o = np.array([max(float(observed_m2.get(m, 0.0)), 0.0) for m in ReleaseMethod])
+    if n_areas <= 0 or o.sum() <= 0:
+        return {m: float(v) for m, v in zip(ReleaseMethod, p, strict=True)}
+    post = (strength * p + n_areas * o / o.sum()) / (strength + n_areas)
+    return {m: float(v) for m, v in zip(ReleaseMethod, post, strict=True)}
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedSplit:
+    """The release split learned from the register's recorded release: programme-wide (shrunk to
+    the published prior) and per region and hazard kind (shrunk to the programme-wide one)."""
+
+    prior: dict[ReleaseMethod, float]
+    overall: dict[ReleaseMethod, float]
+    n_areas: int
+    by_group: dict[tuple[str, HazardKind], tuple[dict[ReleaseMethod, float], int]]
+    strength: float = RELEASE_PRIOR_STRENGTH
+
+    def for_area(self, region: str, kind: HazardKind) -> dict[ReleaseMethod, float]:
+        """The split for an area of this region and kind (the programme-wide one where the group
+        has released nothing yet)."""
+        got = self.by_group.get((region, kind))
+        return got[0] if got is not None else self.overall
+
+    def target(self, area_m2: np.ndarray, regions: Sequence[str], sha: np.ndarray) -> dict[ReleaseMethod, float]:
+        """The area-weighted split over a portfolio's open areas (what :func:`calibrate_mix` takes)."""
+        a = np.asarray(area_m2, float)
+        total = float(a.sum())
+        if total <= 0:
+            return dict(self.overall)
+        out = dict.fromkeys(ReleaseMethod, 0.0)
+        for w, r, s in zip(a, regions, np.asarray(sha, bool), strict=True):
+            split = self.for_area(str(r), HazardKind.SHA if s else HazardKind.CHA)
+            for m in ReleaseMethod:
+                out[m] += float(w) * split[m] / total
+        return out
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "prior": {m.value: v for m, v in self.prior.items()},
+            "overall": {m.value: v for m, v in self.overall.items()},
+            "released_areas": self.n_areas,
+            "prior_strength_areas": self.strength,
+            "by_region_and_kind": [
+                {"region": r, "kind": k.value, "released_areas": n, "split": {m.value: v for m, v in sp.items()}}
+                for (r, k), (sp, n) in sorted(self.by_group.items(), key=lambda kv: (kv[0][0], kv[0][1].value))
+            ],
+        }
+
+
+def learn_split(
+    records: Iterable[RecordedRelease],
+    prior: Mapping[ReleaseMethod, float] | None = None,
+    strength: float = RELEASE_PRIOR_STRENGTH,
+) -> LearnedSplit:
+    """The release split learned from recorded release, as productivity learns from daily reports:
+    programme-wide, the published ``prior`` (default the 2022 global split) updated by every
+    released area (:func:`shrink_split`); per region and hazard kind, the programme-wide split
+    updated by that group's areas. Records that released nothing are not observations.
+
+    >>> rec = [RecordedRelease("north", HazardKind.SHA, {ReleaseMethod.CANCELLED: 1e4})] * 20
+    >>> s = learn_split(rec)
+    >>> round(s.overall[ReleaseMethod.CANCELLED], 3), s.n_areas
+    (0.658, 20)
+    >>> round(s.for_area("north", HazardKind.SHA)[ReleaseMethod.CANCELLED], 3)
+    0.829
+    >>> s.for_area("south", HazardKind.CHA) == s.overall
+    True
+    >>> learn_split([]).overall == learn_split([]).prior
+    True
+    """
+    prior_split = dict(prior or GLOBAL_2022_SPLIT)
+    total = dict.fromkeys(ReleaseMethod, 0.0)
+    groups: dict[tuple[str, HazardKind], dict[ReleaseMethod, float]] = {}
+    counts: dict[tuple[str, HazardKind], int] = {}
+    n = 0
+    for r in records:
+        m2 = {m: float(v) for m, v in r.m2.items() if v is not None and math.isfinite(v) and v > 0}
+        if not m2:
+            continue
+        n += 1
+        key = (r.region, r.kind)
+        g = groups.setdefault(key, dict.fromkeys(ReleaseMethod, 0.0))
+        counts[key] = counts.get(key, 0) + 1
+        for m, v in m2.items():
+            total[m] += v
+            g[m] += v
+    overall = shrink_split(prior_split, total, n, strength)
+    by_group = {k: (shrink_split(overall, g, counts[k], strength), counts[k]) for k, g in groups.items()}
+    return LearnedSplit(prior_split, overall, n, by_group, strength)
 
 
 UNASSESSED_PRIOR = ContaminationParams()

@@ -25,6 +25,7 @@ from landrelease.services.plan import stored_dispatch_order
 from landrelease.services.portfolio import (
     register_calibration,
     register_capacity,
+    register_learned_split,
     register_portfolio,
     release_model_for,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "read_scenario",
     "register_calibration",
     "register_capacity",
+    "register_learned_split",
     "register_portfolio",
     "store_comparison",
     "store_forecast",
@@ -116,7 +118,8 @@ def forecast_register(
     portfolio, p_source = register_portfolio(register, a.record_reliability if a else None)
     fleet = register_capacity(register)
     capacity = scenario.build_capacity(fleet) if scenario else fleet
-    mix = release_model_for(portfolio, a)
+    learned = register_learned_split(register)
+    mix = release_model_for(portfolio, a, learned)
     result = forecast(
         portfolio,
         capacity,
@@ -133,6 +136,13 @@ def forecast_register(
         name=scenario.name if scenario else "the register as it is",
     )
     result.notes.insert(0, p_source)
+    if not (a is not None and (a.release_mix or not a.release_by_survey)):
+        result.notes = [n for n in result.notes if not n.startswith("release mix calibrated to the 2022 global split")]
+        result.notes.append(
+            f"release mix learned from {learned.n_areas} hazard area(s) with recorded release, shrunk to the "
+            f"2022 global split ({learned.strength:g} areas' worth), by region and hazard kind: overall "
+            + ", ".join(f"{m.value} {v:.0%}" for m, v in learned.overall.items())
+        )
     return result
 
 

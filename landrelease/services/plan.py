@@ -33,7 +33,12 @@ from landrelease.planning.workplan import (
     plan_teams,
     to_tasks,
 )
-from landrelease.services.portfolio import register_capacity, register_portfolio, release_model_for
+from landrelease.services.portfolio import (
+    register_capacity,
+    register_learned_split,
+    register_portfolio,
+    release_model_for,
+)
 from landrelease.services.register import HazardFilter, Register
 
 __all__ = [
@@ -113,7 +118,7 @@ def build_register_work(
         start_date=start,
         activities=register.activities(),
         p_any=dict(zip(codes, portfolio.p_any.tolist(), strict=True)),
-        model=release_model_for(portfolio, scenario.forecast),
+        model=release_model_for(portfolio, scenario.forecast, register_learned_split(register)),
         rates=rates,
         area_m2=dict(zip(codes, portfolio.area_m2.tolist(), strict=True)),
         working_days_per_year=float(scenario.forecast.working_days_per_year),

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from landrelease.domain.enums import ReleaseMethod
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.model.productivity import Calibration, calibrate
 from landrelease.planning.forecast import Capacity, Portfolio
 from landrelease.planning.release_model import (
     CLEARANCE_ALONE,
+    LearnedSplit,
+    RecordedRelease,
     ReleaseModel,
     calibrate_mix,
     expected_items,
+    learn_split,
     level_index,
     unassessed_p_any,
 )
@@ -92,10 +96,34 @@ def register_capacity(register: Register, calibration: Calibration | None = None
     return Capacity.from_teams(teams, calibration if calibration.used else None)
 
 
-def release_model_for(portfolio: Portfolio, assumptions: Assumptions | None = None) -> ReleaseModel:
-    """The release model of this portfolio: calibrated to the scenario's target split (default
-    the 2022 global split), or clearance alone when the scenario says so."""
+def register_learned_split(register: Register) -> LearnedSplit:
+    """The release split learned from the register's recorded land release (every released part,
+    summed per hazard area record, with the record's region and kind), shrunk to the 2022 global
+    split (:func:`~landrelease.planning.release_model.learn_split`)."""
+    areas = {a.code: a for a in register.hazard_areas(HazardFilter(include_superseded=True))}
+    by_code: dict[str, dict[ReleaseMethod, float]] = {}
+    for row in register.release_history():
+        m2 = by_code.setdefault(str(row["hazard_code"]), {})
+        method = ReleaseMethod(row["method"])
+        m2[method] = m2.get(method, 0.0) + float(row["area_m2"] or 0.0)
+    records = [
+        RecordedRelease(areas[code].region or "(no region)", areas[code].kind, m2)
+        for code, m2 in by_code.items()
+        if code in areas
+    ]
+    return learn_split(records)
+
+
+def release_model_for(
+    portfolio: Portfolio, assumptions: Assumptions | None = None, learned: LearnedSplit | None = None
+) -> ReleaseModel:
+    """The release model of this portfolio: calibrated to the scenario's target split where it
+    sets one, else to the split ``learned`` from the register's recorded release over these open
+    areas (by region and kind), else the 2022 global split; clearance alone when the scenario
+    says so."""
     if assumptions is not None and not assumptions.release_by_survey:
         return CLEARANCE_ALONE
     target = assumptions.release_mix.target() if assumptions is not None and assumptions.release_mix else None
+    if target is None and learned is not None:
+        target = learned.target(portfolio.area_m2, [str(r) for r in portfolio.region], portfolio.sha)
     return calibrate_mix(portfolio.area_m2, portfolio.p_any, portfolio.sha, portfolio.dense_site, target)
