@@ -260,6 +260,23 @@ class LearnedSplit:
                 out[m] += float(w) * split[m] / total
         return out
 
+    def draws(self, k: int, rng: np.random.Generator) -> list[LearnedSplit]:
+        """``k`` splits drawn from the Dirichlet posteriors (concentration: the prior's pseudo-count
+        plus the areas seen), so a forecast can carry the split's uncertainty into its band."""
+
+        def draw(split: dict[ReleaseMethod, float], n: float) -> dict[ReleaseMethod, float]:
+            alpha = np.maximum(np.array([split[m] for m in ReleaseMethod]) * (self.strength + n), 1e-6)
+            return dict(zip(ReleaseMethod, (float(v) for v in rng.dirichlet(alpha)), strict=True))
+
+        return [
+            replace(
+                self,
+                overall=draw(self.overall, self.n_areas),
+                by_group={g: (draw(sp, n), n) for g, (sp, n) in self.by_group.items()},
+            )
+            for _ in range(k)
+        ]
+
     def as_dict(self) -> dict[str, object]:
         return {
             "prior": {m.value: v for m, v in self.prior.items()},
