@@ -56,3 +56,25 @@ def test_coherence_bench_smoke() -> None:
     assert int(values["coherence_months_outside_band"]) >= 0
     float(values["plan_vs_p50_pct_1y"])
     float(values["plan_vs_p50_pct_2y"])
+
+
+def test_the_survey_teams_travel_delays_the_forecasts_cancellations() -> None:
+    """The plan's survey teams travel between short NTS tasks; the forecast charges that time
+    (without it, the forecast cancelled land months ahead of the plan on 10,000 areas)."""
+    from landrelease.domain.enums import AssetType
+    from landrelease.planning.forecast import AssetCapacity, Capacity, Portfolio, forecast
+
+    n = 200
+    pf = Portfolio.from_arrays(np.full(n, 1e5), p_any=np.full(n, 0.0))
+    cap = Capacity(
+        {
+            AssetType.MANUAL: AssetCapacity.from_rate(AssetType.MANUAL, 500),
+            AssetType.DRONE_SURVEY: AssetCapacity.from_rate(AssetType.DRONE_SURVEY, 1, rate=400_000.0),
+        }
+    )
+    kw = {"runs": 50, "seed": 1, "horizon_years": 5, "start": START}
+    fast = forecast(pf, cap, **kw)
+    slow = forecast(pf, cap, survey_travel={f"A{i}": 2.0 for i in range(n)}, **kw)
+    cancelled_fast = np.median(fast.monthly_by_method[:, :6, 0].sum(axis=1))
+    cancelled_slow = np.median(slow.monthly_by_method[:, :6, 0].sum(axis=1))
+    assert cancelled_slow < 0.8 * cancelled_fast

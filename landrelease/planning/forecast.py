@@ -21,7 +21,10 @@ The fluid capacity model (an approximation, good at national scale):
 - Time is counted in working days (``working_days_per_year``, default 220) and shown as
   calendar dates.
 
-What the approximation leaves out: teams' travel and set-up, a queue skipping ahead to
+Along a plan, the queues take the plan's order of each area's TS and clearance, and the survey
+queue is charged the travel the plan's survey teams make between NTS tasks (short tasks, so
+travel is a large part of their time). What the approximation leaves out: the travel of the
+clearance teams (long tasks), a queue skipping ahead to
 another ready area while it waits for NTS, and shares re-balancing when a run's sampled
 rates differ from the expected ones.
 
@@ -330,6 +333,7 @@ class Prepared:
     survey_mu: float
     survey_sigma: float
     nts_cum: np.ndarray  # cumulative SHA area in dispatch order (0 where not surveyed)
+    nts_travel: np.ndarray  # cumulative survey travel, pooled working days (0 where not surveyed)
     months: int
     wd_per_month: float
     regions: list[str]
@@ -412,6 +416,7 @@ def prepare(
     horizon_years: int,
     working_days_per_year: float,
     stage_order: Sequence[tuple[str, ActivityKind]] | None = None,
+    survey_travel: Mapping[str, float] | None = None,
 ) -> Prepared:
     """Arrange the problem in dispatch order, fix the per-type shares and the queues' work
     sequence (each area's TS and clearance: in ``stage_order`` where given, else together)."""
@@ -468,7 +473,14 @@ def prepare(
     nts_cum = np.cumsum(np.where(sha, area, 0.0)) if surveying else np.zeros(n)
     nts_cum = np.where(sha, nts_cum, 0.0)
     survey_speed = survey_pool * survey.median[0] if surveying and survey is not None else 1.0
-    share = _fluid_shares(speed, work, nts_cum / survey_speed)
+    # the survey teams' travel to each SHA (team working days), shared by the pool
+    travel = np.zeros(n)
+    if surveying and survey_travel:
+        codes_o = portfolio.codes[o]
+        days = working_days_per_year / 365.0
+        travel = np.array([float(survey_travel.get(str(c), 0.0)) * days for c in codes_o]) * sha
+    nts_travel = np.where(sha, np.cumsum(travel) / max(survey_pool, MIN_UNITS), 0.0)
+    share = _fluid_shares(speed, work, nts_cum / survey_speed + nts_travel)
     share_slow = share * slow
 
     ts_row, cl_row, row_area = work_sequence(portfolio.codes[o], stage_order)
@@ -517,6 +529,7 @@ def prepare(
         survey_mu=float(math.log(survey.median[0])) if surveying and survey is not None else 0.0,
         survey_sigma=float(survey.sigma[0]) if surveying and survey is not None else 0.0,
         nts_cum=nts_cum,
+        nts_travel=nts_travel,
         months=int(horizon_years * 12),
         wd_per_month=working_days_per_year / 12.0,
         regions=regions,
@@ -638,7 +651,7 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
     # NTS queue: SHAs in dispatch order at the pooled survey rate
     if prep.survey_pool > 0:
         survey_rate = prep.survey_pool * np.exp(prep.survey_mu + prep.survey_sigma * zs)
-        t_nts = prep.nts_cum[col] / survey_rate[None, :]
+        t_nts = prep.nts_cum[col] / survey_rate[None, :] + prep.nts_travel[col]
     else:
         t_nts = np.zeros((n, runs))
     # what waits for NTS in the TS/clearance queues (a cancelled area never enters them)
@@ -1068,6 +1081,7 @@ def forecast(
     mix: ReleaseModel | None = None,
     dispatch_order: Sequence[str] | np.ndarray | None = None,
     stage_order: Sequence[tuple[str, ActivityKind]] | None = None,
+    survey_travel: Mapping[str, float] | None = None,
     horizon_years: int = 10,
     runs: int = 1000,
     seed: int = 0,
@@ -1082,7 +1096,9 @@ def forecast(
     ``mix`` defaults to the mix calibrated to the 2022 global split on this portfolio;
     ``dispatch_order`` (hazard codes) defaults to :func:`default_dispatch_order`;
     ``stage_order`` (hazard code, TS or clearance, as the plan starts them) orders the
-    TS/clearance queues' work (default: each area's TS then its clearance); ``mapper``
+    TS/clearance queues' work (default: each area's TS then its clearance); ``survey_travel``
+    (hazard code → calendar days a survey team travels to its NTS, from the plan) is added to
+    the survey queue (default: none); ``mapper``
     runs the blocks elsewhere (default: threads here; or Dask), in ``groups`` tasks (default:
     one per worker); the result does not depend on either.
     """
@@ -1108,7 +1124,7 @@ def forecast(
     if mix is None:
         mix = calibrate_mix(portfolio.area_m2, portfolio.p_any, portfolio.sha, portfolio.dense_site)
     order, not_open = resolve_dispatch_order(portfolio, dispatch_order)
-    prep = prepare(portfolio, capacity, mix, order, horizon_years, working_days_per_year, stage_order)
+    prep = prepare(portfolio, capacity, mix, order, horizon_years, working_days_per_year, stage_order, survey_travel)
     sizes = block_sizes(runs, prep.n)
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     mapper = mapper or threaded()

@@ -386,17 +386,63 @@ def stage_order(tasks: Iterable[Task]) -> list[tuple[str, ActivityKind]]:
 
 class PlanOrder(list[str]):
     """The plan's order for the forecast: hazard codes in dispatch order (a list), with
-    ``stages``, the order in which it starts each area's TS and clearance."""
+    ``stages``, the order in which it starts each area's TS and clearance, and ``survey_travel``,
+    the calendar days the plan's survey teams spend travelling to each area's NTS."""
 
-    def __init__(self, codes: Iterable[str], stages: Iterable[tuple[str, ActivityKind]] = ()) -> None:
+    def __init__(
+        self,
+        codes: Iterable[str],
+        stages: Iterable[tuple[str, ActivityKind]] = (),
+        survey_travel: Mapping[str, float] | None = None,
+    ) -> None:
         super().__init__(codes)
         self.stages: list[tuple[str, ActivityKind]] = list(stages)
+        self.survey_travel: dict[str, float] = dict(survey_travel or {})
 
 
-def plan_order(tasks: Iterable[Task]) -> PlanOrder:
-    """The dispatch order and the stage order of these planned tasks."""
+def survey_travel(
+    tasks: Iterable[Task],
+    locations: Mapping[str, tuple[float, float]],
+    bases: Mapping[str, tuple[float, float]],
+    days_per_km: float,
+) -> dict[str, float]:
+    """Calendar days each area's NTS costs its survey team in travel: each team's NTS tasks in
+    planned order (start day, then code), from its base, at ``days_per_km`` (the plan's
+    mobilisation). Survey teams' tasks are short, so travel is a large part of their time.
+
+    >>> t = [Task(code="A/nts/1", hazard_code="A", method=ActivityKind.NTS, area_m2=1.0, team="D",
+    ...           planned_start=date(2027, 1, 1), planned_end=date(2027, 1, 1))]
+    >>> round(survey_travel(t, {"A": (0.0, 1.0)}, {"D": (0.0, 0.0)}, 0.02)["A"], 2)
+    2.22
+    """
+    from landrelease.domain.geometry import haversine_km
+
+    by_team: dict[str, list[Task]] = {}
+    for t in tasks:
+        if t.method is ActivityKind.NTS and t.team and t.planned_start is not None and t.hazard_code in locations:
+            by_team.setdefault(t.team, []).append(t)
+    out: dict[str, float] = {}
+    for team, mine in by_team.items():
+        at = bases.get(team)
+        for t in sorted(mine, key=lambda t: (t.planned_start, t.code)):
+            here = locations[t.hazard_code]
+            if at is not None:
+                km = float(haversine_km(at[0], at[1], here[0], here[1]))
+                out[t.hazard_code] = out.get(t.hazard_code, 0.0) + km * days_per_km
+            at = here
+    return out
+
+
+def plan_order(
+    tasks: Iterable[Task],
+    locations: Mapping[str, tuple[float, float]] | None = None,
+    bases: Mapping[str, tuple[float, float]] | None = None,
+    days_per_km: float = 0.0,
+) -> PlanOrder:
+    """The dispatch order, the stage order and the survey teams' travel of these planned tasks."""
     tasks = list(tasks)
-    return PlanOrder(dispatch_order(tasks), stage_order(tasks))
+    travel = survey_travel(tasks, locations, bases, days_per_km) if locations and bases and days_per_km else {}
+    return PlanOrder(dispatch_order(tasks), stage_order(tasks), travel)
 
 
 @dataclass(frozen=True)

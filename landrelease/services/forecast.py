@@ -126,6 +126,7 @@ def forecast_register(
         mix=mix,
         dispatch_order=dispatch_order,
         stage_order=getattr(dispatch_order, "stages", None),
+        survey_travel=getattr(dispatch_order, "survey_travel", None),
         horizon_years=a.horizon_years if a else horizon_years,
         runs=runs,
         seed=seed,

@@ -24,6 +24,7 @@ from landrelease.planning.scheduler import solve
 from landrelease.planning.settlement_links import SettlementLinks, link_settlements
 from landrelease.planning.workplan import (
     Headline,
+    PlanningParameters,
     PlanOrder,
     WorkProblem,
     build_work,
@@ -69,7 +70,10 @@ class PlanResult:
     def dispatch_order(self) -> PlanOrder:
         """Hazard codes in the order this plan first sends a team to them (with the order in
         which it starts each area's TS and clearance)."""
-        return plan_order(to_tasks(self.work, self.solution))
+        inst = self.work.instance
+        locations = {self.work.meta[t.id].hazard_code: t.location for t in inst.tasks}
+        bases = {t.id: t.base for t in inst.teams}
+        return plan_order(to_tasks(self.work, self.solution), locations, bases, inst.mobilisation_days_per_km)
 
 
 def priorities(
@@ -150,9 +154,20 @@ def plan_register(
 def stored_dispatch_order(register: Register) -> PlanOrder | None:
     """Hazard codes in the stored plan's dispatch order (planned start, then code), or None when
     no plan is stored. The one definition the forecast, the demo and the report follow; codes
-    of areas released since the plan was made are the forecast's to leave out (it says so)."""
+    of areas released since the plan was made are the forecast's to leave out (it says so).
+    It carries the plan's stage order and its survey teams' travel (at the default
+    mobilisation pace: the stored plan does not keep its parameters)."""
     tasks = register.tasks()
-    return plan_order(tasks) if tasks else None
+    if not tasks:
+        return None
+    codes = {t.hazard_code for t in tasks}
+    locations = {}
+    for a in register.hazard_areas(HazardFilter(open_only=True)):
+        if a.code in codes:
+            pt = a.geometry.representative_point()
+            locations[a.code] = (float(pt.x), float(pt.y))
+    bases = {t.code: (t.base.x, t.base.y) for t in register.teams()}
+    return plan_order(tasks, locations, bases, PlanningParameters().mobilisation_days_per_km)
 
 
 def planned_dispatch_order(register: Register) -> PlanOrder:
