@@ -24,3 +24,5 @@ def test_backtest_bench_smoke() -> None:
     assert 1.0 <= float(figures["sharpness_after_1y"]) <= float(figures["sharpness_prior"])
     for key in ("coverage", "coverage_prior"):
         assert 0.0 <= float(figures[key]) <= 1.0
+    assert 0.5 <= float(figures["auc_other_truth"]) <= 1.0
+    assert figures["auc_real"] == "nan"  # no real case with finds and cancellations at hand
