@@ -193,3 +193,31 @@ def test_cli_several_files_give_a_pooled_summary(tmp_path: Path) -> None:
     assert (tmp_path / "bt-croatia.png").is_file() and (tmp_path / "bt-zimbabwe.png").is_file()
     table = CliRunner().invoke(app, ["backtest", *files, "--runs", "50"])
     assert table.exit_code == 0 and "over all 3 programmes" in table.stdout
+
+
+def test_the_stored_summary_is_what_the_backtest_measures_today(tmp_path: Path) -> None:
+    """The dashboard shows the stored summary; it must not go stale when the forecast changes
+    (regenerate: landrelease backtest landrelease/samples/programmes/*.yaml --save
+    landrelease/samples/programmes/backtest-summary.json)."""
+    from landrelease.services.backtest import stored_coverage, summary_record
+
+    stored = stored_coverage()
+    assert stored["available"] and stored["prior"] == "others"
+    fresh = summary_record(
+        backtest_programmes(shipped_programmes(), runs=stored["runs"], seed=stored["seed"], prior="others"),
+        runs=stored["runs"],
+        seed=stored["seed"],
+        prior="others",
+    )
+    assert fresh["coverage"] == pytest.approx(stored["coverage"])
+    assert fresh["sharpness"] == pytest.approx(stored["sharpness"])
+    assert fresh["programmes"] == stored["programmes"] or all(
+        a["programme"] == b["programme"] and a["years_scored"] == b["years_scored"]
+        for a, b in zip(fresh["programmes"], stored["programmes"], strict=True)
+    )
+    out = CliRunner().invoke(
+        app, ["backtest", str(FOLDER / "croatia.yaml"), "--runs", "20", "--save", str(tmp_path / "s.json")]
+    )
+    assert out.exit_code == 0, out.output
+    saved = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert saved["runs"] == 20 and saved["programmes_scored"] == ["Croatia"]

@@ -12,7 +12,14 @@ from rich.table import Table
 
 from landrelease.cli.app import app, console, fail
 from landrelease.domain.errors import LandreleaseError
-from landrelease.services.backtest import DEFAULT_RUNS, BacktestResult, backtest_programmes, read_programme
+from landrelease.services.backtest import (
+    DEFAULT_RUNS,
+    BacktestResult,
+    backtest_programmes,
+    read_programme,
+    summary_record,
+    write_summary,
+)
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:
@@ -100,6 +107,14 @@ def backtest_command(
             "published: the published per-unit rates and the 2022 global split"
         ),
     ] = "others",
+    save: Annotated[
+        Path | None,
+        typer.Option(
+            "--save",
+            help="write the pooled summary as JSON (landrelease/samples/programmes/backtest-summary.json is "
+            "what the dashboard shows)",
+        ),
+    ] = None,
 ) -> None:
     """Forecast published programmes from their start with their published capacity (never their
     published release) and show, per year, the published km² against our P10/P50/P90; then the
@@ -119,6 +134,8 @@ def backtest_command(
             summary = backtest_programmes(
                 progs, runs=runs, seed=seed, prior="others" if prior == "others" else "published"
             )
+        if save is not None:
+            write_summary(save, summary_record(summary, runs=runs, seed=seed, prior=prior))
         charts_written = []
         if chart is not None:
             for result in summary.results:

@@ -3,10 +3,11 @@ compare each year's published release with the forecast's band (no register invo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.planning.backtest import (
@@ -27,6 +28,9 @@ __all__ = [
     "backtest_programmes",
     "read_programme",
     "shipped_programmes",
+    "stored_coverage",
+    "summary_record",
+    "write_summary",
 ]
 
 
@@ -78,3 +82,44 @@ def backtest_programmes(
     Leave-one-out priors come from ``others`` (default: the shipped programmes)."""
     pool = shipped_programmes() if others is None else list(others)
     return BacktestSummary([backtest_programme(p, runs=runs, seed=seed, prior=prior, others=pool) for p in programmes])
+
+
+SUMMARY_FILE = "backtest-summary.json"
+"""The backtest over the shipped programmes, stored beside them: the dashboard reads it instead
+of running a backtest per request. ``landrelease backtest --save`` writes it; a test checks
+that it still equals what the backtest measures."""
+
+
+def summary_record(summary: BacktestSummary, *, runs: int, seed: int, prior: str) -> dict[str, Any]:
+    """What is stored: pooled coverage and sharpness, and each programme's, with how it was run."""
+    data = summary.as_dict()
+    return {
+        "coverage": data["coverage"],
+        "sharpness": data["sharpness"],
+        "years_scored": data["years_scored"],
+        "programmes_scored": data["programmes_scored"],
+        "runs": runs,
+        "seed": seed,
+        "prior": prior,
+        "programmes": [
+            {k: p[k] for k in ("programme", "coverage", "sharpness", "years_scored")} for p in data["programmes"]
+        ],
+    }
+
+
+def write_summary(path: Path, record: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def stored_coverage() -> dict[str, Any]:
+    """The stored backtest of the shipped programmes (coverage and sharpness of the forecast's
+    P10–P90 band against published release), or ``available: false`` when none is stored."""
+    f = resources.files("landrelease") / "samples" / "programmes" / SUMMARY_FILE
+    if not f.is_file():
+        return {"available": False, "message": "not yet computed (landrelease backtest --save)"}
+    try:
+        data = json.loads(f.read_text(encoding="utf-8"))
+    except ValueError:
+        return {"available": False, "message": f"the stored backtest ({SUMMARY_FILE}) is not valid JSON"}
+    return {"available": data.get("coverage") is not None, **data}
