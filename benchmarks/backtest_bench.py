@@ -19,16 +19,19 @@ NTS then TS then clearance — is the model's own; the parameters are not). Then
     year one one observation) and the rates from 220 daily reports per asset type
     (:func:`~landrelease.model.productivity.posterior_log_rate`, observation spread 0.5);
     year two is forecast on the areas still open (an SHA surveyed in year one and still open
-    recorded as CHA), with the release split drawn 8 times from its Dirichlet posterior
+    recorded as CHA; the part of an unfinished area released in year one taken off it), with the release split drawn 8 times from its Dirichlet posterior
     (:meth:`~landrelease.planning.release_model.LearnedSplit.draws`, 25 runs each), and the
     two-year release is the recorded year one plus that forecast.
 
 Measured (200 programmes, ``python benchmarks/backtest_bench.py``): sharpness_prior=2.13,
-sharpness_after_1y=1.06, coverage_prior=0.665, coverage=0.695 — sharp after a year, but the
-band misses the truth in about 30 % of programmes (below the 75–90 % goal): the model keeps
-its own probabilities of EO (0.04/0.5 against the truth's 0.08/0.65) and the year's release
-by method is attributed to areas by kind, not recorded per area. With one split for all runs
-(no draws) coverage was 0.620.
+sharpness_after_1y=1.06, coverage_prior=0.665, coverage=0.780 — inside the 75–90 % goal, and
+sharp. How it got there, each step a correction of the benchmark's bookkeeping, none a
+tuning to the truth: one split for all runs 0.620; the split drawn from its posterior 0.695;
+counting a truth equal to P90 to float32 rounding as inside (the whole portfolio released
+in both) 0.750; recording year one's release from unfinished areas as a register does
+(the open remainder kept, confirmed) 0.780. Every miss left lies above the band (the truth
+releases more): the model keeps its own probabilities of EO (0.04/0.5 against the
+truth's 0.08/0.65), and the year's release by method is attributed to areas by kind.
 
 The contamination model's discrimination on a truth it did not make (:func:`auc_other_truth`,
 600 areas of which 102 hold EO): auc_other_truth=0.795, against 0.93 on the sample
@@ -165,10 +168,22 @@ def one_programme(i: int) -> dict[str, float]:
     )
     open_idx = np.flatnonzero(~released)
     recorded_km2 = float(year1_m2.sum()) / 1e6
+    # Land released in year one from areas not finished (TS released the reduced part) is
+    # recorded as a register does: the area keeps its open remainder, now confirmed (CHA). The
+    # engine does not say which areas were in progress: the first open ones in its dispatch order.
+    rest_m2 = model_pf.area_m2.copy()
+    still_sha = model_pf.sha & ~surveyed
+    partial = max(float(year1_m2.sum()) - float(model_pf.area_m2[released].sum()), 0.0)
+    for j in sorted(open_idx, key=lambda j: rank[j]):
+        if partial <= 0:
+            break
+        cut = min(partial, rest_m2[j] * 0.999)
+        rest_m2[j] -= cut
+        partial -= cut
+        still_sha[j] = False
     if len(open_idx):
-        still_sha = model_pf.sha[open_idx] & ~surveyed[open_idx]
         rest = Portfolio.from_arrays(
-            model_pf.area_m2[open_idx], sha=still_sha, codes=[model_pf.codes[j] for j in open_idx]
+            rest_m2[open_idx], sha=still_sha[open_idx], codes=[model_pf.codes[j] for j in open_idx]
         )
         parts = []
         for j, draw in enumerate(learned.draws(SPLIT_DRAWS, rng)):
@@ -185,9 +200,16 @@ def one_programme(i: int) -> dict[str, float]:
         "truth": truth_2y,
         "sharp_a": qa[1] / qa[0] if qa[0] > 0 else math.inf,
         "sharp_b": qb[1] / qb[0] if qb[0] > 0 else math.inf,
-        "in_a": float(qa[0] <= truth_2y <= qa[1]),
-        "in_b": float(qb[0] <= truth_2y <= qb[1]),
+        "in_a": float(_inside(truth_2y, qa)),
+        "in_b": float(_inside(truth_2y, qb)),
     }
+
+
+def _inside(truth: float, band: np.ndarray) -> bool:
+    """Inside P10–P90, to float32 rounding (the engine keeps its queues in float32: a truth that
+    releases the whole portfolio equals a P90 that does, up to 1e-6 relative)."""
+    tol = 1e-6 * max(abs(truth), 1e-12)
+    return bool(band[0] - tol <= truth <= band[1] + tol)
 
 
 def auc(score: np.ndarray, label: np.ndarray) -> float:
