@@ -19,7 +19,8 @@ NTS then TS then clearance — is the model's own; the parameters are not). Then
     year one one observation) and the rates from 220 daily reports per asset type
     (:func:`~landrelease.model.productivity.posterior_log_rate`, observation spread 0.5);
     year two is forecast on the areas still open (an SHA surveyed in year one and still open
-    recorded as CHA; the part of an unfinished area released in year one taken off it), with the release split drawn 8 times from its Dirichlet posterior
+    recorded as CHA; the part of an unfinished area released in year one taken off it), with
+    the release split drawn 8 times from its Dirichlet posterior
     (:meth:`~landrelease.planning.release_model.LearnedSplit.draws`, 25 runs each), and the
     two-year release is the recorded year one plus that forecast.
 
