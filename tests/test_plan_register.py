@@ -238,11 +238,11 @@ def test_the_scenario_document_is_checked_naming_file_and_key() -> None:
     from landrelease.domain.errors import ValidationError
 
     with pytest.raises(ValidationError) as err:
-        parse_scenario("name: x\nplan: {planning: {sha_nts_cancel_fraction: 0.4}}\n", "s.yaml")
+        parse_scenario("name: x\ncapacity: {}\nplan: {planning: {sha_nts_cancel_fraction: 0.4}}\n", "s.yaml")
     p = err.value.problems[0]
     assert p.source == "s.yaml" and p.field == "plan.planning.sha_nts_cancel_fraction" and "unknown key" in p.message
     with pytest.raises(ValidationError) as err:
-        parse_scenario("name: x\nforecast: {runs: 0}\n", "s.yaml")
+        parse_scenario("name: x\ncapacity: {}\nforecast: {runs: 0}\n", "s.yaml")
     assert err.value.problems[0].field == "forecast.runs"
     spec = parse_scenario("name: x\ncapacity: {add: {manual: 16}}\nplan: {planning: {time_limit_s: 3}}\n", "s.yaml")
     assert spec.plan.planning.time_limit_s == 3 and spec.capacity.add[AssetType.MANUAL] == 16

@@ -373,7 +373,7 @@ def _fluid_shares(speed: np.ndarray, work: np.ndarray, ready: np.ndarray) -> np.
         eligible = [k for k in range(m) if r[k] > 0]
         if not eligible:
             continue
-        if w <= 0:
+        if w <= 1e-6:  # no work to speak of (under a mm²): shares by speed, and no clock moves
             total = sum(r[k] for k in eligible)
             for k in eligible:
                 shares[i, k] = r[k] / total
