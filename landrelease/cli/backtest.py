@@ -5,21 +5,16 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from landrelease.cli.app import app, console, fail
 from landrelease.domain.errors import LandreleaseError
-from landrelease.services.backtest import (
-    DEFAULT_RUNS,
-    BacktestResult,
-    backtest_programmes,
-    read_programme,
-    summary_record,
-    write_summary,
-)
+
+if TYPE_CHECKING:
+    from landrelease.services.backtest import BacktestResult
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:
@@ -98,7 +93,9 @@ def backtest_command(
     chart: Annotated[
         Path | None, typer.Option("--chart", help="write a chart (.png or .svg; one per programme when several)")
     ] = None,
-    runs: Annotated[int, typer.Option(min=10, max=100_000, help="Monte-Carlo runs")] = DEFAULT_RUNS,
+    runs: Annotated[
+        int | None, typer.Option(min=10, max=100_000, help="Monte-Carlo runs (default: the backtest's)")
+    ] = None,
     seed: Annotated[int, typer.Option(min=0, help="random seed (same seed, same numbers)")] = 0,
     prior: Annotated[
         str,
@@ -120,6 +117,15 @@ def backtest_command(
     published release) and show, per year, the published km² against our P10/P50/P90; then the
     coverage (share inside P10–P90) and the sharpness (median P90/P10), per programme and, for
     several files, over all of them."""
+    from landrelease.services.backtest import (
+        DEFAULT_RUNS,
+        backtest_programmes,
+        read_programme,
+        summary_record,
+        write_summary,
+    )
+
+    runs = DEFAULT_RUNS if runs is None else runs
     several = len(programmes) > 1
     if prior not in ("others", "published"):
         raise fail(f"--prior must be 'others' or 'published', not {prior!r}")
