@@ -217,7 +217,7 @@ def test_monte_carlo_split_against_a_split_computed_by_hand() -> None:
     pf = Portfolio.from_arrays(
         np.full(n, 10_000.0), p_any=np.where(clean, 0.0, 1.0), sha=clean, dense_site=np.zeros(n, bool)
     )
-    mix = ReleaseMix(cancel_clean=0.6, reduce_clean=0.125, reduce_mined=0.6)
+    mix = ReleaseModel(cancel_clean=0.6, reduce_clean=0.125, reduce_mined=0.6)
     r = forecast(pf, fleet(manual=1e6, mdd=1e4, mech=1e3, survey=1e3), mix=mix, runs=40, seed=5, start=START)
     np.testing.assert_allclose(r.cumulative_m2[:, -1], pf.area_m2.sum(), rtol=1e-5)
     share = r.monthly_by_method.sum(axis=1).mean(axis=0) / pf.area_m2.sum()
