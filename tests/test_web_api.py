@@ -269,6 +269,8 @@ def _writes(client: TestClient, h: dict[str, str]) -> dict[str, Any]:
 
     def activity(operator: str, team: str) -> dict[str, Any]:
         opened = client.get("/api/hazard-areas?status=open&limit=1000", headers=reader).json()["items"]
+        # the land of the activity's organisation (an operator records only on its own land)
+        opened = [f for f in opened if f["properties"]["operator"] == operator] or opened
         target = opened[uuid.uuid4().int % len(opened)]
         return {
             "hazard_code": target["id"],
@@ -415,7 +417,7 @@ def test_stats_say_not_yet_computed(sqlite_client: TestClient) -> None:
 
 def test_record_an_activity_through_the_api(client: TestClient) -> None:
     h = bearer(client, "operator")
-    area = client.get("/api/hazard-areas?status=open&limit=1", headers=h).json()["items"][0]
+    area = client.get(f"/api/hazard-areas?status=open&operator={OPERATOR}&limit=1", headers=h).json()["items"][0]
     team = _team(client, h, True)
     before = _count(client, schema.activity)
     outside = {"type": "Polygon", "coordinates": [[[10, 10], [10.01, 10], [10.01, 10.01], [10, 10]]]}

@@ -30,6 +30,7 @@ from landrelease.domain.enums import (
     StoppageReason,
     WorkMethod,
 )
+from landrelease.domain.release import STATUS_CHANGE_HINT
 from landrelease.domain.user import Role
 
 
@@ -140,9 +141,7 @@ class HazardAreaPatch(Strict):
     @field_validator("status")
     @classmethod
     def _status(cls, value: HazardStatus | None) -> HazardStatus | None:
-        if value is not None and value not in OPEN_STATUSES:
-            raise ValueError("only open/in_progress can be set here; land is released by recording an activity")
-        return value
+        raise ValueError(STATUS_CHANGE_HINT)
 
     @model_validator(mode="after")
     def _not_null(self) -> HazardAreaPatch:
