@@ -24,3 +24,9 @@ class Settings(BaseSettings):
     seed: int = Field(20201110, description="default seed for sample data and forecasts")
     basemap_url: str | None = Field(None, description="optional raster/vector base-map style URL")
     secret_key: str | None = Field(None, description="key for signing session tokens")
+    audit_key: str | None = Field(
+        None,
+        description="key (kept outside the database) for signing the audit trail with HMAC-SHA256; "
+        "without it a rewritten or truncated chain cannot be detected",
+        repr=False,
+    )

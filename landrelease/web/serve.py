@@ -21,7 +21,7 @@ ADMIN_PASSWORD_ENV = "LANDRELEASE_ADMIN_PASSWORD"
 
 def prepare(settings: Settings, say: Callable[[str], None] = print) -> Settings:
     """Migrate the database, make the first admin if needed, fix a signing key for all workers."""
-    register = Register.open(settings.database_url)
+    register = Register.open(settings.database_url, audit_key=settings.audit_key)
     try:
         auth = Authenticator(register, settings.secret_key)
         generated = ensure_admin(register, auth, os.environ.get(ADMIN_PASSWORD_ENV) or None)
