@@ -259,6 +259,27 @@ class UserIn(Strict):
     password: Annotated[str, StringConstraints(min_length=10, max_length=200)]
 
 
+class UserPatch(Strict):
+    """An admin's change of a user: deactivate/reactivate, role, organisation (ends its sessions)."""
+
+    active: bool | None = None
+    role: Role | None = None
+    operator: Org | None = None
+
+
+class PasswordReset(Strict):
+    """A new password set by an admin (ends every session of that user)."""
+
+    password: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+
+
+class PasswordChange(Strict):
+    """A user's change of their own password: the current one proves it is them."""
+
+    current: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    new: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+
+
 class LoginIn(Strict):
     name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]

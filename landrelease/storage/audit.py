@@ -90,8 +90,9 @@ def _row_hash(values: Sequence[Any], convert: Sequence[int]) -> str:
     """
     row = list(values)
     for i in convert:
-        if row[i] is not None:
-            row[i] = _canon(row[i])
+        v = row[i]
+        if v is not None and type(v) is not str:  # SQLite returns date/time as text already
+            row[i] = _canon(v)
     while row and row[-1] is None:
         row.pop()
     return hashlib.sha256(marshal.dumps(tuple(row), 2)).hexdigest()

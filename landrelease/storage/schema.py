@@ -394,6 +394,16 @@ app_user = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Sessions (and tokens) ended one at a time by signing out; ``everywhere`` bumps the user's
+# ``session_epoch`` instead. Rows past ``expires_at`` may be deleted: the token expired anyway.
+ended_session = Table(
+    "ended_session",
+    metadata,
+    Column("sid", String(32), primary_key=True),
+    Column("user_id", Integer, ForeignKey("app_user.id"), nullable=False, index=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
 # A stored forecast: the register's as it is ("register"), or one scenario of a comparison
 # ("scenario"; the runs compared together share a ``batch``). ``result`` holds the forecast's
 # figures over the whole register as plain data (bands, burn-down, milestones), so dashboards

@@ -27,11 +27,15 @@ def prepare(settings: Settings, say: Callable[[str], None] = print) -> Settings:
         generated = ensure_admin(register, auth, os.environ.get(ADMIN_PASSWORD_ENV) or None)
     finally:
         register.close()
-    if generated:
-        say(
-            f"Created the first user: name 'admin', password '{generated}' (shown once; change it or set "
-            f"{ADMIN_PASSWORD_ENV} before the first start)."
-        )
+    if generated is not None:
+        name, password = generated
+        if password:
+            say(
+                f"No active admin: created the user {name!r}, password '{password}' (shown once; change it "
+                f"or set {ADMIN_PASSWORD_ENV} before the first start)."
+            )
+        else:
+            say(f"No active admin: created the user {name!r} with the password of {ADMIN_PASSWORD_ENV}.")
     if not settings.secret_key:
         # One key for every worker of this run; sessions end when the server restarts.
         settings = settings.model_copy(update={"secret_key": secrets.token_urlsafe(32)})

@@ -1,4 +1,5 @@
-"""audit rows: each audited write records the content hash of the rows it changed; signed events
+"""audit rows: each audited write records the content hash of the rows it changed; signed events;
+sessions ended one at a time
 
 Revision ID: sec_a_1
 Revises: crosswalk_1
@@ -31,6 +32,15 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_audit_row_event_id"), "audit_row", ["event_id"], unique=False)
     op.create_index("ix_audit_row_tbl_row_id", "audit_row", ["tbl", "row_id"], unique=False)
+    op.create_table(
+        "ended_session",
+        sa.Column("sid", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["app_user.id"], name=op.f("fk_ended_session_user_id_app_user")),
+        sa.PrimaryKeyConstraint("sid", name=op.f("pk_ended_session")),
+    )
+    op.create_index(op.f("ix_ended_session_user_id"), "ended_session", ["user_id"], unique=False)
     # A register that already holds records: their present state becomes the audited one.
     from landrelease.storage.audit import baseline
 
@@ -38,6 +48,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_ended_session_user_id"), table_name="ended_session")
+    op.drop_table("ended_session")
     op.drop_index("ix_audit_row_tbl_row_id", table_name="audit_row")
     op.drop_index(op.f("ix_audit_row_event_id"), table_name="audit_row")
     op.drop_table("audit_row")
