@@ -388,11 +388,14 @@ def test_cookie_session_needs_csrf_token_and_same_origin() -> None:
                 == 201
             )
             assert c.get("/api/auth/me").json()["user"]["name"] == "analyst"
-            # sign-out ends the session and every token of the user
+            # sign-out ends this session; the user's other sessions and tokens go on …
             token = bearer(c, "analyst")
             assert c.post("/api/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 200
-            _problem(c.get("/api/auth/me", headers=token), 401, "authorization")
             _problem(c.get("/api/auth/me"), 401, "authorization")
+            assert c.get("/api/auth/me", headers=token).status_code == 200
+            # … until signed out everywhere
+            assert c.post("/api/auth/logout?everywhere=true", headers=token).status_code == 200
+            _problem(c.get("/api/auth/me", headers=token), 401, "authorization")
             # a wrong password and an unknown name get the same answer
             a = c.post("/api/auth/login", json={"name": "analyst", "password": "nope"})
             b = c.post("/api/auth/login", json={"name": "nobody", "password": "nope"})
