@@ -277,7 +277,26 @@ def append(conn: Connection, actor: str, action: str, entity: str, key: str | No
 
     The event records the hash of every audited row this transaction wrote since the last event.
     """
+    if not _has_row_table(conn):  # a register not yet migrated to sec_a_1: the chain as before
+        _state(conn).ids.clear()
+        _state(conn).new_above.clear()
+        return _append(conn, actor, action, entity, key, payload, [], None, legacy=True)
     return _append(conn, actor, action, entity, key, payload, _drain(conn), _state(conn).key)
+
+
+_ROW_TABLE: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+
+
+def _has_row_table(conn: Connection) -> bool:
+    """Whether the schema has ``audit_row`` (remembered once true: migrations only go forward)."""
+    if _ROW_TABLE.get(conn.engine):
+        return True
+    from sqlalchemy import inspect
+
+    found = inspect(conn).has_table("audit_row")
+    if found:
+        _ROW_TABLE[conn.engine] = True
+    return found
 
 
 def _append(
@@ -289,6 +308,8 @@ def _append(
     payload: Any,
     rows: Sequence[tuple[str, int, str | None]],
     sign_key: bytes | None,
+    *,
+    legacy: bool = False,
 ) -> str:
     if conn.dialect.name == "postgresql":
         # Serialise writers of the chain; released at the end of the transaction.
@@ -309,8 +330,11 @@ def _append(
             payload=payload,
             prev_hash=prev_hash,
             hash=digest,
-            rows_digest=rows_digest,
-            signature=sign(sign_key, digest) if sign_key else None,
+            **(
+                {}
+                if legacy
+                else {"rows_digest": rows_digest, "signature": sign(sign_key, digest) if sign_key else None}
+            ),
         )
     )
     event_id = int(result.inserted_primary_key[0])  # type: ignore[index]
