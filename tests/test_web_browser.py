@@ -96,6 +96,13 @@ def test_sign_in_map_panel_colouring_dashboard_sign_out(live: Live, browser: obj
     assert fill.startswith('["match"'), fill
     assert "settlement" in page.inner_text("#legend")
     _shot(page, "map")
+    # A settlement's panel gives its dates (joint quantiles over the forecast's runs).
+    first = page.evaluate("window.lrReadiness[0]")
+    page.evaluate("(c) => window.lrShowSettlement(c)", first["code"])
+    page.wait_for_selector("#panel-title")
+    assert first["code"] in page.locator("#panel-title").inner_text()
+    text = page.locator("#panel-body").inner_text()
+    assert "joint quantiles over runs" in text and "P50" in text and first["status"] in text
 
     # Zoom onto a polygon and click it: the panel shows its record, evidence, activities, forecast.
     code = page.evaluate(
@@ -152,6 +159,7 @@ def test_sign_in_map_panel_colouring_dashboard_sign_out(live: Live, browser: obj
     page.wait_for_selector("#chart-released svg rect")
     page.wait_for_selector("#chart-utilisation svg rect")
     page.wait_for_selector("#chart-burndown svg circle")
+    page.wait_for_selector("#chart-returns table tr td")  # when settlements can come back
     page.wait_for_function("document.querySelector('#chart-scenarios').innerText.includes('not yet computed')")
     assert page.locator("#chart-released svg rect").count() >= 1
     _shot(page, "dashboard")

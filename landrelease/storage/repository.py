@@ -383,6 +383,7 @@ class UnitOfWork:
                 "displaced": s.displaced,
                 "access_routes": s.access_routes,
                 "region": s.region,
+                "farmland_ring_m": s.farmland_ring_m,
             }
             for i, s in enumerate(settlements)
         ]
