@@ -2,7 +2,7 @@
 sessions ended one at a time
 
 Revision ID: sec_a_1
-Revises: crosswalk_1
+Revises: returns_1 (written against crosswalk_1; re-chained after main gained returns_1)
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "sec_a_1"
-down_revision = "crosswalk_1"
+down_revision = "returns_1"
 branch_labels = None
 depends_on = None
 
