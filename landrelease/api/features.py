@@ -282,7 +282,12 @@ def openapi30(app: FastAPI) -> dict[str, Any]:
     return cached
 
 
-@router.get("/api", summary="This API's definition (OpenAPI 3.0)", response_class=JSONResponse)
+@router.get(
+    "/api",
+    summary="This API's definition (OpenAPI 3.0)",
+    response_class=JSONResponse,
+    responses={200: {"content": {OAS30: {"schema": {"type": "object"}}}, "description": "the OpenAPI 3.0 document"}},
+)
 def api_definition(request: Request, f: str | None = None) -> JSONResponse:
     _f(f)
     return JSONResponse(openapi30(request.app), media_type=OAS30)

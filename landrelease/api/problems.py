@@ -151,3 +151,66 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - a bug
         log.exception("unexpected error on %s", request.url.path)
         return problem_response(500, "internal error; nothing was written", request.url.path)
+
+    document_problems(app)
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; errors[] names each refused field",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "instance"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {
+                    "field": {"type": ["string", "null"]},
+                    "message": {"type": "string"},
+                    "record": {},
+                    "found": {},
+                    "expected": {},
+                },
+            },
+        },
+    },
+}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the API answers on refusal: every operation may
+    answer a 4xx with ``application/problem+json`` (not FastAPI's default 422 JSON body), so
+    clients and the schema tests can check error responses against the schema too."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        doc = build()
+        doc.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        ref = {"$ref": "#/components/schemas/Problem"}
+        refusal = {
+            "description": "refused: the problem names what was wrong",
+            "content": {PROBLEM_JSON: {"schema": ref}},
+        }
+        for item in doc.get("paths", {}).values():
+            for method, op in item.items():
+                if method not in ("get", "put", "post", "patch", "delete") or not isinstance(op, dict):
+                    continue
+                responses = op.setdefault("responses", {})
+                for code in [c for c in responses if str(c).startswith("4")]:
+                    responses[code] = {**refusal, "description": responses[code].get("description", "refused")}
+                responses.setdefault("4XX", refusal)
+        doc["components"]["schemas"].pop("HTTPValidationError", None)
+        doc["components"]["schemas"].pop("ValidationError", None)
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
