@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-<<<<<<< HEAD
 from landrelease.cli import (  # noqa: F401
     audit,
     backtest,
@@ -17,12 +16,8 @@ from landrelease.cli import (  # noqa: F401
     returns,
     web,
 )
-from landrelease.cli.app import app
-=======
-from landrelease.cli import backtest, demo, engine, field, io, model, plan, register, report, returns, web  # noqa: F401
 from landrelease.cli.app import app, err_console
 from landrelease.domain.errors import ConfigurationError
->>>>>>> main
 
 
 def main() -> None:

@@ -82,11 +82,6 @@ class Register:
     @classmethod
     def open(cls, url: str, *, create: bool = True, audit_key: str | None = None) -> Register:
         engine = make_engine(url)
-<<<<<<< HEAD
-        if create:
-            migrate(engine)
-        return cls(engine, audit_key=audit_key)
-=======
         try:
             check_database(engine)
             if create:
@@ -94,8 +89,7 @@ class Register:
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine)
->>>>>>> main
+        return cls(engine, audit_key=audit_key)
 
     def close(self) -> None:
         self.engine.dispose()
