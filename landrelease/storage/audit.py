@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
-import marshal
+import struct
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +63,16 @@ AUDITED_TABLES: tuple[str, ...] = (
     "victim",
     "eore_session",
     "import_run",
+    # returns: who was registered, which house went to which household, consolidations,
+    # reconstruction and the booking of shared machinery (row identity: the id; named by ref/code)
+    "household",
+    "house",
+    "allocation",
+    "consolidation",
+    "consolidation_member",
+    "reconstruction_item",
+    "equipment",
+    "booking",
 )
 _AUDITED = frozenset(AUDITED_TABLES)
 _STATE = "landrelease_audit"
@@ -70,48 +81,228 @@ CHUNK = 5000
 
 
 # ------------------------------------------------------------------ hashing
+#
+# A row's content hash (ROW_HASH_VERSION 2) is the SHA-256 of its canonical encoding: for every
+# column whose value is not NULL, in the bytewise order of the column names,
+#
+#     u32(len(name)) name  tag  u32(len(value)) value        (u32: 4-byte big-endian unsigned)
+#
+# with ``name`` in UTF-8 and ``tag`` one byte saying how ``value`` is written:
+#
+#   i  integer or boolean: decimal ASCII (booleans 0 / 1)
+#   f  floating point: IEEE 754 binary64, big-endian (struct ``>d``)
+#   t  text: UTF-8
+#   b  bytes: as stored
+#   g  geometry: ISO WKB, little-endian, without SRID (EWKB from PostGIS and WKB from SQLite
+#      give the same bytes)
+#   j  JSON: UTF-8 of ``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
+#   d  date: ``YYYY-MM-DD``
+#   s  date and time: UTC, without offset, ``YYYY-MM-DDTHH:MM:SS.ffffff``
+#
+# A NULL column is left out (the name says which column a value belongs to, so nothing is
+# ambiguous): a nullable column added by a later migration leaves older rows' hashes as they
+# were. The tag comes from the column's type in ``schema.metadata`` (a column unknown to it from
+# the value's Python type), so the same logical row hashes the same on SQLite and PostGIS, and
+# in any Python version: nothing depends on ``marshal``, ``pickle`` or ``repr``.
+
+ROW_HASH_VERSION = 2
+_U32 = struct.Struct(">I")
+_F64 = struct.Struct(">d")
+_F64_LEN = _U32.pack(8)
 
 
-def _canon(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+def _kind(sql_type: Any) -> str | None:
+    """The tag of a column type (None: decided value by value)."""
+    from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, LargeBinary, Numeric, String
+
+    from landrelease.storage.types import GeometryType
+
+    checks: tuple[tuple[Any, str], ...] = (
+        (GeometryType, "g"),
+        (JSON, "j"),
+        (Boolean, "i"),
+        (Integer, "i"),
+        (Float, "f"),
+        (Numeric, "f"),
+        (DateTime, "s"),
+        (Date, "d"),
+        (String, "t"),
+        (LargeBinary, "b"),
+    )
+    for cls, tag in checks:
+        if isinstance(sql_type, cls):
+            return tag
+    return None
 
 
-def _row_hash(values: Sequence[Any], convert: Sequence[int]) -> str:
-    """SHA-256 of a row's values in the table's physical column order, as the driver returns them.
-
-    Trailing NULLs are dropped: a nullable column added later (at the end, as migrations add
-    columns) leaves old rows' hashes as they were. ``convert``: positions of date/time columns,
-    written as ISO text in UTC (a PostgreSQL session's time zone must not change a hash).
-    ``marshal`` version 2 is fast and, without back-references, a pure function of the values.
-    """
-    row = list(values)
-    for i in convert:
-        v = row[i]
-        if v is not None and type(v) is not str:  # SQLite returns date/time as text already
-            row[i] = _canon(v)
-    while row and row[-1] is None:
-        row.pop()
-    return hashlib.sha256(marshal.dumps(tuple(row), 2)).hexdigest()
+def _utc_text(v: Any) -> str:
+    if isinstance(v, str):
+        v = datetime.fromisoformat(v)
+    if isinstance(v, datetime):
+        if v.tzinfo is not None:
+            v = v.astimezone(UTC).replace(tzinfo=None)
+        return v.isoformat(sep="T", timespec="microseconds")
+    return date.fromisoformat(str(v)).isoformat() + "T00:00:00.000000"  # a date in a date-time column
 
 
-_LAYOUTS: weakref.WeakKeyDictionary[Engine, dict[str, tuple[list[str], list[int]]]] = weakref.WeakKeyDictionary()
+def _date_text(v: Any) -> str:
+    if isinstance(v, datetime):
+        return v.date().isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    return date.fromisoformat(str(v)).isoformat()
 
 
-def _layout(conn: Connection, name: str, *, cache: bool = True) -> tuple[list[str], list[int]]:
-    """The table's columns in their physical order (read from the database) and its date/time columns."""
+def _json_text(v: Any) -> str:
+    if isinstance(v, bytes | bytearray | memoryview):
+        v = bytes(v).decode()
+    if isinstance(v, str):
+        v = json.loads(v)
+    return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _by_value(v: Any) -> tuple[str, bytes]:
+    """Tag and payload of a value whose column type is unknown."""
+    if isinstance(v, bool | int):
+        return "i", str(int(v)).encode()
+    if isinstance(v, float):
+        return "f", _F64.pack(v)
+    if isinstance(v, str):
+        return "t", v.encode()
+    if isinstance(v, bytes | bytearray | memoryview):
+        return "b", bytes(v)
+    if isinstance(v, datetime):
+        return "s", _utc_text(v).encode()
+    if isinstance(v, date):
+        return "d", v.isoformat().encode()
+    return "j", _json_text(v).encode()
+
+
+def _payload(tag: str, v: Any) -> tuple[str, bytes]:
+    """Tag and payload of one non-NULL value of a column of kind ``tag`` (not geometry)."""
+    if tag == "i":
+        if isinstance(v, bool | int):
+            return "i", str(int(v)).encode()
+        if isinstance(v, float) and v.is_integer():
+            return "i", str(int(v)).encode()
+        if isinstance(v, str) and v.strip().lstrip("+-").isdigit():  # SQLite's integer affinity
+            return "i", str(int(v)).encode()
+        return _by_value(v)
+    if tag == "f":
+        if isinstance(v, bool | int | float):
+            return "f", _F64.pack(float(v))
+        return _by_value(v)
+    if tag == "t":
+        return ("t", v.encode()) if isinstance(v, str) else _by_value(v)
+    if tag == "s":
+        return "s", _utc_text(v).encode()
+    if tag == "d":
+        return "d", _date_text(v).encode()
+    if tag == "j":
+        return "j", _json_text(v).encode()
+    if tag == "b":
+        return ("b", bytes(v)) if isinstance(v, bytes | bytearray | memoryview) else _by_value(v)
+    return _by_value(v)
+
+
+def _header(name: str, tag: str) -> bytes:
+    raw = name.encode()
+    return _U32.pack(len(raw)) + raw + tag.encode()
+
+
+def _field(name: str, tag: str, payload: bytes) -> bytes:
+    return _header(name, tag) + _U32.pack(len(payload)) + payload
+
+
+def _geometry_fields(name: str, values: Sequence[Any]) -> list[bytes]:
+    """Geometry values (WKB, EWKB, hex or shapely) as ISO WKB fields, in bulk."""
+    import numpy as np
+    import shapely
+
+    out = [b""] * len(values)
+    idx = [i for i, v in enumerate(values) if v is not None]
+    if not idx:
+        return out
+    raw = [values[i] for i in idx]
+    arr = np.empty(len(raw), dtype=object)
+    arr[:] = [bytes(v) if isinstance(v, memoryview | bytearray) else v for v in raw]
+    geoms = arr if all(isinstance(v, shapely.Geometry) for v in raw) else shapely.from_wkb(arr)
+    wkb = shapely.to_wkb(geoms, hex=False, output_dimension=3, byte_order=1, include_srid=False, flavor="iso")
+    head = _header(name, "g")
+    for i, w in zip(idx, wkb.tolist(), strict=True):
+        out[i] = head + _U32.pack(len(w)) + w
+    return out
+
+
+def _column_fields(name: str, tag: str | None, values: Sequence[Any]) -> list[bytes]:
+    """The encoded field of one column for every row (``b""`` for NULL), in bulk."""
+    if tag == "g":
+        return _geometry_fields(name, values)
+    if tag == "f":
+        head = _header(name, "f") + _F64_LEN
+        pack = _F64.pack
+        if all(type(v) is float for v in values):
+            return [head + pack(v) for v in values]
+    memo: dict[Any, bytes] = {}
+    out: list[bytes] = []
+    append = out.append
+    for v in values:
+        if v is None:
+            append(b"")
+            continue
+        key = (type(v), v) if isinstance(v, str | int | bytes) else None  # floats: -0.0 == 0.0
+        if key is not None:
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = _field(name, *(_payload(tag, v) if tag else _by_value(v)))
+            append(hit)
+        else:
+            append(_field(name, *(_payload(tag, v) if tag else _by_value(v))))
+    return out
+
+
+def _kinds(name: str, columns: Sequence[str]) -> list[str | None]:
+    known = metadata.tables.get(name)
+    return [_kind(known.c[c].type) if known is not None and c in known.c else None for c in columns]
+
+
+def hash_columns(name: str, columns: Mapping[str, Any], n: int) -> list[str]:
+    """Content hashes of ``n`` rows of table ``name`` given column by column (a list of ``n``
+    values, or one value for every row; absent columns are NULL). The one encoder for rows read
+    back from the database and for rows an import holds in memory."""
+    order = sorted(columns, key=lambda c: c.encode())
+    kinds = _kinds(name, order)
+    per_column: list[Any] = []
+    for c, tag in zip(order, kinds, strict=True):
+        v = columns[c]
+        if isinstance(v, list | tuple):
+            if len(v) != n:
+                raise ValueError(f"column {c} of {name} has {len(v)} values for {n} rows")
+            per_column.append(_column_fields(c, tag, v))
+        else:
+            per_column.append(itertools.repeat(_column_fields(c, tag, [v])[0], n))
+    sha = hashlib.sha256
+    join = b"".join
+    return [sha(join(parts)).hexdigest() for parts in zip(*per_column, strict=False)] if per_column else [
+        sha(b"").hexdigest()
+    ] * n
+
+
+def _row_hash(values: Sequence[Any], columns: Sequence[str], name: str = "") -> str:
+    """The content hash of one row (see the encoding above)."""
+    return hash_columns(name, {c: [v] for c, v in zip(columns, values, strict=True)}, 1)[0]
+
+
+_LAYOUTS: weakref.WeakKeyDictionary[Engine, dict[str, list[str]]] = weakref.WeakKeyDictionary()
+
+
+def _layout(conn: Connection, name: str, *, cache: bool = True) -> list[str]:
+    """The table's columns as they are in the database (read from it: any schema version)."""
     known = _LAYOUTS.setdefault(conn.engine, {}) if cache else {}
     if name not in known:
-        from sqlalchemy import Date, DateTime, inspect
+        from sqlalchemy import inspect
 
-        cols = inspect(conn).get_columns(name)
-        known[name] = (
-            [c["name"] for c in cols],
-            [i for i, c in enumerate(cols) if isinstance(c["type"], Date | DateTime)],
-        )
+        known[name] = [c["name"] for c in inspect(conn).get_columns(name)]
     return known[name]
 
 
@@ -120,22 +311,57 @@ def _raw_table(name: str, columns: Sequence[str]) -> Any:
     return sa_table(name, *[sa_column(c) for c in columns])
 
 
+def _raw_select(conn: Connection, name: str, columns: Sequence[str]) -> tuple[Any, Any]:
+    """SELECT of every column with values as the driver returns them (no decoding); JSON as its
+    stored text on PostgreSQL (the driver would otherwise parse it)."""
+    from sqlalchemy import Text, cast
+
+    t = _raw_table(name, columns)
+    kinds = _kinds(name, columns)
+    pg = conn.dialect.name == "postgresql"
+    cols = [cast(t.c[c], Text).label(c) if pg and k == "j" else t.c[c] for c, k in zip(columns, kinds, strict=True)]
+    return t, select(*cols)
+
+
+def _hash_rows(name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[tuple[int, str]]:
+    if not rows:
+        return []
+    pos = list(columns).index("id")
+    by_column = {c: [r[k] for r in rows] for k, c in enumerate(columns)}
+    hashes = hash_columns(name, by_column, len(rows))
+    return [(int(r[pos]), h) for r, h in zip(rows, hashes, strict=True)]
+
+
 def row_hashes(
     conn: Connection, name: str, ids: Iterable[int] | None = None, *, above: int | None = None, reflect: bool = False
 ) -> Iterator[tuple[int, str]]:
     """(id, content hash) of rows of one table: the given ids, those with an id above ``above``, or every row."""
-    columns, convert = _layout(conn, name, cache=not reflect)
-    t = _raw_table(name, columns)
-    pos = columns.index("id")
+    columns = _layout(conn, name, cache=not reflect)
+    t, q = _raw_select(conn, name, columns)
     if ids is None:
-        q = select(*t.c) if above is None else select(*t.c).where(t.c.id > above)
-        for row in conn.execute(q.order_by(t.c.id)):
-            yield int(row[pos]), _row_hash(row, convert)
+        q = q if above is None else q.where(t.c.id > above)
+        result = conn.execute(q.order_by(t.c.id))
+        while batch := result.fetchmany(CHUNK):
+            yield from _hash_rows(name, columns, batch)
         return
     wanted = sorted(set(ids))
     for i in range(0, len(wanted), CHUNK):
-        for row in conn.execute(select(*t.c).where(t.c.id.in_(wanted[i : i + CHUNK]))):
-            yield int(row[pos]), _row_hash(row, convert)
+        yield from _hash_rows(name, columns, conn.execute(q.where(t.c.id.in_(wanted[i : i + CHUNK]))).fetchall())
+
+
+def legacy_row_hash(values: Sequence[Any], convert: Sequence[int]) -> str:
+    """The row hash of ``sec_a_1`` (``marshal`` version 2 of the values in physical column
+    order): kept only so the ``audit_2_1`` migration can check rows against it once."""
+    import marshal
+
+    row = list(values)
+    for i in convert:
+        v = row[i]
+        if v is not None and type(v) is not str:
+            row[i] = (v.astimezone(UTC) if isinstance(v, datetime) and v.tzinfo else v).isoformat()
+    while row and row[-1] is None:
+        row.pop()
+    return hashlib.sha256(marshal.dumps(tuple(row), 2)).hexdigest()
 
 
 def _rows_digest(rows: Sequence[tuple[str, int, str | None]]) -> str:
@@ -172,6 +398,7 @@ class _Touched:
     key: bytes | None = None
     new_above: dict[str, int] = field(default_factory=dict)  # table -> highest id before its first insert
     ids: dict[str, set[int]] = field(default_factory=dict)
+    known: dict[str, dict[int, str]] = field(default_factory=dict)  # hashes computed from the values written
 
     def pending(self) -> bool:
         return bool(self.new_above or self.ids)
@@ -209,6 +436,14 @@ def note_insert(conn: Connection, name: str) -> None:
     (``exec_driver_sql``, which the capture does not see): they are recorded by the next event."""
     if name in _AUDITED:
         _state(conn).new_above.setdefault(name, _max_id(conn, name))
+
+
+def note_hashes(conn: Connection, name: str, ids: Sequence[int], hashes: Sequence[str]) -> None:
+    """Give the content hashes of rows just inserted by driver-level SQL, computed from the values
+    written (:func:`hash_columns`), so the next event need not read them back. A sample of them is
+    read back and checked when the event is written; any difference and every row is read back."""
+    if name in _AUDITED:
+        _state(conn).known.setdefault(name, {}).update(zip(ids, hashes, strict=True))
 
 
 def _before_execute(conn: Connection, clause: Any, multiparams: Any, params: Any, execution_options: Any) -> None:
@@ -251,14 +486,40 @@ def pending(conn: Connection) -> bool:
     return bool(state and state.pending())
 
 
+SAMPLE = 64
+
+
+def _new_rows(conn: Connection, name: str, above: int, known: dict[int, str]) -> dict[int, str]:
+    """Hashes of the rows above ``above``: those given by :func:`note_hashes` once a sample of
+    them, read back, matches; the others (or all, on a mismatch) read back from the database."""
+    if not known:
+        return dict(row_hashes(conn, name, above=above))
+    t = _raw_table(name, ["id"])
+    new_ids = [int(i) for (i,) in conn.execute(select(t.c.id).where(t.c.id > above).order_by(t.c.id))]
+    given = [i for i in new_ids if i in known]
+    if given:
+        step = max(1, len(given) // SAMPLE)
+        sample = sorted(set(given[::step]) | {given[-1]})
+        if any(known[i] != h for i, h in row_hashes(conn, name, sample)):
+            given = []  # the values written are not what the database returns: trust only the database
+    out = {i: known[i] for i in given}
+    missing = [i for i in new_ids if i not in out]
+    if len(missing) == len(new_ids):
+        out.update(row_hashes(conn, name, above=above))
+    elif missing:
+        out.update(row_hashes(conn, name, missing))
+    return out
+
+
 def _drain(conn: Connection) -> list[tuple[str, int, str | None]]:
     state = _state(conn)
     hashes: dict[str, dict[int, str]] = {}
-    for name, above in state.new_above.items():  # new rows: one range scan
-        hashes[name] = dict(row_hashes(conn, name, above=above))
+    for name, above in state.new_above.items():  # new rows: one range scan, or the hashes given
+        hashes[name] = _new_rows(conn, name, above, state.known.get(name, {}))
     touched = {k: set(v) for k, v in state.ids.items()}
     state.ids.clear()
     state.new_above.clear()
+    state.known.clear()
     out: list[tuple[str, int, str | None]] = []
     for name in sorted(set(touched) | set(hashes)):
         known = hashes.setdefault(name, {})
@@ -280,6 +541,7 @@ def append(conn: Connection, actor: str, action: str, entity: str, key: str | No
     if not _has_row_table(conn):  # a register not yet migrated to sec_a_1: the chain as before
         _state(conn).ids.clear()
         _state(conn).new_above.clear()
+        _state(conn).known.clear()
         return _append(conn, actor, action, entity, key, payload, [], None, legacy=True)
     return _append(conn, actor, action, entity, key, payload, _drain(conn), _state(conn).key)
 
@@ -341,6 +603,12 @@ def _append(
     mark = "%s" if conn.dialect.name == "postgresql" else "?"
     sql = f"INSERT INTO audit_row (event_id, tbl, row_id, hash) VALUES ({mark}, {mark}, {mark}, {mark})"
     values = [(event_id, t, i, h) for t, i, h in rows]
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql" and len(values) > 1000 and hasattr(raw, "cursor"):
+        with raw.cursor() as cur, cur.copy("COPY audit_row (event_id, tbl, row_id, hash) FROM STDIN") as copy:
+            for v in values:  # COPY: the bulk path of PostgreSQL
+                copy.write_row(v)
+        return digest
     for i in range(0, len(values), 20000):
         conn.exec_driver_sql(sql, values[i : i + 20000])  # the fast path: no per-row statement objects
     return digest
@@ -387,9 +655,10 @@ class Verification:
 
 def _codes(conn: Connection, name: str, ids: Iterable[int]) -> dict[int, str]:
     cols = metadata.tables[name].c
-    if "code" not in cols and "uuid" not in cols and "number" not in cols:
+    names = [n for n in ("code", "ref", "uuid", "number") if n in cols]
+    if not names:
         return {}
-    label = cols["code"] if "code" in cols else cols["uuid"] if "uuid" in cols else cols["number"]
+    label = cols[names[0]]
     wanted = sorted(set(ids))
     out: dict[int, str] = {}
     for i in range(0, len(wanted), CHUNK):
@@ -560,3 +829,68 @@ def verify_events(conn: Connection) -> list[Finding]:
             out.append(Finding("chain", f"event {row.id} is broken", row.id))
         prev_hash = row.hash
     return out
+
+
+# ------------------------------------------------------------------ re-hashing (migration audit_2_1)
+
+
+OLD_AUDITED = frozenset(AUDITED_TABLES[: AUDITED_TABLES.index("import_run") + 1])
+
+
+def rehash(conn: Connection, key: bytes | None = None, actor: str = "migration") -> dict[str, Any] | None:
+    """Move the register from ``marshal`` row hashes (``sec_a_1``) to the canonical encoding,
+    recorded as one audit event (``rehash``).
+
+    A row whose present content still has its last audited ``marshal`` hash gets its new hash
+    recorded: it is the same content. A row that no longer matches (changed, or inserted, behind
+    the application's back before this migration) is *not* re-recorded, so ``audit verify``
+    keeps naming it. Rows of tables audited from now on (the returns tables) are recorded as
+    they are, as ``sec_a_1`` did for the others. The payload counts each case and lists the
+    rows left unmatched.
+    """
+    from sqlalchemy import Date, DateTime, inspect
+
+    if not inspect(conn).has_table("audit_row"):
+        return None
+    expected: dict[tuple[str, int], str | None] = {}
+    ar = audit_row
+    for r in conn.execute(select(ar.c.tbl, ar.c.row_id, ar.c.hash).order_by(ar.c.event_id, ar.c.id)):
+        expected[(r.tbl, int(r.row_id))] = r.hash
+    rows: list[tuple[str, int, str | None]] = []
+    rehashed, baselined, current = 0, 0, 0
+    unmatched: list[str] = []
+    for name in AUDITED_TABLES:
+        if not inspect(conn).has_table(name):
+            continue
+        cols = inspect(conn).get_columns(name)
+        columns = [c["name"] for c in cols]
+        convert = [i for i, c in enumerate(cols) if isinstance(c["type"], Date | DateTime)]
+        new = dict(row_hashes(conn, name, reflect=True))
+        if name not in OLD_AUDITED:
+            rows.extend((name, i, h) for i, h in new.items())
+            baselined += len(new)
+            continue
+        pos = columns.index("id")
+        t = _raw_table(name, columns)
+        for r in conn.execute(select(*t.c).order_by(t.c.id)):
+            i = int(r[pos])
+            old = expected.get((name, i))
+            if old is not None and old == new.get(i):
+                current += 1  # already hashed canonically (baselined by sec_a_1 with this code)
+            elif old is not None and old == legacy_row_hash(r, convert):
+                rows.append((name, i, new[i]))
+                rehashed += 1
+            else:
+                unmatched.append(f"{name}:{i}")
+    if not rows and not unmatched:
+        return None
+    payload = {
+        "row_hash_version": ROW_HASH_VERSION,
+        "rehashed": rehashed,
+        "baselined": baselined,
+        "current": current,
+        "unmatched": len(unmatched),
+        "unmatched_rows": unmatched[:1000],
+    }
+    _append(conn, actor, "rehash", "register", None, payload, rows, key)
+    return payload
