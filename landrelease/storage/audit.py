@@ -94,7 +94,7 @@ CHUNK = 5000
 #   t  text: UTF-8
 #   b  bytes: as stored
 #   g  geometry: ISO WKB, little-endian, without SRID (EWKB from PostGIS and WKB from SQLite
-#      give the same bytes)
+#      give the same bytes); a value already 2-D little-endian WKB is taken as it is
 #   j  JSON: UTF-8 of ``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
 #   d  date: ``YYYY-MM-DD``
 #   s  date and time: UTC, without offset, ``YYYY-MM-DDTHH:MM:SS.ffffff``
@@ -109,6 +109,7 @@ ROW_HASH_VERSION = 2
 _U32 = struct.Struct(">I")
 _F64 = struct.Struct(">d")
 _F64_LEN = _U32.pack(8)
+_ISO_2D = frozenset(b"\x01" + struct.pack("<I", t) for t in range(1, 8))  # byte order, 2-D type
 
 
 def _kind(sql_type: Any) -> str | None:
@@ -220,7 +221,16 @@ def _geometry_fields(name: str, values: Sequence[Any]) -> list[bytes]:
     import shapely
 
     out = [b""] * len(values)
-    idx = [i for i, v in enumerate(values) if v is not None]
+    head = _header(name, "g")
+    pack = _U32.pack
+    idx = []
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        if type(v) is bytes and v[:5] in _ISO_2D:  # little-endian 2-D WKB is ISO WKB already
+            out[i] = head + pack(len(v)) + v
+        else:
+            idx.append(i)
     if not idx:
         return out
     raw = [values[i] for i in idx]
@@ -228,7 +238,6 @@ def _geometry_fields(name: str, values: Sequence[Any]) -> list[bytes]:
     arr[:] = [bytes(v) if isinstance(v, memoryview | bytearray) else v for v in raw]
     geoms = arr if all(isinstance(v, shapely.Geometry) for v in raw) else shapely.from_wkb(arr)
     wkb = shapely.to_wkb(geoms, hex=False, output_dimension=3, byte_order=1, include_srid=False, flavor="iso")
-    head = _header(name, "g")
     for i, w in zip(idx, wkb.tolist(), strict=True):
         out[i] = head + _U32.pack(len(w)) + w
     return out
@@ -243,6 +252,14 @@ def _column_fields(name: str, tag: str | None, values: Sequence[Any]) -> list[by
         pack = _F64.pack
         if all(type(v) is float for v in values):
             return [head + pack(v) for v in values]
+    if tag == "t" and all(type(v) is str for v in values):
+        head = _header(name, "t")
+        pack = _U32.pack
+        return [head + pack(len(e)) + e for e in (v.encode() for v in values)]
+    if tag == "i" and all(type(v) is int for v in values):
+        head = _header(name, "i")
+        pack = _U32.pack
+        return [head + pack(len(e)) + e for e in (str(v).encode() for v in values)]
     memo: dict[Any, bytes] = {}
     out: list[bytes] = []
     append = out.append
