@@ -82,7 +82,9 @@ def test_cli_bench_smoke() -> None:
 # module but the one whose help is shown.
 HELP_NEVER = ("pydantic", "pydantic_core", "rich.markdown", "markdown_it", "rich.traceback", "pygments")
 COMMAND_MODULES = tuple(
-    f"landrelease.cli.{p.stem}" for p in (ROOT / "landrelease" / "cli").glob("*.py") if p.stem not in {"__init__", "__main__", "base", "lazy"}
+    f"landrelease.cli.{p.stem}"
+    for p in (ROOT / "landrelease" / "cli").glob("*.py")
+    if p.stem not in {"__init__", "__main__", "base", "lazy"}
 )
 
 
@@ -91,7 +93,8 @@ def _modules_after(args: list[str]) -> tuple[str, list[str]]:
     code = (
         "import atexit, json, sys\n"
         f"watched = {list(HELP_NEVER + HEAVY + COMMAND_MODULES)!r}\n"
-        "atexit.register(lambda: sys.stderr.write('MODULES=' + json.dumps(sorted(m for m in watched if m in sys.modules))))\n"
+        "loaded = lambda: sorted(m for m in watched if m in sys.modules)\n"
+        "atexit.register(lambda: sys.stderr.write('MODULES=' + json.dumps(loaded())))\n"
         f"sys.argv = ['landrelease', *{args!r}]\n"
         "from landrelease.cli import main\n"
         "main()\n"
@@ -152,7 +155,13 @@ def test_help_through_the_lazy_group_is_the_help_of_the_full_app() -> None:
     from landrelease.cli import app
 
     runner = CliRunner()
-    for args in (["--help"], ["summary", "--help"], ["reports", "--help"], ["import", "--help"], ["equipment", "book", "--help"]):
+    for args in (
+        ["--help"],
+        ["summary", "--help"],
+        ["reports", "--help"],
+        ["import", "--help"],
+        ["equipment", "book", "--help"],
+    ):
         full = runner.invoke(app, args, env={"COLUMNS": "200"}, terminal_width=200)
         assert full.exit_code == 0, full.output
         fast, _ = _modules_after(args)
@@ -161,7 +170,11 @@ def test_help_through_the_lazy_group_is_the_help_of_the_full_app() -> None:
 
 def test_a_mistyped_command_is_refused_with_a_suggestion() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "landrelease", "summry"], capture_output=True, text=True, cwd=ROOT, env={**os.environ, "COLUMNS": "200"}
+        [sys.executable, "-m", "landrelease", "summry"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200"},
     )
     assert done.returncode == 2 and "No such command 'summry'" in done.stderr and "'summary'" in done.stderr
 

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from landrelease.cli.lazy import LightGroup
 from landrelease.cli.base import app, console, fail, open_register
+from landrelease.cli.lazy import LightGroup
 from landrelease.domain.errors import LandreleaseError
 from landrelease.field.review import ReviewAction, ReviewKind, ReviewState
 

@@ -42,8 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "handover": (
         "field",
-        "Issue the handover certificate of a released area (IMAS 08.30): refused for open land or a "
-        "failed inspection.",
+        "Issue the handover certificate of a released area (IMAS 08.30): refused for open land or a failed inspection.",
     ),
     "import": ("io", "Import a file into the register in one transaction: every record, or none."),
     "imports": (

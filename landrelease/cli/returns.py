@@ -12,8 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from landrelease.cli.lazy import LightGroup
 from landrelease.cli.base import app, console, fail, open_register, settings
+from landrelease.cli.lazy import LightGroup
 from landrelease.domain.errors import ValidationError
 from landrelease.returns.equipment import DEFAULT_DAYS_PER_SEASON
 
@@ -161,7 +161,9 @@ def final_table(register: Register, console: Console) -> None:
     console.print(f"[dim]{NOTE}[/]", highlight=False)
 
 
-housing_app = typer.Typer(cls=LightGroup, help="Houses for returning households: import, allocate.", no_args_is_help=True)
+housing_app = typer.Typer(
+    cls=LightGroup, help="Houses for returning households: import, allocate.", no_args_is_help=True
+)
 app.add_typer(housing_app, name="housing")
 
 
@@ -306,7 +308,9 @@ def consolidation_accept(
     console.print(f"{new.name} ({new.code}) stored for {new.population:,} people of {proposal}.")
 
 
-reconstruction_app = typer.Typer(cls=LightGroup, help="Reconstruction programmes (included in readiness).", no_args_is_help=True)
+reconstruction_app = typer.Typer(
+    cls=LightGroup, help="Reconstruction programmes (included in readiness).", no_args_is_help=True
+)
 app.add_typer(reconstruction_app, name="reconstruction")
 
 

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from landrelease.cli.lazy import LightGroup
 from landrelease.cli.base import app, console, fail, open_register, settings
+from landrelease.cli.lazy import LightGroup
 from landrelease.domain.errors import ValidationError
 from landrelease.domain.user import Role
 
