@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
-from landrelease.cli.lazy import LazyGroup
+from landrelease.cli.lazy import lazy_typer
 from landrelease.domain.errors import LandreleaseError
 
 if TYPE_CHECKING:
@@ -21,13 +21,12 @@ if TYPE_CHECKING:
 # the command modules import the heavy libraries (NumPy, SQLAlchemy, Shapely, pandas, matplotlib,
 # OR-Tools, …) inside the commands that use them; tests/test_cli_startup.py keeps it so.
 
-app = typer.Typer(
+app = lazy_typer(
     name="landrelease",
     help="Register, model, plan and forecast land release in humanitarian mine action.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    cls=LazyGroup,
 )
 console = Console()
 err_console = Console(stderr=True)

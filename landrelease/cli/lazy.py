@@ -8,12 +8,12 @@ commands the modules register, so the listing cannot drift from the commands.
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from difflib import get_close_matches
 from typing import Any
 
+import typer
 from typer import _click
 from typer._coercion import PassThroughRuntimeParam
 from typer.core import TyperCommand, TyperGroup
@@ -89,12 +89,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
 MODULES: tuple[str, ...] = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
 
 
-def load_all() -> None:
-    """Import every command module, so the shared typer app holds every command."""
-    for module in MODULES:
-        importlib.import_module(f"landrelease.cli.{module}")
-
-
 def import_rich_help() -> None:
     """Import typer's help renderer without the rich modules it imports for unused features.
 
@@ -113,7 +107,7 @@ def import_rich_help() -> None:
             stand_ins[module_name] = stand_in
     sys.modules.update(stand_ins)
     try:
-        importlib.import_module("typer.rich_utils")
+        __import__("typer.rich_utils")
     finally:
         for module_name, stand_in in stand_ins.items():
             if sys.modules.get(module_name) is stand_in:
@@ -127,7 +121,8 @@ class _Deferred(type):
     _class: str
 
     def real(cls) -> Any:
-        return getattr(importlib.import_module(cls._module), cls._class)
+        __import__(cls._module)  # the real module: the stand-in left sys.modules once typer's loaded
+        return getattr(sys.modules[cls._module], cls._class)
 
     def __getattr__(cls, name: str) -> Any:
         if name.startswith("__"):
@@ -162,9 +157,21 @@ class LightGroup(TyperGroup):
         return option
 
 
+def lazy_typer(**settings: Any) -> typer.Typer:
+    """A typer app whose root group (a LazyGroup) builds its commands from the app on demand."""
+
+    class Group(LazyGroup):
+        pass
+
+    app = typer.Typer(cls=Group, **settings)
+    Group.typer_app = app
+    return app
+
+
 class LazyGroup(LightGroup):
     """The root group: builds a command from its module when it is invoked or its help shown."""
 
+    typer_app: typer.Typer  # the app the modules register their commands on (set by lazy_typer)
     _listing = False
 
     def list_commands(self, ctx: _click.Context) -> list[str]:
@@ -185,8 +192,10 @@ class LazyGroup(LightGroup):
         module, first_paragraph = COMMANDS[cmd_name]
         if self._listing:
             return TyperCommand(name=cmd_name, help=first_paragraph)
-        importlib.import_module(f"landrelease.cli.{module}")
-        command = _build(cmd_name)
+        from landrelease.cli import load_commands  # the package holds the imports of the command modules
+
+        load_commands(module)
+        command = _build(self.typer_app, cmd_name)
         self.commands[cmd_name] = command
         return command
 
@@ -203,11 +212,9 @@ class LazyGroup(LightGroup):
             raise
 
 
-def _build(name: str) -> _click.Command:
-    """The click command (or group) ``name`` from the shared typer app, built as typer would."""
+def _build(app: typer.Typer, name: str) -> _click.Command:
+    """The click command (or group) ``name`` registered on ``app``, built as typer would."""
     import typer.main
-
-    from landrelease.cli.base import app
 
     for info in app.registered_commands:
         assert info.callback is not None
