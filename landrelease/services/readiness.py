@@ -157,7 +157,7 @@ def bring_forward(
             [Problem("nothing holds this settlement up", record=target.code, field="--settlement", found=settlement)],
             "nothing to bring forward",
         )
-    base_order = stored_dispatch_order(register) or []
+    base_order: Sequence[str] = stored_dispatch_order(register) or []
     areas = register.hazard_areas(HazardFilter(open_only=True))
     codes = [a.code for a in areas]
     by_code = {a.code: a for a in areas}
