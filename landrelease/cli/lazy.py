@@ -23,9 +23,10 @@ from typer.core import TyperCommand, TyperGroup
 COMMANDS: dict[str, tuple[str, str]] = {
     "backtest": (
         "backtest",
-        "Forecast a published programme from its start with its published capacity (never its\n"
+        "Forecast published programmes from their start with their published capacity (never their\n"
         "published release) and show, per year, the published km² against our P10/P50/P90; then the\n"
-        "coverage (share inside P10–P90) and the sharpness (median P90/P10).",
+        "coverage (share inside P10–P90) and the sharpness (median P90/P10), per programme and, for\n"
+        "several files, over all of them.",
     ),
     "demo": (
         "demo",
