@@ -30,7 +30,9 @@ def __getattr__(name: str) -> Any:
 def load_commands(module: str) -> None:
     """Import one command module (which registers its commands on the app); plain imports, so the
     architecture test sees every edge."""
-    if module == "backtest":
+    if module == "audit":
+        from landrelease.cli import audit  # noqa: F401
+    elif module == "backtest":
         from landrelease.cli import backtest  # noqa: F401
     elif module == "demo":
         from landrelease.cli import demo  # noqa: F401

@@ -78,6 +78,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "When each settlement can come back, by date: joint P10/P50/P90 over the stored forecast's runs.",
     ),
     "serve": ("web", "Serve the map, dashboards, REST API, OGC API – Features and vector tiles."),
+    "audit": ("audit", "The audit trail: verify the register against it, anchor it, show history."),
     "reports": ("field", "Daily reports from the field (KoboToolbox / ODK) and their review."),
     "housing": ("returns", "Houses for returning households: import, allocate."),
     "consolidation": ("returns", "Consolidated settlements: propose, accept."),
@@ -86,8 +87,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "user": ("web", "Users of the web application."),
 }
 
-# Every module that registers commands, in the order ``landrelease.cli`` imports them.
-MODULES: tuple[str, ...] = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
+# Every module that registers commands, in the order ``from landrelease.cli import app`` imports
+# them (alphabetical), which is the order that gives COMMANDS' order.
+MODULES: tuple[str, ...] = tuple(sorted({module for module, _ in COMMANDS.values()}))
 
 
 def import_rich_help() -> None:
