@@ -1,0 +1,381 @@
+"""Mapbox vector tiles of the register, so the map stays fast with 100,000+ hazard areas.
+
+Two builders give the same tile: the same features, ids, layers and properties.
+
+- PostGIS builds the tile in the database (``ST_AsMVTGeom`` clips and snaps to the tile's
+  grid, ``ST_AsMVT`` encodes), as Martin and pg_tileserv do: one round trip, no geometry
+  crosses the wire.
+- SQLite has no MVT encoder: geometries are read as WKB and handled as Shapely 2 arrays —
+  simplified in degrees before projection (the tolerance follows the zoom, so a zoom-6
+  tile projects a fraction of the vertices), projected, clipped and snapped to the grid in
+  bulk — and then encoded by ``mapbox_vector_tile``.
+
+Rows are the ones whose bounding box meets the tile plus its buffer (SQLite's R*Tree,
+PostGIS's GiST through ``&&``). Areas narrower than two screen pixels at the tile's zoom are
+sent as one point per 4×4-pixel cell (layer ``hazard-points``; the highest priority area of
+the cell stands for it and ``n`` counts them all), so a whole region stays light at low
+zoom; nothing is hidden, and from ``DETAIL_ZOOM`` on every area is its own polygon.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import mapbox_vector_tile
+import numpy as np
+import shapely
+from sqlalchemy import Connection, Integer, case, func, select, table, text
+from sqlalchemy import column as sa_column
+
+from landrelease.domain.enums import HazardStatus
+from landrelease.storage import schema
+from landrelease.storage.assessments import p_any_of
+from landrelease.storage.features import wkb
+
+EXTENT = 4096
+BUFFER = 64  # tile units around the tile kept so that strokes join across tiles
+DETAIL_ZOOM = 13
+SMALL_UNITS = 32  # an area narrower than this (2 screen pixels) is drawn as a point below DETAIL_ZOOM
+POINT_GRID = 64  # one point per 4×4 screen pixels stands for the small areas in it (``n`` counts them)
+TILE_COLLECTIONS = ("hazard-areas", "settlements")
+POINT_LAYERS = {"hazard-areas": "hazard-points", "settlements": "settlement-points"}
+
+
+def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """Lon/lat bounds (west, south, east, north) of a Web Mercator tile."""
+    n = 2.0**z
+    west = x / n * 360.0 - 180.0
+    east = (x + 1) / n * 360.0 - 180.0
+    north = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
+    south = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (y + 1) / n))))
+    return west, south, east, north
+
+
+@dataclass(frozen=True)
+class TileContext:
+    """What every tile of one data version shares: the plan's first quarter (phase 1), and on
+    SQLite the phase of each planned hazard area (PostGIS computes it in the tile's query)."""
+
+    origin: date | None
+    phases: dict[int, int] = field(default_factory=dict)
+
+
+def tile_context(conn: Connection) -> TileContext:
+    t = schema.task
+    origin = conn.execute(select(func.min(t.c.planned_start))).scalar()
+    if origin is None or conn.dialect.name == "postgresql":
+        return TileContext(origin)
+    rows = conn.execute(
+        select(t.c.hazard_id, func.min(t.c.planned_start)).where(t.c.planned_start.is_not(None)).group_by(t.c.hazard_id)
+    ).all()
+    return TileContext(origin, {int(r[0]): _phase(origin, r[1]) for r in rows})
+
+
+def _phase(origin: date, start: date) -> int:
+    """Plan phase: the quarter of the planned start, counted from the plan's first month (1 = first)."""
+    return 1 + ((start.year - origin.year) * 12 + start.month - origin.month) // 3
+
+
+@dataclass(frozen=True)
+class _Spec:
+    table: Any
+    props: tuple[str, ...]  # property name → column (label); NULLs are left out of the tile
+    where: tuple[Any, ...]
+    by_priority: bool  # which small area stands for its cell: highest priority first, else most people
+
+
+def _spec(collection: str) -> _Spec:
+    if collection == "hazard-areas":
+        h = schema.hazard_area
+        return _Spec(
+            h,
+            ("code", "status", "priority", "land_use", "kind", "p_any"),
+            (h.c.status != HazardStatus.SUPERSEDED.value,),
+            True,
+        )
+    if collection == "settlements":
+        return _Spec(schema.settlement, ("code", "name", "population", "displaced"), (), False)
+    raise KeyError(collection)
+
+
+def _prop_columns(spec: _Spec) -> list[Any]:
+    tbl = spec.table
+    out = []
+    for name in spec.props:
+        if name == "priority":
+            out.append(tbl.c.priority_score.label("priority"))
+        elif name == "p_any":
+            out.append(p_any_of(tbl.c.id).label("p_any"))
+        else:
+            out.append(tbl.c[name])
+    return out
+
+
+def _order(spec: _Spec) -> list[Any]:
+    tbl = spec.table
+    if spec.by_priority:
+        return [tbl.c.priority_score.desc().nulls_last(), tbl.c.id]
+    return [tbl.c.population.desc(), tbl.c.id]
+
+
+def _padded(z: int, x: int, y: int) -> tuple[tuple[float, float, float, float], float]:
+    """The tile's bounds grown by the buffer, and the width in degrees under which an area is a point."""
+    west, south, east, north = tile_bounds(z, x, y)
+    pad_x = (east - west) * BUFFER / EXTENT
+    pad_y = (north - south) * BUFFER / EXTENT
+    small_deg = (east - west) * SMALL_UNITS / EXTENT if z < DETAIL_ZOOM else 0.0
+    return (west - pad_x, south - pad_y, east + pad_x, north + pad_y), small_deg
+
+
+def build_tile(conn: Connection, collection: str, z: int, x: int, y: int, context: TileContext) -> bytes:
+    """Encode one tile of a collection (``KeyError`` for a collection without tiles)."""
+    spec = _spec(collection)
+    if conn.dialect.name == "postgresql":
+        return _build_postgis(conn, collection, spec, z, x, y, context)
+    return _build_python(conn, collection, spec, z, x, y, context)
+
+
+# ---------------------------------------------------------------- PostGIS: ST_AsMVT
+
+
+def _build_postgis(
+    conn: Connection, collection: str, spec: _Spec, z: int, x: int, y: int, context: TileContext
+) -> bytes:
+    (west, south, east, north), small_deg = _padded(z, x, y)
+    tbl = spec.table
+    props = _prop_columns(spec)
+    if spec.by_priority and context.origin is not None:
+        t = schema.task
+        start = select(func.min(t.c.planned_start)).where(t.c.hazard_id == tbl.c.id).scalar_subquery()
+        months = (func.extract("year", start) - context.origin.year) * 12 + func.extract("month", start)
+        props.append((1 + func.floor((months - context.origin.month) / 3)).cast(Integer).label("phase"))
+    big = ((tbl.c.maxx - tbl.c.minx) >= small_deg) | ((tbl.c.maxy - tbl.c.miny) >= small_deg)
+    envelope = func.ST_MakeEnvelope(west, south, east, north, 4326)
+    rows = (
+        select(tbl.c.id, *props, tbl.c.geometry, tbl.c.minx, tbl.c.miny, tbl.c.maxx, tbl.c.maxy, big.label("big"))
+        .where(tbl.c.geometry.op("&&")(envelope), *spec.where)
+        .cte("rows")
+    )
+    names = [p.name for p in props]
+    tile_env = func.ST_TileEnvelope(z, x, y)
+    simplify = _tolerance(z) * tile_env_width(z) / EXTENT
+    simplified = (
+        select(
+            rows.c.id,
+            *[rows.c[n] for n in names],
+            func.ST_SimplifyPreserveTopology(func.ST_Transform(rows.c.geometry, 3857), simplify).label("g"),
+        )
+        .where(rows.c.big)
+        .subquery("simplified")
+    )
+    drawn = select(simplified, func.ST_AsMVTGeom(simplified.c.g, tile_env, EXTENT, BUFFER, True).label("mvt")).subquery(
+        "drawn"
+    )
+    # What the grid collapses (a strip under a unit wide) is drawn as one unit square: never hidden.
+    width = tile_env_width(z)
+    clipped = func.ST_ClipByBox2D(drawn.c.g, func.ST_Expand(tile_env, width * BUFFER / EXTENT))
+    ux = func.floor(((func.ST_XMin(clipped) + func.ST_XMax(clipped)) / 2 - func.ST_XMin(tile_env)) * EXTENT / width)
+    uy = func.floor((func.ST_YMax(tile_env) - (func.ST_YMin(clipped) + func.ST_YMax(clipped)) / 2) * EXTENT / width)
+    unit = case(
+        (~func.ST_IsEmpty(clipped), func.ST_MakeEnvelope(ux, uy, ux + 1, uy + 1)),
+        else_=None,
+    )
+    polys = (
+        select(
+            drawn.c.id,
+            *[drawn.c[n] for n in names],
+            case((drawn.c.mvt.is_not(None), drawn.c.mvt), else_=unit).label("geom"),
+        )
+        .order_by(drawn.c.id)
+        .subquery("polys")
+    )
+    # Small areas: the bbox centre in tile units (the same spherical Mercator as the Python path).
+    lat = func.least(func.greatest((rows.c.miny + rows.c.maxy) / 2, -85.0511), 85.0511)
+    rad = func.radians(lat)
+    n = 2.0**z
+    cx = (((rows.c.minx + rows.c.maxx) / 2 + 180.0) / 360.0 * n - x) * EXTENT
+    cy = ((1.0 - func.ln(func.tan(rad) + 1.0 / func.cos(rad)) / math.pi) / 2.0 * n - y) * EXTENT
+    centres = (
+        select(rows.c.id, *[rows.c[n_] for n_ in names], cx.label("cx"), cy.label("cy"))
+        .where(~rows.c.big)
+        .subquery("centres")
+    )
+    gx = func.floor(centres.c.cx / POINT_GRID)
+    gy = func.floor(centres.c.cy / POINT_GRID)
+    order_cols = _centre_order(spec, centres)
+    ranked = (
+        select(
+            centres,
+            gx.label("gx"),
+            gy.label("gy"),
+            func.row_number().over(partition_by=(gx, gy), order_by=order_cols).label("rn"),
+            func.count().over(partition_by=(gx, gy)).label("n"),
+        )
+        .where(centres.c.cx >= 0, centres.c.cx < EXTENT, centres.c.cy >= 0, centres.c.cy < EXTENT)
+        .subquery("ranked")
+    )
+    points = (
+        select(
+            ranked.c.id,
+            *[ranked.c[n_] for n_ in names],
+            ranked.c.n.cast(Integer).label("n"),
+            func.ST_MakePoint((ranked.c.gx + 0.5) * POINT_GRID, (ranked.c.gy + 0.5) * POINT_GRID).label("geom"),
+        )
+        .where(ranked.c.rn == 1)
+        .order_by(ranked.c.id)
+        .subquery("points")
+    )
+    poly_mvt = (
+        select(func.ST_AsMVT(text("polys"), collection, EXTENT, "geom", "id"))
+        .select_from(polys)
+        .where(polys.c.geom.is_not(None))
+        .scalar_subquery()
+    )
+    point_mvt = (
+        select(func.ST_AsMVT(text("points"), POINT_LAYERS[collection], EXTENT, "geom", "id"))
+        .select_from(points)
+        .scalar_subquery()
+    )
+    data = conn.execute(select(func.coalesce(poly_mvt, b"").op("||")(func.coalesce(point_mvt, b"")))).scalar()
+    return bytes(data or b"")
+
+
+def _centre_order(spec: _Spec, centres: Any) -> list[Any]:
+    if spec.by_priority:
+        return [centres.c.priority.desc().nulls_last(), centres.c.id]
+    return [centres.c.population.desc(), centres.c.id]
+
+
+def _tolerance(z: int) -> float:
+    """Simplification tolerance in tile units: two below ``DETAIL_ZOOM``, half a unit from there."""
+    return 2.0 if z < DETAIL_ZOOM else 0.5
+
+
+def tile_env_width(z: int) -> float:
+    """Width of a tile at zoom ``z`` in Web Mercator metres."""
+    return 2 * 20037508.342789244 / 2.0**z
+
+
+# ---------------------------------------------------------------- SQLite: Shapely + mapbox_vector_tile
+
+
+def _rtree(name: str) -> Any:
+    return table(
+        f"{name}_rtree", sa_column("id"), sa_column("minx"), sa_column("maxx"), sa_column("miny"), sa_column("maxy")
+    )
+
+
+def _to_tile(z: int, x: int, y: int) -> Any:
+    n = 2.0**z
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        lon, lat = xy[:, 0], np.clip(xy[:, 1], -85.0511, 85.0511)
+        tx = ((lon + 180.0) / 360.0 * n - x) * EXTENT
+        rad = np.radians(lat)
+        ty = ((1.0 - np.log(np.tan(rad) + 1.0 / np.cos(rad)) / math.pi) / 2.0 * n - y) * EXTENT
+        return np.column_stack([tx, ty])
+
+    return project
+
+
+def _build_python(
+    conn: Connection, collection: str, spec: _Spec, z: int, x: int, y: int, context: TileContext
+) -> bytes:
+    bounds, small_deg = _padded(z, x, y)
+    west, south, east, north = bounds
+    tbl = spec.table
+    props = _prop_columns(spec)
+    rt = _rtree(tbl.name)
+    inside = tbl.c.id.in_(
+        select(rt.c.id).where(rt.c.maxx >= west, rt.c.minx <= east, rt.c.maxy >= south, rt.c.miny <= north)
+    )
+    big = ((tbl.c.maxx - tbl.c.minx) >= small_deg) | ((tbl.c.maxy - tbl.c.miny) >= small_deg)
+    stmt = (
+        select(
+            tbl.c.id,
+            *props,
+            tbl.c.minx,
+            tbl.c.miny,
+            tbl.c.maxx,
+            tbl.c.maxy,
+            case((big, wkb(tbl.c.geometry, "sqlite")), else_=None).label("_wkb"),
+        )
+        .where(inside, *spec.where)
+        .order_by(*_order(spec))
+    )
+    rows = conn.execute(stmt).all()
+    names = [c.name for c in props]
+    phases = context.phases if spec.by_priority else {}
+    project = _to_tile(z, x, y)
+    polygons: list[dict[str, Any]] = []
+    points: list[dict[str, Any]] = []
+    if rows:
+        blobs = np.asarray([r._wkb for r in rows], dtype=object)
+        is_big = np.asarray([b is not None for b in blobs], dtype=bool)
+        if is_big.any():
+            big_rows = [r for r, b in zip(rows, is_big, strict=True) if b]
+            geoms = shapely.from_wkb(blobs[is_big])
+            # Simplify in degrees first (a tile unit's width at this zoom), so the projection
+            # and the clip see only the vertices that will show.
+            # (A tile unit spans fewer degrees of latitude than of longitude: cos(lat) keeps it fine.)
+            unit_deg = (east - west) / (EXTENT + 2 * BUFFER) * math.cos(math.radians((south + north) / 2))
+            geoms = shapely.simplify(geoms, unit_deg * _tolerance(z), preserve_topology=True)
+            geoms = shapely.transform(geoms, project)
+            geoms = shapely.clip_by_rect(geoms, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
+            # Snap to the tile's integer grid as ST_AsMVTGeom does; what collapses there (a strip
+            # under a unit wide) is drawn as one unit square at its place: never hidden.
+            inside = ~shapely.is_empty(geoms)
+            snapped = shapely.set_precision(geoms, 1.0)
+            collapsed = inside & (shapely.is_empty(snapped) | (shapely.area(snapped) <= 0))
+            if collapsed.any():
+                b = shapely.bounds(geoms[collapsed])
+                ux = np.floor((b[:, 0] + b[:, 2]) / 2)
+                uy = np.floor((b[:, 1] + b[:, 3]) / 2)
+                snapped[collapsed] = shapely.box(ux, uy, ux + 1, uy + 1)
+            for r, g, k in zip(big_rows, snapped, inside, strict=True):
+                if k:
+                    polygons.append({"geometry": g, "properties": _props(r, names, phases), "id": int(r.id)})
+            polygons.sort(key=lambda f: f["id"])
+        small_rows = [r for r, b in zip(rows, is_big, strict=True) if not b]
+        if small_rows:
+            bb = np.asarray([[r.minx, r.miny, r.maxx, r.maxy] for r in small_rows], dtype=float)
+            centres = project(np.column_stack([(bb[:, 0] + bb[:, 2]) / 2, (bb[:, 1] + bb[:, 3]) / 2]))
+            ok = (centres[:, 0] >= 0) & (centres[:, 0] < EXTENT) & (centres[:, 1] >= 0) & (centres[:, 1] < EXTENT)
+            cells = (centres[:, 0] // POINT_GRID).astype(np.int64) * 100_000 + (centres[:, 1] // POINT_GRID).astype(
+                np.int64
+            )
+            # Rows come in the collection's order: the first in a cell stands for it, ``n`` counts them all.
+            _, first, counts = np.unique(np.where(ok, cells, -1), return_index=True, return_counts=True)
+            for i, n in zip(first, counts, strict=True):
+                if not ok[i]:
+                    continue
+                cx = (centres[i, 0] // POINT_GRID + 0.5) * POINT_GRID
+                cy = (centres[i, 1] // POINT_GRID + 0.5) * POINT_GRID
+                p = _props(small_rows[i], names, phases)
+                p["n"] = int(n)
+                points.append({"geometry": shapely.Point(cx, cy), "properties": p, "id": int(small_rows[i].id)})
+            points.sort(key=lambda f: f["id"])
+    layers = [{"name": collection, "features": polygons}]
+    if points:
+        layers.append({"name": POINT_LAYERS[collection], "features": points})
+    return mapbox_vector_tile.encode(
+        layers,
+        default_options={
+            "extents": EXTENT,
+            "y_coord_down": True,
+            "check_winding_order": True,
+            "on_invalid_geometry": mapbox_vector_tile.encoder.on_invalid_geometry_make_valid,
+        },
+    )
+
+
+def _props(r: Any, names: list[str], phases: dict[int, int]) -> dict[str, Any]:
+    m = r._mapping
+    out = {n: m[n] for n in names if m[n] is not None}
+    phase = phases.get(int(r.id))
+    if phase is not None:
+        out["phase"] = phase
+    return out
