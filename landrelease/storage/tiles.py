@@ -288,76 +288,77 @@ def _build_python(
     west, south, east, north = bounds
     tbl = spec.table
     props = _prop_columns(spec)
+    names = [c.name for c in props]
+    phases = context.phases if spec.by_priority else {}
     rt = _rtree(tbl.name)
     inside = tbl.c.id.in_(
         select(rt.c.id).where(rt.c.maxx >= west, rt.c.minx <= east, rt.c.maxy >= south, rt.c.miny <= north)
     )
     big = ((tbl.c.maxx - tbl.c.minx) >= small_deg) | ((tbl.c.maxy - tbl.c.miny) >= small_deg)
-    stmt = (
-        select(
-            tbl.c.id,
-            *props,
-            tbl.c.minx,
-            tbl.c.miny,
-            tbl.c.maxx,
-            tbl.c.maxy,
-            case((big, wkb(tbl.c.geometry, "sqlite")), else_=None).label("_wkb"),
-        )
-        .where(inside, *spec.where)
-        .order_by(*_order(spec))
-    )
-    rows = conn.execute(stmt).all()
-    names = [c.name for c in props]
-    phases = context.phases if spec.by_priority else {}
     project = _to_tile(z, x, y)
     polygons: list[dict[str, Any]] = []
     points: list[dict[str, Any]] = []
-    if rows:
-        blobs = np.asarray([r._wkb for r in rows], dtype=object)
-        is_big = np.asarray([b is not None for b in blobs], dtype=bool)
-        if is_big.any():
-            big_rows = [r for r, b in zip(rows, is_big, strict=True) if b]
-            geoms = shapely.from_wkb(blobs[is_big])
-            # Simplify in degrees first (a tile unit's width at this zoom), so the projection
-            # and the clip see only the vertices that will show.
-            # (A tile unit spans fewer degrees of latitude than of longitude: cos(lat) keeps it fine.)
-            unit_deg = (east - west) / (EXTENT + 2 * BUFFER) * math.cos(math.radians((south + north) / 2))
-            geoms = shapely.simplify(geoms, unit_deg * _tolerance(z), preserve_topology=True)
-            geoms = shapely.transform(geoms, project)
-            geoms = shapely.clip_by_rect(geoms, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
-            # Snap to the tile's integer grid as ST_AsMVTGeom does; what collapses there (a strip
-            # under a unit wide) is drawn as one unit square at its place: never hidden.
-            inside = ~shapely.is_empty(geoms)
-            snapped = shapely.set_precision(geoms, 1.0)
-            collapsed = inside & (shapely.is_empty(snapped) | (shapely.area(snapped) <= 0))
-            if collapsed.any():
-                b = shapely.bounds(geoms[collapsed])
-                ux = np.floor((b[:, 0] + b[:, 2]) / 2)
-                uy = np.floor((b[:, 1] + b[:, 3]) / 2)
-                snapped[collapsed] = shapely.box(ux, uy, ux + 1, uy + 1)
-            for r, g, k in zip(big_rows, snapped, inside, strict=True):
-                if k:
-                    polygons.append({"geometry": g, "properties": _props(r, names, phases), "id": int(r.id)})
-            polygons.sort(key=lambda f: f["id"])
-        small_rows = [r for r, b in zip(rows, is_big, strict=True) if not b]
-        if small_rows:
-            bb = np.asarray([[r.minx, r.miny, r.maxx, r.maxy] for r in small_rows], dtype=float)
-            centres = project(np.column_stack([(bb[:, 0] + bb[:, 2]) / 2, (bb[:, 1] + bb[:, 3]) / 2]))
-            ok = (centres[:, 0] >= 0) & (centres[:, 0] < EXTENT) & (centres[:, 1] >= 0) & (centres[:, 1] < EXTENT)
-            cells = (centres[:, 0] // POINT_GRID).astype(np.int64) * 100_000 + (centres[:, 1] // POINT_GRID).astype(
-                np.int64
-            )
-            # Rows come in the collection's order: the first in a cell stands for it, ``n`` counts them all.
-            _, first, counts = np.unique(np.where(ok, cells, -1), return_index=True, return_counts=True)
-            for i, n in zip(first, counts, strict=True):
-                if not ok[i]:
-                    continue
-                cx = (centres[i, 0] // POINT_GRID + 0.5) * POINT_GRID
-                cy = (centres[i, 1] // POINT_GRID + 0.5) * POINT_GRID
-                p = _props(small_rows[i], names, phases)
-                p["n"] = int(n)
-                points.append({"geometry": shapely.Point(cx, cy), "properties": p, "id": int(small_rows[i].id)})
-            points.sort(key=lambda f: f["id"])
+
+    # Polygons: the areas wide enough to show, with their geometry and properties.
+    big_rows = conn.execute(
+        select(tbl.c.id, *props, wkb(tbl.c.geometry, "sqlite").label("_wkb")).where(inside, big, *spec.where)
+    ).all()
+    if big_rows:
+        geoms = shapely.from_wkb([r._wkb for r in big_rows])
+        # Simplify in degrees first (the zoom's tolerance; a tile unit spans fewer degrees of
+        # latitude than of longitude, so cos(lat) keeps it fine), so the projection and the
+        # clip see only the vertices that will show.
+        unit_deg = (east - west) / (EXTENT + 2 * BUFFER) * math.cos(math.radians((south + north) / 2))
+        geoms = shapely.simplify(geoms, unit_deg * _tolerance(z), preserve_topology=True)
+        geoms = shapely.transform(geoms, project)
+        geoms = shapely.clip_by_rect(geoms, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
+        # Snap to the tile's integer grid as ST_AsMVTGeom does; what collapses there (a strip
+        # under a unit wide) is drawn as one unit square at its place: never hidden.
+        shown = ~shapely.is_empty(geoms)
+        snapped = shapely.set_precision(geoms, 1.0)
+        collapsed = shown & (shapely.is_empty(snapped) | (shapely.area(snapped) <= 0))
+        if collapsed.any():
+            b = shapely.bounds(geoms[collapsed])
+            ux = np.floor((b[:, 0] + b[:, 2]) / 2)
+            uy = np.floor((b[:, 1] + b[:, 3]) / 2)
+            snapped[collapsed] = shapely.box(ux, uy, ux + 1, uy + 1)
+        # MVT's exterior rings have a positive surveyor's area in tile units (clockwise on screen).
+        snapped = shapely.orient_polygons(snapped, exterior_cw=False)
+        for r, g, k in zip(big_rows, snapped, shown, strict=True):
+            if k:
+                polygons.append({"geometry": g, "properties": _props(r, names, phases), "id": int(r.id)})
+        polygons.sort(key=lambda f: f["id"])
+
+    # Points: only numbers are read for the small areas; the cell's first (by the collection's
+    # order) stands for it and only its properties are read.
+    rank = tbl.c.priority_score if spec.by_priority else tbl.c.population
+    cur = conn.connection.cursor()
+    try:
+        stmt = select(tbl.c.id, tbl.c.minx, tbl.c.miny, tbl.c.maxx, tbl.c.maxy, rank).where(inside, ~big, *spec.where)
+        compiled = stmt.compile(dialect=conn.dialect)
+        cur.execute(str(compiled), [compiled.params[k] for k in compiled.positiontup or ()])
+        small = np.asarray(cur.fetchall(), dtype=float).reshape(-1, 6)
+    finally:
+        cur.close()
+    if len(small):
+        centres = project(np.column_stack([(small[:, 1] + small[:, 3]) / 2, (small[:, 2] + small[:, 4]) / 2]))
+        ok = (centres[:, 0] >= 0) & (centres[:, 0] < EXTENT) & (centres[:, 1] >= 0) & (centres[:, 1] < EXTENT)
+        small, centres = small[ok], centres[ok]
+        rank_desc = -np.where(np.isnan(small[:, 5]), -np.inf, small[:, 5])  # NULL ranks last
+        order = np.lexsort((small[:, 0], rank_desc))
+        small, centres = small[order], centres[order]
+        gx = (centres[:, 0] // POINT_GRID).astype(np.int64)
+        gy = (centres[:, 1] // POINT_GRID).astype(np.int64)
+        _, first, counts = np.unique(gx * 100_000 + gy, return_index=True, return_counts=True)
+        ids = small[first, 0].astype(np.int64)
+        rows = {int(r.id): r for r in conn.execute(select(tbl.c.id, *props).where(tbl.c.id.in_(ids.tolist()))).all()}
+        for i, n, fid in zip(first, counts, ids, strict=True):
+            cx = (gx[i] + 0.5) * POINT_GRID
+            cy = (gy[i] + 0.5) * POINT_GRID
+            p = _props(rows[int(fid)], names, phases)
+            p["n"] = int(n)
+            points.append({"geometry": shapely.Point(cx, cy), "properties": p, "id": int(fid)})
+        points.sort(key=lambda f: f["id"])
     layers = [{"name": collection, "features": polygons}]
     if points:
         layers.append({"name": POINT_LAYERS[collection], "features": points})
@@ -366,7 +367,7 @@ def _build_python(
         default_options={
             "extents": EXTENT,
             "y_coord_down": True,
-            "check_winding_order": True,
+            "check_winding_order": False,  # oriented above, in bulk
             "on_invalid_geometry": mapbox_vector_tile.encoder.on_invalid_geometry_make_valid,
         },
     )
