@@ -19,7 +19,19 @@ def test_plan_bench_smoke() -> None:
         check=True,
     ).stdout
     figures = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-    for key in ("gap_mean_pct", "gap_max_pct", "vs_greedy_pct", "national_seconds", "peak_mb"):
+    for key in (
+        "gap_mean_pct",
+        "gap_max_pct",
+        "vs_greedy_pct",
+        "vs_wspt_pct",
+        "gap_medium_vs_cpsat_pct",
+        "heuristic_medium_vs_bound_pct",
+        "cpsat_medium_vs_bound_pct",
+        "national_seconds",
+        "peak_mb",
+    ):
         assert key in figures, out
     assert float(figures["gap_max_pct"]) <= 10.0
     assert float(figures["vs_greedy_pct"]) >= 20.0
+    assert float(figures["vs_wspt_pct"]) >= 0.0  # the heuristic starts from the WSPT order
+    assert figures["cpsat_hinted"] == "False"
