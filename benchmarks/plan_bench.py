@@ -211,7 +211,7 @@ def main() -> None:
     parts = set(args.parts.split(","))
     if args.smoke:
         small_suite(3, args.seed, 3.0, max_tasks=7, hint=args.hint)
-        medium_suite(1, args.seed, 3.0, 1.0, tasks=(20, 30), teams=(3, 4))  # the code path, not the figure
+        medium_suite(1, args.seed, 3.0, 1.0, tasks=(12, 16), teams=(3, 4))  # the code path, not the figure
         sample_vs_greedy(40, 20201110, 2.0)
         national(3000, 120, args.seed, 3.0)
     else:
