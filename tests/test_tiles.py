@@ -157,6 +157,7 @@ def client(
         lon, lat = conn.execute(text("SELECT minx, miny FROM hazard_area ORDER BY id LIMIT 1")).one()
     with TestClient(app) as c:
         token = c.post("/api/auth/token", json={"name": "viewer", "password": PASSWORD}).json()["access_token"]
+        c.app.state.test_register = register  # type: ignore[attr-defined]
         yield c, {"Authorization": f"Bearer {token}"}, _tile_of(lon, lat, 12)
     register.close()
 
@@ -182,3 +183,23 @@ def test_accept_encoding_is_read_as_http_says() -> None:
     assert accepts_gzip("gzip") and accepts_gzip("br, gzip;q=0.5") and accepts_gzip("*")
     assert not accepts_gzip("") and not accepts_gzip("identity") and not accepts_gzip("gzip;q=0")
     assert not accepts_gzip("br, deflate") and not accepts_gzip("gzip;q=zero")
+
+
+def test_caches_off_serves_the_same_pages_and_tiles(client: tuple[TestClient, dict[str, str], Any]) -> None:
+    """``LANDRELEASE_CACHES=false`` (the benchmark's uncached run) keeps nothing, and answers the same."""
+    c, _, (z, x, y) = client
+    register = c.app.state.test_register  # type: ignore[attr-defined]
+    off = create_app(Settings(database_url=str(register.engine.url), secret_key="k", caches=False), register)
+    off.state.auth.hasher = FAST_HASHER
+    with TestClient(off) as o:
+        token = o.post("/api/auth/token", json={"name": "viewer", "password": PASSWORD}).json()["access_token"]
+        h2 = {"Authorization": f"Bearer {token}"}
+        for _ in range(2):
+            page = o.get("/ogc/collections/hazard-areas/items?limit=5&offset=3", headers=h2).json()
+            tile = o.get(f"/tiles/hazard-areas/{z}/{x}/{y}.mvt", headers=h2).content
+        assert off.state.tile_cache._bytes == 0  # nothing kept
+    viewer = c.post("/api/auth/token", json={"name": "viewer", "password": PASSWORD}).json()["access_token"]
+    h1 = {"Authorization": f"Bearer {viewer}"}
+    cached = c.get("/ogc/collections/hazard-areas/items?limit=5&offset=3", headers=h1).json()
+    assert [f["id"] for f in page["features"]] == [f["id"] for f in cached["features"]] and len(page["features"]) == 5
+    assert tile == c.get(f"/tiles/hazard-areas/{z}/{x}/{y}.mvt", headers=h1).content
