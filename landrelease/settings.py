@@ -29,3 +29,13 @@ class Settings(BaseSettings):
         description="keep feature pages and vector tiles in memory per data version; off makes every "
         "request read the database (for measuring, or when memory is short)",
     )
+    max_vertices: int = Field(50_000, ge=4, description="most positions one geometry in a request may have")
+    max_body_bytes: int = Field(2 * 2**20, ge=1024, description="largest request body of a data route (413 beyond)")
+    auth_max_body_bytes: int = Field(4096, ge=256, description="largest body of a sign-in or token request")
+    import_max_bytes: int = Field(512 * 2**20, ge=1024, description="largest file /api/imports accepts")
+    signin_account_failures: int = Field(10, ge=1, description="failed sign-ins per account per window, then 429")
+    signin_address_failures: int = Field(30, ge=1, description="failed sign-ins per client address per window")
+    signin_window_s: int = Field(900, ge=1, description="the sign-in throttle's window in seconds")
+    public_map: bool = Field(False, description="anonymous read-only map of open hazard areas (public fields)")
+    public_map_precision: int = Field(4, ge=1, le=7, description="decimal places of public geometries (4 ≈ 11 m)")
+    hash_workers: int = Field(2, ge=1, le=64, description="password hashes (argon2) computed at once")

@@ -54,7 +54,7 @@ def test_burn_down_band_and_scenarios_come_from_the_stored_forecast(client: Test
 def test_readiness_follows_the_stored_forecast(client: TestClient) -> None:
     h = _viewer(client)
     before = client.get("/api/stats/readiness", headers=h).json()
-    assert before["available"] and "lower bound" in before["note"]
+    assert before["available"] and before["quantiles"] == "joint" and "joint" in before["note"]
     statuses = {s["status"] for s in before["settlements"]}
     assert "waiting" not in statuses  # no forecast stored yet: blocked settlements are "unknown"
     register = client.app.state.register  # type: ignore[attr-defined]
@@ -64,3 +64,37 @@ def test_readiness_follows_the_stored_forecast(client: TestClient) -> None:
     for s in after:
         if s["status"] == "waiting":
             assert s["blocking"] and s["ready_by_p10"] <= s["ready_by_p50"]
+            assert s["p50"] == s["ready_by_p50"] and s["critical"] and s["quantiles"] == "joint"
+    overview = client.get("/api/stats/returns", headers=h).json()
+    assert overview["available"] and overview["quantiles"] == "joint"
+    assert [s["code"] for s in overview["settlements"]] == [s["code"] for s in after]  # the same account
+    assert overview["households"] == 0 and overview["consolidations"] == []
+
+
+def test_the_housing_allocation_names_households_only_for_those_who_may_see_them(client: TestClient) -> None:
+    from datetime import date
+
+    from landrelease.returns.housing import House, Household
+    from landrelease.services import housing
+
+    register = client.app.state.register  # type: ignore[attr-defined]
+    town = register.settlements()[0].code
+    housing.store(
+        register,
+        [
+            Household("HH-1", 3, town, date(2027, 1, 2), name="Ana Example"),
+            Household("HH-2", 5, town, date(2027, 1, 1)),
+        ],
+        [House("X-1", town, "T4", 2, 4)],
+    )
+    housing.allocate_houses(register)
+    seen = client.get("/api/stats/housing", headers=_viewer(client)).json()["households"]
+    assert [r["household"] for r in seen] == ["HH-2", "HH-1"] and all("name" not in r for r in seen)
+    assert seen[1]["house"] == "X-1" and seen[0]["status"] == "waiting"  # first registered, but too large
+    r = client.post("/api/auth/token", json={"name": "analyst", "password": PASSWORD})
+    analyst = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    named = client.get("/api/stats/housing", headers=analyst).json()["households"]
+    assert {x["household"]: x["name"] for x in named} == {"HH-1": "Ana Example", "HH-2": None}
+    overview = client.get("/api/stats/returns", headers=_viewer(client)).json()
+    assert (overview["households"], overview["housed"], overview["waiting"]) == (2, 1, 1)
+    assert "Ana" not in str(overview)

@@ -50,6 +50,20 @@ def readiness(request: Request, _: Reader) -> dict[str, Any]:
     return dict(cached[1])
 
 
+@router.get("/returns", summary="People coming home: joint readiness, consolidations, housing (figures only)")
+def returns_overview(request: Request, _: Reader) -> dict[str, Any]:
+    return dashboards.returns_overview(request.app.state.register)
+
+
+@router.get("/housing", summary="The housing allocation (household names for administrators and analysts only)")
+def housing_allocation(request: Request, principal: Reader) -> dict[str, Any]:
+    from landrelease.services.housing import ORDER_RULE, current_allocation
+
+    role = principal.user.role.value if principal.user.sees_personal_data else None
+    rows = current_allocation(request.app.state.register, role=role)
+    return {"order": ORDER_RULE, "households": rows}
+
+
 @router.get("/summary", summary="What the register holds")
 def inventory(request: Request, _: Reader) -> dict[str, Any]:
     return summary.inventory(request.app.state.register)

@@ -2,20 +2,20 @@
 gzip-compressed when the client accepts it (MVT compresses to about a third, and browsers
 decompress it for MapLibre as for any response).
 
-The tiles themselves are built in storage (ST_AsMVT on PostGIS, Shapely and
-``mapbox_vector_tile`` on SQLite) behind :mod:`landrelease.services.tiles`.
+An anonymous visitor (when the public safety map is on) gets the public tile: open hazard
+areas, code/kind/status only, geometry generalised. The tiles themselves are built in
+storage (ST_AsMVT on PostGIS, Shapely and ``mapbox_vector_tile`` on SQLite) behind :mod:`landrelease.services.tiles`.
 """
 
 from __future__ import annotations
 
 import gzip
-from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from landrelease.api.auth import current_principal
 from landrelease.api.problems import ApiProblem
+from landrelease.api.public import Visitor, public_only
 from landrelease.services import tiles as service
 from landrelease.services.tiles import TILE_COLLECTIONS, TileCache, tile_bounds
 
@@ -48,9 +48,7 @@ def accepts_gzip(accept_encoding: str) -> bool:
     responses={200: {"content": {MVT: {}}, "description": "a Mapbox vector tile"}},
     summary="A vector tile of hazard areas or settlements",
 )
-def tile(
-    request: Request, collection: str, z: int, x: int, y: int, _: Annotated[Any, Depends(current_principal)]
-) -> Response:
+def tile(request: Request, collection: str, z: int, x: int, y: int, visitor: Visitor) -> Response:
     if collection not in TILE_COLLECTIONS:
         raise ApiProblem(404, f"no tiles for {collection!r} (have: {', '.join(TILE_COLLECTIONS)})", field="collection")
     if not 0 <= z <= 22:
@@ -60,7 +58,11 @@ def tile(
     if not (0 <= y < 2**z):
         raise ApiProblem(400, f"y must be 0…{2**z - 1} at zoom {z}", field="y")
     state = request.app.state
-    data, version = service.tile(state.register, state.tile_cache, collection, z, x, y)
+    public_digits = None
+    if visitor is None:  # the public safety map (when it is on): open areas, generalised
+        public_only(collection)
+        public_digits = state.settings.public_map_precision
+    data, version = service.tile(state.register, state.tile_cache, collection, z, x, y, public_digits=public_digits)
     headers = {"Cache-Control": "private, max-age=30", "Vary": "Accept-Encoding"}
     if data and accepts_gzip(request.headers.get("accept-encoding", "")):
         data = gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)

@@ -9,11 +9,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from landrelease.cli.app import app, console, settings
-from landrelease.services import register as registers
-from landrelease.services import summary
-from landrelease.services.importing import store_scenario
 
-__all__ = ["demo", "inventory_tables", "store_scenario"]
+__all__ = ["demo", "inventory_tables"]
 
 
 def inventory_tables(inv: dict[str, Any]) -> list[Table]:
@@ -51,6 +48,9 @@ def demo(
     forecast and write the report (into LANDRELEASE_OUTPUT_DIR, default ./landrelease-output)."""
     from landrelease.cli import engine, field, model, plan, register, report, returns
     from landrelease.samples import generate
+    from landrelease.services import register as registers
+    from landrelease.services import summary
+    from landrelease.services.importing import store_scenario
     from landrelease.services.plan import planned_dispatch_order
 
     cfg = settings()
@@ -93,13 +93,15 @@ def demo(
         console.rule("[bold]5. The forecast")
         order = planned_dispatch_order(reg)
         engine.demo_step(reg, console, out, dispatch_order=order)
-        console.rule("[bold]6. When settlements can come back")
-        returns.demo_step(reg, console)
+        console.rule("[bold]6. When settlements can come back, consolidation and houses")
+        returns.demo_step(reg, console, seed=seed)
         console.rule("[bold]7. What more capacity would change")
         engine.compare_demo_step(reg, console, out, dispatch_order=order)
         console.rule("[bold]8. The report")
         report.demo_step(reg, console, out)  # the forecast stored in step 5
-    console.print(f"Charts, maps and the report are in [bold]{out.resolve()}[/].")
+        console.print(f"Charts, maps and the report are in [bold]{out.resolve()}[/].")
+        console.rule("[bold]9. When each village can come back")
+        returns.final_table(reg, console)
     if serve:
         from landrelease.web.serve import serve_demo
 

@@ -17,6 +17,7 @@ from landrelease.domain.user import ROLES_SEEING_PERSONAL_DATA, Role
 PERSONAL_FIELDS: Mapping[str, tuple[str, ...]] = {
     "daily_report": ("team_leader",),
     "victim": ("name", "contact"),
+    "household": ("name", "contact"),
 }
 
 

@@ -340,6 +340,7 @@ class Prepared:
     regions: list[str]
     region_perm: np.ndarray
     region_starts: np.ndarray
+    keep_run_months: bool = False  # return every run's release month of each area (joint quantiles)
 
     @property
     def n(self) -> int:
@@ -664,11 +665,13 @@ def merge(results: Sequence[BlockResult]) -> BlockResult:
         if r.area_hist is None or hist is None:
             raise ValueError("merge needs group results with their histograms")
         hist += r.area_hist
+    kept = [r.area_month for r in results if r.area_month is not None]
     return BlockResult(
         hist,
         np.concatenate([r.released for r in results]),
         np.concatenate([r.region_done for r in results]),
         np.concatenate([r.overall_done for r in results]),
+        np.concatenate(kept, axis=1) if kept and len(kept) == len(results) else None,
     )
 
 
@@ -682,6 +685,7 @@ def simulate_group(prep: Prepared, sizes: Sequence[int], seeds: Sequence[np.rand
         np.concatenate([b.released for b in blocks]),
         np.concatenate([b.region_done for b in blocks]),
         np.concatenate([b.overall_done for b in blocks]),
+        months if prep.keep_run_months else None,
     )
 
 
@@ -737,6 +741,9 @@ class ForecastResult:
     name: str = "register"
     notes: list[str] = field(default_factory=list)
     p_any: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n,) in dispatch order
+    # (n, runs) uint16 release month of every run (== months: beyond the horizon), when kept:
+    # what readiness takes joint quantiles over (several areas late in the same run)
+    area_run_month: np.ndarray | None = None
     outcome_p: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # (n, 3) cancelled/reduced/cleared
 
     @property
@@ -969,6 +976,7 @@ def summarise(prep: Prepared, merged: BlockResult, **meta: Any) -> ForecastResul
         overall_days_q=_q(merged.overall_done),
         cumulative_m2=np.cumsum(inside.sum(axis=2), axis=1),
         monthly_by_method=inside,
+        area_run_month=merged.area_month,
         **meta,
     )
 
@@ -987,13 +995,15 @@ def forecast(
     mapper: Mapper | None = None,
     groups: int | None = None,
     name: str = "register",
+    keep_run_months: bool = False,
 ) -> ForecastResult:
     """Forecast the release of ``portfolio`` with ``capacity``.
 
     ``mix`` defaults to the mix calibrated to the 2022 global split on this portfolio;
     ``dispatch_order`` (hazard codes) defaults to :func:`default_dispatch_order`; ``mapper``
     runs the blocks elsewhere (default: threads here; or Dask), in ``groups`` tasks (default:
-    one per worker); the result does not depend on either.
+    one per worker); the result does not depend on either. ``keep_run_months`` keeps every
+    run's release month of each area (areas × runs, two bytes each) for joint quantiles.
     """
     if not 1 <= horizon_years <= 200:
         raise ValueError("horizon_years must lie between 1 and 200")
@@ -1018,6 +1028,7 @@ def forecast(
         mix = calibrate_mix(portfolio.area_m2, portfolio.p_any, portfolio.sha, portfolio.dense_site)
     order, not_open = resolve_dispatch_order(portfolio, dispatch_order)
     prep = prepare(portfolio, capacity, mix, order, horizon_years, working_days_per_year)
+    prep.keep_run_months = keep_run_months
     sizes = block_sizes(runs, prep.n)
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     mapper = mapper or threaded()

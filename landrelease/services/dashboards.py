@@ -14,15 +14,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from landrelease.services.forecast import REGISTER, SCENARIO, latest_forecasts
-from landrelease.services.readiness import readiness
+from landrelease.services.readiness import JOINT, readiness
+from landrelease.services.readiness import NOTE as READINESS_RULE
 from landrelease.services.register import Register
 from landrelease.services.summary import METHODS, release_summary
 from landrelease.storage import dashboards as queries
 
 NOT_YET = "not yet computed"
-READINESS_NOTE = (
-    "ready month = the latest of the blocking areas' forecast months, per quantile (a lower bound on the true quantile)"
-)
+READINESS_NOTE = READINESS_RULE
 
 
 def _month(d: date) -> str:
@@ -164,6 +163,42 @@ def plan_phases(register: Register) -> dict[str, Any]:
 
 
 def settlement_readiness(register: Register) -> dict[str, Any]:
-    """Each settlement: ready, waiting (with the ready month P10/P50/P90) or unknown."""
+    """Each settlement by date: ready, waiting (joint P10/P50/P90 over the forecast's runs, and
+    its critical areas) or unknown."""
     rows = [r.as_dict() for r in readiness(register)]
-    return {"available": bool(rows), "settlements": rows, "note": READINESS_NOTE}
+    return {"available": bool(rows), "quantiles": JOINT, "settlements": rows, "note": READINESS_NOTE}
+
+
+def returns_overview(register: Register) -> dict[str, Any]:
+    """People coming home: each settlement's joint readiness (by date), the accepted
+    consolidations, and the housing allocation in figures (no names: for every reader)."""
+    from landrelease.services import consolidation, housing
+
+    rows = [r.as_dict() for r in readiness(register)]
+    names = {s.code: s.name for s in register.settlements()}
+    done = [
+        {
+            "settlement": c["settlement"],
+            "name": names.get(c["settlement"], c["settlement"]),
+            "former": [{"code": f, "name": names.get(f, f)} for f in c["former"]],
+            "site": c.get("site"),
+        }
+        for c in consolidation.accepted(register)
+    ]
+    alloc = housing.current_allocation(register)
+    waiting: dict[str, int] = {}
+    for a in alloc:
+        if a["status"] != "allocated":
+            waiting[a["settlement"]] = waiting.get(a["settlement"], 0) + 1
+    housed = sum(a["status"] == "allocated" for a in alloc)
+    return {
+        "available": bool(rows),
+        "quantiles": JOINT,
+        "settlements": rows,
+        "consolidations": done,
+        "households": len(alloc),
+        "housed": housed,
+        "waiting": len(alloc) - housed,
+        "waiting_by_settlement": dict(sorted(waiting.items())),
+        "note": READINESS_NOTE,
+    }

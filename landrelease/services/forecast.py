@@ -192,6 +192,7 @@ def forecast_register(
         mapper=mapper,
         groups=groups,
         name=scenario.name if scenario else "the register as it is",
+        keep_run_months=True,  # stored, so readiness takes joint quantiles over the runs
     )
     result.notes.insert(0, p_source)
     return result

@@ -234,6 +234,7 @@ class MonthlyReport:
     areal_scale: tuple[float, float] = (1.0, 1.0)  # min/max factor the projection applies to areas
     summary_agreement: str = ""  # how the figures compare with the register's own release summary
     field: dict[str, Any] | None = None  # field reports, risk education, casualties, QA (services.field_summary)
+    returns: dict[str, Any] | None = None  # joint readiness, consolidations, housing (dashboards.returns_overview)
 
     # --- derived figures (one definition each, used by the HTML, the charts and the tests)
     @property
@@ -537,6 +538,14 @@ def stored_forecast_view(register: Register) -> tuple[ForecastView | None, str]:
     )
 
 
+def _returns(register: Register) -> dict[str, Any] | None:
+    """The returns section: only when the register has settlements."""
+    from landrelease.services.dashboards import returns_overview
+
+    data = returns_overview(register)
+    return data if data["available"] else None
+
+
 def field_summary(register: Register, start: date, end: date) -> dict[str, Any]:
     """The field section: daily reports by review state and m² approved by method, risk
     education by sex and age band, casualties (counts only: no personal data), QA inspections."""
@@ -648,4 +657,5 @@ def gather(
         summary_agreement=agreement,
         areal_scale=areal_scale_range(crs, geoms + [r.geometry for r in released]),
         field=field_summary(register, period.start, period.end - timedelta(days=1)),
+        returns=_returns(register),
     )

@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from landrelease.services.public import generalise
 from landrelease.services.register import Register
 from landrelease.storage import tiles as provider
 from landrelease.storage.summary import data_version_of
@@ -55,14 +56,25 @@ class TileCache:
         self._context = (version, context)
 
 
-def tile(register: Register, cache: TileCache | None, collection: str, z: int, x: int, y: int) -> tuple[bytes, int]:
+def tile(
+    register: Register,
+    cache: TileCache | None,
+    collection: str,
+    z: int,
+    x: int,
+    y: int,
+    *,
+    public_digits: int | None = None,
+) -> tuple[bytes, int]:
     """One tile (Mapbox vector tile bytes) and the data version it shows; ``KeyError`` for a
-    collection without tiles. With no cache every call builds the tile."""
+    collection without tiles. With no cache every call builds the tile. With
+    ``public_digits`` the public safety map's tile: open hazard areas, code/kind/status only,
+    geometries generalised to that many decimal places."""
     if collection not in TILE_COLLECTIONS:
         raise KeyError(collection)
     with register.reading() as conn:
         version = data_version_of(conn)
-        key = (collection, z, x, y, version)
+        key = (collection, z, x, y, version, public_digits)
         data = cache.get(key) if cache is not None else None
         if data is None:
             context = cache.context(version) if cache is not None else None
@@ -70,7 +82,11 @@ def tile(register: Register, cache: TileCache | None, collection: str, z: int, x
                 context = provider.tile_context(conn)
                 if cache is not None:
                     cache.keep_context(version, context)
-            data = provider.build_tile(conn, collection, z, x, y, context)
+            if public_digits is None:
+                data = provider.build_tile(conn, collection, z, x, y, context)
+            else:
+                digits = public_digits
+                data = provider.build_public_tile(conn, z, x, y, lambda g: generalise(g, digits))
             if cache is not None:
                 cache.put(key, data)
     return data, version

@@ -142,4 +142,5 @@ def settlement_from_row(r: Any) -> Settlement:
         displaced=r.displaced,
         access_routes=r.access_routes,
         region=r.region,
+        farmland_ring_m=r.farmland_ring_m,
     )

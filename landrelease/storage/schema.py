@@ -164,6 +164,7 @@ settlement = Table(
     Column("displaced", Integer, nullable=False, default=0),
     Column("access_routes", GeometryType("GEOMETRY")),
     Column("region", String(120)),
+    Column("farmland_ring_m", Float),  # how far its farmland reaches (None: the readiness default)
     _gist("settlement"),
 )
 
@@ -455,6 +456,107 @@ import_run = Table(
     Column("read", Integer, nullable=False),
     Column("stored", Integer, nullable=False),
     Column("audit_hash", String(64)),
+)
+
+# Returns: households and their houses, consolidated settlements, reconstruction, shared
+# machinery. A household's name and contact are personal data (see field/personal.py).
+household = Table(
+    "household",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ref", String(64), nullable=False, unique=True),
+    Column("size", Integer, nullable=False),
+    Column("origin_id", Integer, ForeignKey("settlement.id"), nullable=False, index=True),
+    Column("choice_id", Integer, ForeignKey("settlement.id")),
+    Column("registered", Date, nullable=False),
+    Column("special_needs", Boolean, nullable=False, default=False),
+    Column("name", String(200)),
+    Column("contact", String(200)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+house = Table(
+    "house",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(96), nullable=False, unique=True),
+    Column("settlement_id", Integer, ForeignKey("settlement.id"), nullable=False, index=True),
+    Column("house_type", String(64), nullable=False),
+    Column("rooms", Integer, nullable=False),
+    Column("capacity", Integer, nullable=False),
+)
+
+# The latest allocation (replaced as a whole each time): a house goes to one household at most.
+allocation = Table(
+    "allocation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("household_id", Integer, ForeignKey("household.id"), nullable=False, unique=True),
+    Column("house_id", Integer, ForeignKey("house.id"), unique=True),
+    Column("settlement_id", Integer, ForeignKey("settlement.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("waiting_position", Integer),
+    Column("explanation", String(1000), nullable=False),
+)
+
+# An accepted consolidation: a new settlement (a row of ``settlement``) for the people of
+# several former ones; a former settlement joins one consolidation at most.
+consolidation = Table(
+    "consolidation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("settlement_id", Integer, ForeignKey("settlement.id"), nullable=False, unique=True),
+    Column("accepted_at", DateTime(timezone=True), nullable=False),
+    Column("accepted_by", String(120), nullable=False),
+    Column("details", JSON, nullable=False),
+)
+
+consolidation_member = Table(
+    "consolidation_member",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("consolidation_id", Integer, ForeignKey("consolidation.id"), nullable=False, index=True),
+    Column("former_id", Integer, ForeignKey("settlement.id"), nullable=False, unique=True),
+)
+
+reconstruction_item = Table(
+    "reconstruction_item",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("settlement_id", Integer, ForeignKey("settlement.id"), nullable=False, index=True),
+    Column("code", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("duration_months", Integer, nullable=False),
+    Column("plots", JSON, nullable=False),  # hazard codes that must be released first
+    Column("after", JSON, nullable=False),  # item codes that must be finished first
+    UniqueConstraint("settlement_id", "code"),
+)
+
+equipment = Table(
+    "equipment",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("settlement_id", Integer, ForeignKey("settlement.id"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("name", String(200), nullable=False, default=""),
+)
+
+# One row per machine and day booked: the UNIQUE pair is the no-double-booking rule, enforced
+# by the database on both backends (a booking of several days is several rows, one ``ref``).
+booking = Table(
+    "booking",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ref", String(64), nullable=False, index=True),
+    Column("equipment_id", Integer, ForeignKey("equipment.id"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("household_id", Integer, ForeignKey("household.id"), nullable=False, index=True),
+    Column("season", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("equipment_id", "day"),
 )
 
 # Tables with an R*Tree in SQLite, kept in step by triggers over the bbox columns.

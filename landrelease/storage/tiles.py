@@ -30,7 +30,7 @@ import shapely
 from sqlalchemy import Connection, Integer, case, func, select, table, text
 from sqlalchemy import column as sa_column
 
-from landrelease.domain.enums import HazardStatus
+from landrelease.domain.enums import OPEN_STATUS_VALUES, HazardStatus
 from landrelease.storage import schema
 from landrelease.storage.assessments import p_any_of
 from landrelease.storage.features import wkb
@@ -85,6 +85,7 @@ class _Spec:
     props: tuple[str, ...]  # property name → column (label); NULLs are left out of the tile
     where: tuple[Any, ...]
     by_priority: bool  # which small area stands for its cell: highest priority first, else most people
+    by_id: bool = False  # …or the lowest id (the public map shows no priorities)
 
 
 def _spec(collection: str) -> _Spec:
@@ -128,6 +129,16 @@ def _padded(z: int, x: int, y: int) -> tuple[tuple[float, float, float, float], 
     pad_y = (north - south) * BUFFER / EXTENT
     small_deg = (east - west) * SMALL_UNITS / EXTENT if z < DETAIL_ZOOM else 0.0
     return (west - pad_x, south - pad_y, east + pad_x, north + pad_y), small_deg
+
+
+def build_public_tile(conn: Connection, z: int, x: int, y: int, generalise: Any) -> bytes:
+    """The public safety map's tile: open hazard areas, code/kind/status only, each geometry
+    passed through ``generalise`` (an array of Shapely geometries in, the same out) before it is
+    projected; built by the Python path on both backends so the generalisation is the one the
+    public OGC items use."""
+    h = schema.hazard_area
+    spec = _Spec(h, ("code", "status", "kind"), (h.c.status.in_(OPEN_STATUS_VALUES),), False, by_id=True)
+    return _build_python(conn, "hazard-areas", spec, z, x, y, TileContext(None), generalise)
 
 
 def build_tile(conn: Connection, collection: str, z: int, x: int, y: int, context: TileContext) -> bytes:
@@ -279,7 +290,14 @@ def _to_tile(z: int, x: int, y: int) -> Any:
 
 
 def _build_python(
-    conn: Connection, collection: str, spec: _Spec, z: int, x: int, y: int, context: TileContext
+    conn: Connection,
+    collection: str,
+    spec: _Spec,
+    z: int,
+    x: int,
+    y: int,
+    context: TileContext,
+    generalise: Any = None,
 ) -> bytes:
     bounds, small_deg = _padded(z, x, y)
     west, south, east, north = bounds
@@ -287,10 +305,14 @@ def _build_python(
     props = _prop_columns(spec)
     names = [c.name for c in props]
     phases = context.phases if spec.by_priority else {}
-    rt = _rtree(tbl.name)
-    inside = tbl.c.id.in_(
-        select(rt.c.id).where(rt.c.maxx >= west, rt.c.minx <= east, rt.c.maxy >= south, rt.c.miny <= north)
-    )
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        rt = _rtree(tbl.name)
+        inside = tbl.c.id.in_(
+            select(rt.c.id).where(rt.c.maxx >= west, rt.c.minx <= east, rt.c.maxy >= south, rt.c.miny <= north)
+        )
+    else:
+        inside = tbl.c.geometry.op("&&")(func.ST_MakeEnvelope(west, south, east, north, 4326))
     big = ((tbl.c.maxx - tbl.c.minx) >= small_deg) | ((tbl.c.maxy - tbl.c.miny) >= small_deg)
     project = _to_tile(z, x, y)
     polygons: list[dict[str, Any]] = []
@@ -298,10 +320,12 @@ def _build_python(
 
     # Polygons: the areas wide enough to show, with their geometry and properties.
     big_rows = conn.execute(
-        select(tbl.c.id, *props, wkb(tbl.c.geometry, "sqlite").label("_wkb")).where(inside, big, *spec.where)
+        select(tbl.c.id, *props, wkb(tbl.c.geometry, conn.dialect.name).label("_wkb")).where(inside, big, *spec.where)
     ).all()
     if big_rows:
-        geoms = shapely.from_wkb([r._wkb for r in big_rows])
+        geoms = shapely.from_wkb([bytes(r._wkb) for r in big_rows])
+        if generalise is not None:
+            geoms = generalise(geoms)
         # Simplify in degrees first (the zoom's tolerance; a tile unit spans fewer degrees of
         # latitude than of longitude, so cos(lat) keeps it fine), so the projection and the
         # clip see only the vertices that will show.
@@ -328,20 +352,25 @@ def _build_python(
 
     # Points: only numbers are read for the small areas; the cell's first (by the collection's
     # order) stands for it and only its properties are read.
-    rank = tbl.c.priority_score if spec.by_priority else tbl.c.population
-    cur = conn.connection.cursor()
-    try:
-        stmt = select(tbl.c.id, tbl.c.minx, tbl.c.miny, tbl.c.maxx, tbl.c.maxy, rank).where(inside, ~big, *spec.where)
-        compiled = stmt.compile(dialect=conn.dialect)
-        cur.execute(str(compiled), [compiled.params[k] for k in compiled.positiontup or ()])
-        small = np.asarray(cur.fetchall(), dtype=float).reshape(-1, 6)
-    finally:
-        cur.close()
+    rank = tbl.c.priority_score if spec.by_priority else tbl.c.id if spec.by_id else tbl.c.population
+    stmt = select(tbl.c.id, tbl.c.minx, tbl.c.miny, tbl.c.maxx, tbl.c.maxy, rank).where(inside, ~big, *spec.where)
+    if sqlite:  # straight from the driver: no row objects for what may be 100,000 rows
+        cur = conn.connection.cursor()
+        try:
+            compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+            cur.execute(str(compiled), [compiled.params[k] for k in compiled.positiontup or ()])
+            small = np.asarray(cur.fetchall(), dtype=float).reshape(-1, 6)
+        finally:
+            cur.close()
+    else:
+        small = np.asarray(conn.execute(stmt).all(), dtype=float).reshape(-1, 6)
     if len(small):
         centres = project(np.column_stack([(small[:, 1] + small[:, 3]) / 2, (small[:, 2] + small[:, 4]) / 2]))
         ok = (centres[:, 0] >= 0) & (centres[:, 0] < EXTENT) & (centres[:, 1] >= 0) & (centres[:, 1] < EXTENT)
         small, centres = small[ok], centres[ok]
         rank_desc = -np.where(np.isnan(small[:, 5]), -np.inf, small[:, 5])  # NULL ranks last
+        if spec.by_id:
+            rank_desc = np.zeros(len(small))
         order = np.lexsort((small[:, 0], rank_desc))
         small, centres = small[order], centres[order]
         gx = (centres[:, 0] // POINT_GRID).astype(np.int64)

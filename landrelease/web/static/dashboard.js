@@ -65,6 +65,41 @@
     box.append(p);
   });
 
+  /* Settlements by date they can come back: joint quantiles over the forecast's runs, the
+     critical areas, the accepted consolidations and the housing allocation in figures. */
+  guard("chart-returns", async (box) => {
+    const d = await get("/api/stats/returns");
+    if (!d.available) return C.none(box, "no settlements in the register");
+    const table = document.createElement("table");
+    table.className = "returns";
+    const head = document.createElement("tr");
+    ["settlement", "status", "P10", "P50", "P90", "critical (share of runs last)"].forEach((h) => {
+      const th = document.createElement("th");
+      th.textContent = h;
+      head.append(th);
+    });
+    table.append(head);
+    d.settlements.slice(0, 12).forEach((s) => {
+      const tr = document.createElement("tr");
+      const when = (v) => v || (s.status === "ready" ? "now" : "–");
+      [s.name + " (" + s.code + ")", s.status, when(s.p10), when(s.p50), when(s.p90),
+        s.critical.map((c) => c.code + " " + Math.round(100 * c.share) + " %").join(", ")].forEach((v) => {
+        const td = document.createElement("td");
+        td.textContent = v;
+        tr.append(td);
+      });
+      table.append(tr);
+    });
+    box.replaceChildren(table);
+    const p = document.createElement("p");
+    p.className = "muted";
+    const parts = [];
+    d.consolidations.forEach((c) => parts.push(`${c.name} consolidates ${c.former.map((f) => f.name).join(", ")}`));
+    if (d.households) parts.push(`${d.housed} of ${d.households} households housed, ${d.waiting} waiting`);
+    p.textContent = parts.join("; ") || "no consolidation accepted, no households registered";
+    box.append(p);
+  });
+
   guard("chart-scenarios", async (box) => {
     const d = await get("/api/stats/scenarios");
     if (!d.available) return C.none(box, d.message);

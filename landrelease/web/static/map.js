@@ -244,11 +244,50 @@
   }
   window.lrShowArea = showArea;
 
+  /* A settlement's readiness: joint P10/P50/P90 over the forecast's runs (the latest release
+     among its blocking areas in each run) and the areas last in most runs. */
+  function showSettlement(code) {
+    const s = (window.lrReadiness || []).find((x) => x.code === code);
+    panel.hidden = false;
+    if (!s) {
+      body.replaceChildren(el("h2", code, { id: "panel-title" }), el("p", "readiness not yet computed", { class: "muted" }));
+      return;
+    }
+    const parts = [el("h2", s.name + " (" + s.code + ")", { id: "panel-title" })];
+    const badge = el("span", s.status, { class: "badge" });
+    badge.style.background = READINESS_COLOURS[s.status] || READINESS_COLOURS.unknown;
+    parts.push(badge);
+    parts.push(el("h3", "Can come back (joint quantiles over runs)"));
+    const when = (v) => v || (s.status === "ready" ? "now" : "unknown");
+    parts.push(table([
+      ["displaced", fmt(s.displaced, 0)], ["P10", when(s.p10)], ["P50", when(s.p50)], ["P90", when(s.p90)],
+      ["blocking areas", String(s.blocking.length)],
+      ["reconstruction last", s.reconstruction_last ? fmt(100 * s.reconstruction_last, 0) + " % of runs" : ""],
+    ]));
+    if (s.critical && s.critical.length) {
+      parts.push(el("h3", "Critical areas (share of runs in which last)"));
+      const ul = el("ul", null, { id: "settlement-critical" });
+      s.critical.forEach((c) => {
+        const li = el("li");
+        const a = el("a", c.code, { href: "#" });
+        a.addEventListener("click", (e) => { e.preventDefault(); showArea(c.code); });
+        li.append(a, document.createTextNode(" · " + fmt(100 * c.share, 0) + " %"));
+        ul.append(li);
+      });
+      parts.push(ul);
+    }
+    body.replaceChildren(...parts);
+    body.dataset.code = code;
+  }
+  window.lrShowSettlement = showSettlement;
+
   map.on("click", (ev) => {
     const pad = 4;
     const box = [[ev.point.x - pad, ev.point.y - pad], [ev.point.x + pad, ev.point.y + pad]];
     const hits = map.queryRenderedFeatures(box, { layers: ["hazard-fill", "hazard-points"] });
-    if (hits.length && hits[0].properties.code) showArea(hits[0].properties.code);
+    if (hits.length && hits[0].properties.code) { showArea(hits[0].properties.code); return; }
+    const towns = map.queryRenderedFeatures(box, { layers: ["settlement-fill", "settlement-points"] });
+    if (towns.length && towns[0].properties.code) showSettlement(towns[0].properties.code);
   });
   ["hazard-fill", "hazard-points"].forEach((id) => {
     map.on("mouseenter", id, () => { map.getCanvas().style.cursor = "pointer"; });
