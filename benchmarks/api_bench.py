@@ -498,7 +498,8 @@ def first_render(base: str) -> float | None:
     ]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=args)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        # the pages forbid eval (CSP); Playwright's waits evaluate their predicate in the page
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)
         page.goto(f"{base}/login")
         page.fill("#name", "admin")
         page.fill("#password", ADMIN_PASSWORD)
