@@ -31,7 +31,10 @@ def test_plan_bench_smoke() -> None:
     ):
         assert key in figures, out
     assert float(figures["gap_max_pct"]) <= 10.0
-    assert float(figures["vs_greedy_pct"]) >= 20.0
+    # With the one release model the planner's lead over the greedy baseline is smaller than
+    # with the old fixed fractions (40 areas, 2 s: 4.7 %, was 27 %; 300 areas, 20 s: 13.5 %):
+    # NTS and TS now release most land cheaply, and greedy's priority order takes them early too.
+    assert float(figures["vs_greedy_pct"]) >= 2.0
     assert float(figures["vs_wspt_pct"]) >= 0.0  # the heuristic starts from the WSPT order
     assert figures["cpsat_hinted"] == "False"
     if int(figures["medium_instances"]) > 0:  # CP-SAT found a plan for the smoke's medium instance

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from landrelease.domain.authority import Forbidden
 from landrelease.domain.errors import LandreleaseError, Problem
 
 PROBLEM_JSON = "application/problem+json"
@@ -206,6 +207,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(LandreleaseError)
     async def _domain(request: Request, exc: LandreleaseError) -> JSONResponse:
+        if isinstance(exc, Forbidden):
+            return problem_response(403, exc.summary, request.url.path, problem_errors(exc.problems))
         return problem_response(422, exc.summary, request.url.path, problem_errors(exc.problems))
 
     @app.exception_handler(StarletteHTTPException)

@@ -152,7 +152,7 @@ def plan(
     rows: Annotated[int, typer.Option("--rows", min=0, help="rows of the plan table to show")] = 30,
 ) -> None:
     """Plan who clears what, and when (with no scenario: the register as it is)."""
-    from landrelease.planning.workplan import PlanScenario
+    from landrelease.planning.scenario import ScenarioSpec
     from landrelease.services import plan as plans
     from landrelease.services.plan import plan_register
 
@@ -160,9 +160,10 @@ def plan(
         if instance is not None:
             _plan_instance(instance, as_json, time_limit)
             return
-        sc = plans.load_scenario(scenario) if scenario else PlanScenario()
+        sc = plans.load_scenario(scenario) if scenario else ScenarioSpec()
         if time_limit is not None:
-            sc.planning.time_limit_s = time_limit
+            planning = sc.plan.planning.model_copy(update={"time_limit_s": time_limit})
+            sc = sc.model_copy(update={"plan": sc.plan.model_copy(update={"planning": planning})})
         day0 = date.fromisoformat(start_date) if start_date else None
         with open_register() as register:
             if export_instance is not None:
@@ -233,12 +234,13 @@ def _plan_instance(path: Path, as_json: bool, time_limit: float | None) -> None:
 
 def demo_step(register: Register, console: Console, output_dir: Path) -> dict[str, Any]:
     """Prioritise, plan the register, store the plan, write the Gantt chart, print the headline figures."""
-    from landrelease.planning.workplan import PlanScenario
+    from landrelease.planning.scenario import PlanSpec, ScenarioSpec
+    from landrelease.planning.workplan import PlanningParameters
     from landrelease.services import plan as plans
     from landrelease.services.plan import plan_register
 
     output_dir = Path(output_dir)
-    result = plan_register(register, PlanScenario(planning={"time_limit_s": 10.0}))
+    result = plan_register(register, ScenarioSpec(plan=PlanSpec(planning=PlanningParameters(time_limit_s=10.0))))
     gantt_path = output_dir / "plan-gantt.png"
     plans.write_outputs(result, gantt=gantt_path, title="Plan: teams and tasks")
     console.print(headline_table(result.headline, f"Plan headline ({result.seconds:.1f} s)"))

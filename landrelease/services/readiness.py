@@ -147,6 +147,7 @@ def bring_forward(
     and seed as a re-forecast along the plan's own order): its new joint P50, the settlements
     that move later, and the km²·days of delay elsewhere; with ``goal``, whether the
     settlement is ready by then at P50/P80 in either order. Nothing is stored."""
+    from landrelease.planning.workplan import PlanOrder
     from landrelease.services.forecast import forecast_register
     from landrelease.services.plan import stored_dispatch_order
 
@@ -157,12 +158,18 @@ def bring_forward(
             [Problem("nothing holds this settlement up", record=target.code, field="--settlement", found=settlement)],
             "nothing to bring forward",
         )
-    base_order = stored_dispatch_order(register) or []
+    stored_order = stored_dispatch_order(register)
+    base_order: list[str] = stored_order or []
     areas = register.hazard_areas(HazardFilter(open_only=True))
     codes = [a.code for a in areas]
     by_code = {a.code: a for a in areas}
     results = []
-    for order in (base_order or None, areas_first(base_order or codes, target.blocking)):
+    # the variant keeps the plan's survey travel; its areas' TS and clearance follow its own order
+    first = PlanOrder(
+        areas_first(base_order or codes, target.blocking),
+        survey_travel=stored_order.survey_travel if stored_order is not None else None,
+    )
+    for order in (stored_order, first):
         res = forecast_register(register, dispatch_order=order, runs=runs, seed=seed)
         row = {str(c): i for i, c in enumerate(res.codes)}
         months = np.zeros((len(codes), res.runs), dtype=np.uint16)
