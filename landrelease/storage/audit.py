@@ -621,7 +621,7 @@ def _append(
     sql = f"INSERT INTO audit_row (event_id, tbl, row_id, hash) VALUES ({mark}, {mark}, {mark}, {mark})"
     values = [(event_id, t, i, h) for t, i, h in rows]
     raw = conn.connection.driver_connection
-    if conn.dialect.name == "postgresql" and len(values) > 1000 and hasattr(raw, "cursor"):
+    if raw is not None and conn.dialect.name == "postgresql" and len(values) > 1000:
         with raw.cursor() as cur, cur.copy("COPY audit_row (event_id, tbl, row_id, hash) FROM STDIN") as copy:
             for v in values:  # COPY: the bulk path of PostgreSQL
                 copy.write_row(v)
