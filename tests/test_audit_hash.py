@@ -195,3 +195,11 @@ def test_the_migration_rehashes_matching_rows_and_keeps_tampered_ones_flagged(re
     assert payload is not None and payload["unmatched"] == 1 and payload["row_hash_version"] == 2
     findings = audit_svc.verify(register).findings
     assert [(f.kind, f.table) for f in findings] == [("changed", "hazard_area")]
+
+
+def test_numpy_numbers_hash_as_the_numbers_the_database_returns() -> None:
+    plain = audit.hash_columns("hazard_area", {"id": [3], "slope_deg": [2.5], "beneficiaries": [40]}, 1)
+    numpy = audit.hash_columns(
+        "hazard_area", {"id": [np.int64(3)], "slope_deg": [np.float32(2.5)], "beneficiaries": [np.int32(40)]}, 1
+    )
+    assert plain == numpy

@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import numbers
 import struct
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -164,10 +165,10 @@ def _json_text(v: Any) -> str:
 
 def _by_value(v: Any) -> tuple[str, bytes]:
     """Tag and payload of a value whose column type is unknown."""
-    if isinstance(v, bool | int):
+    if isinstance(v, bool | numbers.Integral):  # NumPy integers too
         return "i", str(int(v)).encode()
-    if isinstance(v, float):
-        return "f", _F64.pack(v)
+    if isinstance(v, numbers.Real):
+        return "f", _F64.pack(float(v))
     if isinstance(v, str):
         return "t", v.encode()
     if isinstance(v, bytes | bytearray | memoryview):
@@ -182,7 +183,7 @@ def _by_value(v: Any) -> tuple[str, bytes]:
 def _payload(tag: str, v: Any) -> tuple[str, bytes]:
     """Tag and payload of one non-NULL value of a column of kind ``tag`` (not geometry)."""
     if tag == "i":
-        if isinstance(v, bool | int):
+        if isinstance(v, bool | numbers.Integral):
             return "i", str(int(v)).encode()
         if isinstance(v, float) and v.is_integer():
             return "i", str(int(v)).encode()
@@ -190,7 +191,7 @@ def _payload(tag: str, v: Any) -> tuple[str, bytes]:
             return "i", str(int(v)).encode()
         return _by_value(v)
     if tag == "f":
-        if isinstance(v, bool | int | float):
+        if isinstance(v, bool | numbers.Real):
             return "f", _F64.pack(float(v))
         return _by_value(v)
     if tag == "t":

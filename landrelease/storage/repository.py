@@ -560,7 +560,12 @@ class UnitOfWork:
         for _ in range(0, n, chunk):
             self.conn.exec_driver_sql(sql, list(itertools.islice(rows, chunk)))
         if "id" in data:  # the audit's row hashes from the values just written, not read back
-            audit.note_hashes(self.conn, "hazard_area", data["id"], audit.hash_columns("hazard_area", data, n))
+            try:
+                hashes = audit.hash_columns("hazard_area", data, n)
+            except (TypeError, ValueError):  # a value the encoder cannot take as written: read back instead
+                hashes = None
+            if hashes is not None:
+                audit.note_hashes(self.conn, "hazard_area", data["id"], hashes)
         return n
 
     @contextmanager
