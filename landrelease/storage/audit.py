@@ -291,14 +291,20 @@ def hash_columns(name: str, columns: Mapping[str, Any], n: int) -> list[str]:
     order = sorted(columns, key=lambda c: c.encode())
     kinds = _kinds(name, order)
     per_column: list[Any] = []
+    constant = b""  # adjacent columns with one value for every row: joined once
     for c, tag in zip(order, kinds, strict=True):
         v = columns[c]
         if isinstance(v, list | tuple):
             if len(v) != n:
                 raise ValueError(f"column {c} of {name} has {len(v)} values for {n} rows")
+            if constant:
+                per_column.append(itertools.repeat(constant, n))
+                constant = b""
             per_column.append(_column_fields(c, tag, v))
         else:
-            per_column.append(itertools.repeat(_column_fields(c, tag, [v])[0], n))
+            constant += _column_fields(c, tag, [v])[0]
+    if constant:
+        per_column.append(itertools.repeat(constant, n))
     sha = hashlib.sha256
     join = b"".join
     return [sha(join(parts)).hexdigest() for parts in zip(*per_column, strict=False)] if per_column else [
