@@ -312,11 +312,6 @@ def hash_columns(name: str, columns: Mapping[str, Any], n: int) -> list[str]:
     ] * n
 
 
-def _row_hash(values: Sequence[Any], columns: Sequence[str], name: str = "") -> str:
-    """The content hash of one row (see the encoding above)."""
-    return hash_columns(name, {c: [v] for c, v in zip(columns, values, strict=True)}, 1)[0]
-
-
 _LAYOUTS: weakref.WeakKeyDictionary[Engine, dict[str, list[str]]] = weakref.WeakKeyDictionary()
 
 
