@@ -68,7 +68,7 @@ def priorities(
     """The open hazard areas, each one's priority (weighted criteria), and their links to settlements."""
     areas = register.hazard_areas(HazardFilter(open_only=True))
     settlements = register.settlements()
-    links = link_settlements(areas, settlements, weights.settlement_radius_km)
+    links = link_settlements(areas, settlements)
     evidence = register.evidence([a.code for a in areas]) if areas else []
     return areas, prioritise(areas, evidence, settlements, weights, links=links), links
 

@@ -13,6 +13,7 @@ from datetime import date
 
 import numpy as np
 
+from landrelease.domain.blocking import DEFAULT_FARMLAND_RING_M, DEFAULT_ROUTE_BUFFER_M
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.returns.bring_forward import (
     BringForward,
@@ -24,8 +25,6 @@ from landrelease.returns.bring_forward import (
     share_ready_by,
 )
 from landrelease.returns.readiness import (
-    DEFAULT_FARMLAND_RING_M,
-    DEFAULT_ROUTE_BUFFER_M,
     JOINT,
     READY,
     UNKNOWN,
