@@ -25,7 +25,7 @@ def _load(path: Path) -> Any:
 
 
 def load_plan_scenario(path: Path) -> PlanScenario:
-    """A scenario file: ``name``, ``weights``, ``planning`` and ``extra_teams`` sections, nothing else."""
+    """A scenario file: ``name``, ``weights``, ``planning``, ``extra_teams`` and ``goals`` sections, nothing else."""
     data = _load(path) or {}
     if not isinstance(data, dict):
         raise ValidationError(

@@ -19,7 +19,7 @@ of its eligible team types, so the plan and the forecast use one productivity mo
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -86,8 +86,21 @@ class ExtraTeams(BaseModel):
     base: tuple[float, float] | None = None
 
 
+GOAL_LIFT = 100.0  # a goal's blocking areas score this many times the highest score more
+
+
+class PlanGoal(BaseModel):
+    """ "Return to settlement X by date D" (X: its code or name): the settlement's blocking
+    areas go first, so the plan tries to meet it; the plan says whether it does (P50/P80)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    settlement: str = Field(min_length=1, max_length=200, description="settlement code or name")
+    by: date = Field(description="the day its people should be able to come back")
+
+
 class PlanScenario(BaseModel):
-    """A planning scenario file: priority weights, planning parameters and capacity changes."""
+    """A planning scenario file: priority weights, planning parameters, capacity changes, goals."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -95,6 +108,7 @@ class PlanScenario(BaseModel):
     weights: PriorityWeights = Field(default_factory=PriorityWeights)
     planning: PlanningParameters = Field(default_factory=PlanningParameters)
     extra_teams: list[ExtraTeams] = Field(default_factory=list)
+    goals: list[PlanGoal] = Field(default_factory=list)
 
 
 def eligibility(area: HazardArea, stage: ActivityKind) -> dict[AssetType, str | None]:
@@ -213,9 +227,16 @@ def build_work(
     *,
     start_date: date,
     activities: Iterable[Activity] = (),
+    goal_areas: Collection[str] = (),
 ) -> WorkProblem:
-    """The planning instance of the open areas of the register (pure; the caller reads the register)."""
+    """The planning instance of the open areas of the register (pure; the caller reads the register).
+
+    ``goal_areas`` (the blocking areas of the settlements a goal names) are lifted above every
+    other area: their score gains :data:`GOAL_LIFT` times the highest score (the areas' own
+    priorities, as ``priorities --explain`` shows them, are unchanged)."""
     open_areas = [a for a in areas if a.is_open]
+    lift = GOAL_LIFT * max((p.score for p in priorities.values()), default=1.0) if goal_areas else 0.0
+    goals = frozenset(goal_areas)
     teams = calendar_teams(teams, params)
     sizes = areas_m2([a.geometry for a in open_areas]) if open_areas else np.zeros(0)
     area_m2 = {a.code: float(s) for a, s in zip(open_areas, sizes, strict=True)}
@@ -233,6 +254,8 @@ def build_work(
     for a in open_areas:
         total = area_m2[a.code]
         score = priorities[a.code].score if a.code in priorities else 0.0
+        if a.code in goals:
+            score += lift
         pt = a.geometry.representative_point()
         loc = (float(pt.x), float(pt.y))
         remaining = total

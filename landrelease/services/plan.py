@@ -9,18 +9,22 @@ it first sends a team to each area — is defined once here; the forecast follow
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from landrelease.domain.errors import Problem, ValidationError
 from landrelease.domain.hazard import HazardArea
+from landrelease.domain.settlement import Settlement
 from landrelease.planning.instance import PlanInstance, Solution, check_solution
 from landrelease.planning.priority import Priority, PriorityWeights, prioritise
 from landrelease.planning.scheduler import solve
 from landrelease.planning.settlement_links import SettlementLinks, link_settlements
 from landrelease.planning.workplan import (
     Headline,
+    PlanGoal,
     PlanScenario,
     WorkProblem,
     build_work,
@@ -33,6 +37,7 @@ from landrelease.planning.workplan import (
 from landrelease.services.register import HazardFilter, Register
 
 __all__ = [
+    "PlanGoal",
     "PlanResult",
     "PlanScenario",
     "PriorityWeights",
@@ -43,6 +48,7 @@ __all__ = [
     "plan_register",
     "planned_dispatch_order",
     "priorities",
+    "resolve_goals",
     "solve_instance_file",
     "stored_dispatch_order",
     "write_outputs",
@@ -73,15 +79,54 @@ def priorities(
     return areas, prioritise(areas, evidence, settlements, weights, links=links), links
 
 
+def resolve_goals(register: Register, goals: Sequence[PlanGoal]) -> list[tuple[Settlement, date]]:
+    """Each goal's settlement (by code, or by name ignoring case); unknown ones refused by index."""
+    settlements = register.settlements()
+    by_code = {s.code: s for s in settlements}
+    by_name: dict[str, list[Settlement]] = {}
+    for s in settlements:
+        by_name.setdefault(s.name.casefold(), []).append(s)
+    out, problems = [], []
+    for i, g in enumerate(goals):
+        hit = [by_code[g.settlement]] if g.settlement in by_code else by_name.get(g.settlement.casefold(), [])
+        if len(hit) != 1:
+            problems.append(
+                Problem(
+                    "no such settlement" if not hit else "more than one settlement has this name: give its code",
+                    record=f"goals[{i}]",
+                    field="settlement",
+                    found=g.settlement,
+                    expected=", ".join(s.code for s in hit) or None,
+                )
+            )
+            continue
+        out.append((hit[0], g.by))
+    if problems:
+        raise ValidationError(problems, "goals refused")
+    return out
+
+
 def build_register_work(
     register: Register, scenario: PlanScenario | None = None, start_date: date | None = None
 ) -> tuple[WorkProblem, list[HazardArea]]:
-    """The register's planning problem (open areas, its fleet plus the scenario's extra teams)."""
+    """The register's planning problem (open areas, its fleet plus the scenario's extra teams;
+    the blocking areas of the settlements its goals name first)."""
     scenario = scenario or PlanScenario()
+    goals = resolve_goals(register, scenario.goals)
     areas, prios, links = priorities(register, scenario.weights)
     teams = plan_teams(register.teams(), scenario.extra_teams)
     start = start_date or scenario.planning.start_date or date.today()
-    work = build_work(areas, teams, prios, links, scenario.planning, start_date=start, activities=register.activities())
+    goal_areas = {c for s, _ in goals for c in links.blocking(s.code)}
+    work = build_work(
+        areas,
+        teams,
+        prios,
+        links,
+        scenario.planning,
+        start_date=start,
+        activities=register.activities(),
+        goal_areas=goal_areas,
+    )
     return work, areas
 
 
@@ -89,8 +134,6 @@ def plan_register(
     register: Register, scenario: PlanScenario | None = None, *, start_date: date | None = None, store: bool = True
 ) -> PlanResult:
     """Prioritise, plan and (by default) store the plan in the ``task`` table, replacing the previous one."""
-    from landrelease.domain.errors import ValidationError
-
     scenario = scenario or PlanScenario()
     t0 = time.perf_counter()
     work, areas = build_register_work(register, scenario, start_date)
