@@ -34,6 +34,21 @@ def sqlite_released() -> dict[str, str]:
 def test_demo_runs_the_whole_chain(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_released: dict[str, str]
 ) -> None:
+    released = _demo(database_url, tmp_path, monkeypatch)
+    if database_url.startswith("sqlite"):
+        sqlite_released["km2"] = released
+        return
+    # Same seed, same region, same recorded release: PostGIS reports the figure SQLite does.
+    # When the SQLite run was not part of this session, make it here: the comparison is never skipped.
+    if "km2" not in sqlite_released:
+        folder = tmp_path / "sqlite"
+        folder.mkdir()
+        sqlite_released["km2"] = _demo(f"sqlite:///{folder / 'register.db'}", folder, monkeypatch)
+    assert released == sqlite_released["km2"]
+
+
+def _demo(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the demo twice on ``database_url``; the km² released in the report's month."""
     monkeypatch.setenv("LANDRELEASE_DATABASE_URL", database_url)
     monkeypatch.setenv("LANDRELEASE_OUTPUT_DIR", str(tmp_path / "out"))
     monkeypatch.chdir(tmp_path)
@@ -54,12 +69,10 @@ def test_demo_runs_the_whole_chain(
     for name in OUTPUTS:
         assert (tmp_path / "out" / name).stat().st_size > 1000, name
     released = _released(text)
-    # Same seed, same region, same recorded release: both backends report the same figure.
-    other = sqlite_released.setdefault("km2", released)
-    assert released == other
     again = runner.invoke(app, ["demo", "--areas", "80"])
     assert again.exit_code == 0, again.output
     text = " ".join(again.output.split())
     assert "already holds data" in text
     assert "80 hazard areas" in text  # nothing was added twice
     assert _released(text) == released  # activities are recorded once
+    return released

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import distributed
 import numpy as np
 import pytest
 
@@ -14,7 +15,6 @@ from landrelease.samples import generate
 
 @pytest.fixture(scope="module")
 def cluster_address() -> Iterator[str]:
-    distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
         n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0", memory_limit="1GB"
     ) as cluster:

@@ -72,14 +72,14 @@ def test_an_analyst_approves_and_returns_from_the_queue(live: Live, browser: obj
     page.wait_for_selector("#queue tbody tr[data-record]")
     first, second = str(uuid.UUID(int=1)), str(uuid.UUID(int=2))
     page.click(f"tr[data-record='{first}'] button:has-text('Approve')")
-    page.wait_for_function(f"!document.querySelector(\"tr[data-record='{first}']\")")
+    page.wait_for_function(f"() => !document.querySelector(\"tr[data-record='{first}']\")")
     page.once("dialog", lambda d: d.accept("the lanes do not add up"))
     page.click(f"tr[data-record='{second}'] button:has-text('Return')")
-    page.wait_for_function("document.querySelector('#queue tbody').textContent.includes('nothing waits')")
+    page.wait_for_function("() => document.querySelector('#queue tbody').textContent.includes('nothing waits')")
     steps = svc.review_history(live.register, ReviewKind.DAILY_REPORT, second)
     assert [s["action"] for s in steps] == ["review", "return"] and steps[1]["reason"] == "the lanes do not add up"
     assert [r.uuid for r in live.register.daily_reports()] == [first]
     page.goto(live.url + "/dashboard")
-    page.wait_for_function("document.querySelector('#chart-eore svg') !== null", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#chart-eore svg') !== null", timeout=30_000)
     assert "30 people" in page.inner_text("#card-eore")
     page.close()

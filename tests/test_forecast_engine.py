@@ -11,6 +11,7 @@ from landrelease.domain.enums import AssetType, HazardKind, LandUse
 from landrelease.domain.errors import InfeasibleError
 from landrelease.domain.hazard import HazardArea
 from landrelease.planning.forecast import (
+    METHODS,
     AssetCapacity,
     Capacity,
     Portfolio,
@@ -200,3 +201,26 @@ def test_fluid_shares_let_free_teams_take_over() -> None:
     # an area cannot start before its NTS ends: the clocks jump to its ready time
     late = _fluid_shares(np.array([[10.0, 10.0]]), np.array([100.0]), np.array([50.0]))
     np.testing.assert_allclose(late[0], [0.5, 0.5])
+
+
+def test_monte_carlo_split_against_a_split_computed_by_hand() -> None:
+    """Independent of ``expected_split``: 1,000 equal areas, half SHAs known clean (p_any 0),
+    half CHAs known mined (p_any 1, no dense sites), a fixed mix cancel_clean 0.6, reduce_clean
+    0.125, reduce_mined 0.6 (Beta(8,2) and Beta(3,3) reduced shares: means 0.8 and 0.5).
+    By hand, as shares of the whole area:
+      cancelled = ½·0.6                         = 0.30
+      reduced   = ½·0.125·0.8 + ½·0.6·0.5        = 0.05 + 0.15 = 0.20
+      cleared   = 1 − 0.30 − 0.20               = 0.50
+    """
+    n = 1000
+    clean = np.arange(n) % 2 == 0
+    pf = Portfolio.from_arrays(
+        np.full(n, 10_000.0), p_any=np.where(clean, 0.0, 1.0), sha=clean, dense_site=np.zeros(n, bool)
+    )
+    mix = ReleaseMix(cancel_clean=0.6, reduce_clean=0.125, reduce_mined=0.6)
+    r = forecast(pf, fleet(manual=1e6, mdd=1e4, mech=1e3, survey=1e3), mix=mix, runs=40, seed=5, start=START)
+    np.testing.assert_allclose(r.cumulative_m2[:, -1], pf.area_m2.sum(), rtol=1e-5)
+    share = r.monthly_by_method.sum(axis=1).mean(axis=0) / pf.area_m2.sum()
+    by_hand = {"cancelled": 0.30, "reduced": 0.20, "cleared": 0.50}
+    for i, method in enumerate(METHODS):  # the method axis of monthly_by_method
+        assert share[i] == pytest.approx(by_hand[str(method)], abs=0.01), (method, share)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point
@@ -97,3 +98,39 @@ def test_default_p_any_stays_a_probability(kinds, reliability, confidence) -> No
     ]
     p = default_p_any([HazardKind.SHA], ["A"], evidence)
     assert 0 <= p[0] <= 1
+
+
+def test_calibrate_mix_against_a_case_solved_by_hand() -> None:
+    """Independent of :func:`expected_split`: two areas of 100 m² each, solved on paper.
+
+    Area 1 is an SHA known clean (p_any 0); area 2 a CHA known mined (p_any 1, not a dense site).
+    Target: 30 % cancelled, 20 % reduced, 50 % cleared. Defaults: reduce_mined 0.6, mean reduced
+    share 0.8 of clean land and 0.5 of mined land.
+      cancelled: 100·c / 200 = 0.30               → c = 0.6
+      reduced:   (100·t·0.8 + 100·0.6·0.5) / 200 = 0.20 → 80·t = 10 → t = 0.125
+    """
+    from landrelease.domain.enums import ReleaseMethod as M
+
+    target = {M.CANCELLED: 0.3, M.REDUCED: 0.2, M.CLEARED: 0.5}
+    mix = calibrate_mix(np.array([100.0, 100.0]), np.array([0.0, 1.0]), np.array([True, False]), np.zeros(2), target)
+    assert mix.cancel_clean == pytest.approx(0.6, abs=1e-12)
+    assert mix.reduce_clean == pytest.approx(0.125, abs=1e-12)
+    # an unreachable target is clipped, not extrapolated: only half the land can be cancelled
+    greedy = {M.CANCELLED: 0.9, M.REDUCED: 0.0, M.CLEARED: 0.1}
+    mix = calibrate_mix(np.array([100.0, 100.0]), np.array([0.0, 1.0]), np.array([True, False]), np.zeros(2), greedy)
+    assert mix.cancel_clean == 1.0 and mix.reduce_clean == 0.0
+
+
+def test_calibrated_to_a_published_split_of_another_programme() -> None:
+    """Cambodia 2015 (Landmine Monitor 2016): 147 km² released = 70.38 cancelled, 30.11 reduced,
+    46.47 cleared. On an all-SHA portfolio of known-clean land with equal areas the split is
+    c and 0.8·t by hand, so the mix must be c = 70.38/147 and t = (30.11/147)/0.8 — numbers
+    taken from the publication, not from our own split function."""
+    from landrelease.domain.enums import ReleaseMethod as M
+
+    total = 70.38 + 30.11 + 46.47
+    target = {M.CANCELLED: 70.38 / total, M.REDUCED: 30.11 / total, M.CLEARED: 46.47 / total}
+    n = 50
+    mix = calibrate_mix(np.full(n, 2.0), np.zeros(n), np.ones(n, bool), np.zeros(n, bool), target)
+    assert mix.cancel_clean == pytest.approx(70.38 / 146.96, rel=1e-9)
+    assert mix.reduce_clean == pytest.approx(30.11 / 146.96 / 0.8, rel=1e-9)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
 import shapely
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point
 from sqlalchemy import func, select
@@ -20,6 +24,7 @@ from landrelease.domain.geometry import areas_m2
 from landrelease.domain.hazard import HazardArea
 from landrelease.storage import audit, schema
 from landrelease.storage.repository import HazardFilter, Register
+from tests.conftest import _empty_postgis
 from tests.test_release_rule import box_m, metric_to_wgs, square
 
 TODAY = date(2026, 11, 1)
@@ -256,13 +261,41 @@ def test_closed_without_activity_is_reported_apart(register: Register) -> None:
     assert s.closed_without_activity_km2["cleared"] == pytest.approx(0.04, rel=1e-3)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.floats(10, 190), min_size=1, max_size=3, unique=True), st.integers(0, 10_000))
-def test_released_plus_open_is_the_original_on_the_register(register: Register, cuts: list[float], n: int) -> None:
-    """Random vertical strips released from a fresh area: stored m² always add up."""
-    code = f"HP-{n}-{len(cuts)}-{int(cuts[0] * 1000)}"
-    if register.hazard_area(code) is not None:
+@contextmanager
+def fresh_register(backend: str, request: pytest.FixtureRequest) -> Iterator[Register]:
+    """An empty register of its own on the backend, so that no example sees another's rows."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            reg = Register.open(f"sqlite:///{Path(folder) / 'register.db'}")
+            try:
+                yield reg
+            finally:
+                reg.close()
         return
+    url = request.getfixturevalue("postgis_url")  # session-scoped: fails in CI / skips locally without PostGIS
+    _empty_postgis(url)
+    reg = Register.open(url)
+    try:
+        yield reg
+    finally:
+        reg.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+@settings(max_examples=6, deadline=None)
+@given(st.lists(st.floats(10, 190), min_size=1, max_size=3, unique=True), st.integers(0, 10_000))
+def test_released_plus_open_is_the_original_on_the_register(
+    backend: str, request: pytest.FixtureRequest, cuts: list[float], n: int
+) -> None:
+    """Random vertical strips released from a fresh area, each example on an empty register of
+    its own: stored m² always add up."""
+    with fresh_register(backend, request) as register:
+        _released_plus_open(register, cuts, n)
+
+
+def _released_plus_open(register: Register, cuts: list[float], n: int) -> None:
+    code = "HP-1"
+    assert register.count_hazard_areas() == 0
     lon = 47.0 + (n % 100) * 0.01
     with register.unit_of_work() as uow:
         uow.add_hazard_areas([HazardArea(code=code, geometry=square(200.0, lon, 40.5))])

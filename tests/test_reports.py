@@ -4,7 +4,6 @@ looking at the PDF sees a map and charts."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -242,7 +241,14 @@ def test_report_on_an_empty_month_says_so(sample_register: Register) -> None:
     assert report.released_period_m2 == 0 and report.released_cumulative_m2 == 0
     html = render_html(report).html
     assert "No activity and no released land are recorded" in html
-    assert "No land was released in these months." not in html or "<img" in html
+    # the month chart is drawn (its message is in the picture) and its text alternative says
+    # that every month shown released nothing
+    chart = re.search(r'id="chart-released_by_month" src="data:image/svg\+xml;base64,[^"]+" alt="([^"]*)"', html)
+    assert chart is not None, "the released-by-month chart is missing"
+    months = re.findall(r"(\w{3} \d{4}): ([0-9.]+) km²", chart.group(1))
+    assert len(months) == 6 and months[-1][0] == "Jan 2025" and {v for _, v in months} == {"0.000"}, chart.group(1)
+    stated = re.search(r'id="released-period-km2" data-m2="([0-9.]+)"', html)
+    assert stated is not None and float(stated.group(1)) == 0.0
 
 
 def test_quality_notes_flag_overlaps_and_bad_stored_areas(sqlite_url: str) -> None:
@@ -293,8 +299,7 @@ def test_cli_writes_html_and_refuses_bad_input(tmp_path: Path, sqlite_url: str, 
     assert bad.exit_code != 0 and "folder does not exist" in bad.output and "Traceback" not in bad.output
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed")
-def test_pdf_shows_the_map_and_the_charts(tmp_path: Path, sqlite_url: str) -> None:
+def test_pdf_shows_the_map_and_the_charts(tmp_path: Path, sqlite_url: str, pdftoppm: str) -> None:
     from PIL import Image
 
     register = Register.open(sqlite_url)
@@ -307,7 +312,7 @@ def test_pdf_shows_the_map_and_the_charts(tmp_path: Path, sqlite_url: str) -> No
     assert rendered.images >= 5  # map + four charts
     pdf = write_report(report, tmp_path / "report.pdf", rendered=rendered)
     assert pdf.read_bytes().startswith(b"%PDF")
-    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True, timeout=120)
+    subprocess.run([pdftoppm, "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True, timeout=120)
     pages = sorted(tmp_path.glob("page-*.png"))
     assert len(pages) >= 3
 
@@ -462,3 +467,42 @@ def test_report_on_an_empty_register(register: Register) -> None:
     assert report.forecast is None and report.forecast_status  # says why there is no forecast
     rendered = render_html(report)
     assert rendered.images >= 5 and "No activity and no released land are recorded" in rendered.html
+
+
+def test_a_broken_stored_forecast_fails_the_report(sqlite_url: str, tmp_path: Path, monkeypatch) -> None:
+    """A stored forecast whose burn-down is damaged (P50 missing, P90 cut short) must stop the
+    report with an error, not turn into a sentence in the PDF; so must a failing quality check."""
+    from landrelease.cli import app
+    from landrelease.services import report_data
+    from landrelease.services.forecast import forecast_register, store_forecast
+
+    register = Register.open(sqlite_url)
+    try:
+        record_sample_activities(register, n_areas=40, seed=6)
+        store_forecast(register, forecast_register(register, runs=20, seed=1))
+        with register.unit_of_work() as uow:
+            fr = schema.forecast_run
+            row = uow.conn.execute(select(fr.c.id, fr.c.result).order_by(fr.c.id.desc()).limit(1)).one()
+            damaged = dict(row.result)
+            burn = dict(damaged["burn_down"])
+            del burn["remaining_km2_p50"]
+            damaged["burn_down"] = burn
+            uow.conn.execute(update(fr).where(fr.c.id == row.id).values(result=damaged))
+        with pytest.raises(KeyError, match="remaining_km2_p50"):
+            gather(register, Period(2026, 10))
+        # the command line fails too and writes no report
+        monkeypatch.setenv("LANDRELEASE_DATABASE_URL", sqlite_url)
+        out = tmp_path / "report.pdf"
+        done = CliRunner().invoke(app, ["report", "--period", "2026-10", "--out", str(out)])
+        assert done.exit_code != 0 and isinstance(done.exception, KeyError) and not out.exists()
+        # a quality check that breaks stops the report as well
+        assert gather(register, Period(2026, 10), with_forecast=False).forecast is None
+
+        def broken(_register: Register) -> list:
+            raise RuntimeError("the geocheck failed")
+
+        monkeypatch.setattr(report_data, "check", broken)
+        with pytest.raises(RuntimeError, match="the geocheck failed"):
+            gather(register, Period(2026, 10), with_forecast=False)
+    finally:
+        register.close()

@@ -13,7 +13,6 @@ from tests.web_support import PASSWORD, Live, live_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -33,15 +32,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is required in CI")
-        pytest.skip(f"{CHROMIUM} not installed")
+def browser(chromium_path: str) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = p.chromium.launch(executable_path=chromium_path, args=ARGS)
         yield b
         b.close()
 
@@ -84,14 +79,15 @@ def test_sign_in_map_panel_colouring_dashboard_sign_out(live: Live, browser: obj
     assert "analyst" in page.locator("#who").inner_text()
 
     # The map draws hazard areas from our own vector tiles.
-    page.wait_for_function("document.body && document.body.dataset.mapReady === '1'", timeout=60_000)
+    page.wait_for_function("() => document.body && document.body.dataset.mapReady === '1'", timeout=60_000)
     page.wait_for_function(
-        "window.lrMap.queryRenderedFeatures({layers: ['hazard-fill', 'hazard-points']}).length > 0", timeout=30_000
+        "() => window.lrMap.queryRenderedFeatures({layers: ['hazard-fill', 'hazard-points']}).length > 0",
+        timeout=30_000,
     )
     assert _rendered(page, ["hazard-fill", "hazard-points"]) > 0
     assert _rendered(page, ["settlement-fill", "settlement-points"]) > 0
     # After the first draw, settlements are coloured by readiness, and the legend says so.
-    page.wait_for_function("Array.isArray(window.lrReadiness) && window.lrReadiness.length > 0", timeout=30_000)
+    page.wait_for_function("() => Array.isArray(window.lrReadiness) && window.lrReadiness.length > 0", timeout=30_000)
     fill = page.evaluate("JSON.stringify(window.lrMap.getPaintProperty('settlement-fill', 'fill-color'))")
     assert fill.startswith('["match"'), fill
     assert "settlement" in page.inner_text("#legend")
@@ -137,7 +133,7 @@ def test_sign_in_map_panel_colouring_dashboard_sign_out(live: Live, browser: obj
     assert point is not None
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
-    page.wait_for_function("document.getElementById('panel-body').dataset.code !== undefined", timeout=10_000)
+    page.wait_for_function("() => document.getElementById('panel-body').dataset.code !== undefined", timeout=10_000)
     assert page.locator("#panel").is_visible()
     _shot(page, "panel")
 
@@ -160,7 +156,7 @@ def test_sign_in_map_panel_colouring_dashboard_sign_out(live: Live, browser: obj
     page.wait_for_selector("#chart-utilisation svg rect")
     page.wait_for_selector("#chart-burndown svg circle")
     page.wait_for_selector("#chart-returns table tr td")  # when settlements can come back
-    page.wait_for_function("document.querySelector('#chart-scenarios').innerText.includes('not yet computed')")
+    page.wait_for_function("() => document.querySelector('#chart-scenarios').innerText.includes('not yet computed')")
     assert page.locator("#chart-released svg rect").count() >= 1
     _shot(page, "dashboard")
 
@@ -168,7 +164,7 @@ def test_sign_in_map_panel_colouring_dashboard_sign_out(live: Live, browser: obj
     tablet = context.new_page()
     tablet.set_viewport_size({"width": 768, "height": 1024})
     tablet.goto(live.url + "/")
-    tablet.wait_for_function("document.body && document.body.dataset.mapReady === '1'", timeout=60_000)
+    tablet.wait_for_function("() => document.body && document.body.dataset.mapReady === '1'", timeout=60_000)
     tablet.evaluate("(code) => window.lrShowArea(code)", code)
     tablet.wait_for_selector("#panel-title")
     sheet = tablet.locator("#panel").bounding_box()
@@ -204,7 +200,7 @@ def test_upload_page_preview_crosswalk_import(live: Live, browser: object) -> No
     page.wait_for_selector("#problems")
     assert "row 1" in page.locator("#problems").inner_text() and page.locator("#import").is_disabled()
     page.click("#suggest")
-    page.wait_for_function("document.getElementById('mapping').value.includes('TIPO_EVENTO')")
+    page.wait_for_function("() => document.getElementById('mapping').value.includes('TIPO_EVENTO')")
     page.evaluate(
         """() => {
           const m = document.getElementById('mapping');
@@ -219,7 +215,7 @@ def test_upload_page_preview_crosswalk_import(live: Live, browser: object) -> No
     assert "accident 6" in page.locator("#values").inner_text()
     _shot(page, "import-preview")
     page.click("#import")
-    page.wait_for_function("document.getElementById('summary').textContent.startsWith('Stored 12')")
+    page.wait_for_function("() => document.getElementById('summary').textContent.startsWith('Stored 12')")
     assert live.register.import_runs()[0].actor == "analyst"
     assert errors == []
     context.close()

@@ -4,6 +4,7 @@ HTTP where the standard asks for more than OWSLib checks), plus the vector tiles
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import mapbox_vector_tile
@@ -46,12 +47,21 @@ def test_owslib_lists_collections_and_pages_items(live: Live, api: Features) -> 
     while True:
         page = api.collection_items("hazard-areas", limit=25, offset=offset)
         assert page["type"] == "FeatureCollection" and page["numberMatched"] == 60
+        assert page["numberReturned"] == len(page["features"]) == min(25, 60 - offset)
         seen += [f["id"] for f in page["features"]]
-        rels = {link["rel"] for link in page["links"]}
-        if "next" not in rels:
+        links = {
+            link["rel"]: parse_qs(urlsplit(link["href"]).query) for link in page["links"] if "offset" in link["href"]
+        }
+        assert links["self"]["offset"] == [str(offset)]
+        if offset:  # every page after the first links back to the one before it
+            assert links["prev"]["offset"] == [str(offset - 25)] and links["prev"]["limit"] == ["25"]
+        else:
+            assert "prev" not in links
+        if "next" not in links:
             break
+        assert links["next"]["offset"] == [str(offset + 25)]
         offset += 25
-        assert "prev" in api.collection_items("hazard-areas", limit=25, offset=offset)["links"][-1]["rel"] or True
+    assert offset == 50  # pages at 0, 25 and 50; the last has no next link
     assert len(seen) == len(set(seen)) == 60
     one = api.collection_item("hazard-areas", seen[7])
     assert one["id"] == seen[7] and one["geometry"]["type"] in ("Polygon", "MultiPolygon")

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import httpx
 import shapely
@@ -122,9 +123,9 @@ class Live:
 
 
 @contextmanager
-def live_server(database_url: str, n_areas: int = 60) -> Iterator[Live]:
-    """Seed a register and serve it with uvicorn in a thread on a free loopback port."""
-    settings = Settings(database_url=database_url, secret_key="test-secret")
+def live_server(database_url: str, n_areas: int = 60, **more: Any) -> Iterator[Live]:
+    """Seed a register and serve it with uvicorn in a thread on a free loopback port (``more``: settings)."""
+    settings = Settings(database_url=database_url, secret_key="test-secret", **more)
     app = create_app(settings)
     app.state.auth.hasher = FAST_HASHER
     seed(app.state.register, n_areas)

@@ -12,8 +12,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from landrelease.api import accounts, features, field, imports, problems, rest, returns, stats, tiles
+from landrelease.api import accounts, features, field, headers, imports, problems, rest, returns, stats, tiles
 from landrelease.api.auth import Authenticator
+from landrelease.api.guard import Guard
 from landrelease.services.features import PageIndex
 from landrelease.services.register import Register
 from landrelease.settings import Settings
@@ -37,13 +38,17 @@ def create_api(settings: Settings, register: Register | None = None) -> FastAPI:
         "Sign in with POST /api/auth/login (session cookie + CSRF token) or get a bearer token from "
         "POST /api/auth/token. The OGC API – Features is under /ogc, vector tiles under /tiles.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.register = reg
-    app.state.auth = Authenticator(reg, settings.secret_key)
+    app.state.auth = Authenticator(reg, settings.secret_key, hash_workers=settings.hash_workers)
     app.state.tile_cache = tiles.TileCache()
     app.state.page_index = PageIndex()
     problems.install(app)
+    app.add_middleware(Guard, settings=settings)
+    headers.install(app, settings.basemap_url)
     app.include_router(accounts.router)
     app.include_router(rest.router)
     app.include_router(field.router)

@@ -18,6 +18,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -57,8 +58,13 @@ class Principal:
 class Authenticator:
     """Password hashing, token signing and user look-up for one application."""
 
-    def __init__(self, register: Register, secret: str | None, hasher: PasswordHasher | None = None) -> None:
+    def __init__(
+        self, register: Register, secret: str | None, hasher: PasswordHasher | None = None, hash_workers: int = 2
+    ) -> None:
         self.register = register
+        # argon2 costs ~64 MiB and tens of milliseconds per hash: at most ``hash_workers`` run at
+        # once, in their own threads, whatever the number of sign-ins waiting.
+        self._hash_pool = ThreadPoolExecutor(max_workers=hash_workers, thread_name_prefix="argon2")
         self._key = hashlib.sha256((secret or secrets.token_hex(32)).encode()).digest()
         self.hasher = hasher or PasswordHasher()
         self._users: dict[int, tuple[float, User | None]] = {}
@@ -67,7 +73,11 @@ class Authenticator:
 
     # --- passwords
     def hash_password(self, password: str) -> str:
-        return self.hasher.hash(password)
+        return self._hash_pool.submit(self.hasher.hash, password).result()
+
+    def _verify(self, stored: str, password: str) -> bool:
+        """argon2 verification in the bounded pool; raises the hasher's errors like ``verify``."""
+        return bool(self._hash_pool.submit(self.hasher.verify, stored, password).result())
 
     def check_password(self, name: str, password: str) -> User | None:
         """The active user with this name and password, or None (same answer for both failures)."""
@@ -76,11 +86,11 @@ class Authenticator:
         if found is None:
             # Spend the same time as a real check so names cannot be probed by timing.
             with contextlib.suppress(VerificationError, InvalidHashError):
-                self.hasher.verify(self._dummy_hash(), password)
+                self._verify(self._dummy_hash(), password)
             return None
         user, stored = found
         try:
-            self.hasher.verify(stored, password)
+            self._verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
         return user if user.active else None
@@ -89,7 +99,7 @@ class Authenticator:
 
     def _dummy_hash(self) -> str:
         if self._dummy is None:
-            self._dummy = self.hasher.hash(secrets.token_hex(8))
+            self._dummy = self.hash_password(secrets.token_hex(8))
         return self._dummy
 
     # --- tokens

@@ -10,15 +10,16 @@ from __future__ import annotations
 import copy
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from landrelease.api.auth import Principal, current_principal
 from landrelease.api.params import parse_bbox, parse_datetime, refuse_unknown
 from landrelease.api.problems import ApiProblem
+from landrelease.api.public import PUBLIC_COLLECTION, Visitor, public_only
 from landrelease.services import features as fc
+from landrelease.services import public as public_map
 
 GEOJSON = "application/geo+json"
 OAS30 = "application/vnd.oai.openapi+json;version=3.0"
@@ -32,7 +33,6 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 ITEM_PARAMS = ("bbox", "bbox-crs", "datetime", "limit", "offset", "f", "crs")
 
 router = APIRouter(prefix="/ogc", tags=["OGC API – Features"])
-User = Annotated[Principal, Depends(current_principal)]
 
 
 def _base(request: Request) -> str:
@@ -53,12 +53,14 @@ def _f(f: str | None) -> None:
 
 @router.get("", include_in_schema=False)
 @router.get("/", summary="Landing page")
-def landing(request: Request, _: User, f: str | None = None) -> dict[str, Any]:
+def landing(request: Request, visitor: Visitor, f: str | None = None) -> dict[str, Any]:
     _f(f)
     base = _base(request)
     return {
         "title": "landrelease register",
-        "description": "Hazard areas, settlements, activities and evidence of the land release register.",
+        "description": "Open hazard areas (public safety map); sign in for the register."
+        if visitor is None
+        else "Hazard areas, settlements, activities and evidence of the land release register.",
         "links": [
             {"href": f"{base}/", "rel": "self", "type": "application/json", "title": "this document"},
             {"href": f"{base}/api", "rel": "service-desc", "type": OAS30, "title": "the API definition"},
@@ -80,12 +82,12 @@ def landing(request: Request, _: User, f: str | None = None) -> dict[str, Any]:
 
 
 @router.get("/conformance", summary="Conformance classes")
-def conformance(_: User, f: str | None = None) -> dict[str, Any]:
+def conformance(_: Visitor, f: str | None = None) -> dict[str, Any]:
     _f(f)
     return {"conformsTo": CONFORMANCE}
 
 
-def _collection(request: Request, spec: fc.CollectionSpec) -> dict[str, Any]:
+def _collection(request: Request, spec: fc.CollectionSpec, public: bool = False) -> dict[str, Any]:
     base = _base(request)
     bbox, temporal = fc.extents(request.app.state.register, spec)
     extent: dict[str, Any] = {"spatial": {"bbox": [list(bbox) if bbox else [-180.0, -90.0, 180.0, 90.0]], "crs": CRS84}}
@@ -98,7 +100,9 @@ def _collection(request: Request, spec: fc.CollectionSpec) -> dict[str, Any]:
     return {
         "id": spec.id,
         "title": spec.title,
-        "description": spec.description,
+        "description": "Open hazard areas: code, kind and status, geometry generalised (public safety map)."
+        if public
+        else spec.description,
         "itemType": "feature",
         "crs": [CRS84],
         "extent": extent,
@@ -110,19 +114,22 @@ def _collection(request: Request, spec: fc.CollectionSpec) -> dict[str, Any]:
 
 
 @router.get("/collections", summary="The feature collections")
-def collections(request: Request, _: User, f: str | None = None) -> dict[str, Any]:
+def collections(request: Request, visitor: Visitor, f: str | None = None) -> dict[str, Any]:
     _f(f)
     base = _base(request)
+    specs = [fc.COLLECTIONS[PUBLIC_COLLECTION]] if visitor is None else list(fc.COLLECTIONS.values())
     return {
         "links": [{"href": f"{base}/collections", "rel": "self", "type": "application/json"}],
-        "collections": [_collection(request, spec) for spec in fc.COLLECTIONS.values()],
+        "collections": [_collection(request, spec, public=visitor is None) for spec in specs],
     }
 
 
 @router.get("/collections/{collectionId}", summary="One feature collection")
-def collection(request: Request, collectionId: str, _: User, f: str | None = None) -> dict[str, Any]:
+def collection(request: Request, collectionId: str, visitor: Visitor, f: str | None = None) -> dict[str, Any]:
     _f(f)
-    return _collection(request, _spec(collectionId))
+    if visitor is None:
+        public_only(collectionId)
+    return _collection(request, _spec(collectionId), public=visitor is None)
 
 
 @router.get(
@@ -134,7 +141,7 @@ def collection(request: Request, collectionId: str, _: User, f: str | None = Non
 def items(
     request: Request,
     collectionId: str,
-    principal: User,
+    principal: Visitor,
     bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (WGS 84)", max_length=400)] = None,
     datetime_: Annotated[
         str | None, Query(alias="datetime", description="RFC 3339 instant or interval", max_length=100)
@@ -151,6 +158,21 @@ def items(
         raise ApiProblem(400, f"only {CRS84} is supported", field="bbox-crs")
     q = fc.Query(bbox=parse_bbox(bbox), interval=parse_datetime(datetime_), limit=limit, offset=offset)
     state = request.app.state
+    if principal is None:
+        public_only(collectionId)
+        if q.interval is not None:
+            raise ApiProblem(400, "datetime is not offered on the public map", field="datetime")
+        digits = state.settings.public_map_precision
+        found, matched = public_map.open_areas(state.register, q.bbox, limit, offset, digits)
+        texts = [fc.dumps(feat) for feat in found]
+        links = _links(request, spec, q, len(texts), matched)
+        stamp = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        body = (
+            '{"type":"FeatureCollection","features":[' + ",".join(texts) + "],"
+            f'"numberMatched":{matched},"numberReturned":{len(texts)},"timeStamp":"{stamp}",'
+            f'"links":{fc.dumps(links)}}}'
+        )
+        return Response(body.encode(), media_type=GEOJSON)
     texts, matched = fc.page_texts(
         state.register, state.page_index, spec, q, personal=principal.user.sees_personal_data
     )
@@ -185,22 +207,30 @@ def _links(request: Request, spec: fc.CollectionSpec, q: fc.Query, returned: int
 
 
 @router.get(
-    "/collections/{collectionId}/items/{featureId}",
+    "/collections/{collectionId}/items/{featureId:path}",
     summary="One feature",
     response_class=Response,
     responses={200: {"content": {GEOJSON: {}}, "description": "a GeoJSON Feature"}},
 )
-def item(request: Request, collectionId: str, featureId: str, principal: User, f: str | None = None) -> Response:
+def item(request: Request, collectionId: str, featureId: str, principal: Visitor, f: str | None = None) -> Response:
     spec = _spec(collectionId)
     _f(f)
     if len(featureId) > 64 or "\x00" in featureId:
         raise ApiProblem(404, "no such feature", field="featureId")
-    text = fc.feature_text(request.app.state.register, spec, featureId, personal=principal.user.sees_personal_data)
+    if principal is None:
+        public_only(collectionId)
+        state = request.app.state
+        found = public_map.open_area(state.register, featureId, state.settings.public_map_precision)
+        text = None if found is None else fc.dumps(found)
+    else:
+        text = fc.feature_text(
+            request.app.state.register, spec, featureId, personal=principal.user.sees_personal_data
+        )
     if text is None:
         raise ApiProblem(404, f"no feature {featureId!r} in {spec.id}", field="featureId")
     base = f"{_base(request)}/collections/{spec.id}"
     links = [
-        {"href": f"{base}/items/{featureId}", "rel": "self", "type": GEOJSON},
+        {"href": f"{base}/items/{quote(featureId, safe='/')}", "rel": "self", "type": GEOJSON},
         {"href": base, "rel": "collection", "type": "application/json"},
     ]
     return Response((text[:-1] + f',"links":{fc.dumps(links)}}}').encode(), media_type=GEOJSON)
@@ -282,7 +312,12 @@ def openapi30(app: FastAPI) -> dict[str, Any]:
     return cached
 
 
-@router.get("/api", summary="This API's definition (OpenAPI 3.0)", response_class=JSONResponse)
+@router.get(
+    "/api",
+    summary="This API's definition (OpenAPI 3.0)",
+    response_class=JSONResponse,
+    responses={200: {"content": {OAS30: {"schema": {"type": "object"}}}, "description": "the OpenAPI 3.0 document"}},
+)
 def api_definition(request: Request, f: str | None = None) -> JSONResponse:
     _f(f)
     return JSONResponse(openapi30(request.app), media_type=OAS30)

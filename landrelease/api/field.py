@@ -25,7 +25,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from landrelease.api.auth import WRITERS, Principal, current_principal, require, require_own_operator
-from landrelease.api.params import CODE_PATTERN
+from landrelease.api.params import CODE_LENGTH, CODE_PATTERN
 from landrelease.api.problems import ApiProblem, problem_errors, problem_response
 from landrelease.api.schemas import (
     ActivityIn,
@@ -207,7 +207,7 @@ def list_daily_reports(
     principal: Reader,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-    team: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None,
+    team: Annotated[str | None, Query(pattern=CODE_PATTERN, max_length=CODE_LENGTH)] = None,
     since: date | None = None,
     state: ReviewState | None = None,
 ) -> dict[str, Any]:
@@ -245,7 +245,7 @@ def review_queue(request: Request, user: Writer, state: ReviewState | None = Non
 
 
 @router.post(
-    "/review/{kind}/{record}/{action}", summary="One review step: review, approve, return (with reason), resubmit"
+    "/review/{kind}/{record:path}/{action}", summary="One review step: review, approve, return (with reason), resubmit"
 )
 def review_step(
     request: Request, kind: ReviewKind, record: str, action: ReviewAction, user: Writer, body: ReviewIn | None = None
@@ -284,7 +284,7 @@ def review_step(
     }
 
 
-@router.get("/review/{kind}/{record}", summary="A record's review history")
+@router.get("/review/{kind}/{record:path}", summary="A record's review history")
 def review_history(request: Request, kind: ReviewKind, record: str, user: Writer) -> dict[str, Any]:
     return {"kind": kind.value, "record": record, "steps": svc.review_history(_register(request), kind, record)}
 
@@ -313,7 +313,7 @@ def propose_activity(request: Request, body: ActivityIn, user: Writer) -> dict[s
     return {"proposal": code, "review_state": ReviewState.SUBMITTED.value}
 
 
-@router.post("/proposals/hazard-areas/{code}", status_code=202, summary="Propose a change of a hazard area")
+@router.post("/proposals/hazard-areas/{code:path}", status_code=202, summary="Propose a change of a hazard area")
 def propose_hazard_change(request: Request, code: str, body: HazardAreaPatch, user: Writer) -> dict[str, Any]:
     changes = body.model_dump(mode="json", exclude_unset=True, exclude={"version"})
     if not changes:
@@ -381,7 +381,9 @@ def eore_figures(
 
 @router.get("/inspections", summary="Post-clearance inspections and their nonconformities")
 def list_inspections(
-    request: Request, principal: Reader, hazard_code: Annotated[str | None, Query(pattern=CODE_PATTERN)] = None
+    request: Request,
+    principal: Reader,
+    hazard_code: Annotated[str | None, Query(pattern=CODE_PATTERN, max_length=CODE_LENGTH)] = None,
 ) -> dict[str, Any]:
     from landrelease.services.quality import inspections
 

@@ -34,7 +34,7 @@ Editor = Annotated[User, Depends(require(*DATA_EDITORS))]
 
 
 @contextmanager
-def _saved(upload: UploadFile) -> Iterator[tuple[Path, str]]:
+def _saved(upload: UploadFile, limit: int = MAX_UPLOAD_BYTES) -> Iterator[tuple[Path, str]]:
     """The uploaded file in a private temporary folder, under its own (cleaned) name."""
     name = Path(upload.filename or "").name
     name = re.sub(r"[^\w.\- ]+", "_", name).strip() or "upload"
@@ -53,10 +53,10 @@ def _saved(upload: UploadFile) -> Iterator[tuple[Path, str]]:
         with path.open("wb") as out:
             while block := upload.file.read(1 << 20):
                 size += len(block)
-                if size > MAX_UPLOAD_BYTES:
+                if size > limit:
                     raise ApiProblem(
                         413,
-                        f"the file is larger than {MAX_UPLOAD_BYTES // 2**20} MiB: import it with "
+                        f"the file is larger than {limit / 2**20:g} MiB: import it with "
                         "`landrelease import` on the server",
                         field="file",
                     )
@@ -109,6 +109,7 @@ def _options(
 
 @router.post("/crosswalk", summary="A starting crosswalk for a file (admin, analyst)")
 def crosswalk_for_file(
+    request: Request,
     user: Editor,
     file: Annotated[UploadFile, File(description="the file to import")],
     kind: Annotated[str | None, Form()] = None,
@@ -120,7 +121,7 @@ def crosswalk_for_file(
     """Every column with its guessed field and every distinct value of vocabulary columns with its
     guessed meaning (or ``?``), as YAML to edit; nothing is written."""
     options = _options(kind, layer, None, crs, encoding)
-    with _saved(file) as (path, name):
+    with _saved(file, request.app.state.settings.import_max_bytes) as (path, name):
         text, plan = starting_crosswalk(
             path,
             kind=options["kind"],
@@ -142,7 +143,7 @@ def _run(
     mapping: str | None,
     options: dict[str, Any],
 ) -> dict[str, Any]:
-    with _saved(file) as (path, name):
+    with _saved(file, request.app.state.settings.import_max_bytes) as (path, name):
         report = import_file(
             request.app.state.register,
             path,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
@@ -11,8 +12,18 @@ from fastapi import Request
 from landrelease.api.problems import ApiProblem
 from landrelease.services.features import BBox, Interval
 
-CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
+# A record's code: a new code has no ``/``; codes the register derives from another hold one
+# or more (``HA-000149/1`` for a remainder, ``HA-000001/clearance/3`` for a task), so a code
+# that refers to a record may have ``/``-separated parts. 64 characters at most.
+NEW_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*(/[A-Za-z0-9_.:\-]+)*$"
+CODE_LENGTH = 64
 TEXT_PATTERN = r"^[^\x00-\x1f]{1,120}$"
+
+
+def is_code(text: str) -> bool:
+    """True for a well-formed code (new or derived) of at most 64 characters."""
+    return len(text) <= CODE_LENGTH and re.fullmatch(CODE_PATTERN, text) is not None
 
 
 def parse_bbox(text: str | None, field: str = "bbox") -> BBox | None:

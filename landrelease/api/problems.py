@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from landrelease.domain.errors import ConflictError, LandreleaseError, Problem
 
@@ -31,6 +32,7 @@ TITLES = {
     413: "Too large",
     415: "Unsupported media type",
     422: "Input refused",
+    429: "Too many requests",
     500: "Internal error",
 }
 
@@ -95,16 +97,85 @@ def _field_of(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def _safe(value: Any) -> Any:
+SECRET_FIELDS = frozenset({"password", "new_password", "secret", "token", "secret_key", "access_token"})
+
+
+def _safe(value: Any, field: str = "") -> Any:
+    """The submitted value, if it may be shown back: short, encodable as strict JSON, not a secret."""
+    if field.rsplit(".", 1)[-1] in SECRET_FIELDS:
+        return None
     try:
-        json.dumps(value)
-        return value if len(json.dumps(value)) < 200 else None
+        text = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
         return None
+    return value if len(text) < 200 else None
+
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers at this request's path (each tried in turn)."""
+    methods: set[str] = set()
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            methods.add(method)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def document(app: FastAPI) -> None:
+    """Say in the OpenAPI document what every refusal looks like: problem details, for 422 and any other status."""
+    plain = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        doc = plain()
+        doc.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        ref = {"$ref": "#/components/schemas/Problem"}
+        for item in doc.get("paths", {}).values():
+            for op in item.values():
+                if not isinstance(op, dict) or "responses" not in op:
+                    continue
+                refusal = {
+                    "description": "refused: problem details naming the field",
+                    "content": {PROBLEM_JSON: {"schema": ref}},
+                }
+                op["responses"]["422"] = refusal
+                op["responses"]["default"] = {**refusal, "description": "any other refusal (problem details)"}
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem details."""
+    document(app)
 
     @app.exception_handler(ApiProblem)
     async def _api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
@@ -125,7 +196,7 @@ def install(app: FastAPI) -> None:
             else:
                 message = str(e.get("msg", "invalid"))
             item: dict[str, Any] = {"field": field, "message": message}
-            found = _safe(e.get("input"))
+            found = _safe(e.get("input"), field)
             if found is not None and kind != "missing" and not isinstance(found, dict | list):
                 item["found"] = found
             errors.append(item)
@@ -144,11 +215,78 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
-        return problem_response(
-            exc.status_code, detail, request.url.path, headers=dict(exc.headers) if exc.headers else None
-        )
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            # Starlette names only the first route that matched the path; say every method that works.
+            allowed = allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not allowed here; allowed: {', '.join(allowed)}"
+        return problem_response(exc.status_code, detail, request.url.path, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - a bug
         log.exception("unexpected error on %s", request.url.path)
         return problem_response(500, "internal error; nothing was written", request.url.path)
+
+    document_problems(app)
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; errors[] names each refused field",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "instance"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {
+                    "field": {"type": ["string", "null"]},
+                    "message": {"type": "string"},
+                    "record": {},
+                    "found": {},
+                    "expected": {},
+                },
+            },
+        },
+    },
+}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the API answers on refusal: every operation may
+    answer a 4xx with ``application/problem+json`` (not FastAPI's default 422 JSON body), so
+    clients and the schema tests can check error responses against the schema too."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        doc = build()
+        doc.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        ref = {"$ref": "#/components/schemas/Problem"}
+        refusal = {
+            "description": "refused: the problem names what was wrong",
+            "content": {PROBLEM_JSON: {"schema": ref}},
+        }
+        for item in doc.get("paths", {}).values():
+            for method, op in item.items():
+                if method not in ("get", "put", "post", "patch", "delete") or not isinstance(op, dict):
+                    continue
+                responses = op.setdefault("responses", {})
+                for code in [c for c in responses if str(c).startswith("4")]:
+                    responses[code] = {**refusal, "description": responses[code].get("description", "refused")}
+                responses.setdefault("4XX", refusal)
+        doc["components"]["schemas"].pop("HTTPValidationError", None)
+        doc["components"]["schemas"].pop("ValidationError", None)
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -20,7 +20,7 @@ from landrelease.api.auth import (
     require,
     require_own_operator,
 )
-from landrelease.api.params import CODE_PATTERN, TEXT_PATTERN, parse_bbox
+from landrelease.api.params import CODE_LENGTH, CODE_PATTERN, TEXT_PATTERN, is_code, parse_bbox
 from landrelease.api.problems import ApiProblem
 from landrelease.api.schemas import (
     ActivityIn,
@@ -42,7 +42,7 @@ Reader = Annotated[Principal, Depends(current_principal)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size (1–1000)")]
 Offset = Annotated[int, Query(ge=0, le=10**9)]
 BBoxText = Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat", max_length=400)]
-CodeQ = Annotated[str | None, Query(pattern=CODE_PATTERN)]
+CodeQ = Annotated[str | None, Query(pattern=CODE_PATTERN, max_length=CODE_LENGTH)]
 TextQ = Annotated[str | None, Query(pattern=TEXT_PATTERN)]
 
 
@@ -57,9 +57,7 @@ def _page(request: Request, principal: Principal, collection: str, q: fc.Query) 
 
 
 def _code(code: str, field: str = "code") -> str:
-    import re
-
-    if not re.fullmatch(CODE_PATTERN, code):
+    if not is_code(code):
         raise ApiProblem(404, f"no record with {field} {code[:40]!r}", field=field)
     return code
 
@@ -103,11 +101,6 @@ def _hazard_feature(request: Request, principal: Principal, code: str) -> dict[s
     return found
 
 
-@router.get("/hazard-areas/{code}", summary="One hazard area (any status, including superseded)")
-def get_hazard_area(request: Request, code: str, principal: Reader) -> dict[str, Any]:
-    return _hazard_feature(request, principal, _code(code))
-
-
 @router.post("/hazard-areas", status_code=201, summary="Create a hazard area (admin, analyst)")
 def create_hazard_area(
     request: Request, body: HazardAreaIn, user: Annotated[User, Depends(require(*DATA_EDITORS))]
@@ -136,7 +129,7 @@ def create_hazard_area(
     return _hazard_feature(request, current_principal(request), body.code)
 
 
-@router.patch("/hazard-areas/{code}", summary="Change a hazard area (admin, analyst)")
+@router.patch("/hazard-areas/{code:path}", summary="Change a hazard area (admin, analyst)")
 def update_hazard_area(
     request: Request, code: str, body: HazardAreaPatch, user: Annotated[User, Depends(require(*DATA_EDITORS))]
 ) -> dict[str, Any]:
@@ -152,13 +145,13 @@ def update_hazard_area(
     return _hazard_feature(request, current_principal(request), code)
 
 
-@router.get("/hazard-areas/{code}/evidence", summary="Evidence about one hazard area")
+@router.get("/hazard-areas/{code:path}/evidence", summary="Evidence about one hazard area")
 def hazard_evidence(request: Request, code: str, principal: Reader) -> dict[str, Any]:
     _code(code)
     return _page(request, principal, "evidence", fc.Query(limit=1000, equals={"hazard_code": code}))
 
 
-@router.get("/hazard-areas/{code}/activities", summary="Activities on one hazard area, with releases and finds")
+@router.get("/hazard-areas/{code:path}/activities", summary="Activities on one hazard area, with releases and finds")
 def hazard_activities(request: Request, code: str, principal: Reader) -> dict[str, Any]:
     _code(code)
     out = []
@@ -181,13 +174,21 @@ def hazard_activities(request: Request, code: str, principal: Reader) -> dict[st
     return {"items": out, "total": len(out)}
 
 
-@router.get("/hazard-areas/{code}/forecast", summary="The forecast for one hazard area, where computed")
+@router.get("/hazard-areas/{code:path}/forecast", summary="The forecast for one hazard area, where computed")
 def hazard_forecast(request: Request, code: str, principal: Reader) -> dict[str, Any]:
     feature = _hazard_feature(request, principal, _code(code))
     forecast = feature["properties"].get("forecast")
     if forecast is None:
         return {"code": code, "available": False, "message": "not yet computed"}
     return {"code": code, "available": True, "forecast": forecast}
+
+
+# Registered after the sub-resources above: a code may hold "/" (``HA-000149/1``), so
+# ``/hazard-areas/{code:path}`` would otherwise also match ``…/evidence``. New codes have no
+# "/" and derived ones end in a number or method, never in a sub-resource's name.
+@router.get("/hazard-areas/{code:path}", summary="One hazard area (any status, including superseded)")
+def get_hazard_area(request: Request, code: str, principal: Reader) -> dict[str, Any]:
+    return _hazard_feature(request, principal, _code(code))
 
 
 # ---------------------------------------------------------------- other records
@@ -275,7 +276,7 @@ def list_tasks(
     return {"total": total, "limit": limit, "offset": offset, "items": items}
 
 
-@router.patch("/tasks/{code}", summary="Re-plan a task (admin, analyst; an operator for its own teams)")
+@router.patch("/tasks/{code:path}", summary="Re-plan a task (admin, analyst; an operator for its own teams)")
 def update_task(
     request: Request, code: str, body: TaskPatch, user: Annotated[User, Depends(require(*WRITERS))]
 ) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import shapely.geometry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from shapely.geometry.base import BaseGeometry
 
+from landrelease.api.params import CODE_LENGTH, CODE_PATTERN, NEW_CODE_PATTERN
 from landrelease.domain.enums import (
     OPEN_STATUSES,
     ActivityKind,
@@ -39,10 +40,41 @@ def _no_control(text: str) -> str:
     return text
 
 
-Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")]
+# A new record's code (no "/"), and a code that refers to a record, which may be derived
+# ("HA-000149/1", "HA-000001/clearance/3"); see landrelease.api.params.
+Code = Annotated[str, StringConstraints(pattern=NEW_CODE_PATTERN)]
+CodeRef = Annotated[str, StringConstraints(pattern=CODE_PATTERN, max_length=CODE_LENGTH)]
 Name = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_control)]
 Org = Annotated[str, StringConstraints(min_length=1, max_length=120), AfterValidator(_no_control)]
 GeoJSONObject = dict[str, Any]
+
+
+def _position(pos: Any, where: str) -> None:
+    """A GeoJSON position: 2 or 3 JSON numbers (a string such as "47.1" is refused, not converted)."""
+    if not isinstance(pos, list) or not 2 <= len(pos) <= 3:
+        raise ValueError(f"{where} is not a position [longitude, latitude]")
+    for i, v in enumerate(pos):
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise ValueError(f"{where}[{i}] is not a number (coordinates are JSON numbers, not {type(v).__name__})")
+
+
+def _rings(polygon: Any, where: str) -> None:
+    """A GeoJSON polygon's rings: each a closed list of at least 4 positions (RFC 7946 §3.1.6).
+
+    An unclosed ring is refused rather than closed here: a ring whose last position is missing
+    may be a truncated file or drawing, and guessing would store land nobody surveyed."""
+    if not isinstance(polygon, list) or not polygon:
+        raise ValueError(f"{where} is not a list of rings")
+    for r, ring in enumerate(polygon):
+        name = f"{where}[{r}]"
+        if not isinstance(ring, list):
+            raise ValueError(f"{name} is not a ring (a list of positions)")
+        for k, pos in enumerate(ring):
+            _position(pos, f"{name}[{k}]")
+        if len(ring) < 4:
+            raise ValueError(f"ring {name} has {len(ring)} positions; a ring needs at least 4 (closed)")
+        if ring[0] != ring[-1]:
+            raise ValueError(f"ring {name} is not closed: its first and last positions differ")
 
 
 def polygon_from_geojson(value: Any) -> BaseGeometry:
@@ -54,6 +86,14 @@ def polygon_from_geojson(value: Any) -> BaseGeometry:
         raise ValueError(f"a hazard area is a Polygon or MultiPolygon, not {str(kind)[:40]!r}")
     if set(value) - {"type", "coordinates", "bbox"}:
         raise ValueError("unknown member of a geometry object")
+    coords = value.get("coordinates")
+    if kind == "Polygon":
+        _rings(coords, "coordinates")
+    else:
+        if not isinstance(coords, list) or not coords:
+            raise ValueError("coordinates of a MultiPolygon is a list of polygons")
+        for p, polygon in enumerate(coords):
+            _rings(polygon, f"coordinates[{p}]")
     try:
         geom = shapely.geometry.shape(value)
     except Exception as exc:  # shapely raises many kinds for malformed coordinates
@@ -209,8 +249,8 @@ class DailyReportIn(Strict):
     date: date
     m2_processed: float | None = Field(None, ge=0, le=10_000_000)
     area_by_method: dict[WorkMethod, Annotated[float, Field(ge=0, le=10_000_000)]] | None = None
-    task: Code | None = None
-    hazard_code: Code | None = None
+    task: CodeRef | None = None
+    hazard_code: CodeRef | None = None
     finds: int | None = Field(None, ge=0, le=1_000_000)
     items: list[DeviceIn] | None = Field(None, max_length=1000)
     hours: float | None = Field(None, ge=0, le=24)
@@ -268,6 +308,7 @@ class LoginIn(Strict):
 def point_from_geojson(value: Any) -> BaseGeometry:
     if not isinstance(value, dict) or value.get("type") != "Point":
         raise ValueError("a find's position is a GeoJSON Point")
+    _position(value.get("coordinates"), "coordinates")
     try:
         geom = shapely.geometry.shape(value)
     except Exception as exc:
@@ -305,7 +346,7 @@ class FindIn(Strict):
 class ActivityIn(Strict):
     """An NTS / TS / clearance / EOD result on one hazard area, with the land it released."""
 
-    hazard_code: Code
+    hazard_code: CodeRef
     kind: ActivityKind
     start_date: date
     end_date: date | None = None

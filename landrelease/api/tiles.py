@@ -14,19 +14,20 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from typing import Annotated, Any
+from typing import Any
 
 import mapbox_vector_tile
 import numpy as np
 import shapely
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection, and_, case, func, select, table
 from sqlalchemy import column as sa_column
 
-from landrelease.api.auth import current_principal
 from landrelease.api.problems import ApiProblem
-from landrelease.domain.enums import HazardStatus
+from landrelease.api.public import Visitor, public_only
+from landrelease.domain.enums import OPEN_STATUS_VALUES, HazardStatus
+from landrelease.services.public import generalise
 from landrelease.storage import schema
 from landrelease.storage.assessments import p_any_of
 from landrelease.storage.features import wkb
@@ -127,9 +128,16 @@ def _bbox_filter(conn: Connection, tbl: Any, name: str, bounds: tuple[float, flo
 
 
 def build_tile(
-    conn: Connection, collection: str, z: int, x: int, y: int, phases: dict[int, int] | None = None
+    conn: Connection,
+    collection: str,
+    z: int,
+    x: int,
+    y: int,
+    phases: dict[int, int] | None = None,
+    public_digits: int | None = None,
 ) -> bytes:
-    """Encode one tile of a collection."""
+    """Encode one tile of a collection; with ``public_digits``, the public safety map's tile (open
+    hazard areas, code/kind/status only, geometry generalised to that many decimal places)."""
     west, south, east, north = tile_bounds(z, x, y)
     pad_x = (east - west) * BUFFER / EXTENT
     pad_y = (north - south) * BUFFER / EXTENT
@@ -138,7 +146,13 @@ def build_tile(
     small_deg = (east - west) * SMALL_UNITS / EXTENT if z < DETAIL_ZOOM else 0.0
     project = _to_tile(z, x, y)
     dialect = conn.dialect.name
-    if collection == "hazard-areas":
+    if collection == "hazard-areas" and public_digits is not None:
+        tbl = schema.hazard_area
+        props: list[Any] = [tbl.c.code, tbl.c.status, tbl.c.kind]
+        where: list[Any] = [tbl.c.status.in_(OPEN_STATUS_VALUES)]
+        order: list[Any] = [tbl.c.id]
+        phases = None
+    elif collection == "hazard-areas":
         tbl = schema.hazard_area
         props = [
             tbl.c.code,
@@ -180,6 +194,8 @@ def build_tile(
         is_big = np.asarray([b is not None for b in blobs])
         if is_big.any():
             geoms = shapely.from_wkb(blobs[is_big])
+            if public_digits is not None:
+                geoms = generalise(geoms, public_digits)
             geoms = shapely.transform(geoms, project)
             geoms = shapely.clip_by_rect(geoms, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
             geoms = shapely.simplify(geoms, 2.0 if z < DETAIL_ZOOM else 0.5, preserve_topology=True)
@@ -239,9 +255,7 @@ def _props(r: Any, names: list[str], phases: dict[int, int] | None) -> dict[str,
     responses={200: {"content": {MVT: {}}, "description": "a Mapbox vector tile"}},
     summary="A vector tile of hazard areas or settlements",
 )
-def tile(
-    request: Request, collection: str, z: int, x: int, y: int, _: Annotated[Any, Depends(current_principal)]
-) -> Response:
+def tile(request: Request, collection: str, z: int, x: int, y: int, visitor: Visitor) -> Response:
     if collection not in TILE_COLLECTIONS:
         raise ApiProblem(404, f"no tiles for {collection!r} (have: {', '.join(TILE_COLLECTIONS)})", field="collection")
     if not 0 <= z <= 22:
@@ -251,19 +265,23 @@ def tile(
     if not (0 <= y < 2**z):
         raise ApiProblem(400, f"y must be 0…{2**z - 1} at zoom {z}", field="y")
     state = request.app.state
+    public_digits = None
+    if visitor is None:
+        public_only(collection)
+        public_digits = state.settings.public_map_precision
     with state.register.reading() as conn:
         version = data_version(conn)
-        key = (collection, z, x, y, version)
+        key = (collection, z, x, y, version, public_digits)
         data = state.tile_cache.get(key)
         if data is None:
             phases = None
-            if collection == "hazard-areas":
+            if collection == "hazard-areas" and public_digits is None:
                 cached = getattr(state, "phases", None)
                 if cached is None or cached[0] != version:
                     cached = (version, _phases(conn))
                     state.phases = cached
                 phases = cached[1]
-            data = build_tile(conn, collection, z, x, y, phases)
+            data = build_tile(conn, collection, z, x, y, phases, public_digits)
             state.tile_cache.put(key, data)
     return Response(
         data, media_type=MVT, headers={"Cache-Control": "private, max-age=30", "ETag": f'"{version}-{z}-{x}-{y}"'}

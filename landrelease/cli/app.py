@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from landrelease.domain.errors import LandreleaseError
-from landrelease.services import register as registers
-from landrelease.services.register import Register
-from landrelease.settings import Settings
+
+if TYPE_CHECKING:
+    from landrelease.services.register import Register
+    from landrelease.settings import Settings
+
+# Start-up stays light (``landrelease --help`` in well under half a second): the command modules
+# import the heavy libraries (NumPy, SQLAlchemy, Shapely, pandas, matplotlib, OR-Tools, …) inside
+# the commands that use them; tests/test_cli_startup.py keeps it so.
 
 app = typer.Typer(
     name="landrelease",
@@ -25,12 +31,16 @@ err_console = Console(stderr=True)
 
 
 def settings() -> Settings:
+    from landrelease.settings import Settings
+
     return Settings()
 
 
 @contextmanager
 def open_register(cfg: Settings | None = None) -> Iterator[Register]:
     """Open (and migrate) the configured database for the length of one command."""
+    from landrelease.services import register as registers
+
     with registers.open_register(cfg or settings()) as register:
         yield register
 

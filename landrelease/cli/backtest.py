@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from landrelease.cli.app import app, console, fail
 from landrelease.domain.errors import LandreleaseError
-from landrelease.services.backtest import DEFAULT_RUNS, BacktestResult, backtest_programme, read_programme
+
+if TYPE_CHECKING:
+    from landrelease.services.backtest import BacktestResult
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:
@@ -52,12 +54,17 @@ def backtest_command(
     programme: Annotated[Path, typer.Argument(help="programme file (landrelease/samples/programmes/*.yaml)")],
     as_json: Annotated[bool, typer.Option("--json", help="print machine-readable output")] = False,
     chart: Annotated[Path | None, typer.Option("--chart", help="write a chart (.png or .svg)")] = None,
-    runs: Annotated[int, typer.Option(min=10, max=100_000, help="Monte-Carlo runs")] = DEFAULT_RUNS,
+    runs: Annotated[
+        int | None, typer.Option(min=10, max=100_000, help="Monte-Carlo runs (default: the backtest's)")
+    ] = None,
     seed: Annotated[int, typer.Option(min=0, help="random seed (same seed, same numbers)")] = 0,
 ) -> None:
     """Forecast a published programme from its start with its published capacity (never its
     published release) and show, per year, the published km² against our P10/P50/P90; then the
     coverage (share inside P10–P90) and the sharpness (median P90/P10)."""
+    from landrelease.services.backtest import DEFAULT_RUNS, backtest_programme, read_programme
+
+    runs = DEFAULT_RUNS if runs is None else runs
     try:
         if chart is not None:
             from landrelease.cli import forecast_charts

@@ -9,11 +9,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from landrelease.cli.app import app, console, settings
-from landrelease.services import register as registers
-from landrelease.services import summary
-from landrelease.services.importing import store_scenario
 
-__all__ = ["demo", "inventory_tables", "store_scenario"]
+__all__ = ["demo", "inventory_tables"]
 
 
 def inventory_tables(inv: dict[str, Any]) -> list[Table]:
@@ -51,6 +48,9 @@ def demo(
     forecast and write the report (into LANDRELEASE_OUTPUT_DIR, default ./landrelease-output)."""
     from landrelease.cli import engine, field, model, plan, register, report, returns
     from landrelease.samples import generate
+    from landrelease.services import register as registers
+    from landrelease.services import summary
+    from landrelease.services.importing import store_scenario
     from landrelease.services.plan import planned_dispatch_order
 
     cfg = settings()

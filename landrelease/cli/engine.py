@@ -13,9 +13,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -23,19 +22,12 @@ from rich.table import Table
 
 from landrelease.cli.app import app, console, err_console, fail, open_register, settings
 from landrelease.domain.errors import LandreleaseError, Problem, ValidationError
-from landrelease.model.productivity import LEVELS
-from landrelease.planning.forecast import ForecastResult
-from landrelease.services.forecast import (
-    builtin_scenarios,
-    compare_scenarios,
-    dask_mapper,
-    forecast_register,
-    read_scenario,
-    register_calibration,
-    store_forecast,
-    stored_dispatch_order,
-)
-from landrelease.services.register import Register
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from landrelease.planning.forecast import ForecastResult
+    from landrelease.services.register import Register
 
 ChartOption = Annotated[Path | None, typer.Option("--chart", help="write a chart (.png or .svg)")]
 
@@ -52,6 +44,8 @@ def compare_demo_step(
 ) -> dict[str, Any]:
     """For ``landrelease demo``: today's capacity against +200 deminers and +20 dogs, stored for
     the dashboards, printed side by side and drawn as one chart."""
+    from landrelease.services.forecast import builtin_scenarios, compare_scenarios
+
     results = compare_scenarios(
         register, builtin_scenarios(), dispatch_order=dispatch_order, runs=300, seed=settings().seed, store=True
     )
@@ -70,6 +64,8 @@ def demo_step(
     """For ``landrelease demo``: forecast the register, print the headline with its band, write
     the burn-down chart, and store each area's forecast for the map. Returns the forecast as
     plain data plus ``chart`` (its path)."""
+    from landrelease.services.forecast import forecast_register, store_forecast
+
     result = forecast_register(register, dispatch_order=dispatch_order, runs=500, seed=settings().seed)
     store_forecast(register, result)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -87,6 +83,8 @@ def demo_step(
 
 
 def _km2(v: np.ndarray) -> str:
+    import numpy as np
+
     if np.any(np.isnan(v)):
         return "–"
     return f"{v[1]:,.0f} ({v[0]:,.0f}–{v[2]:,.0f})"
@@ -195,6 +193,9 @@ def calibrate_command(
     chart: ChartOption = None,
 ) -> None:
     """Productivity rates per asset type × metal clutter: prior vs posterior from the daily reports."""
+    from landrelease.model.productivity import LEVELS
+    from landrelease.services.forecast import register_calibration
+
     try:
         if chart is not None:
             _charts().check_chart_path(chart)
@@ -259,6 +260,15 @@ def forecast_command(
     ] = "plan",
 ) -> None:
     """Forecast land release: P10/P50/P90 dates, km² released by method, burn-down; compare scenarios."""
+    from landrelease.services.forecast import (
+        compare_scenarios,
+        dask_mapper,
+        forecast_register,
+        read_scenario,
+        store_forecast,
+        stored_dispatch_order,
+    )
+
     cfg = settings()
     scheduler = scheduler or cfg.dask_scheduler
     try:

@@ -5,30 +5,47 @@ from __future__ import annotations
 import getpass
 from collections import defaultdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperCommand
 
 from landrelease.cli.app import app, console, fail, open_register
 from landrelease.domain.errors import LandreleaseError, Problem
-from landrelease.io.kinds import KINDS
-from landrelease.io.preview import column_lines, preview_lines
-from landrelease.services.importing import ImportReport, import_file, import_history, starting_crosswalk
-from landrelease.services.importing import export as export_register
+
+if TYPE_CHECKING:
+    from landrelease.services.importing import ImportReport
 
 KIND_HELP = "what the file holds: hazard-areas (default), evidence, settlements or teams (columns below)"
-COLUMNS_EPILOG = "\n\n".join(
-    [
-        "Columns are matched by name or alias, case, spaces and camelCase ignored (typeArea = type_area), "
-        "or by their values: a column whose values are all terms of one built-in vocabulary (SHA/CHA terms, "
-        "statuses, device categories, event types) is read as that field. A crosswalk (--mapping) says it "
-        "for a programme's own dialect; --write-mapping writes one to start from. Other columns of hazard "
-        "areas are kept in their 'extra'. Records without a code get one from the file name and feature id. "
-        "An area column (area, area_m2, area_ha; or area + area_unit) is checked.",
-        *(f"[bold]{k}[/]: {spec.help()}" for k, spec in KINDS.items()),
-    ]
+COLUMNS_INTRO = (
+    "Columns are matched by name or alias, case, spaces and camelCase ignored (typeArea = type_area), "
+    "or by their values: a column whose values are all terms of one built-in vocabulary (SHA/CHA terms, "
+    "statuses, device categories, event types) is read as that field. A crosswalk (--mapping) says it "
+    "for a programme's own dialect; --write-mapping writes one to start from. Other columns of hazard "
+    "areas are kept in their 'extra'. Records without a code get one from the file name and feature id. "
+    "An area column (area, area_m2, area_ha; or area + area_unit) is checked."
 )
+
+
+def columns_epilog() -> str:
+    """The columns each kind reads (from the kinds themselves, loaded only when help is shown)."""
+    from landrelease.io.kinds import KINDS
+
+    return "\n\n".join([COLUMNS_INTRO, *(f"[bold]{k}[/]: {spec.help()}" for k, spec in KINDS.items())])
+
+
+class _ImportCommand(TyperCommand):
+    """``import --help`` ends with the columns of each kind, built when the help is shown so
+    that starting the command line does not load the readers (pandas)."""
+
+    @property
+    def epilog(self) -> str:
+        return columns_epilog()
+
+    @epilog.setter
+    def epilog(self, _value: str | None) -> None:
+        pass
 
 
 def _grouped(problems: list[Problem]) -> dict[str, list[Problem]]:
@@ -84,7 +101,7 @@ def refusal_summary(error: LandreleaseError) -> str:
     return "\n".join(f"  {n:,} × {k}" for k, n in sorted(counts.items()))
 
 
-@app.command("import", epilog=COLUMNS_EPILOG)
+@app.command("import", cls=_ImportCommand)
 def import_(
     file: Annotated[Path, typer.Argument(help="a .gpkg, .geojson/.json, .shp, zipped Shapefile .zip or .csv")],
     layer: Annotated[str | None, typer.Option(help="the layer to read (GeoPackage or zip with several)")] = None,
@@ -114,6 +131,10 @@ def import_(
     Every refusal names the file, the record (feature id, or CSV data row counted from 1),
     the field, what was found and what was expected. Geometry is reprojected to EPSG:4326.
     """
+    from landrelease.io.kinds import KINDS
+    from landrelease.io.preview import column_lines, preview_lines
+    from landrelease.services.importing import import_file
+
     if kind is not None and kind not in KINDS:
         raise fail(f"unknown --kind {kind!r}: expected one of {', '.join(KINDS)}")
     if write_mapping is not None:
@@ -177,6 +198,8 @@ def _write_mapping(
     encoding: str | None,
     mapping: Path | None,
 ) -> None:
+    from landrelease.services.importing import starting_crosswalk
+
     if out.exists():
         raise fail(f"{out} exists: remove it or choose another name (it may hold your edits)")
     try:
@@ -198,6 +221,8 @@ def imports_(
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON, crosswalks included")] = False,
 ) -> None:
     """The history of imports: which file (name, SHA-256), which crosswalk, who, when, what was stored."""
+    from landrelease.services.importing import import_history
+
     with open_register() as register:
         runs = import_history(register, limit)
     if as_json:
@@ -226,6 +251,8 @@ def export_(
     overwrite: Annotated[bool, typer.Option(help="replace OUT if it exists")] = False,
 ) -> None:
     """Export what the register holds, in EPSG:4326, with the columns `import` reads back."""
+    from landrelease.services.importing import export as export_register
+
     try:
         with open_register() as register:
             written = export_register(register, out, kind, overwrite=overwrite)

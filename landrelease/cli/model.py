@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,8 +18,10 @@ from rich.table import Table
 
 from landrelease.cli.app import app, console, fail, open_register, settings
 from landrelease.domain.errors import LandreleaseError
-from landrelease.services.assess import ModelRun, assess, write_grid
-from landrelease.services.register import Register
+
+if TYPE_CHECKING:
+    from landrelease.services.assess import ModelRun
+    from landrelease.services.register import Register
 
 
 def top_table(run: ModelRun, limit: int = 20) -> Table:
@@ -81,6 +83,8 @@ def model_command(
     ] = None,
 ) -> None:
     """Model where the EO probably is, store P(any EO) and expected items per area, show the worst."""
+    from landrelease.services.assess import assess, write_grid
+
     cfg = settings()
     scheduler = scheduler or cfg.dask_scheduler
     quiet = Console(stderr=True, quiet=as_json)
@@ -120,6 +124,8 @@ def model_command(
 def demo_step(register: Register, console: Console, output_dir: Path | str) -> dict[str, Any]:
     """For `landrelease demo`: model the register, store the results, write the GeoTIFF into
     ``output_dir``, print the headline; returns the headline figures (and the file written)."""
+    from landrelease.services.assess import assess, write_grid
+
     out = Path(output_dir)
     run = assess(register, actor="demo")
     if not run.results:

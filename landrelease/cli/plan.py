@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,13 +14,12 @@ from rich.table import Table
 
 from landrelease.cli.app import app, console, err_console, fail, open_register
 from landrelease.domain.errors import LandreleaseError, Problem, ValidationError
-from landrelease.planning.instance import Solution
-from landrelease.planning.priority import CRITERIA, Priority, PriorityWeights
-from landrelease.planning.workplan import Headline, PlanScenario, WorkProblem
-from landrelease.services import plan as plans
-from landrelease.services.plan import PlanResult, plan_register
-from landrelease.services.readiness import goal_outcomes
-from landrelease.services.register import Register
+
+if TYPE_CHECKING:
+    from landrelease.planning.instance import Solution
+    from landrelease.planning.workplan import Headline, WorkProblem
+    from landrelease.services.plan import PlanResult
+    from landrelease.services.register import Register
 
 # ---------------------------------------------------------------- rendering
 
@@ -79,6 +78,9 @@ def priorities(
     weights: Annotated[Path | None, typer.Option("--weights", help="YAML/JSON file of criterion weights")] = None,
 ) -> None:
     """Rank the open hazard areas by priority, or explain one area's score."""
+    from landrelease.planning.priority import CRITERIA, Priority, PriorityWeights
+    from landrelease.services import plan as plans
+
     try:
         w = plans.load_weights(weights) if weights else PriorityWeights()
         with open_register() as register:
@@ -157,6 +159,11 @@ def plan(
     A scenario's ``goals`` ("return to settlement X by date D") put those settlements'
     blocking areas first; the plan then says per goal whether it is met at P50/P80 and what
     the goals cost the other settlements (km²·days of delay elsewhere)."""
+    from landrelease.planning.workplan import PlanScenario
+    from landrelease.services import plan as plans
+    from landrelease.services.plan import plan_register
+    from landrelease.services.readiness import goal_outcomes
+
     goals: dict[str, Any] | None = None
     try:
         if instance is not None:
@@ -230,6 +237,8 @@ def goals_table(goals: dict[str, Any]) -> Table:
 
 
 def _outputs(result: PlanResult, gantt: Path | None, phases: Path | None) -> None:
+    from landrelease.services import plan as plans
+
     try:
         written = plans.write_outputs(result, gantt=gantt, phases=phases)
     except LandreleaseError as exc:
@@ -241,6 +250,8 @@ def _outputs(result: PlanResult, gantt: Path | None, phases: Path | None) -> Non
 
 
 def _plan_instance(path: Path, as_json: bool, time_limit: float | None) -> None:
+    from landrelease.services import plan as plans
+
     solution, exchange = plans.solve_instance_file(path, time_limit or 20.0)
     for u in solution.unscheduled:
         err_console.print(f"unscheduled {u.task}: {u.reason}", highlight=False, markup=False)
@@ -260,6 +271,10 @@ def _plan_instance(path: Path, as_json: bool, time_limit: float | None) -> None:
 
 def demo_step(register: Register, console: Console, output_dir: Path) -> dict[str, Any]:
     """Prioritise, plan the register, store the plan, write the Gantt chart, print the headline figures."""
+    from landrelease.planning.workplan import PlanScenario
+    from landrelease.services import plan as plans
+    from landrelease.services.plan import plan_register
+
     output_dir = Path(output_dir)
     result = plan_register(register, PlanScenario(planning={"time_limit_s": 10.0}))
     gantt_path = output_dir / "plan-gantt.png"

@@ -6,27 +6,23 @@ import csv
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import shapely
 import typer
 from rich.console import Console
 from rich.table import Table
-from shapely.geometry import shape
-from shapely.geometry.base import BaseGeometry
 
 from landrelease.cli.app import app, console, fail, open_register
-from landrelease.domain.activity import Activity, Find, ReleasedPart
 from landrelease.domain.enums import METHOD_OF_ACTIVITY, ActivityKind, EOType, ReleaseMethod
 from landrelease.domain.errors import LandreleaseError, Problem, Severity, ValidationError
-from landrelease.domain.quality import by_severity
-from landrelease.domain.release import DEFAULT_TOLERANCE_M
-from landrelease.io.vocabulary import vocabulary
-from landrelease.services import activity as activities
-from landrelease.services import summary as summaries
-from landrelease.services.activity import RecordedActivity
-from landrelease.services.register import Register
-from landrelease.services.summary import METHODS, ReleaseSummary
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+
+    from landrelease.domain.activity import Find, ReleasedPart
+    from landrelease.services.activity import RecordedActivity
+    from landrelease.services.register import Register
+    from landrelease.services.summary import ReleaseSummary
 
 # ---------------------------------------------------------------- reading activity files
 
@@ -59,6 +55,8 @@ def _required_date(value: str, field: str) -> date:
 
 def _features(path: Path) -> list[tuple[str, dict[str, Any], BaseGeometry | None]]:
     """(feature id, properties, geometry) of a GeoJSON file, which must be EPSG:4326."""
+    from shapely.geometry import shape
+
     src = str(path)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -111,6 +109,8 @@ def _features(path: Path) -> list[tuple[str, dict[str, Any], BaseGeometry | None
 
 def read_released(path: Path, default: ReleaseMethod) -> list[ReleasedPart]:
     """Released polygons from GeoJSON; each feature's ``method`` property, else ``default``."""
+    from landrelease.domain.activity import ReleasedPart
+
     parts: list[ReleasedPart] = []
     problems: list[Problem] = []
     for fid, props, geom in _features(path):
@@ -136,6 +136,9 @@ def read_released(path: Path, default: ReleaseMethod) -> list[ReleasedPart]:
 
 
 def _find(src: str, rec: str, props: dict[str, Any], geom: BaseGeometry | None, problems: list[Problem]) -> Find | None:
+    from landrelease.domain.activity import Find
+    from landrelease.io.vocabulary import vocabulary
+
     raw = props.get("eo_type")
     eo = vocabulary(EOType).lookup(raw) if raw is not None else None  # "AP mine", "MUSE", "ap_mine" …
     if not isinstance(eo, EOType):
@@ -156,6 +159,8 @@ def _find(src: str, rec: str, props: dict[str, Any], geom: BaseGeometry | None, 
 def read_finds(path: Path) -> list[Find]:
     """Finds from GeoJSON points or a CSV with ``lon``, ``lat``, ``eo_type`` (+ ``depth_cm``,
     ``model``, ``condition``)."""
+    import shapely
+
     src = str(path)
     problems: list[Problem] = []
     finds: list[Find] = []
@@ -227,6 +232,8 @@ def recorded_table(r: RecordedActivity) -> Table:
 
 def summary_tables(s: ReleaseSummary) -> list[Table]:
     """Rich tables of the release summary (km², metric)."""
+    from landrelease.services.summary import METHODS
+
     tables = []
     t = Table(title=f"Land released (km², metric: {s.metric_crs or 'no data'})", title_justify="left")
     t.add_column("method")
@@ -280,13 +287,18 @@ def record_activity_command(
     depth: Annotated[float | None, typer.Option(help="clearance depth in cm")] = None,
     processed: Annotated[float, typer.Option(help="area processed in m² (default: the released area)")] = 0.0,
     code: Annotated[str | None, typer.Option(help="activity code (default: ACT-nnnnnnn)")] = None,
-    tolerance: Annotated[float, typer.Option(help="metres a released part may stick out of the area")] = (
-        DEFAULT_TOLERANCE_M
-    ),
+    tolerance: Annotated[
+        float | None,
+        typer.Option(help="metres a released part may stick out of the area (default: the release rule's)"),
+    ] = None,
     actor: Annotated[str, typer.Option(help="who records it (audit trail)")] = "cli",
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Record an NTS / TS / clearance / EOD result; a partial release splits the area, keeping history."""
+    from landrelease.domain.activity import Activity
+    from landrelease.domain.release import DEFAULT_TOLERANCE_M
+    from landrelease.services import activity as activities
+
     try:
         if released is not None and release_all:
             raise _refuse(
@@ -330,7 +342,7 @@ def record_activity_command(
                 activity,
                 actor=actor,
                 release_all=default_method if release_all else None,
-                tolerance_m=tolerance,
+                tolerance_m=DEFAULT_TOLERANCE_M if tolerance is None else tolerance,
             )
     except LandreleaseError as exc:
         raise fail(exc) from None
@@ -357,6 +369,8 @@ def _recorded_dict(r: RecordedActivity) -> dict[str, Any]:
 @app.command()
 def summary(as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False) -> None:
     """Released km² by method (cancelled / reduced / cleared), operator, region and month; open km²."""
+    from landrelease.services import summary as summaries
+
     with open_register() as register:
         s = summaries.release_summary(register)
     if as_json:
@@ -367,6 +381,8 @@ def summary(as_json: Annotated[bool, typer.Option("--json", help="print as JSON"
 
 
 def problems_json(problems: list[Problem]) -> dict[str, Any]:
+    from landrelease.domain.quality import by_severity
+
     groups = by_severity(problems)
     return {
         "counts": {sev.value: len(ps) for sev, ps in groups.items()},
@@ -388,6 +404,8 @@ def problems_json(problems: list[Problem]) -> dict[str, Any]:
 
 
 def problem_tables(problems: list[Problem], limit: int = 200) -> list[Table]:
+    from landrelease.domain.quality import by_severity
+
     tables = []
     colours = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.ADVISORY: "cyan"}
     for sev, ps in by_severity(problems).items():
@@ -409,6 +427,8 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="print every problem as JSON")] = False,
 ) -> None:
     """Data-quality checks (GICHD geocheck) and overlapping hazard areas; exit 1 if errors exist."""
+    from landrelease.services import summary as summaries
+
     with open_register() as register:
         problems = summaries.check(register)
     errors = sum(p.severity is Severity.ERROR for p in problems)
@@ -433,6 +453,9 @@ def demo_step(register: Register, console: Console, *, seed: int = 20201110, tod
     splits its area) and an EOD spot task. If activities are already recorded, only prints.
     Returns ``{"recorded": [...], "summary": {...}}``.
     """
+    from landrelease.services import activity as activities
+    from landrelease.services import summary as summaries
+
     today = today or datetime.now(UTC).date()
     recorded = [_recorded_dict(r) for r in activities.record_sample_activities(register, seed=seed, today=today)]
     s = summaries.release_summary(register)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,9 +12,10 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from landrelease.cli.app import app, console, fail, open_register
 from landrelease.domain.errors import LandreleaseError
-from landrelease.reports.render import check_output, render_html, write_pdf
-from landrelease.services.register import Register
-from landrelease.services.report_data import MonthlyReport, Period, gather, latest_period, parse_period
+
+if TYPE_CHECKING:
+    from landrelease.services.register import Register
+    from landrelease.services.report_data import MonthlyReport
 
 
 def _summary(report: MonthlyReport) -> str:
@@ -36,6 +37,9 @@ def report_command(
     ] = True,
 ) -> None:
     """Write the monthly report for the authority and donors: figures, map, charts, plan, forecast."""
+    from landrelease.reports.render import check_output, render_html, write_pdf
+    from landrelease.services.report_data import Period, gather, latest_period, parse_period
+
     try:
         check_output(out)
         chosen = parse_period(period) if period is not None else None
@@ -68,6 +72,9 @@ def demo_step(register: Register, console: Console, output_dir: Path) -> dict[st
     Returns the paths, the period and the headline figure; a register with no activity yet
     gets a report for the current month that says so.
     """
+    from landrelease.reports.render import render_html, write_pdf
+    from landrelease.services.report_data import Period, gather, latest_period
+
     output_dir.mkdir(parents=True, exist_ok=True)
     period = latest_period(register) or Period.of(datetime.now(UTC).date())
     report = gather(register, period)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,16 +14,16 @@ from rich.table import Table
 
 from landrelease.cli.app import app, console, fail, open_register, settings
 from landrelease.domain.errors import ValidationError
-from landrelease.services import consolidation as consolidation_service
-from landrelease.services import equipment as equipment_service
-from landrelease.services import housing as housing_service
-from landrelease.services.readiness import JOINT, NOTE, READY, Readiness, find_settlement
-from landrelease.services.readiness import bring_forward as bring_forward_of
-from landrelease.services.readiness import readiness as readiness_of
-from landrelease.services.register import Register
+from landrelease.returns.equipment import DEFAULT_DAYS_PER_SEASON
+
+if TYPE_CHECKING:
+    from landrelease.services.readiness import Readiness
+    from landrelease.services.register import Register
 
 
 def readiness_table(items: list[Readiness], rows: int | None = None) -> Table:
+    from landrelease.services.readiness import READY
+
     t = Table(title="When settlements can come back (joint P10/P50/P90 over runs)", title_justify="left")
     for col, justify in (
         ("settlement", "left"),
@@ -66,6 +66,10 @@ def readiness(
     ] = None,
 ) -> None:
     """When each settlement can come back, by date: joint P10/P50/P90 over the stored forecast's runs."""
+    from landrelease.services.readiness import JOINT, NOTE, find_settlement
+    from landrelease.services.readiness import bring_forward as bring_forward_of
+    from landrelease.services.readiness import readiness as readiness_of
+
     if (bring_forward or goal) and settlement is None:
         raise fail("--bring-forward and --goal need --settlement")
     try:
@@ -113,6 +117,10 @@ def demo_step(register: Register, console: Console, *, seed: int = 0) -> dict[st
     """For ``landrelease demo``: the settlements' joint readiness after the forecast is stored,
     one consolidation proposal accepted, and houses allocated to the sample households."""
     from landrelease.samples.returns import sample_housing
+    from landrelease.services import consolidation as consolidation_service
+    from landrelease.services import housing as housing_service
+    from landrelease.services.readiness import JOINT, READY
+    from landrelease.services.readiness import readiness as readiness_of
 
     items = readiness_of(register)
     console.print(readiness_table(items, rows=12))
@@ -144,6 +152,9 @@ def demo_step(register: Register, console: Console, *, seed: int = 0) -> dict[st
 
 def final_table(register: Register, console: Console) -> None:
     """The demo's last word: when each village can come back (joint P10/P50/P90)."""
+    from landrelease.services.readiness import NOTE
+    from landrelease.services.readiness import readiness as readiness_of
+
     items = readiness_of(register)
     console.print(readiness_table(items))
     console.print(f"[dim]{NOTE}[/]", highlight=False)
@@ -160,6 +171,8 @@ def housing_import(
 ) -> None:
     """Store households (ref, size, origin, registered[, special_needs, choice, name, contact]) or house
     stock (settlement, house_type, rooms, capacity[, count]); all or nothing."""
+    from landrelease.services import housing as housing_service
+
     if kind not in (None, housing_service.HOUSEHOLDS, housing_service.HOUSES):
         raise fail(f"--kind must be households or houses, not {kind!r}")
     with open_register(settings()) as register:
@@ -171,6 +184,8 @@ def housing_import(
 
 
 def allocation_table(rows: list[dict[str, Any]], limit: int | None = None) -> Table:
+    from landrelease.services import housing as housing_service
+
     t = Table(title="Houses allocated (order: " + housing_service.ORDER_RULE + ")", title_justify="left")
     for col in ("#", "household", "status", "settlement", "house", "waiting", "why"):
         t.add_column(col)
@@ -194,6 +209,8 @@ def housing_allocate(
 ) -> None:
     """Allocate houses to households: special needs first, then by date registered; the
     smallest vacant house that fits, in the settlement of choice or its consolidated successor."""
+    from landrelease.services import housing as housing_service
+
     with open_register(settings()) as register:
         try:
             housing_service.allocate_houses(register)
@@ -210,8 +227,23 @@ def housing_allocate(
 
 consolidation_app = typer.Typer(help="Consolidated settlements: propose, accept.", no_args_is_help=True)
 app.add_typer(consolidation_app, name="consolidation")
-MaxKm = Annotated[float, typer.Option(min=0.1, help="largest distance between neighbouring settlements, km")]
-MaxPop = Annotated[int, typer.Option(min=1, help="largest combined pre-war population")]
+MaxKm = Annotated[
+    float | None,
+    typer.Option(min=0.1, help="largest distance between neighbouring settlements, km (default: the rule's, 5)"),
+]
+MaxPop = Annotated[
+    int | None, typer.Option(min=1, help="largest combined pre-war population (default: the rule's, 5000)")
+]
+
+
+def _limits(max_km: float | None, max_population: int | None) -> tuple[float, int]:
+    """The clustering limits given, or the consolidation rule's defaults."""
+    from landrelease.services import consolidation as consolidation_service
+
+    return (
+        consolidation_service.DEFAULT_MAX_KM if max_km is None else max_km,
+        consolidation_service.DEFAULT_MAX_POPULATION if max_population is None else max_population,
+    )
 
 
 def proposals_table(props: list[Any]) -> Table:
@@ -234,13 +266,16 @@ def proposals_table(props: list[Any]) -> Table:
 
 @consolidation_app.command("propose")
 def consolidation_propose(
-    max_km: MaxKm = consolidation_service.DEFAULT_MAX_KM,
-    max_population: MaxPop = consolidation_service.DEFAULT_MAX_POPULATION,
+    max_km: MaxKm = None,
+    max_population: MaxPop = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Clusters of nearby former settlements (contiguous along roads) whose people could return to one."""
+    from landrelease.services import consolidation as consolidation_service
+
     with open_register(settings()) as register:
-        props = consolidation_service.proposals(register, max_km=max_km, max_population=max_population)
+        km, population = _limits(max_km, max_population)
+        props = consolidation_service.proposals(register, max_km=km, max_population=population)
     if as_json:
         typer.echo(json.dumps({"proposals": [p.as_dict() for p in props]}))
         return
@@ -253,14 +288,17 @@ def consolidation_accept(
     name: Annotated[str, typer.Option(help="the new settlement's name")],
     code: Annotated[str | None, typer.Option(help="the new settlement's code (default N-<site>)")] = None,
     site: Annotated[str | None, typer.Option(help="the site (a member's code; default: the best ranked)")] = None,
-    max_km: MaxKm = consolidation_service.DEFAULT_MAX_KM,
-    max_population: MaxPop = consolidation_service.DEFAULT_MAX_POPULATION,
+    max_km: MaxKm = None,
+    max_population: MaxPop = None,
 ) -> None:
     """Accept a proposal: a new settlement for the former ones' people, linked to them."""
+    from landrelease.services import consolidation as consolidation_service
+
+    km, population = _limits(max_km, max_population)
     with open_register(settings()) as register:
         try:
             new = consolidation_service.accept(
-                register, proposal, name=name, code=code, site=site, max_km=max_km, max_population=max_population
+                register, proposal, name=name, code=code, site=site, max_km=km, max_population=population
             )
         except ValidationError as exc:
             raise fail(exc) from None
@@ -276,6 +314,8 @@ def reconstruction_import(
     path: Annotated[Path, typer.Argument(help="CSV/XLSX: settlement, code, kind, duration_months, plots, after")],
 ) -> None:
     """Store reconstruction programmes (each settlement's replaced); all or nothing."""
+    from landrelease.services import consolidation as consolidation_service
+
     with open_register(settings()) as register:
         try:
             n = consolidation_service.import_programmes(register, path)
@@ -296,6 +336,8 @@ def equipment_add(
     name: Annotated[str, typer.Option(help="a description")] = "",
 ) -> None:
     """Register a machine owned by a whole settlement."""
+    from landrelease.services import equipment as equipment_service
+
     with open_register(settings()) as register:
         try:
             equipment_service.add_machine(register, code, settlement, kind, name)
@@ -311,10 +353,12 @@ def equipment_book(
     start: Annotated[str, typer.Option(help="first day, YYYY-MM-DD")],
     end: Annotated[str | None, typer.Option(help="last day, YYYY-MM-DD (default: the first)")] = None,
     limit: Annotated[int, typer.Option(min=1, help="fair use: machine-days per household per season")] = (
-        equipment_service.DEFAULT_DAYS_PER_SEASON
+        DEFAULT_DAYS_PER_SEASON
     ),
 ) -> None:
     """Book a machine for a household; no day is booked twice, fair use per season."""
+    from landrelease.services import equipment as equipment_service
+
     try:
         first = date.fromisoformat(start)
         last = date.fromisoformat(end) if end else None
@@ -331,6 +375,8 @@ def equipment_book(
 @equipment_app.command("use")
 def equipment_use() -> None:
     """Days booked per machine and season."""
+    from landrelease.services import equipment as equipment_service
+
     with open_register(settings()) as register:
         data = equipment_service.use(register)
     t = Table(title="Use of shared machinery", title_justify="left")

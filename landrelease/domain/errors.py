@@ -77,3 +77,8 @@ class ConflictError(ValidationError):
 
 class InfeasibleError(LandreleaseError):
     """A planning or forecasting problem that has no answer, with the reasons."""
+
+
+class ConfigurationError(Exception):
+    """A setting that cannot work (the database URL, a server that cannot be reached): one line
+    saying what is wrong and what to do, shown without a traceback."""

@@ -95,7 +95,7 @@ def _code_or_id(table: Any, prefix: str) -> ColumnElement[Any]:
 def _lookup(table: Any, prefix: str) -> Callable[[str], ColumnElement[bool]]:
     def by_key(fid: str) -> ColumnElement[bool]:
         cond = table.c.code == fid
-        if fid.startswith(prefix) and fid[len(prefix) :].isdigit() and len(fid) < 30:
+        if fid.startswith(prefix) and fid[len(prefix) :].isascii() and fid[len(prefix) :].isdigit() and len(fid) < 30:
             cond = or_(cond, and_(table.c.code.is_(None), table.c.id == int(fid[len(prefix) :])))
         return cond
 

@@ -54,7 +54,7 @@ def _child_code(conn: Connection, parent: HazardArea, root: str) -> str:
     highest = 0
     for (code,) in taken:
         tail = code[len(prefix) :]
-        if tail.isdigit():
+        if tail.isascii() and tail.isdigit():
             highest = max(highest, int(tail))
     code = f"{prefix}{highest + 1}"
     if len(code) > CODE_LENGTH:

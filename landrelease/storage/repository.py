@@ -32,7 +32,7 @@ from landrelease.domain.results import AreaPortfolio, Assessment
 from landrelease.domain.settlement import Settlement
 from landrelease.domain.task import DailyReport, Task
 from landrelease.storage import assessments, audit, rtree_bulk, schema
-from landrelease.storage.database import READ_ONLY, make_engine, migrate
+from landrelease.storage.database import READ_ONLY, check_database, make_engine, migrate
 from landrelease.storage.filters import HazardFilter
 from landrelease.storage.rows import (
     bbox_columns,
@@ -80,8 +80,13 @@ class Register:
     @classmethod
     def open(cls, url: str, *, create: bool = True) -> Register:
         engine = make_engine(url)
-        if create:
-            migrate(engine)
+        try:
+            check_database(engine)
+            if create:
+                migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
         return cls(engine)
 
     def close(self) -> None:

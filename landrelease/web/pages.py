@@ -8,6 +8,7 @@ session cookie is SameSite=Lax), sign-out carries the double-submit token.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from landrelease.api.accounts import clear_session, set_session, user_json
 from landrelease.api.auth import CSRF_COOKIE, Authenticator, Principal, check_csrf, same_origin
@@ -39,6 +41,16 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+_SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def script_json(value: Any) -> Markup:
+    """JSON that is safe inside a ``<script>`` element: no ``</script>``, ``<!--`` or line separators
+    can appear in it, whatever the data (an organisation's name included)."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    return Markup(re.sub("[<>&\u2028\u2029]", lambda m: _SCRIPT_ESCAPES[m.group()], text))
+
+
 def _page(request: Request, template: str, principal: Principal, **extra: Any) -> Response:
     settings = request.app.state.settings
     register = request.app.state.register
@@ -55,8 +67,19 @@ def _page(request: Request, template: str, principal: Principal, **extra: Any) -
     return templates.TemplateResponse(
         request,
         template,
-        {"user": principal.user, "config": json.dumps(config), "csrf": request.cookies.get(CSRF_COOKIE, ""), **extra},
+        {"user": principal.user, "config": script_json(config), "csrf": request.cookies.get(CSRF_COOKIE, ""), **extra},
     )
+
+
+def _public_page(request: Request) -> Response:
+    """The public safety map: open hazard areas only, no user, nothing else from the register."""
+    settings = request.app.state.settings
+    config = {
+        "public": True,
+        "extent": features.hazard_extent(request.app.state.register),
+        "basemapUrl": settings.basemap_url,
+    }
+    return templates.TemplateResponse(request, "public_map.html", {"user": None, "config": script_json(config)})
 
 
 def install(app: FastAPI) -> None:
@@ -67,6 +90,8 @@ def install(app: FastAPI) -> None:
     def map_page(request: Request) -> Response:
         principal = _principal(request)
         if principal is None:
+            if request.app.state.settings.public_map:
+                return _public_page(request)
             return RedirectResponse("/login?next=/", status_code=303)
         return _page(request, "map.html", principal, active="map")
 
