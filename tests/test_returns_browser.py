@@ -57,14 +57,14 @@ def test_clicking_a_settlement_shows_its_joint_dates_and_critical_areas(live: Li
     page.fill("#password", PASSWORD)
     page.click("#signin")
     page.wait_for_url(live.url + "/")
-    page.wait_for_function("document.body && document.body.dataset.mapReady === '1'", timeout=60_000)
-    page.wait_for_function("Array.isArray(window.lrReadiness) && window.lrReadiness.length > 0", timeout=30_000)
+    page.wait_for_function("() => document.body && document.body.dataset.mapReady === '1'", timeout=60_000)
+    page.wait_for_function("() => Array.isArray(window.lrReadiness) && window.lrReadiness.length > 0", timeout=30_000)
     spot = None
     for r in items:  # the first waiting settlement with a free spot to click
         st = next(s for s in live.register.settlements() if s.code == r.code)
         c = st.geometry.centroid
         page.evaluate("([x, y]) => window.lrMap.jumpTo({center: [x, y], zoom: 15})", [c.x, c.y])
-        page.wait_for_function("window.lrMap.loaded() && !window.lrMap.isMoving()", timeout=30_000)
+        page.wait_for_function("() => window.lrMap.loaded() && !window.lrMap.isMoving()", timeout=30_000)
         page.wait_for_timeout(500)
         spot = page.evaluate(FIND_SPOT, r.code)
         if spot:
