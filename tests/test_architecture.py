@@ -250,8 +250,9 @@ def test_one_definition_of_the_plans_dispatch_order() -> None:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call):
                 f = node.func
-                if (isinstance(f, ast.Name) and f.id == "dispatch_order") or (
-                    isinstance(f, ast.Attribute) and f.attr == "dispatch_order" and ast.unparse(f.value) == "workplan"
+                names = ("dispatch_order", "plan_order")  # plan_order: the dispatch and the stage order
+                if (isinstance(f, ast.Name) and f.id in names) or (
+                    isinstance(f, ast.Attribute) and f.attr in names and ast.unparse(f.value) == "workplan"
                 ):
                     callers.add(module)
     assert callers <= {"landrelease.planning.workplan", "landrelease.services.plan"}, callers

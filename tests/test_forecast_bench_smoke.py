@@ -21,5 +21,5 @@ def test_forecast_bench_smoke() -> None:
         check=True,
     ).stdout
     figures = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-    for key in ("forecast_seconds", "peak_mb", "dask_seconds", "scaling"):
+    for key in ("forecast_seconds", "national_forecast_seconds", "peak_mb", "dask_seconds", "scaling"):
         assert float(figures[key]) > 0, out

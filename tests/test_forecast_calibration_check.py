@@ -31,7 +31,7 @@ import numpy as np
 
 from landrelease.domain.enums import AssetType
 from landrelease.planning.forecast import AssetCapacity, Capacity, Portfolio, forecast
-from landrelease.planning.release_mix import CLEARANCE_ALONE
+from landrelease.planning.release_model import CLEARANCE_ALONE
 
 
 def karabakh_like(seed: int = 2020) -> tuple[Portfolio, Capacity]:

@@ -20,7 +20,7 @@ from landrelease.planning.forecast import (
     forecast,
     threaded,
 )
-from landrelease.planning.release_mix import CLEARANCE_ALONE, ReleaseMix
+from landrelease.planning.release_model import CLEARANCE_ALONE, ReleaseModel
 
 START = date(2027, 1, 1)
 
@@ -112,7 +112,7 @@ def test_ts_waits_for_nts_and_cancelled_land_comes_from_survey() -> None:
     areas = np.full(10, 150_000.0)
     pf = Portfolio.from_arrays(areas, p_any=np.zeros(10))
     cap = Capacity({AssetType.DRONE_SURVEY: AssetCapacity.from_rate(AssetType.DRONE_SURVEY, 1, 150_000.0, 0.0)})
-    mix = ReleaseMix(cancel_clean=1.0, reduce_clean=0.0)
+    mix = ReleaseModel(cancel_clean=1.0, reduce_clean=0.0)
     r = forecast(pf, cap, mix=mix, runs=5, seed=0, horizon_years=1, working_days_per_year=240, start=START)
     assert r.overall_days_q[1] == pytest.approx(10.0)  # ten areas of one day each
     assert r.monthly_by_method[:, :, 0].sum() == pytest.approx(5 * areas.sum())
@@ -217,7 +217,7 @@ def test_monte_carlo_split_against_a_split_computed_by_hand() -> None:
     pf = Portfolio.from_arrays(
         np.full(n, 10_000.0), p_any=np.where(clean, 0.0, 1.0), sha=clean, dense_site=np.zeros(n, bool)
     )
-    mix = ReleaseMix(cancel_clean=0.6, reduce_clean=0.125, reduce_mined=0.6)
+    mix = ReleaseModel(cancel_clean=0.6, reduce_clean=0.125, reduce_mined=0.6)
     r = forecast(pf, fleet(manual=1e6, mdd=1e4, mech=1e3, survey=1e3), mix=mix, runs=40, seed=5, start=START)
     np.testing.assert_allclose(r.cumulative_m2[:, -1], pf.area_m2.sum(), rtol=1e-5)
     share = r.monthly_by_method.sum(axis=1).mean(axis=0) / pf.area_m2.sum()

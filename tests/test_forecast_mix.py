@@ -1,25 +1,27 @@
-"""The land-release mix and the default probability of contamination."""
+"""The land-release model: its outcome probabilities, its expected stages (the planner's) and
+what the forecast samples, and the fallback probability of an unassessed area."""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shapely.geometry import Point
 
-from landrelease.domain.enums import EvidenceKind, HazardKind, ReleaseMethod
-from landrelease.domain.evidence import Evidence
-from landrelease.planning.release_mix import (
+from landrelease.domain.enums import AssetType, HazardKind, ReleaseMethod
+from landrelease.model.contamination import ContaminationParams
+from landrelease.planning.forecast import AssetCapacity, Capacity, Portfolio, forecast
+from landrelease.planning.release_model import (
     GLOBAL_2022_SPLIT,
-    SHA_BASE_P_ANY,
     calibrate_mix,
-    default_p_any,
     expected_split,
+    expected_stages,
     outcome_probabilities,
+    unassessed_p_any,
 )
-
-P = Point(0, 0)
 
 
 def test_global_split_figures() -> None:
@@ -70,34 +72,48 @@ def test_mix_probabilities_are_probabilities(rows, cancelled, reduced) -> None:
     assert split[ReleaseMethod.CANCELLED] <= target[ReleaseMethod.CANCELLED] + 1e-9
 
 
-def _ev(kind: EvidenceKind, **kw) -> Evidence:
-    return Evidence(kind=kind, geometry=P, hazard_code="A", **kw)
-
-
-def test_default_p_any_rule() -> None:
-    def p(*evidence: Evidence, kind: HazardKind = HazardKind.SHA, **kw) -> float:
-        return float(default_p_any([kind], ["A"], evidence, **kw)[0])
-
-    assert p() == SHA_BASE_P_ANY
-    assert p(kind=HazardKind.CHA) == 0.7
-    assert p(_ev(EvidenceKind.ACCIDENT)) >= 0.95
-    assert p(_ev(EvidenceKind.INTERVIEW, positive=False)) < SHA_BASE_P_ANY < p(_ev(EvidenceKind.INTERVIEW))
-    # a record of reliability 0 adds no information; the default reliability is 0.2
-    assert p(_ev(EvidenceKind.MINEFIELD_RECORD, reliability=0.0)) == SHA_BASE_P_ANY
-    assert abs(p(_ev(EvidenceKind.MINEFIELD_RECORD)) - (1 - 0.96 * 0.8)) < 1e-12
-    assert p(_ev(EvidenceKind.MINEFIELD_RECORD, reliability=0.9), record_reliability=0.0) == SHA_BASE_P_ANY
-    # evidence tied to another area changes nothing here
-    assert p(Evidence(kind=EvidenceKind.ACCIDENT, geometry=P, hazard_code="B")) == SHA_BASE_P_ANY
+def test_an_unassessed_area_takes_the_contamination_models_prior() -> None:
+    prior = ContaminationParams()
+    p = unassessed_p_any([HazardKind.SHA, HazardKind.CHA])
+    assert p.tolist() == [prior.sha_prior, prior.cha_prior]
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(list(EvidenceKind)), max_size=8), st.floats(0, 1), st.floats(0.01, 0.99))
-def test_default_p_any_stays_a_probability(kinds, reliability, confidence) -> None:
-    evidence = [
-        _ev(k, reliability=reliability, confidence=confidence, positive=i % 2 == 0) for i, k in enumerate(kinds)
-    ]
-    p = default_p_any([HazardKind.SHA], ["A"], evidence)
-    assert 0 <= p[0] <= 1
+@given(
+    st.lists(st.tuples(st.floats(1, 1e7), st.floats(0, 1), st.booleans(), st.booleans()), min_size=1, max_size=30),
+    st.booleans(),
+)
+def test_expected_stages_are_the_split_the_forecast_samples(rows, survey) -> None:
+    """The planner's expected stages add up to the area and to the release model's expected split."""
+    area, p, sha, dense = (np.array(c) for c in zip(*rows, strict=True))
+    mix = calibrate_mix(area, p, sha, dense)
+    st_ = expected_stages(area, p, sha, dense, mix, survey=survey)
+    np.testing.assert_allclose(st_.released_m2, area, rtol=1e-9)
+    split = expected_split(area, p, sha, dense, mix if survey else replace(mix, cancel_clean=0.0))
+    total = area.sum()
+    assert abs(st_.cancelled_m2.sum() / total - split[ReleaseMethod.CANCELLED]) < 1e-9
+    assert abs(st_.reduced_m2.sum() / total - split[ReleaseMethod.REDUCED]) < 1e-9
+    assert np.all(st_.ts_m2 <= area * mix.ts_search_fraction + 1e-9)
+    assert np.all(st_.nts_m2 == (area * sha if survey else 0))
+    assert np.all(st_.cancelled_m2[~sha] == 0)
+
+
+def test_the_forecast_samples_the_expected_stages() -> None:
+    """Averaged over many runs, what the forecast releases by each method is the expected split."""
+    rng = np.random.default_rng(3)
+    n = 400
+    area = rng.lognormal(10, 0.8, n)
+    sha = rng.random(n) < 0.8
+    p = np.where(sha, 0.05, 0.6)
+    pf = Portfolio.from_arrays(area, sha=sha, p_any=p)
+    cap = Capacity(
+        {a: AssetCapacity.from_rate(a, u) for a, u in ((AssetType.MANUAL, 5000), (AssetType.DRONE_SURVEY, 50))}
+    )
+    fc = forecast(pf, cap, runs=400, seed=1, horizon_years=30, start=date(2027, 1, 1))
+    released = fc.monthly_by_method.sum(axis=1).mean(axis=0)
+    stages = expected_stages(area, p, sha, pf.dense_site, fc.mix)
+    expected = [stages.cancelled_m2.sum(), stages.reduced_m2.sum(), stages.clearance_m2.sum()]
+    np.testing.assert_allclose(released, expected, rtol=0.03)
 
 
 def test_calibrate_mix_against_a_case_solved_by_hand() -> None:

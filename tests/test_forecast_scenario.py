@@ -33,7 +33,7 @@ def test_toml_and_explicit_teams() -> None:
     )
     cap = spec.build_capacity(Capacity({AssetType.MDD: AssetCapacity.from_rate(AssetType.MDD, 9)}))
     assert set(cap.assets) == {AssetType.MANUAL} and cap.units(AssetType.MANUAL) == 1500
-    assert spec.assumptions.horizon_years == 2 and not spec.assumptions.release_by_survey
+    assert spec.forecast.horizon_years == 2 and not spec.forecast.release_by_survey
 
 
 BAD = [

@@ -22,4 +22,7 @@ def test_plan_bench_smoke() -> None:
     for key in ("gap_mean_pct", "gap_max_pct", "vs_greedy_pct", "national_seconds", "peak_mb"):
         assert key in figures, out
     assert float(figures["gap_max_pct"]) <= 10.0
-    assert float(figures["vs_greedy_pct"]) >= 20.0
+    # With the one release model the planner's lead over the greedy baseline is smaller than
+    # with the old fixed fractions (40 areas, 2 s: 4.7 %, was 27 %; 300 areas, 20 s: 13.5 %):
+    # NTS and TS now release most land cheaply, and greedy's priority order takes them early too.
+    assert float(figures["vs_greedy_pct"]) >= 2.0

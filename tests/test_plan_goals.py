@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from landrelease.cli import app
 from landrelease.domain.errors import ValidationError
-from landrelease.planning.workplan import PlanGoal, PlanningParameters, PlanScenario
+from landrelease.planning.scenario import PlanGoal, PlanSpec, ScenarioSpec
+from landrelease.planning.workplan import PlanningParameters
 from landrelease.samples import generate
 from landrelease.services.importing import store_scenario
 from landrelease.services.plan import plan_register
@@ -32,8 +33,9 @@ def _setup(register: Register) -> tuple[str, list[str]]:
     return target.code, list(target.blocking)
 
 
-def _scenario(goals: list[PlanGoal]) -> PlanScenario:
-    return PlanScenario(name="goal", planning=PlanningParameters(start_date=START, time_limit_s=2.0), goals=goals)
+def _scenario(goals: list[PlanGoal]) -> ScenarioSpec:
+    planning = PlanningParameters(start_date=START, time_limit_s=2.0)
+    return ScenarioSpec(name="goal", plan=PlanSpec(planning=planning, goals=tuple(goals)))
 
 
 def test_a_goal_puts_its_areas_first_and_the_plan_agrees_with_readiness(register: Register) -> None:
@@ -70,7 +72,7 @@ def test_a_goal_naming_no_settlement_is_refused(register: Register) -> None:
     with pytest.raises(ValidationError) as err:
         plan_register(register, _scenario([PlanGoal(settlement="Nowhere", by=START)]), store=False)
     (p,) = err.value.problems
-    assert (p.record, p.field, p.found) == ("goals[0]", "settlement", "Nowhere")
+    assert (p.field, p.found) == ("plan.goals[0].settlement", "Nowhere")
 
 
 def test_plan_command_reports_goals(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -81,8 +83,9 @@ def test_plan_command_reports_goals(database_url: str, monkeypatch: pytest.Monke
         register.close()
     path = tmp_path / "goal.yaml"
     path.write_text(
-        f"name: goal\nplanning:\n  start_date: {START.isoformat()}\n  time_limit_s: 2\n"
-        f"goals:\n  - settlement: {code}\n    by: {(START + timedelta(days=730)).isoformat()}\n",
+        f"name: goal\ncapacity: {{base: register}}\nplan:\n  planning:\n    start_date: {START.isoformat()}\n"
+        f"    time_limit_s: 2\n  goals:\n    - settlement: {code}\n"
+        f"      by: {(START + timedelta(days=730)).isoformat()}\n",
         encoding="utf-8",
     )
     monkeypatch.setenv("LANDRELEASE_DATABASE_URL", database_url)
@@ -94,3 +97,40 @@ def test_plan_command_reports_goals(database_url: str, monkeypatch: pytest.Monke
     assert {"met_p50", "met_p80"} <= set(goals["goals"][0]) and "km2_days_delay_elsewhere" in goals
     table = CliRunner().invoke(app, ["plan", "--scenario", str(path), "--goal-runs", "20", "--rows", "0"])
     assert table.exit_code == 0 and "Goals" in table.output and "km²·days" in table.output
+
+
+def test_goals_are_checked_naming_the_file_and_the_key(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    register = Register.open(database_url)
+    try:
+        _setup(register)
+    finally:
+        register.close()
+    monkeypatch.setenv("LANDRELEASE_DATABASE_URL", database_url)
+    monkeypatch.setenv("LANDRELEASE_OUTPUT_DIR", str(tmp_path / "out"))
+    bad = tmp_path / "bad.yaml"
+    # a goal without a date, and one with a key the goal does not know: refused by the parser
+    bad.write_text(
+        "name: goal\ncapacity: {base: register}\nplan:\n  goals:\n    - {settlement: X}\n"
+        "    - {settlement: Y, by: 2030-01-01, when: soon}\n",
+        encoding="utf-8",
+    )
+    res = CliRunner().invoke(app, ["plan", "--scenario", str(bad), "--store"])
+    assert res.exit_code != 0
+    assert str(bad) in res.output and "plan.goals[0].by" in res.output and "plan.goals[1].when" in res.output
+    assert "one of settlement, by" in res.output
+    # a goal naming no settlement of the register: refused naming the file and the key, nothing planned
+    nowhere = tmp_path / "nowhere.yaml"
+    nowhere.write_text(
+        "name: goal\ncapacity: {base: register}\nplan:\n  goals:\n    - {settlement: Nowhere, by: 2030-01-01}\n",
+        encoding="utf-8",
+    )
+    res = CliRunner().invoke(app, ["plan", "--scenario", str(nowhere), "--store"])
+    assert res.exit_code != 0
+    assert str(nowhere) in res.output and "plan.goals[0].settlement" in res.output and "Nowhere" in res.output
+    register = Register.open(database_url)
+    try:
+        assert register.tasks() == []
+    finally:
+        register.close()

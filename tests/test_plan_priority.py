@@ -79,9 +79,9 @@ def test_bad_weights_are_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as err:
         load_weights(f)
     assert err.value.problems[0].field == "beauty" and "unknown setting" in str(err.value)
-    f.write_text("weights:\n  farmland: 9\nplanning:\n  horizon_days: 365\n")
+    f.write_text("name: s\ncapacity: {}\nplan:\n  weights:\n    farmland: 9\n  planning:\n    horizon_days: 365\n")
     assert load_weights(f).farmland == 9
-    assert load_plan_scenario(f).planning.horizon_days == 365
-    f.write_text("planning:\n  horizon_days: 365\n  speed: 3\n")
-    with pytest.raises(ValidationError, match=r"planning\.speed"):
+    assert load_plan_scenario(f).plan.planning.horizon_days == 365
+    f.write_text("name: s\ncapacity: {}\nplan:\n  planning:\n    horizon_days: 365\n    speed: 3\n")
+    with pytest.raises(ValidationError, match=r"plan\.planning\.speed"):
         load_plan_scenario(f)

@@ -14,10 +14,12 @@ from landrelease.cli import app
 from landrelease.cli.plan import demo_step
 from landrelease.domain.enums import ActivityKind, AssetType, LandUse, Level
 from landrelease.io.plan_instance import read_instance, solution_from_json
+from landrelease.planning.forecast import Portfolio, prepare
 from landrelease.planning.instance import check_solution
 from landrelease.planning.priority import prioritise
+from landrelease.planning.scenario import PlanSpec, ScenarioSpec, parse_scenario
 from landrelease.planning.settlement_links import link_settlements
-from landrelease.planning.workplan import PlanningParameters, PlanScenario, build_work, eligibility, plan_teams
+from landrelease.planning.workplan import PlanningParameters, build_work, eligibility, plan_teams
 from landrelease.samples import generate
 from landrelease.services.importing import store_scenario
 from landrelease.services.plan import plan_register, planned_dispatch_order
@@ -57,8 +59,37 @@ def test_eligibility_rules(scenario) -> None:
     field = type(a)(code="F", geometry=a.geometry, land_use=LandUse.FARMLAND)
     assert eligibility(field, ActivityKind.CLEARANCE)[AssetType.MECHANICAL] is None
     assert "survey only" in str(eligibility(field, ActivityKind.CLEARANCE)[AssetType.DRONE_SURVEY])
-    assert eligibility(field, ActivityKind.TS)[AssetType.DRONE_SURVEY] is None
+    assert "survey only" in str(eligibility(field, ActivityKind.TS)[AssetType.DRONE_SURVEY])
     assert eligibility(field, ActivityKind.NTS)[AssetType.DRONE_SURVEY] is None
+    assert "survey teams" in str(eligibility(field, ActivityKind.NTS)[AssetType.MANUAL])
+    dense = type(a)(code="D", geometry=a.geometry, land_use=LandUse.FARMLAND, density=Level.HIGH)
+    assert "high density" in str(eligibility(dense, ActivityKind.CLEARANCE)[AssetType.MECHANICAL])
+    slope = type(a)(code="T", geometry=a.geometry, land_use=LandUse.FARMLAND, slope_deg=25.0)
+    assert "slopes over 20" in str(eligibility(slope, ActivityKind.CLEARANCE)[AssetType.MECHANICAL])
+    assert eligibility(slope, ActivityKind.CLEARANCE)[AssetType.MDD] is None
+
+
+def test_planner_and_forecast_use_one_eligibility_matrix(scenario) -> None:
+    """For every area of the sample, the team types the planner allows on its clearance are the
+    asset types the forecast lets work it."""
+    from landrelease.domain.geometry import areas_m2
+    from landrelease.planning.forecast import CLEARANCE_ASSETS, AssetCapacity, Capacity
+    from landrelease.planning.release_model import ReleaseModel
+
+    areas = scenario.hazard_areas
+    pf = Portfolio.from_hazard_areas(areas, areas_m2([a.geometry for a in areas]))
+    cap = Capacity({t: AssetCapacity.from_rate(t, 10) for t in CLEARANCE_ASSETS})
+    prep = prepare(pf, cap, ReleaseModel(0.3, 0.3), list(range(len(areas))), 10, 220.0)
+    checked = 0
+    for i, a in enumerate(areas):
+        planner = {t for t, why in eligibility(a, ActivityKind.CLEARANCE).items() if why is None}
+        forecast = {t for k, t in enumerate(CLEARANCE_ASSETS) if prep.share_slow[i, k] > 0 or prep.share[i, k] > 0}
+        if forecast:  # the forecast gives a type no share only when it cannot work there
+            assert forecast <= planner, a.code
+            checked += 1
+        elig_slow = {t for k, t in enumerate(CLEARANCE_ASSETS) if prep.share_slow[i, k] > 0}
+        assert elig_slow <= planner
+    assert checked > 0
 
 
 def test_work_follows_the_order_of_land_release_and_roads_before_villages(work, scenario) -> None:
@@ -101,7 +132,7 @@ def test_work_follows_the_order_of_land_release_and_roads_before_villages(work, 
 
 def test_plan_is_stored_and_replaced(register: Register, scenario) -> None:
     store_scenario(register, scenario)
-    sc = PlanScenario(planning=PlanningParameters(time_limit_s=2.0, start_date=date(2027, 1, 1)))
+    sc = ScenarioSpec(plan=PlanSpec(planning=PlanningParameters(time_limit_s=2.0, start_date=date(2027, 1, 1))))
     result = plan_register(register, sc)
     stored = register.tasks()
     assert len(stored) == len(result.work.instance.tasks)
@@ -179,3 +210,39 @@ def test_demo_step(register: Register, tmp_path: Path) -> None:
     assert Path(out["gantt"]).stat().st_size > 1000
     assert out["dispatch_order"] and out["headline"]["weighted_completion"] > 0
     assert len(register.tasks()) == out["tasks"]
+
+
+def test_one_scenario_says_more_deminers_once_for_plan_and_forecast(register: Register) -> None:
+    """ "+200 deminers" is 200 more manual units for the forecast and 25 more eight-person teams
+    for the planner: the same people."""
+    from landrelease.model.productivity import units_of
+    from landrelease.services.forecast import builtin_scenarios, register_capacity
+    from landrelease.services.plan import build_register_work
+
+    store_scenario(register, generate(30, seed=3))
+    more = next(s for s in builtin_scenarios() if "200" in s.name)
+    teams = register.teams()
+    fleet = register_capacity(register)
+    capacity = more.build_capacity(fleet)
+    work, _ = build_register_work(register, more, date(2027, 1, 1))
+    plan_manual = [t for t in work.instance.teams if t.type == "manual"]
+    own = [t for t in teams if t.type is AssetType.MANUAL]
+    assert capacity.units(AssetType.MANUAL) == sum(units_of(t) for t in own) + 200
+    assert len(plan_manual) == len(own) + 25
+    per_unit = fleet.get(AssetType.MANUAL).median[0] * 220 / 365  # calendar days
+    assert sum(t.rate_m2_per_day for t in plan_manual) == pytest.approx(capacity.units(AssetType.MANUAL) * per_unit)
+    assert len([t for t in work.instance.teams if t.type == "mdd"]) == capacity.units(AssetType.MDD)
+
+
+def test_the_scenario_document_is_checked_naming_file_and_key() -> None:
+    from landrelease.domain.errors import ValidationError
+
+    with pytest.raises(ValidationError) as err:
+        parse_scenario("name: x\ncapacity: {}\nplan: {planning: {sha_nts_cancel_fraction: 0.4}}\n", "s.yaml")
+    p = err.value.problems[0]
+    assert p.source == "s.yaml" and p.field == "plan.planning.sha_nts_cancel_fraction" and "unknown key" in p.message
+    with pytest.raises(ValidationError) as err:
+        parse_scenario("name: x\ncapacity: {}\nforecast: {runs: 0}\n", "s.yaml")
+    assert err.value.problems[0].field == "forecast.runs"
+    spec = parse_scenario("name: x\ncapacity: {add: {manual: 16}}\nplan: {planning: {time_limit_s: 3}}\n", "s.yaml")
+    assert spec.plan.planning.time_limit_s == 3 and spec.capacity.add[AssetType.MANUAL] == 16

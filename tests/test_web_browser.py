@@ -155,6 +155,8 @@ def test_sign_in_map_panel_colouring_dashboard_sign_out(live: Live, browser: obj
     page.wait_for_selector("#chart-released svg rect")
     page.wait_for_selector("#chart-utilisation svg rect")
     page.wait_for_selector("#chart-burndown svg circle")
+    page.wait_for_selector("#band-coverage")  # how often the band held in the backtest, beside the band
+    assert "inside P10–P90" in page.locator("#band-coverage").inner_text()
     page.wait_for_selector("#chart-returns table tr td")  # when settlements can come back
     page.wait_for_function("() => document.querySelector('#chart-scenarios').innerText.includes('not yet computed')")
     assert page.locator("#chart-released svg rect").count() >= 1

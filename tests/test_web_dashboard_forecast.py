@@ -31,7 +31,10 @@ def _viewer(client: TestClient) -> dict[str, str]:
 
 def test_burn_down_band_and_scenarios_come_from_the_stored_forecast(client: TestClient) -> None:
     h = _viewer(client)
-    assert client.get("/api/stats/burndown", headers=h).json()["band"] is None
+    before = client.get("/api/stats/burndown", headers=h).json()
+    assert before["band"] is None
+    cov = before["band_coverage"]  # the stored backtest over the shipped programmes, beside the band
+    assert cov["available"] and 0.0 <= cov["coverage"] <= 1.0 and cov["years_scored"] >= 1 and cov["sharpness"] >= 1
     register = client.app.state.register  # type: ignore[attr-defined]
     result = forecast_register(register, runs=40, seed=5)
     store_forecast(register, result)

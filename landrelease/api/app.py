@@ -23,7 +23,7 @@ from landrelease.settings import Settings
 def create_api(settings: Settings, register: Register | None = None) -> FastAPI:
     """The API over the register named by ``settings.database_url`` (no pages)."""
     owned = register is None
-    reg = register or Register.open(settings.database_url)
+    reg = register or Register.open(settings.database_url, audit_key=settings.audit_key)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

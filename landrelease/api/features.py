@@ -223,9 +223,7 @@ def item(request: Request, collectionId: str, featureId: str, principal: Visitor
         found = public_map.open_area(state.register, featureId, state.settings.public_map_precision)
         text = None if found is None else fc.dumps(found)
     else:
-        text = fc.feature_text(
-            request.app.state.register, spec, featureId, personal=principal.user.sees_personal_data
-        )
+        text = fc.feature_text(request.app.state.register, spec, featureId, personal=principal.user.sees_personal_data)
     if text is None:
         raise ApiProblem(404, f"no feature {featureId!r} in {spec.id}", field="featureId")
     base = f"{_base(request)}/collections/{spec.id}"

@@ -49,37 +49,15 @@ def backtest_chart(result: BacktestResult, path: Path) -> Path:
     return charts._save(fig, path)
 
 
-@app.command("backtest")
-def backtest_command(
-    programme: Annotated[Path, typer.Argument(help="programme file (landrelease/samples/programmes/*.yaml)")],
-    as_json: Annotated[bool, typer.Option("--json", help="print machine-readable output")] = False,
-    chart: Annotated[Path | None, typer.Option("--chart", help="write a chart (.png or .svg)")] = None,
-    runs: Annotated[
-        int | None, typer.Option(min=10, max=100_000, help="Monte-Carlo runs (default: the backtest's)")
-    ] = None,
-    seed: Annotated[int, typer.Option(min=0, help="random seed (same seed, same numbers)")] = 0,
-) -> None:
-    """Forecast a published programme from its start with its published capacity (never its
-    published release) and show, per year, the published km² against our P10/P50/P90; then the
-    coverage (share inside P10–P90) and the sharpness (median P90/P10)."""
-    from landrelease.services.backtest import DEFAULT_RUNS, backtest_programme, read_programme
+def _chart_path(chart: Path, programme: str, several: bool) -> Path:
+    """One chart per programme: ``out.png`` for one, ``out-<programme>.png`` for several."""
+    if not several:
+        return chart
+    slug = "".join(ch if ch.isalnum() else "-" for ch in programme.lower()).strip("-")
+    return chart.with_name(f"{chart.stem}-{slug}{chart.suffix}")
 
-    runs = DEFAULT_RUNS if runs is None else runs
-    try:
-        if chart is not None:
-            from landrelease.cli import forecast_charts
 
-            forecast_charts.check_chart_path(chart)
-        prog = read_programme(programme)
-        with console.status(f"forecasting {prog.programme} from {prog.start_year} ({runs} runs)…"):
-            result = backtest_programme(prog, runs=runs, seed=seed)
-        if chart is not None:
-            backtest_chart(result, chart)
-    except LandreleaseError as exc:
-        raise fail(exc) from None
-    if as_json:
-        print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
-        return
+def _print_result(result: BacktestResult) -> None:
     table = Table(title=f"{result.programme}: published release against the forecast (km² in the year)")
     for col in ("year", "published", "P10", "P50", "P90", "inside", "capacity", "notes"):
         table.add_column(col, justify="right" if col in ("published", "P10", "P50", "P90") else "left")
@@ -106,5 +84,86 @@ def backtest_command(
     console.print(f"sharpness (median P90/P10): {_fmt(result.sharpness, 2)}")
     for a in result.assumptions:
         console.print(f"[dim]assumption: {a}[/dim]")
-    if chart is not None:
-        console.print(f"chart: {chart}")
+
+
+@app.command("backtest")
+def backtest_command(
+    programmes: Annotated[list[Path], typer.Argument(help="programme file(s) (landrelease/samples/programmes/*.yaml)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print machine-readable output")] = False,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="write a chart (.png or .svg; one per programme when several)")
+    ] = None,
+    runs: Annotated[
+        int | None, typer.Option(min=10, max=100_000, help="Monte-Carlo runs (default: the backtest's)")
+    ] = None,
+    seed: Annotated[int, typer.Option(min=0, help="random seed (same seed, same numbers)")] = 0,
+    prior: Annotated[
+        str,
+        typer.Option(
+            help="others: leave-one-out prior from the other shipped programmes' published capacity and release; "
+            "published: the published per-unit rates and the 2022 global split"
+        ),
+    ] = "others",
+    save: Annotated[
+        Path | None,
+        typer.Option(
+            "--save",
+            help="write the pooled summary as JSON (landrelease/samples/programmes/backtest-summary.json is "
+            "what the dashboard shows)",
+        ),
+    ] = None,
+) -> None:
+    """Forecast published programmes from their start with their published capacity (never their
+    published release) and show, per year, the published km² against our P10/P50/P90; then the
+    coverage (share inside P10–P90) and the sharpness (median P90/P10), per programme and, for
+    several files, over all of them."""
+    from landrelease.services.backtest import (
+        DEFAULT_RUNS,
+        backtest_programmes,
+        read_programme,
+        summary_record,
+        write_summary,
+    )
+
+    runs = DEFAULT_RUNS if runs is None else runs
+    several = len(programmes) > 1
+    if prior not in ("others", "published"):
+        raise fail(f"--prior must be 'others' or 'published', not {prior!r}")
+    try:
+        if chart is not None:
+            from landrelease.cli import forecast_charts
+
+            forecast_charts.check_chart_path(chart)
+        progs = [read_programme(p) for p in programmes]
+        names = ", ".join(p.programme for p in progs)
+        with console.status(f"forecasting {names} ({runs} runs)…"):
+            summary = backtest_programmes(
+                progs, runs=runs, seed=seed, prior="others" if prior == "others" else "published"
+            )
+        if save is not None:
+            write_summary(save, summary_record(summary, runs=runs, seed=seed, prior=prior))
+        charts_written = []
+        if chart is not None:
+            for result in summary.results:
+                charts_written.append(backtest_chart(result, _chart_path(chart, result.programme, several)))
+    except LandreleaseError as exc:
+        raise fail(exc) from None
+    if as_json:
+        data = summary.results[0].as_dict() if not several else summary.as_dict()
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    for result in summary.results:
+        _print_result(result)
+    if several:
+        cov = (
+            "no year could be scored"
+            if summary.coverage is None
+            else f"{summary.coverage:.0%} of {len(summary.scored)} years "
+            f"({', '.join(r.programme for r in summary.results if r.scored)})"
+        )
+        console.print(
+            f"[bold]over all {len(summary.results)} programmes[/bold]: coverage {cov}; "
+            f"sharpness (median P90/P10) {_fmt(summary.sharpness, 2)}"
+        )
+    for path in charts_written:
+        console.print(f"chart: {path}")

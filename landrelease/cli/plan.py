@@ -156,10 +156,10 @@ def plan(
 ) -> None:
     """Plan who clears what, and when (with no scenario: the register as it is).
 
-    A scenario's ``goals`` ("return to settlement X by date D") put those settlements'
+    A scenario's ``plan.goals`` ("return to settlement X by date D") put those settlements'
     blocking areas first; the plan then says per goal whether it is met at P50/P80 and what
     the goals cost the other settlements (km²·days of delay elsewhere)."""
-    from landrelease.planning.workplan import PlanScenario
+    from landrelease.planning.scenario import ScenarioSpec
     from landrelease.services import plan as plans
     from landrelease.services.plan import plan_register
     from landrelease.services.readiness import goal_outcomes
@@ -169,11 +169,14 @@ def plan(
         if instance is not None:
             _plan_instance(instance, as_json, time_limit)
             return
-        sc = plans.load_scenario(scenario) if scenario else PlanScenario()
+        sc = plans.load_scenario(scenario) if scenario else ScenarioSpec()
         if time_limit is not None:
-            sc.planning.time_limit_s = time_limit
+            planning = sc.plan.planning.model_copy(update={"time_limit_s": time_limit})
+            sc = sc.model_copy(update={"plan": sc.plan.model_copy(update={"planning": planning})})
         day0 = date.fromisoformat(start_date) if start_date else None
         with open_register() as register:
+            if sc.plan.goals and scenario is not None:  # refused naming the file and the key
+                plans.resolve_goals(register, sc.plan.goals, source=str(scenario))
             if export_instance is not None:
                 inst = plans.export_instance(register, export_instance, sc, day0)
                 console.print(f"Wrote {len(inst.tasks):,} tasks and {len(inst.teams):,} teams to {export_instance}")
@@ -183,7 +186,7 @@ def plan(
                 result = plan_register(
                     register, sc, start_date=day0, store=scenario is None if store is None else store
                 )
-                if sc.goals:
+                if sc.plan.goals:
                     progress.add_task("checking the goals (two forecasts)", total=None)
                     goals = goal_outcomes(register, result, sc, runs=goal_runs)
     except ValueError as exc:
@@ -271,12 +274,13 @@ def _plan_instance(path: Path, as_json: bool, time_limit: float | None) -> None:
 
 def demo_step(register: Register, console: Console, output_dir: Path) -> dict[str, Any]:
     """Prioritise, plan the register, store the plan, write the Gantt chart, print the headline figures."""
-    from landrelease.planning.workplan import PlanScenario
+    from landrelease.planning.scenario import PlanSpec, ScenarioSpec
+    from landrelease.planning.workplan import PlanningParameters
     from landrelease.services import plan as plans
     from landrelease.services.plan import plan_register
 
     output_dir = Path(output_dir)
-    result = plan_register(register, PlanScenario(planning={"time_limit_s": 10.0}))
+    result = plan_register(register, ScenarioSpec(plan=PlanSpec(planning=PlanningParameters(time_limit_s=10.0))))
     gantt_path = output_dir / "plan-gantt.png"
     plans.write_outputs(result, gantt=gantt_path, title="Plan: teams and tasks")
     console.print(headline_table(result.headline, f"Plan headline ({result.seconds:.1f} s)"))

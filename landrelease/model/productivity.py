@@ -120,7 +120,16 @@ def slope_factor(asset: AssetType, slope_deg: np.ndarray | float) -> np.ndarray:
 def site_factor(
     asset: AssetType, clutter: np.ndarray, vegetation: np.ndarray, slope_deg: np.ndarray, *, with_clutter: bool = True
 ) -> np.ndarray:
-    """Combined rate multiplier per area (clutter/vegetation as 0/1/2 class indices); 0 = not deployable."""
+    """Combined rate multiplier per area (clutter/vegetation as 0/1/2 class indices); 0 = not deployable.
+
+    A deminer on flat, open, clean ground works at the full rate; on high clutter and dense
+    vegetation at a quarter of it, slower still on a 30° slope; a machine is not deployed there:
+
+    >>> site_factor(AssetType.MANUAL, np.array([0, 2, 2]), np.array([0, 2, 2]), np.array([0.0, 0.0, 30.0])).tolist()
+    [1.0, 0.225, 0.1125]
+    >>> site_factor(AssetType.MECHANICAL, np.array([0]), np.array([0]), np.array([30.0])).tolist()
+    [0.0]
+    """
     veg = np.asarray(VEGETATION_FACTOR[asset])[np.asarray(vegetation, dtype=int)]
     out = veg * slope_factor(asset, slope_deg)
     if with_clutter:
@@ -214,6 +223,47 @@ def fleet_priors(teams: Sequence[Team], priors: Mapping[AssetType, RatePrior] = 
         base = priors[asset]
         sigma = float(np.mean(sig[asset])) if asset in sig else base.sigma
         out[asset] = RatePrior(asset, base.unit, float(math.exp(np.mean(logs))), sigma, "the register's team rates")
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRate:
+    """One asset type's per-unit median m²/working day by clutter class (low, medium, high)
+    and the lognormal spread of the programme's rate: what the planner and the forecast use."""
+
+    asset: AssetType
+    median: tuple[float, float, float]
+    sigma: tuple[float, float, float]
+
+    @property
+    def clutter_factor(self) -> tuple[float, float, float]:
+        """The rate on each clutter class relative to low clutter (from the calibration)."""
+        m0 = self.median[0]
+        return (1.0, self.median[1] / m0, self.median[2] / m0) if m0 > 0 else (1.0, 1.0, 1.0)
+
+
+def unit_rates(teams: Sequence[Team], calibration: Calibration | None = None) -> dict[AssetType, UnitRate]:
+    """Every asset type's unit rate: the calibration's posterior where it used daily reports,
+    else the register's stated team rates (:func:`fleet_priors`), else the published priors —
+    each spread over the clutter classes by :data:`CLUTTER_FACTOR`.
+
+    >>> r = unit_rates([])[AssetType.MANUAL]
+    >>> r.median, r.clutter_factor[2]
+    ((30.0, 21.0, 13.5), 0.45)
+    """
+    out: dict[AssetType, UnitRate] = {}
+    priors = fleet_priors(teams)
+    for asset in AssetType:
+        if calibration is not None and calibration.used:
+            med, sig = calibration.medians(asset), calibration.sigmas(asset)
+            out[asset] = UnitRate(
+                asset, (float(med[0]), float(med[1]), float(med[2])), (float(sig[0]), float(sig[1]), float(sig[2]))
+            )
+        else:
+            p = priors[asset]
+            f = CLUTTER_FACTOR[asset]
+            r = p.median_m2_per_day
+            out[asset] = UnitRate(asset, (r * f[0], r * f[1], r * f[2]), (p.sigma, p.sigma, p.sigma))
     return out
 
 

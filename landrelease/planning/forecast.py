@@ -2,7 +2,7 @@
 
 Each run samples the programme's rates (lognormal, per asset type), which areas really hold
 EO, the release outcome of every area (cancelled by NTS, reduced by TS, cleared — see
-:mod:`landrelease.planning.release_mix`), the share TS reduces, and the finds. Then it
+:mod:`landrelease.planning.release_model`), the share TS reduces, and the finds. Then it
 plays the programme forward. Everything is vectorised in NumPy over runs × areas.
 
 The fluid capacity model (an approximation, good at national scale):
@@ -21,7 +21,10 @@ The fluid capacity model (an approximation, good at national scale):
 - Time is counted in working days (``working_days_per_year``, default 220) and shown as
   calendar dates.
 
-What the approximation leaves out: teams' travel and set-up, a queue skipping ahead to
+Along a plan, the queues take the plan's order of each area's TS and clearance, and the survey
+queue is charged the travel the plan's survey teams make between NTS tasks (short tasks, so
+travel is a large part of their time). What the approximation leaves out: the travel of the
+clearance teams (long tasks), a queue skipping ahead to
 another ready area while it waits for NTS, and shares re-balancing when a run's sampled
 rates differ from the expected ones.
 
@@ -35,7 +38,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -44,31 +47,30 @@ from typing import Any
 import numpy as np
 
 from landrelease.domain.asset import Team
-from landrelease.domain.enums import AssetType, HazardKind, LandUse, ReleaseMethod
+from landrelease.domain.enums import ActivityKind, AssetType, HazardKind, LandUse, ReleaseMethod
 from landrelease.domain.errors import InfeasibleError, Problem
-from landrelease.domain.evidence import Evidence
 from landrelease.domain.hazard import HazardArea
 from landrelease.model.productivity import (
     CLUTTER_FACTOR,
-    MAX_MACHINE_SLOPE_DEG,
     MECHANICAL_FOLLOW_UP,
     PRIORS,
     TIME_PER_FIND_DAYS,
     Calibration,
-    fleet_priors,
     site_factor,
+    unit_rates,
     units_of,
 )
-from landrelease.planning.release_mix import (
+from landrelease.planning.eligibility import SENSITIVE_USES, eligible, manual_only
+from landrelease.planning.release_model import (
     GLOBAL_2022_SPLIT,
     M2_PER_ITEM,
-    ReleaseMix,
+    ReleaseModel,
     calibrate_mix,
-    default_p_any,
     expected_items,
     expected_split,
     level_index,
     outcome_probabilities,
+    unassessed_p_any,
 )
 
 CLEARANCE_ASSETS: tuple[AssetType, ...] = (AssetType.MANUAL, AssetType.MDD, AssetType.MECHANICAL)
@@ -91,8 +93,8 @@ DISPATCH_RANK: dict[LandUse, int] = {
     LandUse.FOREST: 5,
     LandUse.OTHER: 5,
 }
-DENSE_SITES = frozenset({LandUse.CEMETERY, LandUse.RELIGIOUS_SITE})
-"""Mined so densely that only manual clearance works (the seed article)."""
+DENSE_SITES = SENSITIVE_USES
+"""Cemeteries and religious sites: cleared in full, never reduced (the release model)."""
 
 
 # ---------------------------------------------------------------- inputs
@@ -114,6 +116,7 @@ class Portfolio:
     vegetation: np.ndarray
     region: np.ndarray
     items_if_contaminated: np.ndarray
+    manual_only: np.ndarray  # cemeteries, religious sites, high-density areas (the eligibility matrix)
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -135,6 +138,7 @@ class Portfolio:
         density: np.ndarray | None = None,
         region: Sequence[str] | None = None,
         items_if_contaminated: np.ndarray | None = None,
+        manual_only: np.ndarray | None = None,
     ) -> Portfolio:
         """A portfolio built from arrays, with plain defaults (all SHA, low clutter, flat, accessible)."""
         a = np.asarray(area_m2, dtype=float)
@@ -143,18 +147,19 @@ class Portfolio:
             raise ValueError("area_m2 must be finite and not negative")
         sha_arr = np.ones(n, bool) if sha is None else np.asarray(sha, bool)
         if p_any is None:
-            p_any = np.where(sha_arr, 0.04, 0.7)
+            p_any = unassessed_p_any([HazardKind.SHA if s else HazardKind.CHA for s in sha_arr])
         p = np.asarray(p_any, dtype=float)
         if np.any(~np.isfinite(p)) or np.any(p < 0) or np.any(p > 1):
             raise ValueError("p_any must lie in [0, 1]")
         dens = np.zeros(n, np.int8) if density is None else np.asarray(density, np.int8)
+        dense = np.zeros(n, bool) if dense_site is None else np.asarray(dense_site, bool)
         return cls(
             codes=np.asarray(codes if codes is not None else [f"A{i}" for i in range(n)], dtype=object),
             area_m2=a,
             sha=sha_arr,
             p_any=p,
             dispatch_rank=np.zeros(n, np.int8) if dispatch_rank is None else np.asarray(dispatch_rank, np.int8),
-            dense_site=np.zeros(n, bool) if dense_site is None else np.asarray(dense_site, bool),
+            dense_site=dense,
             machine_accessible=np.ones(n, bool) if machine_accessible is None else np.asarray(machine_accessible, bool),
             slope_deg=np.zeros(n) if slope_deg is None else np.asarray(slope_deg, float),
             clutter=np.zeros(n, np.int8) if clutter is None else np.asarray(clutter, np.int8),
@@ -163,6 +168,7 @@ class Portfolio:
             items_if_contaminated=(
                 expected_items(a, dens) if items_if_contaminated is None else np.asarray(items_if_contaminated, float)
             ),
+            manual_only=(dense | (dens == 2)) if manual_only is None else np.asarray(manual_only, bool),
         )
 
     @classmethod
@@ -171,16 +177,15 @@ class Portfolio:
         areas: Sequence[HazardArea],
         area_m2: np.ndarray,
         *,
-        evidence: Iterable[Evidence] = (),
         p_any: np.ndarray | None = None,
         items_if_contaminated: np.ndarray | None = None,
-        record_reliability: float | None = None,
     ) -> Portfolio:
-        """The open hazard areas of a register; ``p_any`` from the contamination model if given,
-        else from :func:`~landrelease.planning.release_mix.default_p_any`."""
+        """The open hazard areas of a register; ``p_any`` from the contamination model's
+        assessment if given, else its prior by kind
+        (:func:`~landrelease.planning.release_model.unassessed_p_any`)."""
         codes = [a.code for a in areas]
         if p_any is None:
-            p_any = default_p_any([a.kind for a in areas], codes, evidence, record_reliability)
+            p_any = unassessed_p_any([a.kind for a in areas])
         return cls.from_arrays(
             area_m2,
             sha=np.array([a.kind is HazardKind.SHA for a in areas], bool),
@@ -195,6 +200,7 @@ class Portfolio:
             density=level_index(a.density for a in areas),
             region=[a.region or "(no region)" for a in areas],
             items_if_contaminated=items_if_contaminated,
+            manual_only=np.array([manual_only(a) for a in areas], bool),
         )
 
 
@@ -278,19 +284,11 @@ class Capacity:
     def from_teams(cls, teams: Sequence[Team], calibration: Calibration | None = None) -> Capacity:
         """The register's fleet; rates from the calibration where it has reports, else the
         register's stated team rates, else the published priors."""
-        priors = fleet_priors(teams)
+        rates = unit_rates(teams, calibration)
         units: dict[AssetType, float] = {}
         for t in teams:
             units[t.type] = units.get(t.type, 0.0) + units_of(t)
-        out: dict[AssetType, AssetCapacity] = {}
-        for asset, u in units.items():
-            if calibration is not None:
-                med = calibration.medians(asset)
-                sig = calibration.sigmas(asset)
-                out[asset] = AssetCapacity(asset, u, (med[0], med[1], med[2]), (sig[0], sig[1], sig[2]))
-            else:
-                p = priors[asset]
-                out[asset] = AssetCapacity.from_rate(asset, u, p.median_m2_per_day, p.sigma)
+        out = {a: AssetCapacity(a, u, rates[a].median, rates[a].sigma) for a, u in units.items()}
         return cls(out)
 
     def as_dict(self) -> dict[str, Any]:
@@ -335,11 +333,19 @@ class Prepared:
     survey_mu: float
     survey_sigma: float
     nts_cum: np.ndarray  # cumulative SHA area in dispatch order (0 where not surveyed)
+    nts_travel: np.ndarray  # cumulative survey travel, pooled working days (0 where not surveyed)
     months: int
     wd_per_month: float
     regions: list[str]
     region_perm: np.ndarray
     region_starts: np.ndarray
+    ts_row: np.ndarray  # (n,) row of each area's TS in the queues' work sequence (2n rows)
+    cl_row: np.ndarray  # (n,) row of its clearance
+    row_area: np.ndarray  # (2n,) the area (in dispatch order) of each row
+    queues: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None]
+    """Per clearance asset type: the areas it works on, the area of each of its queue's rows
+    (the work sequence restricted to those areas), and the rows of each area's TS and clearance."""
+    area_pos: list[np.ndarray]  # per type: each area's position among the type's areas (-1: none)
     keep_run_months: bool = False  # return every run's release month of each area (joint quantiles)
 
     @property
@@ -367,7 +373,7 @@ def _fluid_shares(speed: np.ndarray, work: np.ndarray, ready: np.ndarray) -> np.
         eligible = [k for k in range(m) if r[k] > 0]
         if not eligible:
             continue
-        if w <= 0:
+        if w <= 1e-6:  # no work to speak of (under a mm²): shares by speed, and no clock moves
             total = sum(r[k] for k in eligible)
             for k in eligible:
                 shares[i, k] = r[k] / total
@@ -406,12 +412,15 @@ def _quantile_table(ab: tuple[float, float]) -> np.ndarray:
 def prepare(
     portfolio: Portfolio,
     capacity: Capacity,
-    mix: ReleaseMix,
+    mix: ReleaseModel,
     order: np.ndarray,
     horizon_years: int,
     working_days_per_year: float,
+    stage_order: Sequence[tuple[str, ActivityKind]] | None = None,
+    survey_travel: Mapping[str, float] | None = None,
 ) -> Prepared:
-    """Arrange the problem in dispatch order and fix the per-type shares."""
+    """Arrange the problem in dispatch order, fix the per-type shares and the queues' work
+    sequence (each area's TS and clearance: in ``stage_order`` where given, else together)."""
     o = np.asarray(order, dtype=np.int64)
     area = portfolio.area_m2[o]
     sha = portfolio.sha[o]
@@ -429,11 +438,15 @@ def prepare(
     slow = np.zeros((n, 3))
     for k, asset in enumerate(CLEARANCE_ASSETS):
         cap = capacity.get(asset)
-        factor = site_factor(asset, clutter, veg, slope, with_clutter=False)
-        if asset is not AssetType.MANUAL:
-            factor = np.where(dense, 0.0, factor)
-        if asset is AssetType.MECHANICAL:
-            factor = np.where(portfolio.machine_accessible[o] & (slope <= MAX_MACHINE_SLOPE_DEG), factor, 0.0)
+        ok = eligible(
+            asset,
+            ActivityKind.CLEARANCE,
+            manual_only=portfolio.manual_only[o],
+            high_clutter=clutter == 2,
+            machine_accessible=portfolio.machine_accessible[o],
+            slope_deg=slope,
+        )
+        factor = np.where(ok, site_factor(asset, clutter, veg, slope, with_clutter=False), 0.0)
         slow[:, k] = np.divide(1.0, factor, out=np.zeros(n), where=factor > 0)
         if cap is None or cap.units * cap.availability < MIN_UNITS:
             continue
@@ -461,8 +474,32 @@ def prepare(
     nts_cum = np.cumsum(np.where(sha, area, 0.0)) if surveying else np.zeros(n)
     nts_cum = np.where(sha, nts_cum, 0.0)
     survey_speed = survey_pool * survey.median[0] if surveying and survey is not None else 1.0
-    share = _fluid_shares(speed, work, nts_cum / survey_speed)
+    # the survey teams' travel to each SHA (team working days), shared by the pool
+    travel = np.zeros(n)
+    if surveying and survey_travel:
+        codes_o = portfolio.codes[o]
+        days = working_days_per_year / 365.0
+        travel = np.array([float(survey_travel.get(str(c), 0.0)) * days for c in codes_o]) * sha
+    nts_travel = np.where(sha, np.cumsum(travel) / max(survey_pool, MIN_UNITS), 0.0)
+    share = _fluid_shares(speed, work, nts_cum / survey_speed + nts_travel)
     share_slow = share * slow
+
+    ts_row, cl_row, row_area = work_sequence(portfolio.codes[o], stage_order)
+    queues: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None] = []
+    area_pos: list[np.ndarray] = []
+    for k in range(3):
+        mask = share[:, k] > 0
+        areas_k = np.flatnonzero(mask)
+        pos = np.full(n, -1, np.int64)
+        pos[areas_k] = np.arange(len(areas_k))
+        area_pos.append(pos)
+        if not len(areas_k):
+            queues.append(None)
+            continue
+        rows = np.flatnonzero(mask[row_area])  # the sequence's rows of these areas, in order
+        rank = np.full(2 * n, -1, np.int64)
+        rank[rows] = np.arange(len(rows))
+        queues.append((areas_k, row_area[rows], rank[ts_row[areas_k]], rank[cl_row[areas_k]]))
 
     regions = sorted({str(r) for r in portfolio.region[o]})
     rindex = {r: i for i, r in enumerate(regions)}
@@ -493,12 +530,59 @@ def prepare(
         survey_mu=float(math.log(survey.median[0])) if surveying and survey is not None else 0.0,
         survey_sigma=float(survey.sigma[0]) if surveying and survey is not None else 0.0,
         nts_cum=nts_cum,
+        nts_travel=nts_travel,
         months=int(horizon_years * 12),
         wd_per_month=working_days_per_year / 12.0,
         regions=regions,
         region_perm=perm,
         region_starts=starts,
+        ts_row=ts_row,
+        cl_row=cl_row,
+        row_area=row_area,
+        queues=queues,
+        area_pos=area_pos,
     )
+
+
+def work_sequence(
+    codes: np.ndarray, stage_order: Sequence[tuple[str, ActivityKind]] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows of the TS/clearance queues: ``stage_order`` (hazard code, TS or clearance) as the
+    plan starts them, then what it leaves out in dispatch order (TS, then clearance). An area's
+    clearance never comes before its TS.
+
+    >>> ts, cl, area = work_sequence(np.array(["A", "B"]), [("B", ActivityKind.TS), ("A", ActivityKind.TS),
+    ...                                                     ("B", ActivityKind.CLEARANCE)])
+    >>> ts.tolist(), cl.tolist(), area.tolist()
+    ([1, 0], [3, 2], [1, 0, 1, 0])
+    """
+    n = len(codes)
+    index = {str(c): i for i, c in enumerate(codes)}
+    items: list[tuple[int, bool]] = []
+    seen: set[tuple[int, bool]] = set()
+    for code, stage in stage_order or ():
+        i = index.get(str(code))
+        if i is None or stage not in (ActivityKind.TS, ActivityKind.CLEARANCE):
+            continue
+        key = (i, stage is ActivityKind.TS)
+        if key in seen:
+            continue
+        if not key[1] and (i, True) not in seen:  # clearance named first: its TS goes just before it
+            items.append((i, True))
+            seen.add((i, True))
+        items.append(key)
+        seen.add(key)
+    for i in range(n):
+        for key in ((i, True), (i, False)):
+            if key not in seen:
+                items.append(key)
+    ts_row = np.zeros(n, np.int64)
+    cl_row = np.zeros(n, np.int64)
+    row_area = np.zeros(2 * n, np.int64)
+    for r, (i, is_ts) in enumerate(items):
+        (ts_row if is_ts else cl_row)[i] = r
+        row_area[r] = i
+    return ts_row, cl_row, row_area
 
 
 # ---------------------------------------------------------------- simulation
@@ -568,45 +652,62 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
     # NTS queue: SHAs in dispatch order at the pooled survey rate
     if prep.survey_pool > 0:
         survey_rate = prep.survey_pool * np.exp(prep.survey_mu + prep.survey_sigma * zs)
-        t_nts = prep.nts_cum[col] / survey_rate[None, :]
+        t_nts = prep.nts_cum[col] / survey_rate[None, :] + prep.nts_travel[col]
     else:
         t_nts = np.zeros((n, runs))
     # what waits for NTS in the TS/clearance queues (a cancelled area never enters them)
     queued_release = np.where(cancel, 0.0, t_nts)
 
-    # TS and clearance queues, one per asset type
+    # TS and clearance queues, one per asset type, over the work sequence (each area's TS and
+    # its clearance, in the plan's order of them), restricted to the areas the type works on.
+    # Float32: working days up to the horizon keep a resolution far below a day.
     area_cl = clear_frac
     area_cl *= prep.area.astype(np.float32)[col]
-    area_work = (prep.area * prep.ts_fraction).astype(np.float32)[col] * reduce
-    area_work += area_cl
-    done = np.zeros((n, runs))
-    ts_done = np.zeros((n, runs))
+    area_ts = (prep.area * prep.ts_fraction).astype(np.float32)[col] * reduce
+    queued32 = queued_release.astype(np.float32)
+    done = np.zeros((n, runs), np.float32)
+    ts_done = np.zeros((n, runs), np.float32)
+    finds_col = finds_at % runs
     for k in range(3):
-        mask = prep.share[:, k] > 0
-        if prep.pool[k] <= 0 or not mask.any():
+        q = prep.queues[k]
+        if prep.pool[k] <= 0 or q is None:
             continue
-        inv = np.exp(-(prep.log_median[k][:, None] + prep.log_sigma[k][:, None] * zc[k][None, :])) / prep.pool[k]
-        per_m2 = inv[prep.clutter, :]  # (areas, runs): days per m² by clutter class
-        per_m2 *= prep.share_slow[:, k][col]
-        w_cl = area_cl * per_m2
-        w = area_work * per_m2
-        del per_m2
+        areas, rows_area, ts_pos, cl_pos = q
+        full = len(areas) == n
+        m = len(areas)
+        inv = (
+            np.exp(-(prep.log_median[k][:, None] + prep.log_sigma[k][:, None] * zc[k][None, :])) / prep.pool[k]
+        ).astype(np.float32)
+        per_m2 = inv[prep.clutter if full else prep.clutter[areas], :]  # (areas, runs): days per m²
+        per_m2 *= prep.share_slow[areas, k].astype(np.float32)[col]
+        w = np.empty((2 * m, runs), np.float32)
+        w_cl = (area_cl if full else area_cl[areas]) * per_m2
         if prep.tfind[k] > 0 and len(finds_at):  # the finds' time
-            finds_time = finds_extra * (prep.share[finds_row, k] * prep.tfind[k] / prep.pool[k])
-            w_cl.ravel()[finds_at] += finds_time
-            w.ravel()[finds_at] += finds_time
-        s = np.cumsum(w, axis=0)
-        c = w - s  # minus the start offset
-        c += queued_release if mask.all() else queued_release * mask[col]
-        np.maximum.accumulate(c, axis=0, out=c)
-        c += s  # completion time of each area's share in this queue
-        del s, w
-        if not mask.all():
-            c *= mask[col]  # an area this type does not work on is not waiting for it
-        np.maximum(done, c, out=done)
-        c -= w_cl  # when its TS part ended (w_cl is 0 where the type does not work)
-        np.maximum(ts_done, c, out=ts_done)
-        del c, w_cl
+            at = finds_row if full else prep.area_pos[k][finds_row]
+            ok = at >= 0
+            extra = finds_extra[ok] * (prep.share[finds_row[ok], k] * prep.tfind[k] / prep.pool[k])
+            w_cl[at[ok], finds_col[ok]] += extra.astype(np.float32)
+        w[cl_pos] = w_cl
+        del w_cl
+        per_m2 *= area_ts if full else area_ts[areas]
+        w[ts_pos] = per_m2
+        del per_m2
+        s_ = np.cumsum(w, axis=0, dtype=np.float32)
+        w -= s_  # minus the start offset
+        w += queued32[rows_area]
+        np.maximum.accumulate(w, axis=0, out=w)
+        w += s_  # completion time of each row's share in this queue
+        del s_
+        if full:
+            np.maximum(ts_done, w[ts_pos], out=ts_done)
+            np.maximum(done, w[cl_pos], out=done)
+        else:
+            ts_done[areas] = np.maximum(ts_done[areas], w[ts_pos])
+            done[areas] = np.maximum(done[areas], w[cl_pos])
+        del w
+    np.maximum(done, ts_done, out=done)
+    done = done.astype(np.float64)
+    ts_done = ts_done.astype(np.float64)
     done[prep.no_capacity, :] = np.inf
     ts_done[prep.no_capacity, :] = np.inf
 
@@ -735,7 +836,7 @@ class ForecastResult:
     overall_days_q: np.ndarray  # (3,)
     cumulative_m2: np.ndarray  # (runs, months) released by the end of each month
     monthly_by_method: np.ndarray  # (runs, months, 3)
-    mix: ReleaseMix
+    mix: ReleaseModel
     expected_split: dict[ReleaseMethod, float]
     capacity: Capacity
     name: str = "register"
@@ -985,8 +1086,10 @@ def forecast(
     portfolio: Portfolio,
     capacity: Capacity,
     *,
-    mix: ReleaseMix | None = None,
+    mix: ReleaseModel | None = None,
     dispatch_order: Sequence[str] | np.ndarray | None = None,
+    stage_order: Sequence[tuple[str, ActivityKind]] | None = None,
+    survey_travel: Mapping[str, float] | None = None,
     horizon_years: int = 10,
     runs: int = 1000,
     seed: int = 0,
@@ -1000,7 +1103,11 @@ def forecast(
     """Forecast the release of ``portfolio`` with ``capacity``.
 
     ``mix`` defaults to the mix calibrated to the 2022 global split on this portfolio;
-    ``dispatch_order`` (hazard codes) defaults to :func:`default_dispatch_order`; ``mapper``
+    ``dispatch_order`` (hazard codes) defaults to :func:`default_dispatch_order`;
+    ``stage_order`` (hazard code, TS or clearance, as the plan starts them) orders the
+    TS/clearance queues' work (default: each area's TS then its clearance); ``survey_travel``
+    (hazard code → calendar days a survey team travels to its NTS, from the plan) is added to
+    the survey queue (default: none); ``mapper``
     runs the blocks elsewhere (default: threads here; or Dask), in ``groups`` tasks (default:
     one per worker); the result does not depend on either. ``keep_run_months`` keeps every
     run's release month of each area (areas × runs, two bytes each) for joint quantiles.
@@ -1027,7 +1134,7 @@ def forecast(
     if mix is None:
         mix = calibrate_mix(portfolio.area_m2, portfolio.p_any, portfolio.sha, portfolio.dense_site)
     order, not_open = resolve_dispatch_order(portfolio, dispatch_order)
-    prep = prepare(portfolio, capacity, mix, order, horizon_years, working_days_per_year)
+    prep = prepare(portfolio, capacity, mix, order, horizon_years, working_days_per_year, stage_order, survey_travel)
     prep.keep_run_months = keep_run_months
     sizes = block_sizes(runs, prep.n)
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))

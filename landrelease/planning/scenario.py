@@ -1,13 +1,25 @@
-"""Scenarios: a capacity and a set of assumptions to forecast with, read from YAML or TOML.
+"""Scenarios: one document says what capacity to plan and forecast with, and how (YAML or TOML).
 
-A scenario either adds to the register's fleet (``capacity.add: {manual: 200, mdd: 20}`` —
-"+200 deminers, +20 dogs") or names the fleet outright per asset type
-(``capacity.teams: {manual: {count: 1600, rate: 50, sigma: 0.6}}``; ``count`` is in units:
-deminers for manual, teams otherwise). Bad files are refused with every problem named: the
-file, the key, what was found and what is allowed.
+    name: +200 deminers, +20 dogs
+    capacity:                 # shared by the plan and the forecast
+      base: register          # start from the register's fleet ("none": only the teams below)
+      add: {manual: 200, mdd: 20}     # units: deminers for manual, teams otherwise
+      teams: {mechanical: {count: 6, rate: 6000, sigma: 0.6, availability: 0.8}}
+    plan:                     # the planner: priority weights, planning parameters, goals
+      weights: {...}
+      planning: {horizon_days: 3650, time_limit_s: 20}
+      goals: [{settlement: S-0007, by: 2029-06-30}]   # bring these back first, say if met
+    forecast:                 # the Monte-Carlo forecast
+      horizon_years: 10
+      runs: 1000
+
+Capacity is said once, in units; the planner turns units into teams in one place
+(:func:`landrelease.planning.workplan.plan_teams`). ``assumptions`` is accepted as the older
+name of ``forecast``. Bad files are refused with every problem named: the file, the key,
+what was found and what is allowed.
 
 Parsing (text → checked model) lives here because it is pure; reading the file is the
-caller's business (:func:`load_scenario` takes the text and the file name).
+caller's business (:func:`parse_scenario` takes the text and the file name).
 """
 
 from __future__ import annotations
@@ -18,13 +30,15 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from landrelease.domain.enums import AssetType, ReleaseMethod
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.planning.forecast import AssetCapacity, Capacity
-from landrelease.planning.release_mix import GLOBAL_2022_SPLIT
+from landrelease.planning.priority import PriorityWeights
+from landrelease.planning.release_model import GLOBAL_2022_SPLIT
+from landrelease.planning.workplan import PlanningParameters
 
 
 class _Strict(BaseModel):
@@ -81,11 +95,30 @@ class Assumptions(_Strict):
     start: date | None = None
 
 
+class PlanGoal(_Strict):
+    """ "Return to settlement X by date D" (X: its code or name): the settlement's blocking
+    areas go first, so the plan tries to meet it; the plan says whether it does (P50/P80)."""
+
+    settlement: str = Field(min_length=1, max_length=200, description="settlement code or name")
+    by: date = Field(description="the day its people should be able to come back")
+
+
+class PlanSpec(_Strict):
+    """The planner's section: priority weights, planning parameters and goals."""
+
+    weights: PriorityWeights = Field(default_factory=PriorityWeights)
+    planning: PlanningParameters = Field(default_factory=PlanningParameters)
+    goals: tuple[PlanGoal, ...] = Field(default=(), description="settlements to bring back by a date")
+
+
 class ScenarioSpec(_Strict):
-    name: str = Field(min_length=1)
+    """One scenario for both the plan and the forecast."""
+
+    name: str = Field("the register as it is", min_length=1)
     description: str = ""
-    capacity: CapacitySpec
-    assumptions: Assumptions = Field(default_factory=Assumptions)
+    capacity: CapacitySpec = Field(default_factory=CapacitySpec)
+    plan: PlanSpec = Field(default_factory=PlanSpec)
+    forecast: Assumptions = Field(default_factory=Assumptions, validation_alias=AliasChoices("forecast", "assumptions"))
 
     def build_capacity(self, register_fleet: Capacity | None) -> Capacity:
         """The fleet this scenario forecasts with. A pool named under ``teams`` without a
@@ -106,6 +139,13 @@ class ScenarioSpec(_Strict):
         return fleet
 
 
+class ScenarioFile(ScenarioSpec):
+    """A scenario as a file states it: its name and its capacity are required."""
+
+    name: str = Field(min_length=1)
+    capacity: CapacitySpec
+
+
 def _allowed_keys(loc: tuple[int | str, ...]) -> list[str] | None:
     """The keys allowed at ``loc`` (for 'unknown key' messages), walking the models."""
     model: Any = ScenarioSpec
@@ -113,7 +153,8 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str] | None:
     while parts:
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return None
-        f = model.model_fields.get(str(parts.pop(0)))
+        key = str(parts.pop(0))
+        f = model.model_fields.get("forecast" if model is ScenarioSpec and key == "assumptions" else key)
         if f is None:
             return None
         model, keyed = _inner_model(f.annotation)
@@ -129,6 +170,8 @@ def _inner_model(annotation: Any) -> tuple[Any, bool]:
     origin = typing.get_origin(annotation)
     if origin is dict:
         return typing.get_args(annotation)[1], True
+    if origin in (list, tuple):
+        return typing.get_args(annotation)[0], True  # the item's model (its index is skipped)
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     if args and origin is not None:
         return args[0], False
@@ -141,6 +184,7 @@ def _problems(exc: PydanticValidationError, source: str) -> list[Problem]:
         loc = tuple(err["loc"])
         key_error = bool(loc) and loc[-1] == "[key]"
         path = [str(p) for p in (loc[:-1] if key_error else loc)]
+        field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in (loc[:-1] if key_error else loc))
         etype = err["type"]
         found = err.get("input")
         expected: str | None = None
@@ -174,7 +218,7 @@ def _problems(exc: PydanticValidationError, source: str) -> list[Problem]:
             Problem(
                 message=message,
                 source=source,
-                field=".".join(path) if path else None,
+                field=field.removeprefix(".") or None,
                 found=None if found is None or isinstance(found, dict) else str(found),
                 expected=expected,
                 check="scenario",
@@ -215,6 +259,6 @@ def parse_scenario(text: str, source: str) -> ScenarioSpec:
             "scenario refused",
         )
     try:
-        return ScenarioSpec.model_validate(data)
+        return ScenarioFile.model_validate(data)
     except PydanticValidationError as exc:
         raise ValidationError(_problems(exc, source), "scenario refused") from None

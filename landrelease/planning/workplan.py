@@ -1,25 +1,30 @@
 """From the register to a planning instance, and from a solution back to dated tasks.
 
-Each open hazard area becomes the work land release expects of it (IMAS 07.11): an SHA gets
-NTS over the whole area, TS over what NTS is not expected to cancel, and clearance over what
-TS is not expected to reduce; a CHA starts with TS. A task's ``area_m2`` in the instance is
-the area the team has to *process* (NTS walks a fraction of the land, TS samples a
-fraction, clearance searches all of it), so its duration is that area over the team's rate.
+Each open hazard area becomes the work the land-release model expects of it
+(:mod:`landrelease.planning.release_model`, IMAS 07.11): an SHA gets NTS over the whole
+area, TS over what the model expects TS to search, and clearance over what it expects
+neither NTS to cancel nor TS to reduce; a CHA starts with TS. The expected values use the
+area's own ``p_any`` (the contamination model's assessment), so a likely-clean SHA is mostly
+cancelled and a likely-mined CHA mostly cleared — the same outcomes the forecast samples.
 Large stages are split into work cells of at most ``cell_team_days`` so that several teams
 can share an area. A task's priority is the area's score × the km² the task is expected to
 release, so the objective is priority-weighted land brought back as early as possible.
 
-Days are calendar days, so a team's ``rate_m2_per_day`` in the instance is its working-day
-rate × working days a year / 365, and a machine counts half its rate as clearance (the
-follow-up HALO says machines need). A task's area to process is divided by the site factor
-of its conditions (metal clutter, vegetation, slope: ``model.productivity``) for the median
-of its eligible team types, so the plan and the forecast use one productivity model.
+Teams and rates come from the one productivity model (:mod:`landrelease.model.productivity`:
+priors, the register's stated rates, calibration from daily reports): a team's rate is its
+units (deminers for manual) × the per-unit median on low-clutter ground. Days are calendar
+days, so a team's ``rate_m2_per_day`` in the instance is its working-day rate × working days
+a year / 365, and a machine counts half its rate as clearance (the follow-up HALO says
+machines need). Which team types may do a task is the one eligibility matrix
+(:mod:`landrelease.planning.eligibility`). A TS or clearance task's area to process is
+divided by the site factor of its conditions (clutter, vegetation, slope) for the median of
+its eligible team types; NTS runs at the survey teams' rate, as in the forecast.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -28,24 +33,31 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from landrelease.domain.activity import Activity
 from landrelease.domain.asset import Team
-from landrelease.domain.enums import ActivityKind, AssetType, HazardKind, LandUse, Level
+from landrelease.domain.enums import ActivityKind, AssetType, HazardKind
 from landrelease.domain.geometry import areas_m2
 from landrelease.domain.hazard import HazardArea
 from landrelease.domain.task import Task
-from landrelease.model.productivity import MECHANICAL_FOLLOW_UP, site_factor
+from landrelease.model.productivity import (
+    LEVEL_INDEX,
+    MECHANICAL_FOLLOW_UP,
+    UnitRate,
+    site_factor,
+    unit_rates,
+    units_of,
+)
+from landrelease.planning.eligibility import SENSITIVE_USES, exclusions
 from landrelease.planning.instance import PlanInstance, PlanTask, PlanTeam, Solution
-from landrelease.planning.priority import Priority, PriorityWeights
+from landrelease.planning.priority import Priority
+from landrelease.planning.release_model import (
+    ReleaseModel,
+    calibrate_mix,
+    expected_stages,
+    unassessed_p_any,
+)
 from landrelease.planning.settlement_links import SettlementLinks
 
-SENSITIVE_USES = frozenset({LandUse.CEMETERY, LandUse.RELIGIOUS_SITE})
-DEFAULT_RATES = {
-    AssetType.MANUAL: 400.0,
-    AssetType.MDD: 750.0,
-    AssetType.MECHANICAL: 8000.0,
-    AssetType.DRONE_SURVEY: 400_000.0,
-    AssetType.EOD: 2000.0,
-}
 STAGES = (ActivityKind.NTS, ActivityKind.TS, ActivityKind.CLEARANCE)
+GOAL_LIFT = 100.0  # a goal's blocking areas score this many times the highest score more
 
 
 class PlanningParameters(BaseModel):
@@ -56,89 +68,18 @@ class PlanningParameters(BaseModel):
     horizon_days: float = Field(default=3650.0, gt=0, description="planning horizon")
     mobilisation_days_per_km: float = Field(default=0.02, ge=0, description="days to move a team one km")
     cell_team_days: float = Field(default=30.0, gt=0, description="largest work cell, in team-days at a typical rate")
-    sha_nts_cancel_fraction: float = Field(
-        default=0.4, ge=0, le=1, description="share of an SHA NTS is expected to cancel"
-    )
-    ts_reduce_fraction: float = Field(
-        default=0.45, ge=0, le=1, description="share of what TS searches it expects to reduce"
-    )
-    nts_search_fraction: float = Field(default=0.05, gt=0, le=1, description="share of the land NTS teams walk")
-    working_days_per_year: float = Field(
-        default=220.0, gt=0, le=365, description="days a year teams work (the forecast's default too)"
-    )
     site_conditions: bool = Field(
         default=True, description="slow work down for metal clutter, vegetation and slope, as the forecast does"
     )
-    ts_search_fraction: float = Field(default=0.3, gt=0, le=1, description="share of the land TS samples")
     start_date: date | None = Field(default=None, description="day 0 of the plan (default: today)")
     time_limit_s: float = Field(default=20.0, gt=0, description="time the heuristic may take")
     seed: int = Field(default=0, description="seed of the local search")
 
 
-class ExtraTeams(BaseModel):
-    """Capacity a scenario adds, e.g. '+200 deminers' as 25 manual teams."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: AssetType
-    count: int = Field(gt=0)
-    rate_m2_per_day: float | None = Field(default=None, gt=0)
-    base: tuple[float, float] | None = None
-
-
-GOAL_LIFT = 100.0  # a goal's blocking areas score this many times the highest score more
-
-
-class PlanGoal(BaseModel):
-    """ "Return to settlement X by date D" (X: its code or name): the settlement's blocking
-    areas go first, so the plan tries to meet it; the plan says whether it does (P50/P80)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    settlement: str = Field(min_length=1, max_length=200, description="settlement code or name")
-    by: date = Field(description="the day its people should be able to come back")
-
-
-class PlanScenario(BaseModel):
-    """A planning scenario file: priority weights, planning parameters, capacity changes, goals."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = "the register as it is"
-    weights: PriorityWeights = Field(default_factory=PriorityWeights)
-    planning: PlanningParameters = Field(default_factory=PlanningParameters)
-    extra_teams: list[ExtraTeams] = Field(default_factory=list)
-    goals: list[PlanGoal] = Field(default_factory=list)
-
-
 def eligibility(area: HazardArea, stage: ActivityKind) -> dict[AssetType, str | None]:
-    """For each team type: None if it may do ``stage`` on ``area``, else the rule that excludes it."""
-    sensitive = area.land_use in SENSITIVE_USES or area.density is Level.HIGH
-    why_sensitive = (
-        f"dense or sensitive site ({area.land_use.value if area.land_use in SENSITIVE_USES else 'high density'})"
-        ": manual only"
-    )
-    out: dict[AssetType, str | None] = {}
-    for ty in AssetType:
-        reason: str | None = None
-        if stage is ActivityKind.NTS:
-            if ty in (AssetType.MDD, AssetType.MECHANICAL):
-                reason = "NTS is done by people and survey drones, not by dogs or machines"
-        elif ty is AssetType.DRONE_SURVEY:
-            if stage is not ActivityKind.TS:
-                reason = "drone units survey only (NTS and TS)"
-            elif sensitive:
-                reason = why_sensitive
-        elif ty is AssetType.EOD:
-            reason = "EOD teams do spot tasks and NTS, not area TS or clearance"
-        elif ty is not AssetType.MANUAL and sensitive:
-            reason = why_sensitive
-        elif ty is AssetType.MECHANICAL and not area.machine_accessible:
-            reason = "machines only on machine-accessible terrain"
-        elif ty is AssetType.MDD and (area.density is Level.HIGH or area.clutter is Level.HIGH):
-            reason = "dogs not on high-density or high-clutter areas"
-        out[ty] = reason
-    return out
+    """For each team type: None if it may do ``stage`` on ``area``, else the rule that excludes it
+    (the one eligibility matrix, :func:`landrelease.planning.eligibility.exclusions`)."""
+    return exclusions(area, stage)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,34 +107,62 @@ def task_code(hazard_code: str, method: ActivityKind, cell: int) -> str:
     return f"{hazard_code}/{method.value}/{cell + 1}"
 
 
-def plan_teams(teams: Sequence[Team], extra: Sequence[ExtraTeams] = ()) -> tuple[PlanTeam, ...]:
-    out = [
-        PlanTeam(t.code, t.type.value, float(t.rate_m2_per_day or DEFAULT_RATES[t.type]), (t.base.x, t.base.y))
-        for t in teams
-    ]
-    for i, x in enumerate(extra):
-        same = [t for t in teams if t.type is x.type]
-        rate = x.rate_m2_per_day or (
-            float(np.median([t.rate_m2_per_day or DEFAULT_RATES[t.type] for t in same]))
-            if same
-            else DEFAULT_RATES[x.type]
-        )
-        if x.base is not None:
-            base = x.base
-        elif teams:
-            base = (float(np.mean([t.base.x for t in teams])), float(np.mean([t.base.y for t in teams])))
-        else:
-            base = (0.0, 0.0)
-        out += [
-            PlanTeam(f"{x.type.value[:3].upper()}-X{i + 1}-{n + 1:03d}", x.type.value, rate, base)
-            for n in range(x.count)
-        ]
+def plan_teams(
+    teams: Sequence[Team],
+    units: Mapping[AssetType, float] | None = None,
+    rates: Mapping[AssetType, UnitRate] | None = None,
+    availability: Mapping[AssetType, float] | None = None,
+) -> tuple[PlanTeam, ...]:
+    """The planner's teams: the register's, resized to ``units`` per asset type where given.
+
+    Capacity is counted in units (deminers for manual, teams otherwise), as the forecast
+    counts it; this is the one place units become teams. More units than the register's add
+    teams of the register's median size for the type (8 deminers when it has none), based at
+    the mean of the register's bases; fewer keep the register's teams in code order until
+    the units are used up (the last one shrunk). A team's rate is its units × the per-unit
+    median on low-clutter ground (× availability).
+
+    >>> [(t.type, round(t.rate_m2_per_day)) for t in plan_teams([], {AssetType.MANUAL: 20})]
+    [('manual', 240), ('manual', 240), ('manual', 120)]
+    """
+    rates = rates or unit_rates(teams)
+    availability = availability or {}
+    if teams:
+        base = (float(np.mean([t.base.x for t in teams])), float(np.mean([t.base.y for t in teams])))
+    else:
+        base = (0.0, 0.0)
+    by_type: dict[AssetType, list[Team]] = {}
+    for t in sorted(teams, key=lambda t: t.code):
+        by_type.setdefault(t.type, []).append(t)
+    wanted = dict(units) if units is not None else {}
+    out: list[PlanTeam] = []
+    for ty in AssetType:
+        own = by_type.get(ty, [])
+        per_unit = rates[ty].median[0] * availability.get(ty, 1.0)
+        have = [(t.code, units_of(t), (t.base.x, t.base.y)) for t in own]
+        target = wanted.get(ty)
+        if target is not None:
+            kept: list[tuple[str, float, tuple[float, float]]] = []
+            left = float(target)
+            for code, u, b in have:
+                if left <= 1e-9:
+                    break
+                kept.append((code, min(u, left), b))
+                left -= min(u, left)
+            size = float(np.median([u for _, u, _ in have])) if have else (8.0 if ty is AssetType.MANUAL else 1.0)
+            n = 0
+            while left > 1e-9:
+                n += 1
+                kept.append((f"{ty.value[:3].upper()}-X{n:03d}", min(size, left), base))
+                left -= min(size, left)
+            have = kept
+        out += [PlanTeam(code, ty.value, u * per_unit, b) for code, u, b in have]
     return tuple(out)
 
 
-def calendar_teams(teams: Sequence[PlanTeam], params: PlanningParameters) -> tuple[PlanTeam, ...]:
+def calendar_teams(teams: Sequence[PlanTeam], working_days_per_year: float = 220.0) -> tuple[PlanTeam, ...]:
     """Teams with their rate per calendar day (and a machine's rate that counts as clearance)."""
-    days = params.working_days_per_year / 365.0
+    days = working_days_per_year / 365.0
     return tuple(
         replace(
             t,
@@ -203,15 +172,21 @@ def calendar_teams(teams: Sequence[PlanTeam], params: PlanningParameters) -> tup
     )
 
 
-def site_slowdown(area: HazardArea, types: Sequence[AssetType]) -> float:
-    """Median site factor of the eligible types on this area (1 = ideal ground), floored at 0.1."""
-    level = {Level.LOW: 0, Level.MEDIUM: 1, Level.HIGH: 2}
+def site_slowdown(area: HazardArea, types: Sequence[AssetType], rates: Mapping[AssetType, UnitRate]) -> float:
+    """Median site factor of the eligible types on this area (1 = ideal ground), floored at 0.1:
+    vegetation and slope (``model.productivity``) × the clutter factor of the calibrated rates."""
+    c = LEVEL_INDEX[area.clutter]
     factors = [
         float(
             site_factor(
-                t, np.array([level[area.clutter]]), np.array([level[area.vegetation]]), np.array([area.slope_deg])
+                t,
+                np.array([c]),
+                np.array([LEVEL_INDEX[area.vegetation]]),
+                np.array([area.slope_deg]),
+                with_clutter=False,
             )[0]
         )
+        * rates[t].clutter_factor[c]
         for t in types
     ]
     usable = [f for f in factors if f > 0]
@@ -227,19 +202,47 @@ def build_work(
     *,
     start_date: date,
     activities: Iterable[Activity] = (),
+    p_any: Mapping[str, float] | None = None,
+    model: ReleaseModel | None = None,
+    rates: Mapping[AssetType, UnitRate] | None = None,
+    area_m2: Mapping[str, float] | None = None,
+    working_days_per_year: float = 220.0,
     goal_areas: Collection[str] = (),
 ) -> WorkProblem:
     """The planning instance of the open areas of the register (pure; the caller reads the register).
 
+    ``p_any``: each area's assessed probability of holding EO (an area missing from it takes
+    the model's prior by kind); ``model``: the release model (default: calibrated to the 2022
+    global split on these areas, as the forecast does); ``rates``: the unit rates of the
+    productivity model (default: the priors); ``area_m2``: stored areas (default: computed);
+    ``working_days_per_year``: the scenario's (its forecast section says it for both);
     ``goal_areas`` (the blocking areas of the settlements a goal names) are lifted above every
     other area: their score gains :data:`GOAL_LIFT` times the highest score (the areas' own
-    priorities, as ``priorities --explain`` shows them, are unchanged)."""
+    priorities, as ``priorities --explain`` shows them, are unchanged).
+    """
     open_areas = [a for a in areas if a.is_open]
-    lift = GOAL_LIFT * max((p.score for p in priorities.values()), default=1.0) if goal_areas else 0.0
+    lift = GOAL_LIFT * max((pr.score for pr in priorities.values()), default=1.0) if goal_areas else 0.0
     goals = frozenset(goal_areas)
-    teams = calendar_teams(teams, params)
-    sizes = areas_m2([a.geometry for a in open_areas]) if open_areas else np.zeros(0)
-    area_m2 = {a.code: float(s) for a, s in zip(open_areas, sizes, strict=True)}
+    teams = calendar_teams(teams, working_days_per_year)
+    rates = rates or unit_rates([])
+    if area_m2 is not None and all(a.code in area_m2 for a in open_areas):
+        sizes = np.array([area_m2[a.code] for a in open_areas], float)
+    else:
+        sizes = areas_m2([a.geometry for a in open_areas]) if open_areas else np.zeros(0)
+    area_of = {a.code: float(s) for a, s in zip(open_areas, sizes, strict=True)}
+    prior = unassessed_p_any([a.kind for a in open_areas])
+    p = np.array(
+        [
+            float(p_any[a.code]) if p_any is not None and a.code in p_any else float(prior[i])
+            for i, a in enumerate(open_areas)
+        ]
+    )
+    sha = np.array([a.kind is HazardKind.SHA for a in open_areas], bool)
+    dense = np.array([a.land_use in SENSITIVE_USES for a in open_areas], bool)
+    if model is None:
+        model = calibrate_mix(sizes, p, sha, dense)
+    survey = any(tm.type == AssetType.DRONE_SURVEY.value for tm in teams)
+    expected = expected_stages(sizes, p, sha, dense, model, survey=survey)
     done: dict[str, set[ActivityKind]] = {}
     for act in activities:
         if act.status == "completed":
@@ -249,36 +252,37 @@ def build_work(
         rates_by_type.setdefault(tm.type, []).append(tm.rate_m2_per_day)
     tasks: list[PlanTask] = []
     meta: dict[str, TaskMeta] = {}
-    exclusions: dict[str, dict[str, str]] = {}
+    excluded: dict[str, dict[str, str]] = {}
     stage_ids: dict[str, list[list[str]]] = {}
-    for a in open_areas:
-        total = area_m2[a.code]
+    for i, a in enumerate(open_areas):
         score = priorities[a.code].score if a.code in priorities else 0.0
         if a.code in goals:
             score += lift
         pt = a.geometry.representative_point()
         loc = (float(pt.x), float(pt.y))
-        remaining = total
-        # (stage, land processed, area searched, land it is expected to release)
+        finished = done.get(a.code, set())
+        # (stage, m² to process, m² it is expected to release): the release model's expected values
         stages: list[tuple[ActivityKind, float, float]] = []
-        if a.kind is HazardKind.SHA and ActivityKind.NTS not in done.get(a.code, set()):
-            cancel = remaining * params.sha_nts_cancel_fraction
-            stages.append((ActivityKind.NTS, remaining * params.nts_search_fraction, cancel))
-            remaining -= cancel
-        if ActivityKind.TS not in done.get(a.code, set()):
-            reduce = remaining * params.ts_reduce_fraction
-            stages.append((ActivityKind.TS, remaining * params.ts_search_fraction, reduce))
-            remaining -= reduce
-        stages.append((ActivityKind.CLEARANCE, remaining, remaining))
+        cancelled = float(expected.cancelled_m2[i])
+        clearance = float(expected.clearance_m2[i])
+        if a.kind is HazardKind.SHA and survey and ActivityKind.NTS not in finished:
+            stages.append((ActivityKind.NTS, float(expected.nts_m2[i]), cancelled))
+        else:  # NTS done (it did not cancel the area, which is still open) or not possible
+            clearance += cancelled
+        if ActivityKind.TS not in finished and expected.ts_m2[i] > 0:
+            stages.append((ActivityKind.TS, float(expected.ts_m2[i]), float(expected.reduced_m2[i])))
+        else:
+            clearance += float(expected.reduced_m2[i])
+        stages.append((ActivityKind.CLEARANCE, clearance, clearance))
         chain: list[list[str]] = []
         prev: tuple[str, ...] = ()
         for stage, effort, released in stages:
-            elig = eligibility(a, stage)
+            elig = exclusions(a, stage)
             types = tuple(ty.value for ty, why in elig.items() if why is None)
-            if params.site_conditions and types:
-                effort = effort / site_slowdown(a, [AssetType(t) for t in types])
+            if params.site_conditions and types and stage is not ActivityKind.NTS:
+                effort = effort / site_slowdown(a, [AssetType(t) for t in types], rates)
             present = [r for ty in types for r in rates_by_type.get(ty, [])]
-            ref_rate = float(np.median(present)) if present else DEFAULT_RATES[AssetType.MANUAL]
+            ref_rate = float(np.median(present)) if present else rates[AssetType.MANUAL].median[0] * 8
             cells = max(1, math.ceil(effort / (params.cell_team_days * ref_rate) - 1e-9))
             ids = []
             for c in range(cells):
@@ -287,7 +291,7 @@ def build_work(
                 released_c = released / cells
                 tasks.append(PlanTask(tid, effort / cells, score * released_c / 1e6, loc, types, prev, 0.0))
                 meta[tid] = TaskMeta(a.code, stage, c, cells, released_c)
-                exclusions[tid] = {ty.value: why for ty, why in elig.items() if why is not None}
+                excluded[tid] = {ty.value: why for ty, why in elig.items() if why is not None}
             chain.append(ids)
             prev = tuple(ids)
         stage_ids[a.code] = chain
@@ -315,7 +319,7 @@ def build_work(
             for t in tasks
         ]
     instance = PlanInstance(params.horizon_days, params.mobilisation_days_per_km, tuple(teams), tuple(tasks))
-    return WorkProblem(instance, meta, priorities, area_m2, start_date, exclusions)
+    return WorkProblem(instance, meta, priorities, area_of, start_date, excluded)
 
 
 def explain_unscheduled(work: WorkProblem, solution: Solution) -> dict[str, str]:
@@ -371,6 +375,83 @@ def dispatch_order(tasks: Iterable[Task]) -> list[str]:
         if t.hazard_code not in first or key < first[t.hazard_code]:
             first[t.hazard_code] = key
     return [code for code, _ in sorted(first.items(), key=lambda kv: (kv[1], kv[0]))]
+
+
+def stage_order(tasks: Iterable[Task]) -> list[tuple[str, ActivityKind]]:
+    """(hazard code, stage) of each area's TS and clearance in the order the plan starts them
+    (planned start, then task code): the order the forecast's queues follow for that work.
+
+    Planned stages come first; unplanned ones are left to the forecast's default order.
+    """
+    first: dict[tuple[str, ActivityKind], tuple[date, str]] = {}
+    for t in tasks:
+        if t.planned_start is None or t.method not in (ActivityKind.TS, ActivityKind.CLEARANCE):
+            continue
+        key = (t.hazard_code, t.method)
+        if key not in first or (t.planned_start, t.code) < first[key]:
+            first[key] = (t.planned_start, t.code)
+    return [k for k, _ in sorted(first.items(), key=lambda kv: (kv[1], kv[0][0], kv[0][1].value))]
+
+
+class PlanOrder(list[str]):
+    """The plan's order for the forecast: hazard codes in dispatch order (a list), with
+    ``stages``, the order in which it starts each area's TS and clearance, and ``survey_travel``,
+    the calendar days the plan's survey teams spend travelling to each area's NTS."""
+
+    def __init__(
+        self,
+        codes: Iterable[str],
+        stages: Iterable[tuple[str, ActivityKind]] = (),
+        survey_travel: Mapping[str, float] | None = None,
+    ) -> None:
+        super().__init__(codes)
+        self.stages: list[tuple[str, ActivityKind]] = list(stages)
+        self.survey_travel: dict[str, float] = dict(survey_travel or {})
+
+
+def survey_travel(
+    tasks: Iterable[Task],
+    locations: Mapping[str, tuple[float, float]],
+    bases: Mapping[str, tuple[float, float]],
+    days_per_km: float,
+) -> dict[str, float]:
+    """Calendar days each area's NTS costs its survey team in travel: each team's NTS tasks in
+    planned order (start day, then code), from its base, at ``days_per_km`` (the plan's
+    mobilisation). Survey teams' tasks are short, so travel is a large part of their time.
+
+    >>> t = [Task(code="A/nts/1", hazard_code="A", method=ActivityKind.NTS, area_m2=1.0, team="D",
+    ...           planned_start=date(2027, 1, 1), planned_end=date(2027, 1, 1))]
+    >>> round(survey_travel(t, {"A": (0.0, 1.0)}, {"D": (0.0, 0.0)}, 0.02)["A"], 2)
+    2.22
+    """
+    from landrelease.domain.geometry import haversine_km
+
+    by_team: dict[str, list[Task]] = {}
+    for t in tasks:
+        if t.method is ActivityKind.NTS and t.team and t.planned_start is not None and t.hazard_code in locations:
+            by_team.setdefault(t.team, []).append(t)
+    out: dict[str, float] = {}
+    for team, mine in by_team.items():
+        at = bases.get(team)
+        for t in sorted(mine, key=lambda t: (t.planned_start, t.code)):
+            here = locations[t.hazard_code]
+            if at is not None:
+                km = float(haversine_km(at[0], at[1], here[0], here[1]))
+                out[t.hazard_code] = out.get(t.hazard_code, 0.0) + km * days_per_km
+            at = here
+    return out
+
+
+def plan_order(
+    tasks: Iterable[Task],
+    locations: Mapping[str, tuple[float, float]] | None = None,
+    bases: Mapping[str, tuple[float, float]] | None = None,
+    days_per_km: float = 0.0,
+) -> PlanOrder:
+    """The dispatch order, the stage order and the survey teams' travel of these planned tasks."""
+    tasks = list(tasks)
+    travel = survey_travel(tasks, locations, bases, days_per_km) if locations and bases and days_per_km else {}
+    return PlanOrder(dispatch_order(tasks), stage_order(tasks), travel)
 
 
 @dataclass(frozen=True)

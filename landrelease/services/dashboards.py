@@ -13,6 +13,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
+from landrelease.services.backtest import stored_coverage
 from landrelease.services.forecast import REGISTER, SCENARIO, latest_forecasts
 from landrelease.services.readiness import JOINT, readiness
 from landrelease.services.readiness import NOTE as READINESS_RULE
@@ -53,7 +54,8 @@ def forecast_band(register: Register) -> list[dict[str, Any]] | None:
 
 
 def burndown(register: Register) -> dict[str, Any]:
-    """Remaining open km²: the record so far, and the forecast's P10–P90 band where computed."""
+    """Remaining open km²: the record so far, the forecast's P10–P90 band where computed, and how
+    often such a band held in the backtest against published programmes (stored, not rerun)."""
     summary = release_summary(register)
     open_now = summary.open_km2
     actual: list[dict[str, Any]] = []
@@ -72,6 +74,7 @@ def burndown(register: Register) -> dict[str, Any]:
         "actual": actual,
         "band": band,
         "band_message": None if band else NOT_YET,
+        "band_coverage": stored_coverage(),
     }
 
 

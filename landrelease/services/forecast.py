@@ -19,19 +19,17 @@ import numpy as np
 
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.domain.results import AreaForecast, JointRelease
-from landrelease.model.productivity import Calibration, calibrate
-from landrelease.planning.forecast import Capacity, ForecastResult, Mapper, Portfolio, forecast
-from landrelease.planning.release_mix import (
-    CLEARANCE_ALONE,
-    ReleaseMix,
-    calibrate_mix,
-    default_p_any,
-    expected_items,
-    level_index,
-)
+from landrelease.planning.forecast import ForecastResult, Mapper, forecast
 from landrelease.planning.scenario import ScenarioSpec, parse_scenario
 from landrelease.services.plan import stored_dispatch_order
-from landrelease.services.register import HazardFilter, Register
+from landrelease.services.portfolio import (
+    register_calibration,
+    register_capacity,
+    register_learned_split,
+    register_portfolio,
+    release_model_for,
+)
+from landrelease.services.register import Register
 from landrelease.storage import forecasts as stored
 from landrelease.storage.forecasts import REGISTER, SCENARIO, ForecastRecord
 
@@ -53,6 +51,7 @@ __all__ = [
     "read_scenario",
     "register_calibration",
     "register_capacity",
+    "register_learned_split",
     "register_portfolio",
     "store_comparison",
     "store_forecast",
@@ -61,64 +60,6 @@ __all__ = [
 
 
 # ---------------------------------------------------------------- what the register holds
-
-
-def register_calibration(register: Register) -> Calibration:
-    """Posterior rates from the register's daily reports (priors: its teams' stated rates)."""
-    clutter = {a.code: a.clutter for a in register.hazard_areas(HazardFilter(include_superseded=True))}
-    return calibrate(register.daily_reports(), register.teams(), clutter)
-
-
-def register_portfolio(register: Register, record_reliability: float | None = None) -> tuple[Portfolio, str]:
-    """The register's open hazard areas (stored areas, one query) with their probability of
-    holding any EO, and where that probability came from.
-
-    ``p_any`` and the expected items come from the stored assessment where ``landrelease
-    model`` has made one; otherwise from the simple rule of
-    :func:`~landrelease.planning.release_mix.default_p_any`. A scenario's
-    ``record_reliability`` asks for the rule everywhere (the model's results were computed
-    with the records' own reliabilities).
-    """
-    pf = register.portfolio(HazardFilter(open_only=True))
-    if not len(pf):
-        raise ValidationError(
-            [Problem("the register holds no open hazard area", check="forecast")], "nothing to forecast"
-        )
-    areas = pf.areas
-    area = np.asarray(pf.area_m2(), dtype=float)
-    codes = pf.codes
-    evidence = register.evidence(codes)
-    p_rule = default_p_any([a.kind for a in areas], codes, evidence, record_reliability)
-    items = expected_items(area, level_index(a.density for a in areas))
-    p_any = p_rule.copy()
-    modelled = np.zeros(len(areas), bool)
-    if record_reliability is None:
-        for i, s in enumerate(pf.assessments):
-            if s is not None:
-                modelled[i] = True
-                p_any[i] = s.p_any
-                if s.p_any > 0:
-                    items[i] = s.expected_items / s.p_any
-    n = int(modelled.sum())
-    if n == len(areas):
-        source = "probability of contamination from the contamination model"
-    elif n:
-        source = (
-            f"probability of contamination from the contamination model for {n} of {len(areas)} areas, "
-            "the rest from the evidence rule"
-        )
-    else:
-        source = "probability of contamination from the evidence rule (run `landrelease model` for the cell model)"
-    portfolio = Portfolio.from_hazard_areas(areas, area, p_any=p_any, items_if_contaminated=items)
-    return portfolio, source
-
-
-def register_capacity(register: Register, calibration: Calibration | None = None) -> Capacity:
-    """The register's fleet, with rates calibrated from its daily reports when it has any."""
-    teams = register.teams()
-    if calibration is None:
-        calibration = register_calibration(register)
-    return Capacity.from_teams(teams, calibration if calibration.used else None)
 
 
 @contextmanager
@@ -167,23 +108,25 @@ def forecast_register(
     groups: int | None = None,
     scenario: ScenarioSpec | None = None,
 ) -> ForecastResult:
-    """Forecast the register as it is (or under ``scenario``): its open areas, evidence, teams."""
+    """Forecast the register as it is (or under ``scenario``): its open areas, evidence, teams.
+
+    ``dispatch_order``: hazard codes; a plan's order (:class:`~landrelease.planning.workplan.PlanOrder`,
+    from :func:`~landrelease.services.plan.stored_dispatch_order`) also orders each area's TS
+    and clearance as the plan does."""
     seed = DEFAULT_SEED if seed is None else seed
-    a = scenario.assumptions if scenario else None
+    a = scenario.forecast if scenario else None
     portfolio, p_source = register_portfolio(register, a.record_reliability if a else None)
     fleet = register_capacity(register)
     capacity = scenario.build_capacity(fleet) if scenario else fleet
-    mix: ReleaseMix
-    if a is not None and not a.release_by_survey:
-        mix = CLEARANCE_ALONE
-    else:
-        target = a.release_mix.target() if a is not None and a.release_mix is not None else None
-        mix = calibrate_mix(portfolio.area_m2, portfolio.p_any, portfolio.sha, portfolio.dense_site, target)
+    learned = register_learned_split(register)
+    mix = release_model_for(portfolio, a, learned)
     result = forecast(
         portfolio,
         capacity,
         mix=mix,
         dispatch_order=dispatch_order,
+        stage_order=getattr(dispatch_order, "stages", None),
+        survey_travel=getattr(dispatch_order, "survey_travel", None),
         horizon_years=a.horizon_years if a else horizon_years,
         runs=runs,
         seed=seed,
@@ -195,6 +138,13 @@ def forecast_register(
         keep_run_months=True,  # stored, so readiness takes joint quantiles over the runs
     )
     result.notes.insert(0, p_source)
+    if not (a is not None and (a.release_mix or not a.release_by_survey)):
+        result.notes = [n for n in result.notes if not n.startswith("release mix calibrated to the 2022 global split")]
+        result.notes.append(
+            f"release mix learned from {learned.n_areas} hazard area(s) with recorded release, shrunk to the "
+            f"2022 global split ({learned.strength:g} areas' worth), by region and hazard kind: overall "
+            + ", ".join(f"{m.value} {v:.0%}" for m, v in learned.overall.items())
+        )
     return result
 
 
@@ -254,8 +204,8 @@ def compare_scenarios(
         forecast_register(
             register,
             dispatch_order=dispatch_order,
-            runs=runs or s.assumptions.runs,
-            seed=seed if seed is not None else s.assumptions.seed,
+            runs=runs or s.forecast.runs,
+            seed=seed if seed is not None else s.forecast.seed,
             mapper=mapper,
             groups=groups,
             scenario=s,

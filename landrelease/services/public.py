@@ -4,8 +4,9 @@ Many mine action centres publish where danger is so that people do not walk into
 ``LANDRELEASE_PUBLIC_MAP=true`` the map page, the hazard-area tiles and the OGC items of open
 hazard areas answer without sign-in, carrying ``code``, ``kind`` and ``status`` only. The
 geometry is snapped to a grid of 10^-N degrees (N = ``public_map_precision``, 4 ≈ 11 m) so
-survey detail is not published; an area smaller than one cell is published as the cell(s)
-that hold it, so generalising never hides danger.
+survey detail is not published. Generalising only ever grows an area: the outline is first
+pushed outward by more than simplification and snapping can pull it back (1.25 cells), so the
+published shape always covers the surveyed one and never shows land as safe that is not.
 """
 
 from __future__ import annotations
@@ -24,10 +25,21 @@ PUBLIC_PROPERTIES = store.PUBLIC_COLUMNS
 
 
 def generalise(geoms: Any, digits: int) -> Any:
-    """Geometries (one or an array) snapped to a 10^-digits degree grid, never emptied."""
+    """Geometries (one or an array) snapped to a 10^-digits degree grid, each covering its input.
+
+    Douglas–Peucker moves an outline by at most its tolerance (half a cell) and snapping moves a
+    vertex by at most half a cell's diagonal, so an outward margin of 1.25 cells keeps the
+    original inside.
+
+    >>> sq = shapely.box(0.00012, 0.00012, 0.00088, 0.00088)
+    >>> g = generalise(sq, 3)
+    >>> bool(g.covers(sq)), g.bounds
+    (True, (-0.001, -0.001, 0.002, 0.002))
+    """
     grid = 10.0**-digits
     arr = np.atleast_1d(np.asarray(geoms, dtype=object))
-    out = shapely.set_precision(shapely.simplify(arr, grid / 2, preserve_topology=True), grid)
+    grown = shapely.buffer(arr, 1.25 * grid, join_style="mitre", mitre_limit=2.0)
+    out = shapely.set_precision(shapely.simplify(grown, grid / 2, preserve_topology=True), grid)
     for i in np.flatnonzero(shapely.is_empty(out) | (shapely.area(out) == 0)):
         minx, miny, maxx, maxy = shapely.bounds(arr[i])
         out[i] = shapely.box(

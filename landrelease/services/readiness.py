@@ -40,7 +40,8 @@ from landrelease.storage import forecasts as stored
 from landrelease.storage import returns as stored_returns
 
 if TYPE_CHECKING:
-    from landrelease.services.plan import PlanResult, PlanScenario
+    from landrelease.planning.scenario import ScenarioSpec
+    from landrelease.services.plan import PlanResult
 
 __all__ = [
     "JOINT",
@@ -153,6 +154,7 @@ def bring_forward(
     and seed as a re-forecast along the plan's own order): its new joint P50, the settlements
     that move later, and the km²·days of delay elsewhere; with ``goal``, whether the
     settlement is ready by then at P50/P80 in either order. Nothing is stored."""
+    from landrelease.planning.workplan import PlanOrder
     from landrelease.services.plan import stored_dispatch_order
 
     items = readiness(register)
@@ -162,12 +164,18 @@ def bring_forward(
             [Problem("nothing holds this settlement up", record=target.code, field="--settlement", found=settlement)],
             "nothing to bring forward",
         )
-    base_order = stored_dispatch_order(register) or []
+    stored_order = stored_dispatch_order(register)
+    base_order: list[str] = stored_order or []
     areas = register.hazard_areas(HazardFilter(open_only=True))
     codes = [a.code for a in areas]
     by_code = {a.code: a for a in areas}
     results = []
-    for order in (base_order or None, areas_first(base_order or codes, target.blocking)):
+    # the variant keeps the plan's survey travel; its areas' TS and clearance follow its own order
+    first = PlanOrder(
+        areas_first(base_order or codes, target.blocking),
+        survey_travel=stored_order.survey_travel if stored_order is not None else None,
+    )
+    for order in (stored_order, first):
         rm = forecast_run_months(register, codes, order, runs=runs, seed=seed)
         results.append((rm, {r.code: r for r in settlement_readiness(register.settlements(), areas, rm)}))
     (before, r0), (after, r1) = results
@@ -228,7 +236,7 @@ def share_ready(
 
 
 def goal_outcomes(
-    register: Register, result: PlanResult, scenario: PlanScenario, *, runs: int = 200, seed: int | None = None
+    register: Register, result: PlanResult, scenario: ScenarioSpec, *, runs: int = 200, seed: int | None = None
 ) -> dict[str, Any]:
     """Whether the plan meets each of the scenario's goals at P50/P80, and what the goals cost
     the others: the plan is forecast along its own order and along the plan made without the
@@ -237,12 +245,11 @@ def goal_outcomes(
     With the plan stored, ``readiness --settlement X --goal D`` says the same ("plan")."""
     from landrelease.services.plan import plan_register, resolve_goals
 
-    goals = resolve_goals(register, scenario.goals)
+    goals = resolve_goals(register, scenario.plan.goals)
     if not goals:
         return {"goals": [], "km2_days_delay_elsewhere": 0.0, "runs": runs, "quantiles": JOINT}
-    without = plan_register(
-        register, scenario.model_copy(update={"goals": []}), start_date=result.work.start_date, store=False
-    )
+    plain_spec = scenario.model_copy(update={"plan": scenario.plan.model_copy(update={"goals": ()})})
+    without = plan_register(register, plain_spec, start_date=result.work.start_date, store=False)
     areas = register.hazard_areas(HazardFilter(open_only=True))
     codes = [a.code for a in areas]
     row = {c: i for i, c in enumerate(codes)}

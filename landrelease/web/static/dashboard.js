@@ -44,6 +44,16 @@
       p.textContent = "forecast band: " + (d.band_message || "not yet computed");
       box.append(p);
     }
+    const cov = d.band_coverage;
+    const q = document.createElement("p");
+    q.className = "muted";
+    q.id = "band-coverage";
+    q.textContent = cov && cov.available
+      ? `How often the band held: in a backtest against ${cov.years_scored} published programme-years ` +
+        `(${cov.programmes_scored.join(", ")}), ${Math.round(cov.coverage * 100)} % lay inside P10–P90 ` +
+        `(an honest band: about 80 %); the band's top was ${cov.sharpness.toFixed(1)} times its bottom.`
+      : "How often the band held: " + ((cov && cov.message) || "not yet computed");
+    box.append(q);
   });
 
   guard("chart-utilisation", async (box) => {
