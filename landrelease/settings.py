@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     seed: int = Field(20201110, description="default seed for sample data and forecasts")
     basemap_url: str | None = Field(None, description="optional raster/vector base-map style URL")
     secret_key: str | None = Field(None, description="key for signing session tokens")
+    caches: bool = Field(
+        True,
+        description="keep feature pages and vector tiles in memory per data version; off makes every "
+        "request read the database (for measuring, or when memory is short)",
+    )
     audit_key: str | None = Field(
         None,
         description="key (kept outside the database) for signing the audit trail with HMAC-SHA256; "
