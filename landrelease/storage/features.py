@@ -336,7 +336,7 @@ def _intersects(conn: Connection, spec: CollectionSpec, bbox: BBox) -> list[Colu
         hit = shapely.intersects(geoms, shapely.box(minx, miny, maxx, maxy))
         missed = [int(r.id) for r, keep in zip(rows, hit, strict=True) if not keep]
         if missed:
-            each = select(column("value")).select_from(func.json_each(literal(dumps(missed))))
+            each: Select[Any] = select(column("value")).select_from(func.json_each(literal(dumps(missed))))
             conds.append(gid.not_in(each))
     return conds
 
