@@ -19,21 +19,26 @@ zoom; nothing is hidden, and from ``DETAIL_ZOOM`` on every area is its own polyg
 
 from __future__ import annotations
 
+import json
 import math
+import threading
+import weakref
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import mapbox_vector_tile
 import numpy as np
 import shapely
-from sqlalchemy import Connection, Integer, case, func, select, table, text
+from sqlalchemy import BigInteger, Connection, Engine, Integer, String, bindparam, case, func, select, table, text
 from sqlalchemy import column as sa_column
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from landrelease.domain.enums import OPEN_STATUS_VALUES, HazardStatus
 from landrelease.storage import schema
 from landrelease.storage.assessments import p_any_of
+from landrelease.storage import mvt
 from landrelease.storage.features import wkb
+from landrelease.storage.summary import data_version_of
 
 EXTENT = 4096
 BUFFER = 64  # tile units around the tile kept so that strokes join across tiles
@@ -64,6 +69,18 @@ class TileContext:
 
 
 def tile_context(conn: Connection) -> TileContext:
+    """The context of the data version this connection sees (computed once per version)."""
+    version = data_version_of(conn)
+    held = _CONTEXTS.get(conn.engine)
+    if held is not None and held[0] == version:
+        return held[1]
+    context = _tile_context(conn)
+    with _LOCK:
+        _CONTEXTS[conn.engine] = (version, context)
+    return context
+
+
+def _tile_context(conn: Connection) -> TileContext:
     t = schema.task
     origin = conn.execute(select(func.min(t.c.planned_start))).scalar()
     if origin is None or conn.dialect.name == "postgresql":
@@ -86,6 +103,7 @@ class _Spec:
     where: tuple[Any, ...]
     by_priority: bool  # which small area stands for its cell: highest priority first, else most people
     by_id: bool = False  # …or the lowest id (the public map shows no priorities)
+    key: str = ""  # names the selection (collection and audience) for the version's index
 
 
 def _spec(collection: str) -> _Spec:
@@ -96,9 +114,10 @@ def _spec(collection: str) -> _Spec:
             ("code", "status", "priority", "land_use", "kind", "p_any"),
             (h.c.status != HazardStatus.SUPERSEDED.value,),
             True,
+            key="hazard-areas",
         )
     if collection == "settlements":
-        return _Spec(schema.settlement, ("code", "name", "population", "displaced"), (), False)
+        return _Spec(schema.settlement, ("code", "name", "population", "displaced"), (), False, key="settlements")
     raise KeyError(collection)
 
 
@@ -119,6 +138,8 @@ def _order(spec: _Spec) -> list[Any]:
     tbl = spec.table
     if spec.by_priority:
         return [tbl.c.priority_score.desc().nulls_last(), tbl.c.id]
+    if spec.by_id:
+        return [tbl.c.id]
     return [tbl.c.population.desc(), tbl.c.id]
 
 
@@ -137,7 +158,7 @@ def build_public_tile(conn: Connection, z: int, x: int, y: int, generalise: Any)
     projected; built by the Python path on both backends so the generalisation is the one the
     public OGC items use."""
     h = schema.hazard_area
-    spec = _Spec(h, ("code", "status", "kind"), (h.c.status.in_(OPEN_STATUS_VALUES),), False, by_id=True)
+    spec = _Spec(h, ("code", "status", "kind"), (h.c.status.in_(OPEN_STATUS_VALUES),), False, by_id=True, key="public")
     return _build_python(conn, "hazard-areas", spec, z, x, y, TileContext(None), generalise)
 
 
@@ -267,7 +288,106 @@ def tile_env_width(z: int) -> float:
     return 2 * 20037508.342789244 / 2.0**z
 
 
-# ---------------------------------------------------------------- SQLite: Shapely + mapbox_vector_tile
+# ---------------------------------------------------------------- the version's index
+
+
+def _id_in(conn: Connection, column: Any, ids: np.ndarray) -> Any:
+    """``column`` among ``ids``, passed as one parameter (an array on PostgreSQL, a JSON list on
+    SQLite) however many there are."""
+    values = [int(i) for i in ids]
+    if conn.dialect.name == "postgresql":
+        return column == func.any(bindparam("ids", values, type_=ARRAY(BigInteger)))
+    each = func.json_each(bindparam("ids", json.dumps(values), type_=String)).table_valued("value")
+    return column.in_(select(each.c.value))
+
+
+@dataclass(frozen=True)
+class TileIndex:
+    """What a low-zoom tile needs of every area of a collection, as NumPy arrays in the
+    collection's order (the area that stands for a point cell first): the bounding box, its
+    larger side in degrees, and the box centre in Web Mercator world units (0…1, y down).
+
+    Built once per data version (reading the bounding boxes, not the geometries), so a zoom-6
+    tile selects its few drawable polygons and clusters its tens of thousands of small areas
+    in NumPy instead of reading every row; high zooms keep using the spatial index."""
+
+    ids: np.ndarray
+    box: np.ndarray  # minx, miny, maxx, maxy
+    side: np.ndarray
+    wx: np.ndarray
+    wy: np.ndarray
+
+    @classmethod
+    def of(cls, rows: np.ndarray) -> TileIndex:
+        ids = rows[:, 0].astype(np.int64)
+        box = rows[:, 1:5]
+        side = np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])
+        lon = (box[:, 0] + box[:, 2]) / 2
+        rad = np.radians(np.clip((box[:, 1] + box[:, 3]) / 2, -85.0511, 85.0511))
+        wx = (lon + 180.0) / 360.0
+        wy = (1.0 - np.log(np.tan(rad) + 1.0 / np.cos(rad)) / math.pi) / 2.0
+        return cls(ids, box, side, wx, wy)
+
+    def big_ids(self, bounds: tuple[float, float, float, float], small_deg: float) -> np.ndarray:
+        """The areas drawn as polygons: wide enough, their box meeting the (padded) bounds."""
+        west, south, east, north = bounds
+        b = self.box
+        hit = (b[:, 2] >= west) & (b[:, 0] <= east) & (b[:, 3] >= south) & (b[:, 1] <= north)
+        return np.sort(self.ids[hit & (self.side >= small_deg)])
+
+    def cells(self, z: int, x: int, y: int, small_deg: float) -> tuple[np.ndarray, ...]:
+        """The point cells of a tile: the standing area's id, the cell (gx, gy) and how many
+        small areas it holds, by id."""
+        n = 2.0**z
+        near = (self.wx >= x / n - 1e-9) & (self.wx <= (x + 1) / n + 1e-9)
+        near &= (self.wy >= y / n - 1e-9) & (self.wy <= (y + 1) / n + 1e-9)
+        pick = np.flatnonzero(near & (self.side < small_deg))
+        tx = (self.wx[pick] * n - x) * EXTENT  # as ``_to_tile`` computes it
+        ty = (self.wy[pick] * n - y) * EXTENT
+        ok = (tx >= 0) & (tx < EXTENT) & (ty >= 0) & (ty < EXTENT)
+        pick, tx, ty = pick[ok], tx[ok], ty[ok]
+        gx = (tx // POINT_GRID).astype(np.int64)
+        gy = (ty // POINT_GRID).astype(np.int64)
+        _, first, counts = np.unique(gx * 100_000 + gy, return_index=True, return_counts=True)
+        ids = self.ids[pick[first]]
+        order = np.argsort(ids)
+        return ids[order], gx[first][order], gy[first][order], counts[order]
+
+
+_INDEXES: weakref.WeakKeyDictionary[Engine, dict[str, tuple[int, TileIndex]]] = weakref.WeakKeyDictionary()
+_CONTEXTS: weakref.WeakKeyDictionary[Engine, tuple[int, TileContext]] = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def _index(conn: Connection, spec: _Spec) -> TileIndex:
+    """The collection's index for the data version this connection sees (built on first use)."""
+    version = data_version_of(conn)
+    held = _INDEXES.get(conn.engine, {}).get(spec.key)
+    if held is not None and held[0] == version:
+        return held[1]
+    tbl = spec.table
+    stmt = select(tbl.c.id, tbl.c.minx, tbl.c.miny, tbl.c.maxx, tbl.c.maxy).where(*spec.where).order_by(*_order(spec))
+    index = TileIndex.of(_numbers(conn, stmt, 5))
+    with _LOCK:
+        _INDEXES.setdefault(conn.engine, {})[spec.key] = (version, index)
+    return index
+
+
+def _numbers(conn: Connection, stmt: Any, width: int) -> np.ndarray:
+    """A numeric query's rows as one float array, straight from the driver on SQLite (no row
+    objects for what may be 100,000 rows)."""
+    if conn.dialect.name != "sqlite":
+        return np.asarray(conn.execute(stmt).all(), dtype=float).reshape(-1, width)
+    cur = conn.connection.cursor()
+    try:
+        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        cur.execute(str(compiled), [compiled.params[k] for k in compiled.positiontup or ()])
+        return np.asarray(cur.fetchall(), dtype=float).reshape(-1, width)
+    finally:
+        cur.close()
+
+
+# ---------------------------------------------------------------- SQLite: Shapely + our MVT encoder
 
 
 def _rtree(name: str) -> Any:
@@ -305,33 +425,34 @@ def _build_python(
     props = _prop_columns(spec)
     names = [c.name for c in props]
     phases = context.phases if spec.by_priority else {}
-    sqlite = conn.dialect.name == "sqlite"
-    if sqlite:
+    index = _index(conn, spec) if z < DETAIL_ZOOM else None
+    if index is not None:  # the areas wide enough to draw, from the version's index: few at low zoom
+        inside = _id_in(conn, tbl.c.id, index.big_ids(bounds, small_deg))
+    elif conn.dialect.name == "sqlite":
         rt = _rtree(tbl.name)
         inside = tbl.c.id.in_(
             select(rt.c.id).where(rt.c.maxx >= west, rt.c.minx <= east, rt.c.maxy >= south, rt.c.miny <= north)
         )
     else:
         inside = tbl.c.geometry.op("&&")(func.ST_MakeEnvelope(west, south, east, north, 4326))
-    big = ((tbl.c.maxx - tbl.c.minx) >= small_deg) | ((tbl.c.maxy - tbl.c.miny) >= small_deg)
     project = _to_tile(z, x, y)
-    polygons: list[dict[str, Any]] = []
-    points: list[dict[str, Any]] = []
+    polygons = mvt.Layer(collection, np.empty(0, dtype=object), [], [])
+    points = None
 
     # Polygons: the areas wide enough to show, with their geometry and properties.
     big_rows = conn.execute(
-        select(tbl.c.id, *props, wkb(tbl.c.geometry, conn.dialect.name).label("_wkb")).where(inside, big, *spec.where)
+        select(tbl.c.id, *props, wkb(tbl.c.geometry, conn.dialect.name).label("_wkb"))
+        .where(inside, *spec.where)
+        .order_by(tbl.c.id)
     ).all()
     if big_rows:
         geoms = shapely.from_wkb([bytes(r._wkb) for r in big_rows])
         if generalise is not None:
             geoms = generalise(geoms)
-        # Simplify in degrees first (the zoom's tolerance; a tile unit spans fewer degrees of
-        # latitude than of longitude, so cos(lat) keeps it fine), so the projection and the
-        # clip see only the vertices that will show.
-        unit_deg = (east - west) / (EXTENT + 2 * BUFFER) * math.cos(math.radians((south + north) / 2))
-        geoms = shapely.simplify(geoms, unit_deg * _tolerance(z), preserve_topology=True)
+        # Projected to tile units, then simplified there with the zoom's tolerance (as PostGIS
+        # simplifies the stored Web Mercator geometry), clipped to the tile and its buffer.
         geoms = shapely.transform(geoms, project)
+        geoms = shapely.simplify(geoms, _tolerance(z), preserve_topology=True)
         geoms = shapely.clip_by_rect(geoms, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
         # Snap to the tile's integer grid as ST_AsMVTGeom does; what collapses there (a strip
         # under a unit wide) is drawn as one unit square at its place: never hidden.
@@ -344,59 +465,26 @@ def _build_python(
             uy = np.floor((b[:, 1] + b[:, 3]) / 2)
             snapped[collapsed] = shapely.box(ux, uy, ux + 1, uy + 1)
         # MVT's exterior rings have a positive surveyor's area in tile units (clockwise on screen).
-        snapped = shapely.orient_polygons(snapped, exterior_cw=False)
-        for r, g, k in zip(big_rows, snapped, shown, strict=True):
-            if k:
-                polygons.append({"geometry": g, "properties": _props(r, names, phases), "id": int(r.id)})
-        polygons.sort(key=lambda f: f["id"])
+        snapped = shapely.orient_polygons(snapped[shown], exterior_cw=False)
+        rows = [r for r, k in zip(big_rows, shown, strict=True) if k]
+        polygons = mvt.Layer(
+            collection, snapped, [int(r.id) for r in rows], [_props(r, names, phases) for r in rows]
+        )
 
-    # Points: only numbers are read for the small areas; the cell's first (by the collection's
-    # order) stands for it and only its properties are read.
-    rank = tbl.c.priority_score if spec.by_priority else tbl.c.id if spec.by_id else tbl.c.population
-    stmt = select(tbl.c.id, tbl.c.minx, tbl.c.miny, tbl.c.maxx, tbl.c.maxy, rank).where(inside, ~big, *spec.where)
-    if sqlite:  # straight from the driver: no row objects for what may be 100,000 rows
-        cur = conn.connection.cursor()
-        try:
-            compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-            cur.execute(str(compiled), [compiled.params[k] for k in compiled.positiontup or ()])
-            small = np.asarray(cur.fetchall(), dtype=float).reshape(-1, 6)
-        finally:
-            cur.close()
-    else:
-        small = np.asarray(conn.execute(stmt).all(), dtype=float).reshape(-1, 6)
-    if len(small):
-        centres = project(np.column_stack([(small[:, 1] + small[:, 3]) / 2, (small[:, 2] + small[:, 4]) / 2]))
-        ok = (centres[:, 0] >= 0) & (centres[:, 0] < EXTENT) & (centres[:, 1] >= 0) & (centres[:, 1] < EXTENT)
-        small, centres = small[ok], centres[ok]
-        rank_desc = -np.where(np.isnan(small[:, 5]), -np.inf, small[:, 5])  # NULL ranks last
-        if spec.by_id:
-            rank_desc = np.zeros(len(small))
-        order = np.lexsort((small[:, 0], rank_desc))
-        small, centres = small[order], centres[order]
-        gx = (centres[:, 0] // POINT_GRID).astype(np.int64)
-        gy = (centres[:, 1] // POINT_GRID).astype(np.int64)
-        _, first, counts = np.unique(gx * 100_000 + gy, return_index=True, return_counts=True)
-        ids = small[first, 0].astype(np.int64)
-        rows = {int(r.id): r for r in conn.execute(select(tbl.c.id, *props).where(tbl.c.id.in_(ids.tolist()))).all()}
-        for i, n, fid in zip(first, counts, ids, strict=True):
-            cx = (gx[i] + 0.5) * POINT_GRID
-            cy = (gy[i] + 0.5) * POINT_GRID
-            p = _props(rows[int(fid)], names, phases)
-            p["n"] = int(n)
-            points.append({"geometry": shapely.Point(cx, cy), "properties": p, "id": int(fid)})
-        points.sort(key=lambda f: f["id"])
-    layers = [{"name": collection, "features": polygons}]
-    if points:
-        layers.append({"name": POINT_LAYERS[collection], "features": points})
-    return mapbox_vector_tile.encode(
-        layers,
-        default_options={
-            "extents": EXTENT,
-            "y_coord_down": True,
-            "check_winding_order": False,  # oriented above, in bulk
-            "on_invalid_geometry": mapbox_vector_tile.encoder.on_invalid_geometry_make_valid,
-        },
-    )
+    # Points: the index's cells (the first area of each in the collection's order stands for it);
+    # only the representatives' properties are read.
+    if index is not None:
+        ids, gx, gy, counts = index.cells(z, x, y, small_deg)
+        if len(ids):
+            by_id = {int(r.id): r for r in conn.execute(select(tbl.c.id, *props).where(_id_in(conn, tbl.c.id, ids)))}
+            feats = []
+            for fid, n in zip(ids.tolist(), counts.tolist(), strict=True):
+                p = _props(by_id[fid], names, phases)
+                p["n"] = n
+                feats.append(p)
+            xy = np.column_stack([(gx + 0.5) * POINT_GRID, (gy + 0.5) * POINT_GRID])
+            points = mvt.Layer(POINT_LAYERS[collection], shapely.points(xy), ids.tolist(), feats)
+    return mvt.encode(polygons, points, EXTENT)
 
 
 def _props(r: Any, names: list[str], phases: dict[int, int]) -> dict[str, Any]:
