@@ -159,7 +159,8 @@ def _layer(layer: Layer, kind: int, extent: int) -> bytes:
                 vi = values[vk] = len(value_bytes)
                 value_bytes.append(_value(v))
             tags += _vi(ki) + _vi(vi)
-        body = _vi((1 << 3) | 0) + _varint(int(fid)) + _field(2, bytes(tags)) + kind_field + _field(4, stream[begin:end])
+        geometry = _field(4, stream[begin:end])
+        body = _vi((1 << 3) | 0) + _varint(int(fid)) + _field(2, bytes(tags)) + kind_field + geometry
         begin = end
         out.append(_field(2, body))
     out.extend(_field(3, k.encode()) for k in keys)

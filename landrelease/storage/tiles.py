@@ -29,14 +29,26 @@ from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import BigInteger, Connection, Engine, Integer, String, bindparam, case, func, select, table, text
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Integer,
+    String,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy import column as sa_column
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from landrelease.domain.enums import OPEN_STATUS_VALUES, HazardStatus
-from landrelease.storage import schema
+from landrelease.storage import mvt, schema
 from landrelease.storage.assessments import p_any_of
-from landrelease.storage import mvt
 from landrelease.storage.features import wkb
 from landrelease.storage.summary import data_version_of
 
@@ -173,6 +185,13 @@ def build_tile(conn: Connection, collection: str, z: int, x: int, y: int, contex
 # ---------------------------------------------------------------- PostGIS: ST_AsMVT
 
 
+def _mercator(lon: float, lat: float) -> tuple[float, float]:
+    """EPSG:3857 metres of a lon/lat point."""
+    r = 6378137.0
+    lat = min(max(lat, -85.0511287798), 85.0511287798)
+    return math.radians(lon) * r, r * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
 def _build_postgis(
     conn: Connection, collection: str, spec: _Spec, z: int, x: int, y: int, context: TileContext
 ) -> bytes:
@@ -182,10 +201,26 @@ def _build_postgis(
     # for this transaction.
     conn.exec_driver_sql("SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0")
     tbl = spec.table
-    big = ((tbl.c.maxx - tbl.c.minx) >= small_deg) | ((tbl.c.maxy - tbl.c.miny) >= small_deg)
-    near = [tbl.c.geometry.op("&&")(func.ST_MakeEnvelope(west, south, east, north, 4326)), *spec.where]
     tile_env = func.ST_TileEnvelope(z, x, y)
     width = tile_env_width(z)
+    # Hazard areas carry their Web Mercator geometry (a generated column with its own GiST
+    # index): nothing is reprojected per tile. Settlements (a few thousand) are projected here.
+    stored = "geom_3857" if tbl is schema.hazard_area else None
+    merc = literal_column(f"{tbl.name}.{stored}") if stored else func.ST_Transform(tbl.c.geometry, 3857)
+    index = _index(conn, spec) if z < DETAIL_ZOOM else None
+    if index is not None:  # below DETAIL_ZOOM the version's index names the drawn areas
+        near = [_id_in(conn, tbl.c.id, index.big_ids((west, south, east, north), small_deg))]
+    else:
+        # The box in degrees is the one SQLite's R*Tree uses; projected, it is exactly the
+        # same test on the Web Mercator geometry's GiST index (Mercator keeps boxes boxes).
+        (mx0, my0), (mx1, my1) = _mercator(west, south), _mercator(east, north)
+        env = func.ST_MakeEnvelope(mx0 - 1e-3, my0 - 1e-3, mx1 + 1e-3, my1 + 1e-3, 3857)
+        box = (
+            merc.op("&&")(env)
+            if stored
+            else tbl.c.geometry.op("&&")(func.ST_MakeEnvelope(west, south, east, north, 4326))
+        )
+        near = [box, tbl.c.maxx >= west, tbl.c.minx <= east, tbl.c.maxy >= south, tbl.c.miny <= north, *spec.where]
 
     def props(of: Any) -> list[Any]:
         """The properties, read only for the features sent (P(any EO) and the phase are lookups)."""
@@ -197,12 +232,10 @@ def _build_postgis(
             cols.append((1 + func.floor((months - context.origin.month) / 3)).cast(Integer).label("phase"))
         return cols
 
-    # Polygons: simplified, then clipped and snapped by ST_AsMVTGeom (materialized,
-    # so each is computed once).
-    # (In degrees before the projection, as on SQLite, so fewer vertices are projected.)
-    unit_deg = (east - west) / (EXTENT + 2 * BUFFER) * math.cos(math.radians((south + north) / 2))
-    g = func.ST_Transform(func.ST_Simplify(tbl.c.geometry, unit_deg * _tolerance(z), True), 3857)
-    drawn = select(tbl.c.id, g.label("g")).where(big, *near).cte("drawn")
+    # Polygons: simplified in Web Mercator (the zoom's tolerance in tile units), then clipped and
+    # snapped by ST_AsMVTGeom (materialized, so each is computed once).
+    g = func.ST_Simplify(merc, width / EXTENT * _tolerance(z), True)
+    drawn = select(tbl.c.id, g.label("g")).where(*near).cte("drawn")
     drawn = (
         select(drawn.c.id, drawn.c.g, func.ST_AsMVTGeom(drawn.c.g, tile_env, EXTENT, BUFFER, True).label("mvt"))
         .cte("mvt")
@@ -224,57 +257,49 @@ def _build_postgis(
         .order_by(drawn.c.id)
         .subquery("polys")
     )
-    # Points: the small areas' bbox centres in tile units (the Python path's spherical Mercator),
-    # one per grid cell, the collection's first standing for it.
-    lat = func.least(func.greatest((tbl.c.miny + tbl.c.maxy) / 2, -85.0511), 85.0511)
-    rad = func.radians(lat)
-    n = 2.0**z
-    cx = (((tbl.c.minx + tbl.c.maxx) / 2 + 180.0) / 360.0 * n - x) * EXTENT
-    cy = ((1.0 - func.ln(func.tan(rad) + 1.0 / func.cos(rad)) / math.pi) / 2.0 * n - y) * EXTENT
-    rank = tbl.c.priority_score.desc().nulls_last() if spec.by_priority else tbl.c.population.desc()
-    centres = (
-        select(tbl.c.id, cx.label("cx"), cy.label("cy"), func.row_number().over(order_by=(rank, tbl.c.id)).label("o"))
-        .where(~big, *near)
-        .subquery("centres")
-    )
-    gx = func.floor(centres.c.cx / POINT_GRID)
-    gy = func.floor(centres.c.cy / POINT_GRID)
-    ranked = (
-        select(
-            centres.c.id,
-            gx.label("gx"),
-            gy.label("gy"),
-            func.row_number().over(partition_by=(gx, gy), order_by=centres.c.o).label("rn"),
-            func.count().over(partition_by=(gx, gy)).label("n"),
-        )
-        .where(centres.c.cx >= 0, centres.c.cx < EXTENT, centres.c.cy >= 0, centres.c.cy < EXTENT)
-        .subquery("ranked")
-    )
-    point_tbl = tbl.alias("q")
-    points = (
-        select(
-            ranked.c.id,
-            *props(point_tbl),
-            ranked.c.n.cast(Integer).label("n"),
-            func.ST_MakePoint((ranked.c.gx + 0.5) * POINT_GRID, (ranked.c.gy + 0.5) * POINT_GRID).label("geom"),
-        )
-        .join_from(ranked, point_tbl, point_tbl.c.id == ranked.c.id)
-        .where(ranked.c.rn == 1)
-        .order_by(ranked.c.id)
-        .subquery("points")
-    )
     poly_mvt = (
         select(func.ST_AsMVT(text("polys"), collection, EXTENT, "geom", "id"))
         .select_from(polys)
         .where(polys.c.geom.is_not(None))
         .scalar_subquery()
     )
-    point_mvt = (
-        select(func.ST_AsMVT(text("points"), POINT_LAYERS[collection], EXTENT, "geom", "id"))
-        .select_from(points)
-        .scalar_subquery()
-    )
-    data = conn.execute(select(func.coalesce(poly_mvt, b"").op("||")(func.coalesce(point_mvt, b"")))).scalar()
+    point_mvt: Any = None
+    if index is not None:
+        # Points: the index's cells (computed as on SQLite), encoded here with the
+        # representatives' properties.
+        ids, gx, gy, counts = index.cells(z, x, y, small_deg)
+        if len(ids):
+            cells = (
+                func.unnest(
+                    bindparam("cell_ids", ids.tolist(), type_=ARRAY(BigInteger)),
+                    bindparam("cell_gx", gx.tolist(), type_=ARRAY(Integer)),
+                    bindparam("cell_gy", gy.tolist(), type_=ARRAY(Integer)),
+                    bindparam("cell_n", counts.tolist(), type_=ARRAY(Integer)),
+                )
+                .table_valued("id", "gx", "gy", "n")
+                .render_derived(name="cells")
+            )
+            point_tbl = tbl.alias("q")
+            points = (
+                select(
+                    cells.c.id,
+                    *props(point_tbl),
+                    cells.c.n.label("n"),
+                    func.ST_MakePoint((cells.c.gx + 0.5) * POINT_GRID, (cells.c.gy + 0.5) * POINT_GRID).label("geom"),
+                )
+                .join_from(cells, point_tbl, point_tbl.c.id == cells.c.id)
+                .order_by(cells.c.id)
+                .subquery("points")
+            )
+            point_mvt = (
+                select(func.ST_AsMVT(text("points"), POINT_LAYERS[collection], EXTENT, "geom", "id"))
+                .select_from(points)
+                .scalar_subquery()
+            )
+    both = func.coalesce(poly_mvt, b"")
+    if point_mvt is not None:
+        both = both.op("||")(func.coalesce(point_mvt, b""))
+    data = conn.execute(select(both)).scalar()
     return bytes(data or b"")
 
 
@@ -467,9 +492,7 @@ def _build_python(
         # MVT's exterior rings have a positive surveyor's area in tile units (clockwise on screen).
         snapped = shapely.orient_polygons(snapped[shown], exterior_cw=False)
         rows = [r for r, k in zip(big_rows, shown, strict=True) if k]
-        polygons = mvt.Layer(
-            collection, snapped, [int(r.id) for r in rows], [_props(r, names, phases) for r in rows]
-        )
+        polygons = mvt.Layer(collection, snapped, [int(r.id) for r in rows], [_props(r, names, phases) for r in rows])
 
     # Points: the index's cells (the first area of each in the collection's order stands for it);
     # only the representatives' properties are read.
