@@ -36,6 +36,16 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
+def schema_head() -> str:
+    """The newest migration: a kept sample is only reused by code with the same schema (a
+    register at a revision the code does not know cannot be opened)."""
+    from alembic.script import ScriptDirectory
+
+    from landrelease.storage.database import alembic_config
+
+    return str(ScriptDirectory.from_config(alembic_config(None)).get_current_head())  # type: ignore[arg-type]
+
+
 def sqlite_register(n: int) -> str:
     """The SQLite register of the ``n``-area sample, built once and kept under /tmp."""
     from landrelease.samples import generate
@@ -43,7 +53,7 @@ def sqlite_register(n: int) -> str:
     from landrelease.storage.repository import Register
 
     CACHE.mkdir(parents=True, exist_ok=True)
-    db = CACHE / f"tiles-{n}-{SEED}.db"
+    db = CACHE / f"tiles-{n}-{SEED}-{schema_head()}.db"
     url = f"sqlite:///{db}"
     if not db.exists():
         t = time.perf_counter()
@@ -70,7 +80,7 @@ def postgis_register(n: int) -> str | None:
     from landrelease.services.importing import store_scenario
     from landrelease.storage.repository import Register
 
-    name = f"landrelease_tilebench_{n}_{SEED}"
+    name = f"landrelease_tilebench_{n}_{SEED}_{schema_head()}"
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     url = base.replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
     with admin:

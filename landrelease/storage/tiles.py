@@ -78,29 +78,31 @@ class TileContext:
 
     origin: date | None
     phases: dict[int, int] = field(default_factory=dict)
+    version: int | None = None  # the data version (None: read it when needed)
 
 
-def tile_context(conn: Connection) -> TileContext:
-    """The context of the data version this connection sees (computed once per version)."""
-    version = data_version_of(conn)
+def tile_context(conn: Connection, version: int | None = None) -> TileContext:
+    """The context of the data version this connection sees (``version`` when the caller has
+    read it already); computed once per version."""
+    version = data_version_of(conn) if version is None else version
     held = _CONTEXTS.get(conn.engine)
     if held is not None and held[0] == version:
         return held[1]
-    context = _tile_context(conn)
+    context = _tile_context(conn, version)
     with _LOCK:
         _CONTEXTS[conn.engine] = (version, context)
     return context
 
 
-def _tile_context(conn: Connection) -> TileContext:
+def _tile_context(conn: Connection, version: int) -> TileContext:
     t = schema.task
     origin = conn.execute(select(func.min(t.c.planned_start))).scalar()
     if origin is None or conn.dialect.name == "postgresql":
-        return TileContext(origin)
+        return TileContext(origin, version=version)
     rows = conn.execute(
         select(t.c.hazard_id, func.min(t.c.planned_start)).where(t.c.planned_start.is_not(None)).group_by(t.c.hazard_id)
     ).all()
-    return TileContext(origin, {int(r[0]): _phase(origin, r[1]) for r in rows})
+    return TileContext(origin, {int(r[0]): _phase(origin, r[1]) for r in rows}, version)
 
 
 def _phase(origin: date, start: date) -> int:
@@ -164,14 +166,14 @@ def _padded(z: int, x: int, y: int) -> tuple[tuple[float, float, float, float], 
     return (west - pad_x, south - pad_y, east + pad_x, north + pad_y), small_deg
 
 
-def build_public_tile(conn: Connection, z: int, x: int, y: int, generalise: Any) -> bytes:
+def build_public_tile(conn: Connection, z: int, x: int, y: int, generalise: Any, version: int | None = None) -> bytes:
     """The public safety map's tile: open hazard areas, code/kind/status only, each geometry
     passed through ``generalise`` (an array of Shapely geometries in, the same out) before it is
     projected; built by the Python path on both backends so the generalisation is the one the
     public OGC items use."""
     h = schema.hazard_area
     spec = _Spec(h, ("code", "status", "kind"), (h.c.status.in_(OPEN_STATUS_VALUES),), False, by_id=True, key="public")
-    return _build_python(conn, "hazard-areas", spec, z, x, y, TileContext(None), generalise)
+    return _build_python(conn, "hazard-areas", spec, z, x, y, TileContext(None, version=version), generalise)
 
 
 def build_tile(conn: Connection, collection: str, z: int, x: int, y: int, context: TileContext) -> bytes:
@@ -207,7 +209,7 @@ def _build_postgis(
     # index): nothing is reprojected per tile. Settlements (a few thousand) are projected here.
     stored = "geom_3857" if tbl is schema.hazard_area else None
     merc = literal_column(f"{tbl.name}.{stored}") if stored else func.ST_Transform(tbl.c.geometry, 3857)
-    index = _index(conn, spec) if z < DETAIL_ZOOM else None
+    index = _index(conn, spec, context.version) if z < DETAIL_ZOOM else None
     if index is not None:  # below DETAIL_ZOOM the version's index names the drawn areas
         near = [_id_in(conn, tbl.c.id, index.big_ids((west, south, east, north), small_deg))]
     else:
@@ -384,9 +386,9 @@ _CONTEXTS: weakref.WeakKeyDictionary[Engine, tuple[int, TileContext]] = weakref.
 _LOCK = threading.Lock()
 
 
-def _index(conn: Connection, spec: _Spec) -> TileIndex:
+def _index(conn: Connection, spec: _Spec, version: int | None) -> TileIndex:
     """The collection's index for the data version this connection sees (built on first use)."""
-    version = data_version_of(conn)
+    version = data_version_of(conn) if version is None else version
     held = _INDEXES.get(conn.engine, {}).get(spec.key)
     if held is not None and held[0] == version:
         return held[1]
@@ -450,7 +452,7 @@ def _build_python(
     props = _prop_columns(spec)
     names = [c.name for c in props]
     phases = context.phases if spec.by_priority else {}
-    index = _index(conn, spec) if z < DETAIL_ZOOM else None
+    index = _index(conn, spec, context.version) if z < DETAIL_ZOOM else None
     if index is not None:  # the areas wide enough to draw, from the version's index: few at low zoom
         inside = _id_in(conn, tbl.c.id, index.big_ids(bounds, small_deg))
     elif conn.dialect.name == "sqlite":
