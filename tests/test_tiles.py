@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import mapbox_vector_tile
+import numpy as np
 import pytest
 import shapely
 from fastapi.testclient import TestClient
@@ -203,3 +204,31 @@ def test_caches_off_serves_the_same_pages_and_tiles(client: tuple[TestClient, di
     cached = c.get("/ogc/collections/hazard-areas/items?limit=5&offset=3", headers=h1).json()
     assert [f["id"] for f in page["features"]] == [f["id"] for f in cached["features"]] and len(page["features"]) == 5
     assert tile == c.get(f"/tiles/hazard-areas/{z}/{x}/{y}.mvt", headers=h1).content
+
+
+def test_our_encoder_writes_what_mapbox_vector_tile_reads() -> None:
+    """The vectorised encoder: polygons with holes, multipolygons, points, ids and every kind
+    of property value come back as they went in (outlines to the vertex, repeated vertices
+    dropped, rings closed)."""
+    from landrelease.storage import mvt
+
+    square = shapely.Polygon([(0, 0), (0, 10), (10, 10), (10, 0)], [[(2, 2), (5, 2), (5, 5), (2, 5)]])
+    multi = shapely.MultiPolygon(
+        [shapely.Polygon([(100, 100), (100, 120), (120, 120), (120, 100)]), shapely.box(4000, 4000, 4090, 4090)]
+    )
+    repeated = shapely.Polygon([(-60, -60), (-60, -50), (-60, -50), (-50, -50), (-50, -60)])
+    polys = shapely.orient_polygons(np.array([square, multi, repeated], dtype=object), exterior_cw=False)
+    props = [{"code": "HA-1", "n": 3, "neg": -7, "p": 0.25, "ok": True}, {"code": "HA-2", "gone": None}, {}]
+    points = mvt.Layer("pts", shapely.points([[32, 96], [4095, 0]]), [7, 2**40], [{"n": 1}, {"n": 70000}])
+    data = mvt.encode(mvt.Layer("areas", polys, [1, 2, 3], props), points, 4096)
+    decoded = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
+    areas = {f["id"]: f for f in decoded["areas"]["features"]}
+    assert set(areas) == {1, 2, 3} and decoded["areas"]["extent"] == 4096
+    for fid, want in zip((1, 2, 3), polys, strict=True):
+        got = shapely.geometry.shape(areas[fid]["geometry"])
+        assert got.equals(want), fid
+        assert areas[fid]["properties"] == {k: v for k, v in props[fid - 1].items() if v is not None}
+    assert areas[1]["properties"]["ok"] is True and isinstance(areas[1]["properties"]["p"], float)
+    pts = {f["id"]: f for f in decoded["pts"]["features"]}
+    assert pts[7]["geometry"]["coordinates"] == [32, 96] and pts[7]["properties"] == {"n": 1}
+    assert pts[2**40]["geometry"]["coordinates"] == [4095, 0] and pts[2**40]["properties"] == {"n": 70000}

@@ -84,10 +84,14 @@ def _polygon_commands(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n_ring = np.bincount(coord_ring, minlength=len(rings))
     keep = np.ones(len(coords), dtype=bool)
     keep[np.cumsum(n_ring) - 1] = False  # the closing point: ClosePath stands for it
-    coords, coord_ring = coords[keep], coord_ring[keep]
-    m = n_ring - 1  # points sent per ring
+    xy = np.rint(coords[keep]).astype(np.int64)
+    coord_ring = coord_ring[keep]
+    # a point repeating the one before it in its ring is left out (MVT forbids a zero LineTo)
+    same = np.zeros(len(xy), dtype=bool)
+    same[1:] = (coord_ring[1:] == coord_ring[:-1]) & (xy[1:] == xy[:-1]).all(axis=1)
+    xy, coord_ring = xy[~same], coord_ring[~same]
+    m = np.bincount(coord_ring, minlength=len(rings))  # points sent per ring
     ring_feature = part_of[ring_part]
-    xy = np.rint(coords).astype(np.int64)
     feature = ring_feature[coord_ring]
     d = np.diff(xy, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
     first = np.ones(len(xy), dtype=bool)
