@@ -232,3 +232,33 @@ def test_our_encoder_writes_what_mapbox_vector_tile_reads() -> None:
     pts = {f["id"]: f for f in decoded["pts"]["features"]}
     assert pts[7]["geometry"]["coordinates"] == [32, 96] and pts[7]["properties"] == {"n": 1}
     assert pts[2**40]["geometry"]["coordinates"] == [4095, 0] and pts[2**40]["properties"] == {"n": 70000}
+
+
+def test_a_write_is_seen_by_the_next_low_zoom_tile(client: tuple[TestClient, dict[str, str], Any]) -> None:
+    """Low zooms read an index kept per data version: a write (here an area superseded) must
+    show in the very next tile, with no tile cache in front."""
+    from sqlalchemy import text, update
+
+    from landrelease.storage import schema
+
+    c, _, _ = client
+    register = c.app.state.test_register  # type: ignore[attr-defined]
+    with register.reading() as conn:
+        lon, lat = conn.execute(text("SELECT avg((minx + maxx) / 2), avg((miny + maxy) / 2) FROM hazard_area")).one()
+        n = conn.execute(text("SELECT count(*) FROM hazard_area WHERE status <> 'superseded'")).scalar()
+        first = conn.execute(text("SELECT min(id) FROM hazard_area WHERE status <> 'superseded'")).scalar()
+
+    def shown() -> tuple[int, set[int], int]:
+        data, version = service.tile(register, None, "hazard-areas", *_tile_of(lon, lat, 6))
+        layers = _decoded(data)
+        ids = set(layers.get("hazard-areas", {})) | set(layers.get("hazard-points", {}))
+        count = len(layers.get("hazard-areas", {})) + sum(p["n"] for p in layers.get("hazard-points", {}).values())
+        return count, ids, version
+
+    before, _, v1 = shown()
+    assert before == n
+    with register.unit_of_work("test") as uow:
+        h = schema.hazard_area
+        uow.conn.execute(update(h).where(h.c.id == first).values(status="superseded"))
+    after, ids, v2 = shown()
+    assert v2 > v1 and after == n - 1 and first not in ids
