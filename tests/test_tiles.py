@@ -219,8 +219,9 @@ def test_our_encoder_writes_what_mapbox_vector_tile_reads() -> None:
     repeated = shapely.Polygon([(-60, -60), (-60, -50), (-60, -50), (-50, -50), (-50, -60)])
     polys = shapely.orient_polygons(np.array([square, multi, repeated], dtype=object), exterior_cw=False)
     props = [{"code": "HA-1", "n": 3, "neg": -7, "p": 0.25, "ok": True}, {"code": "HA-2", "gone": None}, {}]
-    points = mvt.Layer("pts", shapely.points([[32, 96], [4095, 0]]), [7, 2**40], [{"n": 1}, {"n": 70000}])
-    data = mvt.encode(mvt.Layer("areas", polys, [1, 2, 3], props), points, 4096)
+    points = mvt.Layer("pts", shapely.points([[32, 96], [4095, 0]]), [7, 2**40], {"n": [1, 70000]})
+    columns = {k: [p.get(k) for p in props] for k in ("code", "n", "neg", "p", "ok", "gone")}
+    data = mvt.encode(mvt.Layer("areas", polys, [1, 2, 3], columns), points, 4096)
     decoded = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
     areas = {f["id"]: f for f in decoded["areas"]["features"]}
     assert set(areas) == {1, 2, 3} and decoded["areas"]["extent"] == 4096

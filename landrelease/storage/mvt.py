@@ -25,13 +25,13 @@ _POINT, _POLYGON = 1, 3
 
 @dataclass
 class Layer:
-    """One layer: a geometry per feature (Polygon/MultiPolygon or Point, in tile units), its id
-    and its properties (a ``None`` value is left out)."""
+    """One layer: a geometry per feature (Polygon/MultiPolygon or Point, in tile units), its id,
+    and its properties as columns (property → one value per feature; ``None`` is left out)."""
 
     name: str
     geometries: np.ndarray
     ids: Sequence[int]
-    properties: Sequence[dict[str, Any]]
+    properties: dict[str, Sequence[Any]]
 
 
 def _varint(v: int) -> bytes:
@@ -55,20 +55,39 @@ def _field(number: int, payload: bytes) -> bytes:
     return _vi((number << 3) | 2) + _vi(len(payload)) + payload
 
 
-def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """All ``values`` (uint32) varint-encoded back to back, and each value's byte count."""
-    v = values.astype(np.uint64)
-    nbytes = 1 + (v >= 1 << 7).astype(np.int64) + (v >= 1 << 14) + (v >= 1 << 21) + (v >= 1 << 28)
+def _varints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All ``values`` (unsigned, up to 64 bits) varint-encoded back to back (as uint8), and
+    each value's byte count."""
+    v = np.asarray(values).astype(np.uint64)
+    nbytes = np.ones(len(v), dtype=np.int64)
+    for k in range(1, 10):
+        nbytes += v >= np.uint64(1 << (7 * k))
     total = int(nbytes.sum())
     if total == 0:
-        return b"", nbytes
+        return np.zeros(0, dtype=np.uint8), nbytes
     owner = np.repeat(np.arange(len(v)), nbytes)
     start = np.cumsum(nbytes) - nbytes
     k = np.arange(total) - np.repeat(start, nbytes)  # which byte of its value
-    byte = (v[owner] >> (7 * k).astype(np.uint64)) & 0x7F
+    byte = (v[owner] >> (7 * k).astype(np.uint64)) & np.uint64(0x7F)
     more = k < nbytes[owner] - 1
-    byte = byte | (more.astype(np.uint64) << 7)
-    return byte.astype(np.uint8).tobytes(), nbytes
+    byte = byte | (more.astype(np.uint64) << np.uint64(7))
+    return byte.astype(np.uint8), nbytes
+
+
+def _interleave(segments: list[tuple[np.ndarray, np.ndarray]]) -> bytes:
+    """Byte streams cut into one chunk per feature (each given with its chunks' lengths),
+    written feature by feature: f0's chunks in segment order, then f1's, …"""
+    lengths = np.column_stack([n for _, n in segments])
+    out_start = (np.cumsum(lengths.ravel()) - lengths.ravel()).reshape(lengths.shape)
+    out = np.empty(int(lengths.sum()), dtype=np.uint8)
+    features = np.arange(len(lengths))
+    for s, (stream, n) in enumerate(segments):
+        if not len(stream):
+            continue
+        owner = np.repeat(features, n)
+        within = np.arange(len(stream)) - np.repeat(np.cumsum(n) - n, n)
+        out[out_start[owner, s] + within] = stream
+    return out.tobytes()
 
 
 def _zigzag(d: np.ndarray) -> np.ndarray:
@@ -124,6 +143,7 @@ def _point_commands(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _value(v: Any) -> bytes:
+    """A Value message (string, double, unsigned or signed integer, bool)."""
     if isinstance(v, bool):
         return _vi((7 << 3) | 0) + _vi(int(v))
     if isinstance(v, str):
@@ -138,37 +158,45 @@ def _value(v: Any) -> bytes:
 
 
 def _layer(layer: Layer, kind: int, extent: int) -> bytes:
+    f = len(layer.ids)
     if kind == _POINT:
         commands, owner = _point_commands(layer.geometries)
     else:
         commands, owner = _polygon_commands(layer.geometries)
-    stream, nbytes = _varints(commands)
-    per_feature = np.bincount(owner, weights=nbytes, minlength=len(layer.ids)).astype(np.int64)
-    ends = np.cumsum(per_feature).tolist()
-    keys: dict[str, int] = {}
-    values: dict[tuple[type, Any], int] = {}
-    value_bytes: list[bytes] = []
-    out = [_vi((15 << 3) | 0), _vi(2), _field(1, layer.name.encode())]
-    kind_field = _vi((3 << 3) | 0) + _vi(kind)
-    begin = 0
-    for fid, props, end in zip(layer.ids, layer.properties, ends, strict=True):
-        tags = bytearray()
-        for k, v in props.items():
-            if v is None:
-                continue
-            ki = keys.setdefault(k, len(keys))
-            vk = (type(v), v)
-            vi = values.get(vk)
-            if vi is None:
-                vi = values[vk] = len(value_bytes)
-                value_bytes.append(_value(v))
-            tags += _vi(ki) + _vi(vi)
-        geometry = _field(4, stream[begin:end])
-        body = _vi((1 << 3) | 0) + _varint(int(fid)) + _field(2, bytes(tags)) + kind_field + geometry
-        begin = end
-        out.append(_field(2, body))
+    geometry, nbytes = _varints(commands)
+    geometry_len = np.bincount(owner, weights=nbytes, minlength=f).astype(np.int64)
+    # Tags: (key index, value index) per property present; one value table for all keys.
+    keys = list(layer.properties)
+    table: dict[tuple[type, Any], int] = {}
+    index = np.full((f, len(keys)), -1, dtype=np.int64)
+    for j, k in enumerate(keys):
+        index[:, j] = [-1 if v is None else table.setdefault((type(v), v), len(table)) for v in layer.properties[k]]
+    present = index >= 0
+    pairs = np.stack([np.broadcast_to(np.arange(len(keys)), index.shape), index], axis=2)[present].ravel()
+    tags, tag_bytes = _varints(pairs)
+    owner = np.repeat(np.repeat(np.arange(f), len(keys))[present.ravel()], 2)
+    tags_len = np.bincount(owner, weights=tag_bytes, minlength=f).astype(np.int64)
+    # Feature: id (1), tags (2, packed), type (3), geometry (4, packed), inside a layer's field 2.
+    ids = np.asarray(layer.ids, dtype=np.uint64)
+    id_len = _varints(ids)[1]
+    body = 1 + id_len + 1 + _varints(tags_len)[1] + tags_len + 2 + 1 + _varints(geometry_len)[1] + geometry_len
+    const = lambda v: np.full(f, v, np.uint64)  # noqa: E731
+    u = lambda a: np.asarray(a).astype(np.uint64)  # noqa: E731  (int64 beside uint64 would become float)
+    head_ints = np.column_stack([const(0x12), u(body), const(0x08), ids, const(0x12), u(tags_len)]).ravel()
+    head, head_bytes = _varints(head_ints)
+    mid_ints = np.column_stack([const(0x18), const(kind), const(0x22), u(geometry_len)]).ravel()
+    mid, mid_bytes = _varints(mid_ints)
+    features = _interleave(
+        [
+            (head, head_bytes.reshape(f, 6).sum(axis=1)),
+            (tags, tags_len),
+            (mid, mid_bytes.reshape(f, 4).sum(axis=1)),
+            (geometry, geometry_len),
+        ]
+    )
+    out = [_vi((15 << 3) | 0), _vi(2), _field(1, layer.name.encode()), features]
     out.extend(_field(3, k.encode()) for k in keys)
-    out.extend(_field(4, v) for v in value_bytes)
+    out.extend(_field(4, _value(v)) for _, v in table)
     out.append(_vi((5 << 3) | 0) + _vi(extent))
     return b"".join(out)
 

@@ -463,7 +463,7 @@ def _build_python(
     else:
         inside = tbl.c.geometry.op("&&")(func.ST_MakeEnvelope(west, south, east, north, 4326))
     project = _to_tile(z, x, y)
-    polygons = mvt.Layer(collection, np.empty(0, dtype=object), [], [])
+    polygons = mvt.Layer(collection, np.empty(0, dtype=object), [], {})
     points = None
 
     # Polygons: the areas wide enough to show, with their geometry and properties.
@@ -502,7 +502,7 @@ def _build_python(
         # MVT's exterior rings have a positive surveyor's area in tile units (clockwise on screen).
         snapped = shapely.orient_polygons(snapped[shown], exterior_cw=False)
         rows = [r for r, k in zip(big_rows, shown, strict=True) if k]
-        polygons = mvt.Layer(collection, snapped, [int(r.id) for r in rows], [_props(r, names, phases) for r in rows])
+        polygons = mvt.Layer(collection, snapped, [int(r.id) for r in rows], _columns(rows, names, phases))
 
     # Points: the index's cells (the first area of each in the collection's order stands for it);
     # only the representatives' properties are read.
@@ -510,20 +510,17 @@ def _build_python(
         ids, gx, gy, counts = index.cells(z, x, y, small_deg)
         if len(ids):
             by_id = {int(r.id): r for r in conn.execute(select(tbl.c.id, *props).where(_id_in(conn, tbl.c.id, ids)))}
-            feats = []
-            for fid, n in zip(ids.tolist(), counts.tolist(), strict=True):
-                p = _props(by_id[fid], names, phases)
-                p["n"] = n
-                feats.append(p)
+            columns = _columns([by_id[i] for i in ids.tolist()], names, phases)
+            columns["n"] = counts.tolist()
             xy = np.column_stack([(gx + 0.5) * POINT_GRID, (gy + 0.5) * POINT_GRID])
-            points = mvt.Layer(POINT_LAYERS[collection], shapely.points(xy), ids.tolist(), feats)
+            points = mvt.Layer(POINT_LAYERS[collection], shapely.points(xy), ids.tolist(), columns)
     return mvt.encode(polygons, points, EXTENT)
 
 
-def _props(r: Any, names: list[str], phases: dict[int, int]) -> dict[str, Any]:
-    m = r._mapping
-    out = {n: m[n] for n in names if m[n] is not None}
-    phase = phases.get(int(r.id))
-    if phase is not None:
-        out["phase"] = phase
+def _columns(rows: list[Any], names: list[str], phases: dict[int, int]) -> dict[str, list[Any]]:
+    """The features' properties as columns (``None`` is left out of the tile), with the plan
+    phase where the area is planned."""
+    out = {n: [r[1 + j] for r in rows] for j, n in enumerate(names)}
+    if phases:
+        out["phase"] = [phases.get(int(r.id)) for r in rows]
     return out
