@@ -476,13 +476,18 @@ def _build_python(
         geoms = shapely.from_wkb([bytes(r._wkb) for r in big_rows])
         if generalise is not None:
             geoms = generalise(geoms)
-        # Projected to tile units, then simplified there with the zoom's tolerance as PostGIS's
+        # Projected to tile units, then simplified there with the zoom's tolerance, as PostGIS's
         # ST_Simplify(…, preserve_collapsed) does on the stored Web Mercator geometry: plain
-        # Douglas-Peucker (a tenth of the topology-preserving one's time), an area it would
-        # collapse kept as it was; then clipped to the tile and its buffer.
+        # Douglas-Peucker (a tenth of the topology-preserving one's time); a thin strip it would
+        # collapse is simplified with half the tolerance, and so on, and kept as it was at last.
         geoms = shapely.transform(geoms, project)
-        simple = shapely.simplify(geoms, _tolerance(z), preserve_topology=False)
-        gone = shapely.is_empty(simple) | (shapely.area(simple) <= 0)
+        simple = np.empty(len(geoms), dtype=object)
+        gone = np.ones(len(geoms), dtype=bool)
+        for tolerance in _tolerance(z) / np.array([1, 2, 4, 8]):
+            simple[gone] = shapely.simplify(geoms[gone], tolerance, preserve_topology=False)
+            gone &= shapely.is_empty(simple) | (shapely.area(simple) <= 0)
+            if not gone.any():
+                break
         geoms = np.where(gone, geoms, simple)
         geoms = shapely.clip_by_rect(geoms, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
         # Snap to the tile's integer grid as ST_AsMVTGeom does (vertex by vertex, and made valid
