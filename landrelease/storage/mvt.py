@@ -95,12 +95,27 @@ def _zigzag(d: np.ndarray) -> np.ndarray:
     return ((d << 1) ^ (d >> 63)).astype(np.uint64)
 
 
+def _rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every ring's coordinates back to back, each ring's point count, and its feature (from
+    Shapely's ragged arrays: one call, no ring objects)."""
+    try:
+        kind, coords, offsets = shapely.to_ragged_array(geoms)
+    except ValueError:  # not only polygons (a collection the snapping left): ring by ring
+        parts, part_of = shapely.get_parts(geoms, return_index=True)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+        return coords, np.bincount(coord_ring, minlength=len(rings)), part_of[ring_part]
+    ring_off = offsets[0]
+    ring_owner = np.repeat(np.arange(len(offsets[1]) - 1), np.diff(offsets[1]))
+    if kind == shapely.GeometryType.MULTIPOLYGON:
+        ring_owner = np.repeat(np.arange(len(offsets[2]) - 1), np.diff(offsets[2]))[ring_owner]
+    return coords, np.diff(ring_off), ring_owner
+
+
 def _polygon_commands(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The command integers of every feature, concatenated, and which feature each belongs to."""
-    parts, part_of = shapely.get_parts(geoms, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
-    n_ring = np.bincount(coord_ring, minlength=len(rings))
+    coords, n_ring, ring_feature = _rings(geoms)
+    coord_ring = np.repeat(np.arange(len(n_ring)), n_ring)
     keep = np.ones(len(coords), dtype=bool)
     keep[np.cumsum(n_ring) - 1] = False  # the closing point: ClosePath stands for it
     xy = np.rint(coords[keep]).astype(np.int64)
@@ -109,8 +124,7 @@ def _polygon_commands(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     same = np.zeros(len(xy), dtype=bool)
     same[1:] = (coord_ring[1:] == coord_ring[:-1]) & (xy[1:] == xy[:-1]).all(axis=1)
     xy, coord_ring = xy[~same], coord_ring[~same]
-    m = np.bincount(coord_ring, minlength=len(rings))  # points sent per ring
-    ring_feature = part_of[ring_part]
+    m = np.bincount(coord_ring, minlength=len(n_ring))  # points sent per ring
     feature = ring_feature[coord_ring]
     d = np.diff(xy, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
     first = np.ones(len(xy), dtype=bool)
