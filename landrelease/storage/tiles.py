@@ -514,7 +514,8 @@ def _build_python(
     if index is not None:
         ids, gx, gy, counts = index.cells(z, x, y, small_deg)
         if len(ids):
-            by_id = {int(r.id): r for r in conn.execute(select(tbl.c.id, *props).where(_id_in(conn, tbl.c.id, ids))).all()}
+            read = conn.execute(select(tbl.c.id, *props).where(_id_in(conn, tbl.c.id, ids))).all()
+            by_id = {int(r.id): r for r in read}
             columns = _columns([by_id[i] for i in ids.tolist()], names, phases)
             columns["n"] = counts.tolist()
             xy = np.column_stack([(gx + 0.5) * POINT_GRID, (gy + 0.5) * POINT_GRID])
