@@ -12,7 +12,7 @@ integer grid and oriented (exterior rings with a positive surveyor's area in til
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,7 @@ class Layer:
     name: str
     geometries: np.ndarray
     ids: Sequence[int]
-    properties: dict[str, Sequence[Any]]
+    properties: Mapping[str, Sequence[Any]]
 
 
 def _varint(v: int) -> bytes:
@@ -60,8 +60,8 @@ def _varints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     each value's byte count."""
     v = np.asarray(values).astype(np.uint64)
     nbytes = np.ones(len(v), dtype=np.int64)
-    for k in range(1, 10):
-        nbytes += v >= np.uint64(1 << (7 * k))
+    for g in range(1, 10):
+        nbytes += v >= np.uint64(1 << (7 * g))
     total = int(nbytes.sum())
     if total == 0:
         return np.zeros(0, dtype=np.uint8), nbytes

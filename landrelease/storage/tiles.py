@@ -298,7 +298,7 @@ def _build_postgis(
                 .select_from(points)
                 .scalar_subquery()
             )
-    both = func.coalesce(poly_mvt, b"")
+    both: Any = func.coalesce(poly_mvt, b"")
     if point_mvt is not None:
         both = both.op("||")(func.coalesce(point_mvt, b""))
     data = conn.execute(select(both)).scalar()
