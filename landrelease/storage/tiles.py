@@ -401,14 +401,13 @@ def _index(conn: Connection, spec: _Spec, version: int | None) -> TileIndex:
 
 
 def _numbers(conn: Connection, stmt: Any, width: int) -> np.ndarray:
-    """A numeric query's rows as one float array, straight from the driver on SQLite (no row
-    objects for what may be 100,000 rows)."""
-    if conn.dialect.name != "sqlite":
-        return np.asarray(conn.execute(stmt).all(), dtype=float).reshape(-1, width)
+    """A numeric query's rows as one float array, straight from the driver (SQLAlchemy's row
+    objects for 100,000 rows cost seconds on psycopg, a tenth of that without them)."""
     cur = conn.connection.cursor()
     try:
         compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-        cur.execute(str(compiled), [compiled.params[k] for k in compiled.positiontup or ()])
+        params = [compiled.params[k] for k in compiled.positiontup or ()] if compiled.positional else compiled.params
+        cur.execute(str(compiled), params)
         return np.asarray(cur.fetchall(), dtype=float).reshape(-1, width)
     finally:
         cur.close()
