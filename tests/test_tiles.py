@@ -263,3 +263,32 @@ def test_a_write_is_seen_by_the_next_low_zoom_tile(client: tuple[TestClient, dic
         uow.conn.execute(update(h).where(h.c.id == first).values(status="superseded"))
     after, ids, v2 = shown()
     assert v2 > v1 and after == n - 1 and first not in ids
+
+
+@pytest.mark.postgis
+def test_postgis_high_zoom_tiles_use_the_web_mercator_index(both: dict[str, Register]) -> None:
+    """A detail tile selects on the stored Web Mercator geometry through its GiST index (the
+    query can use it: with sequential scans off, the plan names it) and reprojects nothing."""
+    from sqlalchemy import event
+
+    register = both["postgis"]
+    with register.reading() as conn:
+        from sqlalchemy import text
+
+        lon, lat = conn.execute(text("SELECT (minx + maxx) / 2, (miny + maxy) / 2 FROM hazard_area LIMIT 1")).one()
+    seen: list[tuple[str, Any]] = []
+
+    def grab(_c: Any, _cur: Any, statement: str, parameters: Any, _ctx: Any, _many: bool) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(register.engine, "before_cursor_execute", grab)
+    try:
+        service.tile(register, None, "hazard-areas", *_tile_of(lon, lat, 15))
+    finally:
+        event.remove(register.engine, "before_cursor_execute", grab)
+    statement, parameters = next((s, p) for s, p in seen if "ST_AsMVT" in s)
+    assert "st_transform" not in statement.lower()
+    with register.reading() as conn:
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters).all())
+    assert "ix_hazard_area_geom_3857_gist" in plan, plan
