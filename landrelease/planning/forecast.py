@@ -509,9 +509,8 @@ def prepare(
         m = np.arange(len(areas_k))
         paired.append(bool(np.array_equal(ts_pos, 2 * m) and np.array_equal(cl_pos, 2 * m + 1)))
 
-    regions = sorted({str(r) for r in portfolio.region[o]})
-    rindex = {r: i for i, r in enumerate(regions)}
-    rid = np.array([rindex[str(r)] for r in portfolio.region[o]], dtype=np.int64)
+    names, rid = np.unique(portfolio.region[o].astype(str), return_inverse=True)
+    regions = [str(r) for r in names]
     perm = np.argsort(rid, kind="stable")
     starts = np.searchsorted(rid[perm], np.arange(len(regions)))
     return Prepared(
@@ -566,6 +565,9 @@ def work_sequence(
     ([1, 0], [3, 2], [1, 0, 1, 0])
     """
     n = len(codes)
+    if not stage_order:  # each area's TS then its clearance, in dispatch order
+        row_area = np.repeat(np.arange(n, dtype=np.int64), 2)
+        return 2 * np.arange(n, dtype=np.int64), 2 * np.arange(n, dtype=np.int64) + 1, row_area
     index = {str(c): i for i, c in enumerate(codes)}
     items: list[tuple[int, bool]] = []
     seen: set[tuple[int, bool]] = set()
