@@ -345,11 +345,11 @@ class Prepared:
     queues: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None]
     """Per clearance asset type: the areas it works on, the area of each of its queue's rows
     (the work sequence restricted to those areas), and the rows of each area's TS and clearance."""
+    paired: list[bool]
+    """Per clearance asset type: its queue's rows are each area's TS then its clearance, area by
+    area (the default sequence), so the kernel scans one row per area."""
     area_pos: list[np.ndarray]  # per type: each area's position among the type's areas (-1: none)
     keep_run_months: bool = False  # return every run's release month of each area (joint quantiles)
-    paired: list[bool] = field(default_factory=list)
-    """Per clearance asset type: its queue's rows are each area's TS then its clearance, area by
-    area (the default sequence), so the kernel reads them as strided views, not by fancy indexing."""
 
     @property
     def n(self) -> int:
@@ -686,7 +686,7 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
             continue
         areas, rows_area, ts_pos, cl_pos = q
         full = len(areas) == n
-        paired = bool(prep.paired[k]) if prep.paired else False
+        paired = prep.paired[k]
         m = len(areas)
         inv = (
             np.exp(-(prep.log_median[k][:, None] + prep.log_sigma[k][:, None] * zc[k][None, :])) / prep.pool[k]
@@ -754,13 +754,13 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
 
     run_base = np.arange(runs, dtype=np.intp) * m1
     released = np.zeros((runs, m1, 3))
-    c_area, c_run = np.nonzero(cancel)  # row-major, as cidx
+    c_area, c_run = np.divmod(cidx, runs)
     m_nts = month(t_nts.ravel()[cidx])
     released[:, :, 0] = np.bincount(run_base[c_run] + m_nts, weights=prep.area[c_area], minlength=runs * m1).reshape(
         runs, m1
     )
-    r_area, r_run = np.nonzero(reduce)
-    ridx = r_area * runs + r_run
+    ridx = np.flatnonzero(reduce)
+    r_area, r_run = np.divmod(ridx, runs)
     released[:, :, 1] = np.bincount(
         run_base[r_run] + month(ts_done.ravel()[ridx]),
         weights=np.maximum(prep.area[r_area] - area_cl.ravel()[ridx], 0.0),  # float32 rounding never negative
