@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from landrelease.cli import backtest, demo, engine, field, io, model, plan, register, report, returns, web  # noqa: F401
+from landrelease.cli import (  # noqa: F401
+    audit,
+    backtest,
+    demo,
+    engine,
+    field,
+    io,
+    model,
+    plan,
+    register,
+    report,
+    returns,
+    web,
+)
 from landrelease.cli.app import app, err_console
 from landrelease.domain.errors import ConfigurationError
 
