@@ -620,6 +620,32 @@ def block_sizes(runs: int, n_areas: int) -> list[int]:
     return sizes
 
 
+def paired_queue(w_ts: np.ndarray, w_cl: np.ndarray, release: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Completion times of a queue that takes each area's TS and then its clearance, area by area
+    (arrays (areas, runs): the work in days of each, and when the area is ready, its NTS end).
+
+    An area's TS starts at the later of the previous area's completion and its release; its
+    clearance follows at once. Over the areas, with S the running sum of the work,
+    C = S + max.accumulate(release − S + w): two scans over one row per area (the TS and the
+    clearance rows need not be scanned apart).
+
+    >>> ts, cl = paired_queue(np.array([[1.0], [2.0]]), np.array([[3.0], [1.0]]), np.array([[0.0], [5.0]]))
+    >>> ts.ravel().tolist(), cl.ravel().tolist()
+    ([1.0, 7.0], [4.0, 8.0])
+    """
+    c = w_ts + w_cl
+    s_ = np.cumsum(c, axis=0, dtype=c.dtype)
+    c -= s_  # minus the start offset
+    c += release
+    np.maximum.accumulate(c, axis=0, out=c)
+    c += s_  # completion of each area's clearance
+    del s_
+    start = release.copy()
+    np.maximum(start[1:], c[:-1], out=start[1:])  # when each area's TS starts
+    start += w_ts
+    return start, c
+
+
 def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> BlockResult:
     """``runs`` Monte-Carlo runs of the whole programme (see the module text for the model).
 
@@ -704,20 +730,7 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
         w_ts *= area_ts if full else area_ts[areas]
         del per_m2
         if paired:
-            # Each area's TS and then its clearance, area by area: one row per area. Its work starts
-            # at max(the previous area's completion, its NTS end); clearance follows TS at once.
-            # C = S + max.accumulate(release − S + w) over the areas, S the running sum of the work.
-            c = w_ts + w_cl
-            s_ = np.cumsum(c, axis=0, dtype=np.float32)
-            c -= s_  # minus the start offset
-            c += q_k
-            np.maximum.accumulate(c, axis=0, out=c)
-            c += s_  # completion of each area's clearance share in this queue
-            del s_
-            start = q_k.copy() if full else q_k
-            np.maximum(start[1:], c[:-1], out=start[1:])
-            start += w_ts  # completion of its TS share
-            ts_k, cl_k = start, c
+            ts_k, cl_k = paired_queue(w_ts, w_cl, q_k)
         else:
             # the plan's sequence of TS and clearance rows
             w = np.empty((2 * m, runs), np.float32)
@@ -1248,6 +1261,7 @@ __all__ = [
     "default_dispatch_order",
     "forecast",
     "merge",
+    "paired_queue",
     "prepare",
     "simulate_block",
     "simulate_group",
