@@ -369,17 +369,27 @@ def _fluid_shares(speed: np.ndarray, work: np.ndarray, ready: np.ndarray) -> np.
     sample the rates.
     """
     n, m = speed.shape
-    shares = np.zeros((n, m))
+    rows: list[list[float]] = []
+    zero = [0.0] * m
     clock = [0.0] * m
     # Plain Python floats: with at most three types per area they beat NumPy's per-call cost.
-    for i, (r, w, t0) in enumerate(zip(speed.tolist(), work.tolist(), ready.tolist(), strict=True)):
+    for r, w, t0 in zip(speed.tolist(), work.tolist(), ready.tolist(), strict=True):
         eligible = [k for k in range(m) if r[k] > 0]
+        row = zero.copy()
+        rows.append(row)
         if not eligible:
             continue
         if w <= 1e-6:  # no work to speak of (under a mm²): shares by speed, and no clock moves
             total = sum(r[k] for k in eligible)
             for k in eligible:
-                shares[i, k] = r[k] / total
+                row[k] = r[k] / total
+            continue
+        if len(eligible) == 1:  # one type alone (the same arithmetic as below, without the sort)
+            k = eligible[0]
+            start = max(clock[k], t0)
+            tau = (w + r[k] * start) / r[k]
+            row[k] = r[k] * (tau - start) / w
+            clock[k] = tau
             continue
         ks = sorted(eligible, key=lambda k: max(clock[k], t0))
         rate_sum = weighted = tau = 0.0
@@ -393,9 +403,9 @@ def _fluid_shares(speed: np.ndarray, work: np.ndarray, ready: np.ndarray) -> np.
             if used == len(ks) or tau <= max(clock[ks[used]], t0):
                 break
         for k in ks[:used]:
-            shares[i, k] = r[k] * (tau - max(clock[k], t0)) / w
+            row[k] = r[k] * (tau - max(clock[k], t0)) / w
             clock[k] = tau
-    return shares
+    return np.array(rows, dtype=float).reshape(n, m)
 
 
 QUANTILE_TABLE = 4096
@@ -1112,7 +1122,7 @@ def summarise(prep: Prepared, merged: BlockResult, **meta: Any) -> ForecastResul
     runs = merged.released.shape[0]
     months = prep.months
     assert merged.area_hist is not None
-    cum_hist = np.cumsum(merged.area_hist, axis=1)
+    cum_hist = np.cumsum(merged.area_hist, axis=1, dtype=np.int32)  # counts of runs: int32 is exact, and fast
     area_q = np.stack([(cum_hist >= math.ceil(q * runs - 1e-9)).argmax(axis=1) for q in QUANTILES], axis=1)
     inside = merged.released[:, :months, :]
     return ForecastResult(
