@@ -729,15 +729,15 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
         ).astype(np.float32)
         per_m2 = np.take(inv, prep.clutter if full else prep.clutter[areas], axis=0)  # (areas, runs): days per m²
         per_m2 *= prep.share_slow[areas, k].astype(np.float32)[col]
-        q_k = queued32 if full else queued32[areas]
-        w_cl = (area_cl if full else area_cl[areas]) * per_m2
+        q_k = queued32 if full else np.take(queued32, areas, axis=0)  # np.take: rows, fast
+        w_cl = (area_cl if full else np.take(area_cl, areas, axis=0)) * per_m2
         if prep.tfind[k] > 0 and len(finds_at):  # the finds' time
             at = finds_row if full else prep.area_pos[k][finds_row]
             ok = at >= 0
             extra = finds_extra[ok] * (prep.share[finds_row[ok], k] * prep.tfind[k] / prep.pool[k])
             w_cl[at[ok], finds_col[ok]] += extra.astype(np.float32)
         w_ts = per_m2
-        w_ts *= area_ts if full else area_ts[areas]
+        w_ts *= area_ts if full else np.take(area_ts, areas, axis=0)
         del per_m2
         if paired:
             ts_k, cl_k = paired_queue(w_ts, w_cl, q_k)
@@ -748,19 +748,19 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
             w[ts_pos] = w_ts
             s_ = np.cumsum(w, axis=0, dtype=np.float32)
             w -= s_  # minus the start offset
-            w += queued32[rows_area]
+            w += np.take(queued32, rows_area, axis=0)
             np.maximum.accumulate(w, axis=0, out=w)
             w += s_  # completion time of each row's share in this queue
             del s_
-            ts_k, cl_k = w[ts_pos], w[cl_pos]
+            ts_k, cl_k = np.take(w, ts_pos, axis=0), np.take(w, cl_pos, axis=0)
             del w
         del w_ts, w_cl
         if full:
             np.maximum(ts_done, ts_k, out=ts_done)
             np.maximum(done, cl_k, out=done)
         else:
-            ts_done[areas] = np.maximum(ts_done[areas], ts_k)
-            done[areas] = np.maximum(done[areas], cl_k)
+            ts_done[areas] = np.maximum(ts_k, np.take(ts_done, areas, axis=0), out=ts_k)
+            done[areas] = np.maximum(cl_k, np.take(done, areas, axis=0), out=cl_k)
         del ts_k, cl_k
     np.maximum(done, ts_done, out=done)
     if prep.no_capacity.any():
