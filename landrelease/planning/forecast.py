@@ -699,7 +699,9 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
     # NTS queue: SHAs in dispatch order at the pooled survey rate
     if prep.survey_pool > 0:
         survey_rate = prep.survey_pool * np.exp(prep.survey_mu + prep.survey_sigma * zs)
-        t_nts = prep.nts_cum[col] / survey_rate[None, :] + prep.nts_travel[col]
+        t_nts = prep.nts_cum[col] / survey_rate[None, :]
+        if prep.nts_travel.any():  # travel from the plan (adding zeros would change nothing)
+            t_nts += prep.nts_travel[col]
     else:
         t_nts = np.zeros((n, runs))
     cidx = np.flatnonzero(cancel)
