@@ -8,10 +8,13 @@ from typing import Annotated
 
 import typer
 
-from landrelease.cli.app import app, console, err_console, fail, open_register
+from landrelease.cli.base import app, console, err_console, fail, open_register
+from landrelease.cli.lazy import LightGroup
 
 audit_app = typer.Typer(
-    help="The audit trail: verify the register against it, anchor it, show history.", no_args_is_help=True
+    cls=LightGroup,
+    help="The audit trail: verify the register against it, anchor it, show history.",
+    no_args_is_help=True,
 )
 app.add_typer(audit_app, name="audit")
 SHOWN_PER_KIND = 50

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from landrelease.cli.app import app, console, fail, open_register, settings
+from landrelease.cli.base import app, console, fail, open_register, settings
+from landrelease.cli.lazy import LightGroup
 from landrelease.domain.errors import ValidationError
 from landrelease.domain.user import Role
 
@@ -30,7 +31,7 @@ def serve(
     )
 
 
-user_app = typer.Typer(help="Users of the web application.", no_args_is_help=True)
+user_app = typer.Typer(cls=LightGroup, help="Users of the web application.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 
 

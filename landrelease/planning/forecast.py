@@ -345,6 +345,9 @@ class Prepared:
     queues: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None]
     """Per clearance asset type: the areas it works on, the area of each of its queue's rows
     (the work sequence restricted to those areas), and the rows of each area's TS and clearance."""
+    paired: list[bool]
+    """Per clearance asset type: its queue's rows are each area's TS then its clearance, area by
+    area (the default sequence), so the kernel scans one row per area."""
     area_pos: list[np.ndarray]  # per type: each area's position among the type's areas (-1: none)
     keep_run_months: bool = False  # return every run's release month of each area (joint quantiles)
 
@@ -366,17 +369,27 @@ def _fluid_shares(speed: np.ndarray, work: np.ndarray, ready: np.ndarray) -> np.
     sample the rates.
     """
     n, m = speed.shape
-    shares = np.zeros((n, m))
+    rows: list[list[float]] = []
+    zero = [0.0] * m
     clock = [0.0] * m
     # Plain Python floats: with at most three types per area they beat NumPy's per-call cost.
-    for i, (r, w, t0) in enumerate(zip(speed.tolist(), work.tolist(), ready.tolist(), strict=True)):
+    for r, w, t0 in zip(speed.tolist(), work.tolist(), ready.tolist(), strict=True):
         eligible = [k for k in range(m) if r[k] > 0]
+        row = zero.copy()
+        rows.append(row)
         if not eligible:
             continue
         if w <= 1e-6:  # no work to speak of (under a mm²): shares by speed, and no clock moves
             total = sum(r[k] for k in eligible)
             for k in eligible:
-                shares[i, k] = r[k] / total
+                row[k] = r[k] / total
+            continue
+        if len(eligible) == 1:  # one type alone (the same arithmetic as below, without the sort)
+            k = eligible[0]
+            start = max(clock[k], t0)
+            tau = (w + r[k] * start) / r[k]
+            row[k] = r[k] * (tau - start) / w
+            clock[k] = tau
             continue
         ks = sorted(eligible, key=lambda k: max(clock[k], t0))
         rate_sum = weighted = tau = 0.0
@@ -390,9 +403,9 @@ def _fluid_shares(speed: np.ndarray, work: np.ndarray, ready: np.ndarray) -> np.
             if used == len(ks) or tau <= max(clock[ks[used]], t0):
                 break
         for k in ks[:used]:
-            shares[i, k] = r[k] * (tau - max(clock[k], t0)) / w
+            row[k] = r[k] * (tau - max(clock[k], t0)) / w
             clock[k] = tau
-    return shares
+    return np.array(rows, dtype=float).reshape(n, m)
 
 
 QUANTILE_TABLE = 4096
@@ -487,6 +500,7 @@ def prepare(
     ts_row, cl_row, row_area = work_sequence(portfolio.codes[o], stage_order)
     queues: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None] = []
     area_pos: list[np.ndarray] = []
+    paired: list[bool] = []
     for k in range(3):
         mask = share[:, k] > 0
         areas_k = np.flatnonzero(mask)
@@ -495,15 +509,18 @@ def prepare(
         area_pos.append(pos)
         if not len(areas_k):
             queues.append(None)
+            paired.append(False)
             continue
         rows = np.flatnonzero(mask[row_area])  # the sequence's rows of these areas, in order
         rank = np.full(2 * n, -1, np.int64)
         rank[rows] = np.arange(len(rows))
-        queues.append((areas_k, row_area[rows], rank[ts_row[areas_k]], rank[cl_row[areas_k]]))
+        ts_pos, cl_pos = rank[ts_row[areas_k]], rank[cl_row[areas_k]]
+        queues.append((areas_k, row_area[rows], ts_pos, cl_pos))
+        m = np.arange(len(areas_k))
+        paired.append(bool(np.array_equal(ts_pos, 2 * m) and np.array_equal(cl_pos, 2 * m + 1)))
 
-    regions = sorted({str(r) for r in portfolio.region[o]})
-    rindex = {r: i for i, r in enumerate(regions)}
-    rid = np.array([rindex[str(r)] for r in portfolio.region[o]], dtype=np.int64)
+    names, rid = np.unique(portfolio.region[o].astype(str), return_inverse=True)
+    regions = [str(r) for r in names]
     perm = np.argsort(rid, kind="stable")
     starts = np.searchsorted(rid[perm], np.arange(len(regions)))
     return Prepared(
@@ -541,6 +558,7 @@ def prepare(
         row_area=row_area,
         queues=queues,
         area_pos=area_pos,
+        paired=paired,
     )
 
 
@@ -557,6 +575,9 @@ def work_sequence(
     ([1, 0], [3, 2], [1, 0, 1, 0])
     """
     n = len(codes)
+    if not stage_order:  # each area's TS then its clearance, in dispatch order
+        row_area = np.repeat(np.arange(n, dtype=np.int64), 2)
+        return 2 * np.arange(n, dtype=np.int64), 2 * np.arange(n, dtype=np.int64) + 1, row_area
     index = {str(c): i for i, c in enumerate(codes)}
     items: list[tuple[int, bool]] = []
     seen: set[tuple[int, bool]] = set()
@@ -609,6 +630,32 @@ def block_sizes(runs: int, n_areas: int) -> list[int]:
     return sizes
 
 
+def paired_queue(w_ts: np.ndarray, w_cl: np.ndarray, release: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Completion times of a queue that takes each area's TS and then its clearance, area by area
+    (arrays (areas, runs): the work in days of each, and when the area is ready, its NTS end).
+
+    An area's TS starts at the later of the previous area's completion and its release; its
+    clearance follows at once. Over the areas, with S the running sum of the work,
+    C = S + max.accumulate(release − S + w): two scans over one row per area (the TS and the
+    clearance rows need not be scanned apart).
+
+    >>> ts, cl = paired_queue(np.array([[1.0], [2.0]]), np.array([[3.0], [1.0]]), np.array([[0.0], [5.0]]))
+    >>> ts.ravel().tolist(), cl.ravel().tolist()
+    ([1.0, 7.0], [4.0, 8.0])
+    """
+    c = w_ts + w_cl
+    s_ = np.cumsum(c, axis=0, dtype=c.dtype)
+    c -= s_  # minus the start offset
+    c += release
+    np.maximum.accumulate(c, axis=0, out=c)
+    c += s_  # completion of each area's clearance
+    del s_
+    start = release.copy()
+    np.maximum(start[1:], c[:-1], out=start[1:])  # when each area's TS starts
+    start += w_ts
+    return start, c
+
+
 def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> BlockResult:
     """``runs`` Monte-Carlo runs of the whole programme (see the module text for the model).
 
@@ -652,11 +699,15 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
     # NTS queue: SHAs in dispatch order at the pooled survey rate
     if prep.survey_pool > 0:
         survey_rate = prep.survey_pool * np.exp(prep.survey_mu + prep.survey_sigma * zs)
-        t_nts = prep.nts_cum[col] / survey_rate[None, :] + prep.nts_travel[col]
+        t_nts = prep.nts_cum[col] / survey_rate[None, :]
+        if prep.nts_travel.any():  # travel from the plan (adding zeros would change nothing)
+            t_nts += prep.nts_travel[col]
     else:
         t_nts = np.zeros((n, runs))
+    cidx = np.flatnonzero(cancel)
     # what waits for NTS in the TS/clearance queues (a cancelled area never enters them)
-    queued_release = np.where(cancel, 0.0, t_nts)
+    queued32 = t_nts.astype(np.float32)
+    queued32.ravel()[cidx] = 0.0
 
     # TS and clearance queues, one per asset type, over the work sequence (each area's TS and
     # its clearance, in the plan's order of them), restricted to the areas the type works on.
@@ -664,7 +715,6 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
     area_cl = clear_frac
     area_cl *= prep.area.astype(np.float32)[col]
     area_ts = (prep.area * prep.ts_fraction).astype(np.float32)[col] * reduce
-    queued32 = queued_release.astype(np.float32)
     done = np.zeros((n, runs), np.float32)
     ts_done = np.zeros((n, runs), np.float32)
     finds_col = finds_at % runs
@@ -674,74 +724,85 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
             continue
         areas, rows_area, ts_pos, cl_pos = q
         full = len(areas) == n
+        paired = prep.paired[k]
         m = len(areas)
         inv = (
             np.exp(-(prep.log_median[k][:, None] + prep.log_sigma[k][:, None] * zc[k][None, :])) / prep.pool[k]
         ).astype(np.float32)
-        per_m2 = inv[prep.clutter if full else prep.clutter[areas], :]  # (areas, runs): days per m²
+        per_m2 = np.take(inv, prep.clutter if full else prep.clutter[areas], axis=0)  # (areas, runs): days per m²
         per_m2 *= prep.share_slow[areas, k].astype(np.float32)[col]
-        w = np.empty((2 * m, runs), np.float32)
-        w_cl = (area_cl if full else area_cl[areas]) * per_m2
+        q_k = queued32 if full else np.take(queued32, areas, axis=0)  # np.take: rows, fast
+        w_cl = (area_cl if full else np.take(area_cl, areas, axis=0)) * per_m2
         if prep.tfind[k] > 0 and len(finds_at):  # the finds' time
             at = finds_row if full else prep.area_pos[k][finds_row]
             ok = at >= 0
             extra = finds_extra[ok] * (prep.share[finds_row[ok], k] * prep.tfind[k] / prep.pool[k])
             w_cl[at[ok], finds_col[ok]] += extra.astype(np.float32)
-        w[cl_pos] = w_cl
-        del w_cl
-        per_m2 *= area_ts if full else area_ts[areas]
-        w[ts_pos] = per_m2
+        w_ts = per_m2
+        w_ts *= area_ts if full else np.take(area_ts, areas, axis=0)
         del per_m2
-        s_ = np.cumsum(w, axis=0, dtype=np.float32)
-        w -= s_  # minus the start offset
-        w += queued32[rows_area]
-        np.maximum.accumulate(w, axis=0, out=w)
-        w += s_  # completion time of each row's share in this queue
-        del s_
-        if full:
-            np.maximum(ts_done, w[ts_pos], out=ts_done)
-            np.maximum(done, w[cl_pos], out=done)
+        if paired:
+            ts_k, cl_k = paired_queue(w_ts, w_cl, q_k)
         else:
-            ts_done[areas] = np.maximum(ts_done[areas], w[ts_pos])
-            done[areas] = np.maximum(done[areas], w[cl_pos])
-        del w
+            # the plan's sequence of TS and clearance rows
+            w = np.empty((2 * m, runs), np.float32)
+            w[cl_pos] = w_cl
+            w[ts_pos] = w_ts
+            s_ = np.cumsum(w, axis=0, dtype=np.float32)
+            w -= s_  # minus the start offset
+            w += np.take(queued32, rows_area, axis=0)
+            np.maximum.accumulate(w, axis=0, out=w)
+            w += s_  # completion time of each row's share in this queue
+            del s_
+            ts_k, cl_k = np.take(w, ts_pos, axis=0), np.take(w, cl_pos, axis=0)
+            del w
+        del w_ts, w_cl
+        if full:
+            np.maximum(ts_done, ts_k, out=ts_done)
+            np.maximum(done, cl_k, out=done)
+        else:
+            ts_done[areas] = np.maximum(ts_k, np.take(ts_done, areas, axis=0), out=ts_k)
+            done[areas] = np.maximum(cl_k, np.take(done, areas, axis=0), out=cl_k)
+        del ts_k, cl_k
     np.maximum(done, ts_done, out=done)
-    done = done.astype(np.float64)
-    ts_done = ts_done.astype(np.float64)
-    done[prep.no_capacity, :] = np.inf
-    ts_done[prep.no_capacity, :] = np.inf
+    if prep.no_capacity.any():
+        done[prep.no_capacity, :] = np.inf
+        ts_done[prep.no_capacity, :] = np.inf
 
-    # outputs
+    # outputs (the float32 times are widened exactly to float64 before they are cut into months)
     inv_wpm = 1.0 / prep.wd_per_month
 
     def month(t: np.ndarray) -> np.ndarray:
-        m = t * inv_wpm
+        m = np.multiply(t, inv_wpm, dtype=np.float64)
         np.fmin(m, prep.months, out=m)  # beyond the horizon (or never: inf) → the last bin
         return m.astype(np.intp)
 
     run_base = np.arange(runs, dtype=np.intp) * m1
     released = np.zeros((runs, m1, 3))
-    area_b = np.broadcast_to(prep.area[col], (n, runs)).ravel()
-    cidx = np.flatnonzero(cancel)
+    c_area, c_run = np.divmod(cidx, runs)
     m_nts = month(t_nts.ravel()[cidx])
-    released[:, :, 0] = np.bincount(run_base[cidx % runs] + m_nts, weights=area_b[cidx], minlength=runs * m1).reshape(
+    released[:, :, 0] = np.bincount(run_base[c_run] + m_nts, weights=prep.area[c_area], minlength=runs * m1).reshape(
         runs, m1
     )
     ridx = np.flatnonzero(reduce)
+    r_area, r_run = np.divmod(ridx, runs)
     released[:, :, 1] = np.bincount(
-        run_base[ridx % runs] + month(ts_done.ravel()[ridx]),
-        weights=np.maximum(area_b[ridx] - area_cl.ravel()[ridx], 0.0),  # float32 rounding never negative
+        run_base[r_run] + month(ts_done.ravel()[ridx]),
+        weights=np.maximum(prep.area[r_area] - area_cl.ravel()[ridx], 0.0),  # float32 rounding never negative
         minlength=runs * m1,
     ).reshape(runs, m1)
+    del ts_done, ridx, r_area, r_run
     m_done = month(done)
     area_month = m_done.astype(np.uint16)  # when each area is released: its clearance, or its NTS if cancelled
     area_month.ravel()[cidx] = m_nts
     m_done += run_base[None, :]
     released[:, :, 2] = np.bincount(m_done.ravel(), weights=area_cl.ravel(), minlength=runs * m1).reshape(runs, m1)
     del m_done
-    area_done = np.where(cancel, t_nts, done)
-    region_done = np.maximum.reduceat(area_done[prep.region_perm, :], prep.region_starts, axis=0).T
-    overall = area_done.max(axis=0) if n else np.zeros(runs)
+    area_done = done.astype(np.float64)  # when each area is released (working days)
+    area_done.ravel()[cidx] = t_nts.ravel()[cidx]
+    # np.take copies whole rows, several times faster here than fancy indexing
+    region_done = np.maximum.reduceat(np.take(area_done, prep.region_perm, axis=0), prep.region_starts, axis=0).T
+    overall = region_done.max(axis=1) if n else np.zeros(runs)  # the regions cover every area
     return BlockResult(None, released, region_done, overall, area_month)
 
 
@@ -754,7 +815,7 @@ def month_histogram(area_month: np.ndarray, months: int, chunk_elements: int = 4
     step = max(1, chunk_elements // max(runs, 1))
     for a in range(0, n, step):
         b = min(n, a + step)
-        idx = np.arange(b - a, dtype=np.intp)[:, None] * m1 + area_month[a:b, :]
+        idx = np.add(area_month[a:b, :], (np.arange(b - a, dtype=np.intp) * m1)[:, None], dtype=np.intp)
         out[a:b] = np.bincount(idx.ravel(), minlength=(b - a) * m1).reshape(b - a, m1)
     return out
 
@@ -1063,7 +1124,7 @@ def summarise(prep: Prepared, merged: BlockResult, **meta: Any) -> ForecastResul
     runs = merged.released.shape[0]
     months = prep.months
     assert merged.area_hist is not None
-    cum_hist = np.cumsum(merged.area_hist, axis=1)
+    cum_hist = np.cumsum(merged.area_hist, axis=1, dtype=np.int32)  # counts of runs: int32 is exact, and fast
     area_q = np.stack([(cum_hist >= math.ceil(q * runs - 1e-9)).argmax(axis=1) for q in QUANTILES], axis=1)
     inside = merged.released[:, :months, :]
     return ForecastResult(
@@ -1212,6 +1273,7 @@ __all__ = [
     "default_dispatch_order",
     "forecast",
     "merge",
+    "paired_queue",
     "prepare",
     "simulate_block",
     "simulate_group",
