@@ -20,8 +20,8 @@ NTS then TS then clearance — is the model's own; the parameters are not). Then
     (:func:`~landrelease.model.productivity.posterior_log_rate`, observation spread 0.5);
     year two is forecast on the areas still open (an SHA surveyed in year one and still open
     recorded as CHA; the part of an unfinished area released in year one taken off it), with
-    the release split drawn 8 times from its Dirichlet posterior
-    (:meth:`~landrelease.planning.release_model.LearnedSplit.draws`, 25 runs each), and the
+    the release split drawn per run from its Dirichlet posterior
+    (:func:`~landrelease.planning.release_model.posterior_mixes`, as the forecast service does), and the
     two-year release is the recorded year one plus that forecast.
 
 Measured (200 programmes, ``python benchmarks/backtest_bench.py``): sharpness_prior=2.13,
@@ -58,11 +58,9 @@ import numpy as np
 from landrelease.domain.enums import AssetType, HazardKind, ReleaseMethod
 from landrelease.model.productivity import OBSERVATION_SIGMA, PRIORS, posterior_log_rate
 from landrelease.planning.forecast import AssetCapacity, Capacity, Portfolio, forecast
-from landrelease.planning.release_model import RecordedRelease, calibrate_mix, learn_split
+from landrelease.planning.release_model import SPLIT_DRAWS, RecordedRelease, calibrate_mix, learn_split, posterior_mixes
 
 RUNS = 200
-SPLIT_DRAWS = 8
-"""Splits drawn from the learned split's Dirichlet posterior in (b), RUNS / SPLIT_DRAWS runs each."""
 AREAS = 60
 WORKING_DAYS = 220.0
 REPORTS_PER_YEAR = 220
@@ -186,13 +184,14 @@ def one_programme(i: int) -> dict[str, float]:
         rest = Portfolio.from_arrays(
             rest_m2[open_idx], sha=still_sha[open_idx], codes=[model_pf.codes[j] for j in open_idx]
         )
-        parts = []
-        for j, draw in enumerate(learned.draws(SPLIT_DRAWS, rng)):
-            target_j = draw.target(rest.area_m2, ["all"] * len(rest), rest.sha)
-            mix_j = calibrate_mix(rest.area_m2, rest.p_any, rest.sha, rest.dense_site, target_j)
-            b = forecast(rest, cap_b, mix=mix_j, horizon_years=1, runs=RUNS // SPLIT_DRAWS, seed=i * 100 + j)
-            parts.append(b.cumulative_m2[:, 11] / 1e6)
-        b_2y = recorded_km2 + np.concatenate(parts)
+        # the split drawn per run from its posterior, as the forecast service does (one account)
+        regions = ["all"] * len(rest)
+        draws = posterior_mixes(learned, SPLIT_DRAWS, rng, rest.area_m2, regions, rest.p_any, rest.sha, rest.dense_site)
+        mix_b = calibrate_mix(
+            rest.area_m2, rest.p_any, rest.sha, rest.dense_site, learned.target(rest.area_m2, regions, rest.sha)
+        )
+        b = forecast(rest, cap_b, mix=mix_b, mix_draws=draws, horizon_years=1, runs=RUNS, seed=i * 100)
+        b_2y = recorded_km2 + b.cumulative_m2[:, 11] / 1e6
     else:
         b_2y = np.full(RUNS, recorded_km2)
     qa = np.quantile(a_2y, (0.1, 0.9))

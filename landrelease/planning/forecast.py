@@ -347,6 +347,13 @@ class Prepared:
     (the work sequence restricted to those areas), and the rows of each area's TS and clearance."""
     area_pos: list[np.ndarray]  # per type: each area's position among the type's areas (-1: none)
     keep_run_months: bool = False  # return every run's release month of each area (joint quantiles)
+    draw_cancel: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    """Per drawn release model (:func:`~landrelease.planning.release_model.posterior_mixes`): its
+    ``cancel_clean``; each run takes one draw at random. Empty: every run uses the one mix."""
+    draw_reduce: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    cancel_weight: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    """Per area, its cancel threshold per unit of ``cancel_clean`` (1 on an SHA; 0 where nothing
+    can be cancelled)."""
 
     @property
     def n(self) -> int:
@@ -623,12 +630,19 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
     col = np.s_[:, None]  # a per-area vector against (areas, runs)
     contaminated = rng.random((n, runs), dtype=np.float32) < prep.p_any[col]
     u = rng.random((n, runs), dtype=np.float32)
-    cancel_thr = prep.cancel_thr[col]
+    if len(prep.draw_cancel):  # each run its own release model, drawn from the split's posterior
+        pick = rng.integers(0, len(prep.draw_cancel), size=runs)
+        cancel_thr = prep.cancel_weight[col] * prep.draw_cancel[pick][None, :]
+        reduce_clean: np.ndarray | float = prep.draw_reduce[pick][None, :]
+    else:
+        cancel_thr = prep.cancel_thr[col]
+        reduce_clean = prep.reduce_clean
     cancel = u < cancel_thr
     cancel &= ~contaminated
     reduce = np.where(
-        contaminated, u < prep.reduce_mined_thr[col], (u >= cancel_thr) & (u < cancel_thr + prep.reduce_clean)
+        contaminated, u < prep.reduce_mined_thr[col], (u >= cancel_thr) & (u < cancel_thr + reduce_clean)
     )
+    del cancel_thr
     del u
     # share of the area that TS reduces, from the Beta quantile tables
     rho = np.zeros((n, runs), np.float32)
@@ -1099,6 +1113,7 @@ def forecast(
     groups: int | None = None,
     name: str = "register",
     keep_run_months: bool = False,
+    mix_draws: Sequence[ReleaseModel] | None = None,
 ) -> ForecastResult:
     """Forecast the release of ``portfolio`` with ``capacity``.
 
@@ -1111,6 +1126,10 @@ def forecast(
     runs the blocks elsewhere (default: threads here; or Dask), in ``groups`` tasks (default:
     one per worker); the result does not depend on either. ``keep_run_months`` keeps every
     run's release month of each area (areas × runs, two bytes each) for joint quantiles.
+    ``mix_draws``: release models drawn from the release split's posterior
+    (:func:`~landrelease.planning.release_model.posterior_mixes`); each run takes one at random
+    (from its block's seeded stream), so the band carries the split's uncertainty. ``mix`` is
+    then their expected model: it fixes the asset types' shares and the outcome probabilities.
     """
     if not 1 <= horizon_years <= 200:
         raise ValueError("horizon_years must lie between 1 and 200")
@@ -1136,6 +1155,11 @@ def forecast(
     order, not_open = resolve_dispatch_order(portfolio, dispatch_order)
     prep = prepare(portfolio, capacity, mix, order, horizon_years, working_days_per_year, stage_order, survey_travel)
     prep.keep_run_months = keep_run_months
+    if mix_draws and mix.by_survey:
+        surveying = prep.survey_pool > 0
+        prep.cancel_weight = (portfolio.sha[order] * surveying).astype(np.float32)
+        prep.draw_cancel = np.array([m.cancel_clean for m in mix_draws], np.float32)
+        prep.draw_reduce = np.array([m.reduce_clean for m in mix_draws], np.float32)
     sizes = block_sizes(runs, prep.n)
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     mapper = mapper or threaded()

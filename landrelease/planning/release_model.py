@@ -166,7 +166,19 @@ def calibrate_mix(
     be cancelled) the probabilities are clipped to [0, 1] and the achieved split is what
     :func:`expected_split` reports.
     """
-    target = dict(target or GLOBAL_2022_SPLIT)
+    return calibrate_mixes(area_m2, p_any, sha, dense_site, [dict(target or GLOBAL_2022_SPLIT)], base)[0]
+
+
+def calibrate_mixes(
+    area_m2: np.ndarray,
+    p_any: np.ndarray,
+    sha: np.ndarray,
+    dense_site: np.ndarray,
+    targets: Sequence[Mapping[ReleaseMethod, float]],
+    base: ReleaseModel | None = None,
+) -> list[ReleaseModel]:
+    """:func:`calibrate_mix` for several targets at once (the portfolio's sums taken once): what
+    a forecast needs for every split it draws from the learned split's posterior."""
     base = base or ReleaseModel(0.0, 0.0)
     a = np.asarray(area_m2, float)
     p = np.asarray(p_any, float)
@@ -174,15 +186,22 @@ def calibrate_mix(
     d = np.asarray(dense_site, float)
     total = a.sum()
     if total <= 0:
-        return base
+        return [base for _ in targets]
     clean_sha = float((a * (1 - p) * s).sum())
-    c = target[ReleaseMethod.CANCELLED] * total / clean_sha if clean_sha > 0 else 0.0
-    c = float(np.clip(c, 0.0, 1.0))
     clean = float((a * (1 - p)).sum())
     from_mined = base.reduce_mined * base.mean_reduced_mined * float((a * p * (1 - d)).sum())
-    t = (target[ReleaseMethod.REDUCED] * total - from_mined) / (base.mean_reduced_clean * clean) if clean > 0 else 0.0
-    t = float(np.clip(t, 0.0, 1.0 - c))
-    return replace(base, cancel_clean=c, reduce_clean=t, by_survey=True)
+    out = []
+    for target in targets:
+        c = target[ReleaseMethod.CANCELLED] * total / clean_sha if clean_sha > 0 else 0.0
+        c = float(np.clip(c, 0.0, 1.0))
+        t = (
+            (target[ReleaseMethod.REDUCED] * total - from_mined) / (base.mean_reduced_clean * clean)
+            if clean > 0
+            else 0.0
+        )
+        t = float(np.clip(t, 0.0, 1.0 - c))
+        out.append(replace(base, cancel_clean=c, reduce_clean=t, by_survey=True))
+    return out
 
 
 RELEASE_PRIOR_STRENGTH = 20.0
@@ -254,10 +273,10 @@ class LearnedSplit:
         if total <= 0:
             return dict(self.overall)
         out = dict.fromkeys(ReleaseMethod, 0.0)
-        for w, r, s in zip(a, regions, np.asarray(sha, bool), strict=True):
-            split = self.for_area(str(r), HazardKind.SHA if s else HazardKind.CHA)
+        for key, w in group_weights(a, regions, sha).items():
+            split = self.for_area(*key)
             for m in ReleaseMethod:
-                out[m] += float(w) * split[m] / total
+                out[m] += w * split[m] / total
         return out
 
     def draws(self, k: int, rng: np.random.Generator) -> list[LearnedSplit]:
@@ -288,6 +307,56 @@ class LearnedSplit:
                 for (r, k), (sp, n) in sorted(self.by_group.items(), key=lambda kv: (kv[0][0], kv[0][1].value))
             ],
         }
+
+
+def group_weights(area_m2: np.ndarray, regions: Sequence[str], sha: np.ndarray) -> dict[tuple[str, HazardKind], float]:
+    """m² of the portfolio per (region, kind): the weights of :meth:`LearnedSplit.target`."""
+    out: dict[tuple[str, HazardKind], float] = {}
+    for w, r, s in zip(np.asarray(area_m2, float).tolist(), regions, np.asarray(sha, bool).tolist(), strict=True):
+        key = (str(r), HazardKind.SHA if s else HazardKind.CHA)
+        out[key] = out.get(key, 0.0) + w
+    return out
+
+
+SPLIT_DRAWS = 200
+"""Splits a forecast draws from the learned split's posterior; each run takes one at random."""
+
+
+def posterior_mixes(
+    learned: LearnedSplit,
+    k: int,
+    rng: np.random.Generator,
+    area_m2: np.ndarray,
+    regions: Sequence[str],
+    p_any: np.ndarray,
+    sha: np.ndarray,
+    dense_site: np.ndarray,
+    base: ReleaseModel | None = None,
+) -> list[ReleaseModel]:
+    """``k`` release models, each calibrated to one split drawn from the learned split's Dirichlet
+    posteriors (:meth:`LearnedSplit.draws`): so a forecast carries the split's uncertainty into
+    its band, wide while little release is recorded and narrowing as the register records more.
+
+    >>> rec = RecordedRelease("r", HazardKind.SHA, {ReleaseMethod.CANCELLED: 3e3, ReleaseMethod.CLEARED: 7e3})
+    >>> few, many = learn_split([rec] * 2), learn_split([rec] * 2000)
+    >>> args = (np.full(10, 1e4), ["r"] * 10, np.full(10, 0.04), np.ones(10, bool), np.zeros(10, bool))
+    >>> spread = [np.std([m.cancel_clean for m in posterior_mixes(s, 200, np.random.default_rng(1), *args)])
+    ...           for s in (few, many)]
+    >>> bool(spread[0] > 5 * spread[1] > 0)
+    True
+    """
+    a = np.asarray(area_m2, float)
+    weights = group_weights(a, regions, sha)
+    total = float(a.sum())
+    targets = []
+    for draw in learned.draws(k, rng):
+        t = dict.fromkeys(ReleaseMethod, 0.0)
+        for key, w in weights.items():
+            split = draw.for_area(*key)
+            for m in ReleaseMethod:
+                t[m] += w * split[m] / total if total > 0 else split[m] / len(weights)
+        targets.append(t)
+    return calibrate_mixes(a, p_any, sha, dense_site, targets, base)
 
 
 def learn_split(
