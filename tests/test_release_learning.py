@@ -132,9 +132,7 @@ def test_the_forecast_learns_the_registers_recorded_split(register: Register) ->
 def _band_portfolio() -> tuple[Portfolio, Capacity]:
     rng = np.random.default_rng(3)
     n = 120
-    pf = Portfolio.from_arrays(
-        rng.lognormal(np.log(40_000.0), 0.8, n), sha=rng.random(n) < 0.7, region=["r"] * n
-    )
+    pf = Portfolio.from_arrays(rng.lognormal(np.log(40_000.0), 0.8, n), sha=rng.random(n) < 0.7, region=["r"] * n)
     cap = Capacity(
         {
             AssetType.MANUAL: AssetCapacity.from_rate(AssetType.MANUAL, 60.0, sigma=0.05),

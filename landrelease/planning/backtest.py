@@ -49,7 +49,9 @@ Two priors (``prior=``):
   one pooled survey capacity is set so that the expected cancelled km² per year is
   s/(1−s) × the expected reduced + cleared km² per year, s the others' cancelled share (its
   spread is the rate's, widened by the others' spread of log(s/(1−s))). The release model
-  cancels only SHAs: a programme whose start area is all CHA cancels nothing.
+  cancels a clean CHA with a quarter of a clean SHA's chance
+  (:data:`~landrelease.planning.release_model.CHA_CANCEL_RATIO`), so a programme whose start
+  area is all CHA cancels a little of it.
 """
 
 from __future__ import annotations
@@ -433,7 +435,7 @@ def prior_capacity(
                 f"{s:.0%} of release in expectation ({survey_m2_day / 1e6:,.3f} km² surveyed per day)"
             )
         else:
-            notes.append("NTS: the start area holds no SHA, and the release model cancels only SHAs")
+            notes.append("NTS: the release model cancels nothing on this start area")
     return Capacity(assets), notes
 
 

@@ -7,8 +7,9 @@ plays the programme forward. Everything is vectorised in NumPy over runs × area
 
 The fluid capacity model (an approximation, good at national scale):
 
-- Survey teams (``drone_survey``) do NTS on the SHAs one after the other in the dispatch
-  order, at their pooled rate; an area cancelled by NTS is released when its NTS ends.
+- Survey teams (``drone_survey``) do NTS on the SHAs (and the CHAs the release model may
+  cancel) one after the other in the dispatch order, at their pooled rate; an area cancelled
+  by NTS is released when its NTS ends.
 - Manual, MDD and mechanical capacity each work as one pooled queue. Each area's TS and
   clearance work is split between the asset types eligible for it (dense sites: manual
   only; machines: accessible ground, slope ≤ 20°) in fixed shares, chosen once by an
@@ -467,7 +468,9 @@ def prepare(
     survey_pool = survey.units * survey.availability if survey is not None else 0.0
     survey_pool = survey_pool if survey_pool >= MIN_UNITS else 0.0
     surveying = mix.by_survey and survey_pool > 0 and survey is not None
-    cancel_thr = (mix.cancel_clean * sha).astype(np.float32) if surveying else np.zeros(n, np.float32)
+    weight = mix.cancel_weight(sha) if surveying else np.zeros(n)
+    cancel_thr = (mix.cancel_clean * weight).astype(np.float32)
+    nts_on = mix.surveyed(sha) if surveying else np.zeros(n, bool)  # SHAs, and CHAs it may cancel
     reduce_mined_thr = (mix.reduce_mined * ~dense).astype(np.float32) if mix.by_survey else np.zeros(n, np.float32)
     reduce_clean = mix.reduce_clean if mix.by_survey else 0.0
 
@@ -478,16 +481,16 @@ def prepare(
     clean_work = reduce_clean * (ts + 1 - rc) + np.clip(1 - c - reduce_clean, 0, 1) * 1.0
     mined_work = reduce_mined_thr * (ts + 1 - rm) + (1 - reduce_mined_thr) * 1.0
     work = area * ((1 - p) * clean_work + p * mined_work)
-    nts_cum = np.cumsum(np.where(sha, area, 0.0)) if surveying else np.zeros(n)
-    nts_cum = np.where(sha, nts_cum, 0.0)
+    nts_cum = np.cumsum(np.where(nts_on, area, 0.0)) if surveying else np.zeros(n)
+    nts_cum = np.where(nts_on, nts_cum, 0.0)
     survey_speed = survey_pool * survey.median[0] if surveying and survey is not None else 1.0
     # the survey teams' travel to each SHA (team working days), shared by the pool
     travel = np.zeros(n)
     if surveying and survey_travel:
         codes_o = portfolio.codes[o]
         days = working_days_per_year / 365.0
-        travel = np.array([float(survey_travel.get(str(c), 0.0)) * days for c in codes_o]) * sha
-    nts_travel = np.where(sha, np.cumsum(travel) / max(survey_pool, MIN_UNITS), 0.0)
+        travel = np.array([float(survey_travel.get(str(c), 0.0)) * days for c in codes_o]) * nts_on
+    nts_travel = np.where(nts_on, np.cumsum(travel) / max(survey_pool, MIN_UNITS), 0.0)
     share = _fluid_shares(speed, work, nts_cum / survey_speed + nts_travel)
     share_slow = share * slow
 
@@ -519,6 +522,7 @@ def prepare(
         sha=sha,
         p_any=p.astype(np.float32),
         cancel_thr=cancel_thr,
+        cancel_weight=weight.astype(np.float32),
         reduce_clean=float(reduce_clean),
         reduce_mined_thr=reduce_mined_thr,
         reduced_clean_table=_quantile_table(mix.reduced_share_clean),
@@ -639,9 +643,7 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
         reduce_clean = prep.reduce_clean
     cancel = u < cancel_thr
     cancel &= ~contaminated
-    reduce = np.where(
-        contaminated, u < prep.reduce_mined_thr[col], (u >= cancel_thr) & (u < cancel_thr + reduce_clean)
-    )
+    reduce = np.where(contaminated, u < prep.reduce_mined_thr[col], (u >= cancel_thr) & (u < cancel_thr + reduce_clean))
     del cancel_thr
     del u
     # share of the area that TS reduces, from the Beta quantile tables
@@ -1156,8 +1158,6 @@ def forecast(
     prep = prepare(portfolio, capacity, mix, order, horizon_years, working_days_per_year, stage_order, survey_travel)
     prep.keep_run_months = keep_run_months
     if mix_draws and mix.by_survey:
-        surveying = prep.survey_pool > 0
-        prep.cancel_weight = (portfolio.sha[order] * surveying).astype(np.float32)
         prep.draw_cancel = np.array([m.cancel_clean for m in mix_draws], np.float32)
         prep.draw_reduce = np.array([m.reduce_clean for m in mix_draws], np.float32)
     sizes = block_sizes(runs, prep.n)

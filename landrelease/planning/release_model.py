@@ -11,16 +11,19 @@ For an area (its kind SHA/CHA, its size, whether it is a dense site) and its con
 estimate (``p_any``: the probability that it holds any EO, from the contamination model):
 
 1. The area holds EO with probability ``p_any``.
-2. If it holds none: an SHA is cancelled by NTS with probability ``cancel_clean``; otherwise
-   TS reduces it with probability ``reduce_clean`` (a Beta share of it, mean 0.8); otherwise
-   it is cleared in full (the evidence was not enough to release it by survey).
-3. If it holds EO it cannot be cancelled: TS reduces it with probability ``reduce_mined``
-   (share mean 0.5) and the rest is cleared; a dense site (cemetery, religious site) is
-   cleared in full.
+2. If it holds none: an SHA is cancelled by NTS with probability ``cancel_clean``, a CHA with
+   the smaller ``cha_cancel_ratio`` × ``cancel_clean`` (:data:`CHA_CANCEL_RATIO`: NTS must
+   disprove the direct evidence that confirmed it); otherwise TS reduces it with probability
+   ``reduce_clean`` (a Beta share of it, mean 0.8); otherwise it is cleared in full (the
+   evidence was not enough to release it by survey).
+3. If it holds EO it cannot be cancelled: TS reduces it (SHA or CHA) with probability
+   ``reduce_mined`` (share mean 0.5) and the rest is cleared; a dense site (cemetery,
+   religious site) is cleared in full.
 
-The effort of each stage: NTS surveys the whole of an SHA (at a survey team's rate); TS
-searches ``ts_search_fraction`` of an area it reduces; clearance searches every m² it
-clears. Without survey capacity nothing is cancelled (that land is cleared instead).
+The effort of each stage: NTS surveys the whole of every area it may cancel — each SHA, and
+each CHA while ``cha_cancel_ratio`` > 0 (a re-survey) — at a survey team's rate; TS searches
+``ts_search_fraction`` of an area it reduces; clearance searches every m² it clears. Without
+survey capacity nothing is cancelled (that land is cleared instead).
 
 The planner schedules the *expected* stages (:func:`expected_stages`); the forecast
 *samples* the same outcomes run by run (:mod:`landrelease.planning.forecast`).
@@ -55,6 +58,17 @@ DENSITY_ITEMS_FACTOR = (0.3, 1.0, 3.0)
 """Items per 1,300 m² in a contaminated area by density class low/medium/high (assumption)."""
 
 
+CHA_CANCEL_RATIO = 0.25
+"""A clean CHA's chance of cancellation by NTS relative to a clean SHA's (an assumption, not
+fitted to any programme). Published programmes do cancel land recorded as confirmed: Zimbabwe,
+whose recorded contamination is all CHA (62.99 km² in 199 CHAs at the end of 2014), cancelled
+0.4, 6.3 and 1.77 km² by NTS in 2015, 2016 and 2017 (Landmine Monitor 2016–2018, Zimbabwe);
+Croatia and Cambodia cancel and reduce recorded hazardous area every year (Landmine Monitor
+2016: Croatia 27.15 km² cancelled, Cambodia 70.38). No source gives the rate per clean CHA: a
+CHA rests on direct evidence (IMAS 07.11), which NTS must show to be wrong before it cancels,
+so it is taken as a quarter of the SHA's; TS already reduces CHAs as it does SHAs."""
+
+
 @dataclass(frozen=True, slots=True)
 class ReleaseModel:
     """Probabilities of the release outcomes and the shares TS reduces (see the module text)."""
@@ -69,6 +83,18 @@ class ReleaseModel:
     the programme)."""
     by_survey: bool = True
     """False models clearance alone: nothing is cancelled or reduced."""
+    cha_cancel_ratio: float = CHA_CANCEL_RATIO
+    """A clean CHA's chance of cancellation relative to a clean SHA's (:data:`CHA_CANCEL_RATIO`)."""
+
+    def cancel_weight(self, sha: np.ndarray) -> np.ndarray:
+        """Per area, its chance of cancellation (if clean) per unit of ``cancel_clean``: 1 on an
+        SHA, ``cha_cancel_ratio`` on a CHA."""
+        s = np.asarray(sha, float)
+        return s + self.cha_cancel_ratio * (1.0 - s)
+
+    def surveyed(self, sha: np.ndarray) -> np.ndarray:
+        """Per area, whether NTS surveys it: every area it may cancel."""
+        return np.asarray(self.cancel_weight(sha) > 0, bool)
 
     @property
     def mean_reduced_clean(self) -> float:
@@ -89,6 +115,7 @@ class ReleaseModel:
             "reduced_share_mined_beta": list(self.reduced_share_mined),
             "ts_search_fraction": self.ts_search_fraction,
             "by_survey": self.by_survey,
+            "cha_cancel_ratio": self.cha_cancel_ratio,
         }
 
 
@@ -100,18 +127,18 @@ def outcome_probabilities(
 ) -> dict[ReleaseMethod, np.ndarray]:
     """Per area, the probability that it ends cancelled, reduced (in part) or cleared in full.
 
-    A likely-clean SHA is mostly cancelled; a likely-mined CHA is never cancelled, and a dense
-    site (cemetery) that holds EO is cleared in full:
+    A likely-clean SHA is mostly cancelled; a likely-mined CHA seldom (a quarter of an SHA's
+    chance, and only if clean), and a dense site (cemetery) that holds EO is cleared in full:
 
     >>> m = ReleaseModel(cancel_clean=0.5, reduce_clean=0.3, reduce_mined=0.6)
     >>> p = outcome_probabilities(np.array([0.04, 0.9, 1.0]), np.array([True, False, False]),
     ...                           np.array([False, False, True]), m)
-    >>> [round(float(x), 3) for x in p[ReleaseMethod.CANCELLED]]
-    [0.48, 0.0, 0.0]
-    >>> [round(float(x), 3) for x in p[ReleaseMethod.REDUCED]]
+    >>> [round(float(x), 4) for x in p[ReleaseMethod.CANCELLED]]
+    [0.48, 0.0125, 0.0]
+    >>> [round(float(x), 4) for x in p[ReleaseMethod.REDUCED]]
     [0.312, 0.57, 0.0]
-    >>> [round(float(x), 3) for x in p[ReleaseMethod.CLEARED]]
-    [0.208, 0.43, 1.0]
+    >>> [round(float(x), 4) for x in p[ReleaseMethod.CLEARED]]
+    [0.208, 0.4175, 1.0]
     """
     p = np.asarray(p_any, dtype=float)
     if not mix.by_survey:
@@ -120,7 +147,7 @@ def outcome_probabilities(
             ReleaseMethod.REDUCED: np.zeros_like(p),
             ReleaseMethod.CLEARED: np.ones_like(p),
         }
-    c = mix.cancel_clean * np.asarray(sha, dtype=float)
+    c = mix.cancel_clean * mix.cancel_weight(sha)
     r_mined = mix.reduce_mined * (1.0 - np.asarray(dense_site, dtype=float))
     cancel = (1 - p) * c
     reduce = (1 - p) * mix.reduce_clean + p * r_mined
@@ -163,7 +190,7 @@ def calibrate_mix(
 
     Closed form: the cancelled share is linear in ``cancel_clean`` and the reduced share in
     ``reduce_clean``. Where the portfolio cannot reach the target (say, all CHAs: nothing can
-    be cancelled) the probabilities are clipped to [0, 1] and the achieved split is what
+    be cancelled but by the rarer CHA re-survey) the probabilities are clipped to [0, 1] and the achieved split is what
     :func:`expected_split` reports.
     """
     return calibrate_mixes(area_m2, p_any, sha, dense_site, [dict(target or GLOBAL_2022_SPLIT)], base)[0]
@@ -187,7 +214,7 @@ def calibrate_mixes(
     total = a.sum()
     if total <= 0:
         return [base for _ in targets]
-    clean_sha = float((a * (1 - p) * s).sum())
+    clean_sha = float((a * (1 - p) * base.cancel_weight(s)).sum())  # cancellable clean m² per unit of c
     clean = float((a * (1 - p)).sum())
     from_mined = base.reduce_mined * base.mean_reduced_mined * float((a * p * (1 - d)).sum())
     out = []
@@ -462,13 +489,13 @@ def expected_stages(
     if not model.by_survey:
         zero = np.zeros_like(a)
         return Stages(zero, zero, zero, zero, a.copy())
-    cancel_p = (1 - p) * model.cancel_clean * sha_f if survey else np.zeros_like(a)
+    cancel_p = (1 - p) * model.cancel_clean * model.cancel_weight(sha_f) if survey else np.zeros_like(a)
     reduce_clean = (1 - p) * model.reduce_clean
     reduce_mined = p * model.reduce_mined * (1 - dense)
     cancelled = a * cancel_p
     reduced = a * (reduce_clean * model.mean_reduced_clean + reduce_mined * model.mean_reduced_mined)
     ts = a * model.ts_search_fraction * (reduce_clean + reduce_mined)
-    nts = a * sha_f if survey else np.zeros_like(a)
+    nts = a * model.surveyed(sha_f) if survey else np.zeros_like(a)
     clearance = np.maximum(a - cancelled - reduced, 0.0)
     return Stages(nts, cancelled, ts, reduced, clearance)
 

@@ -256,7 +256,7 @@ def build_work(
         stages: list[tuple[ActivityKind, float, float]] = []
         cancelled = float(expected.cancelled_m2[i])
         clearance = float(expected.clearance_m2[i])
-        if a.kind is HazardKind.SHA and survey and ActivityKind.NTS not in finished:
+        if survey and expected.nts_m2[i] > 0 and ActivityKind.NTS not in finished:  # SHAs, and CHAs it may cancel
             stages.append((ActivityKind.NTS, float(expected.nts_m2[i]), cancelled))
         else:  # NTS done (it did not cancel the area, which is still open) or not possible
             clearance += cancelled
