@@ -9,7 +9,9 @@ The fluid capacity model (an approximation, good at national scale):
 
 - Survey teams (``drone_survey``) do NTS on the SHAs (and the CHAs the release model may
   cancel) one after the other in the dispatch order, at their pooled rate; an area cancelled
-  by NTS is released when its NTS ends.
+  by NTS is released when its NTS ends. A fleet without survey teams has its manual teams do
+  the NTS (the eligibility matrix's ``nts_assets``) at people's NTS walking rate, with the share
+  of the deminers' time that the expected NTS days are of all their expected days.
 - Manual, MDD and mechanical capacity each work as one pooled queue. Each area's TS and
   clearance work is split between the asset types eligible for it (dense sites: manual
   only; machines: accessible ground, slope ≤ 20°) in fixed shares, chosen once by an
@@ -54,6 +56,7 @@ from landrelease.domain.hazard import HazardArea
 from landrelease.model.productivity import (
     CLUTTER_FACTOR,
     MECHANICAL_FOLLOW_UP,
+    NTS_PRIORS,
     PRIORS,
     TIME_PER_FIND_DAYS,
     Calibration,
@@ -61,7 +64,7 @@ from landrelease.model.productivity import (
     unit_rates,
     units_of,
 )
-from landrelease.planning.eligibility import SENSITIVE_USES, eligible, manual_only
+from landrelease.planning.eligibility import SENSITIVE_USES, eligible, manual_only, nts_assets
 from landrelease.planning.release_model import (
     GLOBAL_2022_SPLIT,
     M2_PER_ITEM,
@@ -467,7 +470,11 @@ def prepare(
     survey = capacity.get(SURVEY_ASSET)
     survey_pool = survey.units * survey.availability if survey is not None else 0.0
     survey_pool = survey_pool if survey_pool >= MIN_UNITS else 0.0
-    surveying = mix.by_survey and survey_pool > 0 and survey is not None
+    survey_mu = float(math.log(survey.median[0])) if survey is not None and survey_pool > 0 else 0.0
+    survey_sigma = float(survey.sigma[0]) if survey is not None and survey_pool > 0 else 0.0
+    fleet = [a for a, c in capacity.assets.items() if c.units * c.availability >= MIN_UNITS]
+    manual_nts = mix.by_survey and nts_assets(fleet) == (AssetType.MANUAL,)  # no survey teams: deminers survey
+    surveying = mix.by_survey and (survey_pool > 0 or manual_nts)
     weight = mix.cancel_weight(sha) if surveying else np.zeros(n)
     cancel_thr = (mix.cancel_clean * weight).astype(np.float32)
     nts_on = mix.surveyed(sha) if surveying else np.zeros(n, bool)  # SHAs, and CHAs it may cancel
@@ -483,7 +490,21 @@ def prepare(
     work = area * ((1 - p) * clean_work + p * mined_work)
     nts_cum = np.cumsum(np.where(nts_on, area, 0.0)) if surveying else np.zeros(n)
     nts_cum = np.where(nts_on, nts_cum, 0.0)
-    survey_speed = survey_pool * survey.median[0] if surveying and survey is not None else 1.0
+    if manual_nts:
+        # The deminers share their time between NTS (at people's NTS walking rate) and their TS
+        # and clearance in proportion to the expected days of each over the portfolio.
+        k = CLEARANCE_ASSETS.index(AssetType.MANUAL)
+        prior = NTS_PRIORS[AssetType.MANUAL]
+        nts_days = float(area[nts_on].sum()) / (pool[k] * prior.median_m2_per_day)
+        total_speed = speed.sum(axis=1)
+        mine = speed[:, k] > 0
+        work_days = float((work[mine] * speed[mine, k] / total_speed[mine] / speed[mine, k]).sum())
+        f = nts_days / (nts_days + work_days) if nts_days + work_days > 0 else 0.0
+        survey_pool = float(pool[k] * f)
+        survey_mu, survey_sigma = math.log(prior.median_m2_per_day), prior.sigma
+        pool[k] *= 1.0 - f
+        speed[:, k] *= 1.0 - f
+    survey_speed = survey_pool * math.exp(survey_mu) if surveying and survey_pool > 0 else 1.0
     # the survey teams' travel to each SHA (team working days), shared by the pool
     travel = np.zeros(n)
     if surveying and survey_travel:
@@ -538,8 +559,8 @@ def prepare(
         log_sigma=log_sigma,
         tfind=np.array([TIME_PER_FIND_DAYS[a] for a in CLEARANCE_ASSETS]),
         survey_pool=float(survey_pool) if surveying else 0.0,
-        survey_mu=float(math.log(survey.median[0])) if surveying and survey is not None else 0.0,
-        survey_sigma=float(survey.sigma[0]) if surveying and survey is not None else 0.0,
+        survey_mu=survey_mu if surveying else 0.0,
+        survey_sigma=survey_sigma if surveying else 0.0,
         nts_cum=nts_cum,
         nts_travel=nts_travel,
         months=int(horizon_years * 12),
@@ -1181,7 +1202,17 @@ def forecast(
             "infrastructure, the rest), smaller areas first"
         )
     if mix.by_survey and prep.survey_pool <= 0:
-        notes.append("no survey (drone_survey) capacity: nothing can be cancelled by NTS")
+        notes.append("no survey (drone_survey) or manual capacity: nothing can be cancelled by NTS")
+    elif nts_assets(a for a, c in capacity.assets.items() if c.units * c.availability >= MIN_UNITS) == (
+        AssetType.MANUAL,
+    ):
+        share = prep.survey_pool / max(
+            prep.survey_pool + prep.pool[CLEARANCE_ASSETS.index(AssetType.MANUAL)], MIN_UNITS
+        )
+        notes.append(
+            f"no survey teams: the manual teams do the NTS ({share:.0%} of the deminers' time, at "
+            f"{NTS_PRIORS[AssetType.MANUAL].median_m2_per_day:,.0f} m² per deminer-day, an assumption)"
+        )
     if prep.pool.sum() <= 0:
         notes.append("no manual, MDD or mechanical capacity: nothing can be reduced or cleared")
     if prep.no_capacity.any():
