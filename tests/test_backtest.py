@@ -41,7 +41,8 @@ def test_backtest_on_the_shipped_programmes_measures_what_it_measures() -> None:
     Zimbabwe: one operator's headcount); their six years are all outside the forecast's band,
     below it (coverage 0 %), with a band whose top is about seven times its bottom. The forecast
     with published priors (30 m²/day per deminer; no survey teams published, so the deminers do
-    the NTS at people's walking rate) releases a tenth of what these programmes released. That is the honest state, not a target.
+    the NTS at people's walking rate) releases a tenth of what these programmes released.
+    That is the honest state, not a target.
     """
     results = [backtest(parse_programme(p.read_text(encoding="utf-8"), p.name), runs=RUNS, seed=0) for p in SHIPPED]
     by_name = {r.programme: r for r in results}
