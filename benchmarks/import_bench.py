@@ -7,8 +7,9 @@ GeoPackage, then, in one run, times
   every validation check, metric areas, storage with its R*Tree and audit event), and
 * ``ogr2ogr -f GPKG new.gpkg FILE`` (GDAL copying the same file into a new GeoPackage).
 
-Prints ``name=value`` lines, ``ratio=`` (import / ogr2ogr, both whole commands) on a line of
-its own, the import's peak resident memory ``peak_mb=``, and ``import_core_seconds=`` (the
+Each side runs three times (``--runs``), alternating, each into a fresh file; the medians
+are printed. Prints ``name=value`` lines, ``ratio=`` (median import / median ogr2ogr, both
+whole commands) on a line of its own, the import's peak resident memory ``peak_mb=``, and ``import_core_seconds=`` (the
 import as the command reports it, without starting Python and loading the CLI). ``--million`` runs 1,000,000 polygons;
 ``--smoke`` runs ~2,000 in a few seconds.
 """
@@ -19,6 +20,7 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,10 +88,14 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=100_000, help="number of polygons (default 100,000)")
     parser.add_argument("--million", action="store_true", help="1,000,000 polygons")
     parser.add_argument("--smoke", action="store_true", help="~2,000 polygons, a few seconds")
+    parser.add_argument(
+        "--runs", type=int, default=None, help="runs of each side; medians are printed (default 3, smoke 1)"
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="where to write the files (default: a temp dir)")
     parser.add_argument("--generate", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     n = 2_000 if args.smoke else 1_000_000 if args.million else args.n
+    args.runs = args.runs or (1 if args.smoke else 3)
     if args.generate is not None:
         pyogrio.write_dataframe(polygons(n), args.generate, layer="hazard_areas", use_arrow=True)
         return
@@ -106,35 +112,50 @@ def main() -> None:
         print(f"polygons={n}")
         print(f"generate_seconds={time.perf_counter() - start:.2f}")
 
-        env = {**os.environ, "LANDRELEASE_DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT)}
-        # the register's tables exist beforehand, as in use; the import itself is what is timed
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                f"from landrelease.storage.repository import Register; Register.open('sqlite:///{db}').close()",
-            ],
-            env=env,
-            check=True,
-        )
-        import_seconds, peak_mb, output = timed([sys.executable, "-m", "landrelease", "import", str(src)], env)
-        ogr_seconds, _, _ = timed(["ogr2ogr", "-f", "GPKG", str(copy), str(src)])
-        # the command's own report: the time of the import itself, without starting Python and the CLI
-        core = re.search(r"stored in ([\d,.]+) s", " ".join(output.split()))
+        imports: list[float] = []
+        cores: list[float] = []
+        ogrs: list[float] = []
+        peaks: list[int] = []
+        for run in range(args.runs):
+            # each run into a fresh register and a fresh copy, the two sides alternating
+            for p in (db, copy, Path(f"{db}-wal"), Path(f"{db}-shm")):
+                p.unlink(missing_ok=True)
+            env = {**os.environ, "LANDRELEASE_DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT)}
+            # the register's tables exist beforehand, as in use; the import itself is what is timed
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    f"from landrelease.storage.repository import Register; Register.open('sqlite:///{db}').close()",
+                ],
+                env=env,
+                check=True,
+            )
+            import_seconds, peak_mb, output = timed([sys.executable, "-m", "landrelease", "import", str(src)], env)
+            ogr_seconds, _, _ = timed(["ogr2ogr", "-f", "GPKG", str(copy), str(src)])
+            # the command's own report: the time of the import itself, without starting Python and the CLI
+            core = re.search(r"stored in ([\d,.]+) s", " ".join(output.split()))
 
-        import sqlite3
+            import sqlite3
 
-        with sqlite3.connect(db) as conn:
-            stored = conn.execute("SELECT count(*) FROM hazard_area").fetchone()[0]
-        if stored != n:
-            raise SystemExit(f"stored {stored} of {n} polygons")
-        print(f"stored={stored}")
-        print(f"import_seconds={import_seconds:.2f}")
-        if core:
-            print(f"import_core_seconds={float(core.group(1).replace(',', '')):.2f}")
-        print(f"ogr2ogr_seconds={ogr_seconds:.2f}")
-        print(f"ratio={import_seconds / ogr_seconds:.2f}")
-        print(f"peak_mb={peak_mb}")
+            with sqlite3.connect(db) as conn:
+                stored = conn.execute("SELECT count(*) FROM hazard_area").fetchone()[0]
+            if stored != n:
+                raise SystemExit(f"run {run + 1}: stored {stored} of {n} polygons")
+            imports.append(import_seconds)
+            ogrs.append(ogr_seconds)
+            peaks.append(peak_mb)
+            if core:
+                cores.append(float(core.group(1).replace(",", "")))
+            print(f"# run {run + 1}: import {import_seconds:.2f} s, ogr2ogr {ogr_seconds:.2f} s", flush=True)
+        print(f"stored={n}")
+        print(f"runs={args.runs}")
+        print(f"import_seconds={statistics.median(imports):.2f}")
+        if cores:
+            print(f"import_core_seconds={statistics.median(cores):.2f}")
+        print(f"ogr2ogr_seconds={statistics.median(ogrs):.2f}")
+        print(f"ratio={statistics.median(imports) / statistics.median(ogrs):.2f}")
+        print(f"peak_mb={max(peaks)}")
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)

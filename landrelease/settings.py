@@ -24,6 +24,17 @@ class Settings(BaseSettings):
     seed: int = Field(20201110, description="default seed for sample data and forecasts")
     basemap_url: str | None = Field(None, description="optional raster/vector base-map style URL")
     secret_key: str | None = Field(None, description="key for signing session tokens")
+    caches: bool = Field(
+        True,
+        description="keep feature pages and vector tiles in memory per data version; off makes every "
+        "request read the database (for measuring, or when memory is short)",
+    )
+    audit_key: str | None = Field(
+        None,
+        description="key (kept outside the database) for signing the audit trail with HMAC-SHA256; "
+        "without it a rewritten or truncated chain cannot be detected",
+        repr=False,
+    )
     max_vertices: int = Field(50_000, ge=4, description="most positions one geometry in a request may have")
     max_body_bytes: int = Field(2 * 2**20, ge=1024, description="largest request body of a data route (413 beyond)")
     auth_max_body_bytes: int = Field(4096, ge=256, description="largest body of a sign-in or token request")

@@ -75,4 +75,8 @@ def _demo(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert "already holds data" in text
     assert "80 hazard areas" in text  # nothing was added twice
     assert _released(text) == released  # activities are recorded once
+    # Everything the demo wrote went through audited writes: the register verifies clean.
+    verified = runner.invoke(app, ["audit", "verify"])
+    assert verified.exit_code == 0, verified.output
+    assert "0 findings" in verified.output
     return released

@@ -23,3 +23,4 @@ def test_import_bench_smoke(tmp_path: Path) -> None:
     assert float(figures["import_seconds"]) > 0 and float(figures["ogr2ogr_seconds"]) > 0
     assert "ratio=" + figures["ratio"] in done.stdout.splitlines()
     assert int(figures["peak_mb"]) > 0
+    assert figures["runs"] == "1"  # smoke: one run each side (the full run takes the median of three)

@@ -10,7 +10,7 @@ import shapely
 from typer.testing import CliRunner
 
 from landrelease.cli import io as _io_commands  # noqa: F401 - registers import/export
-from landrelease.cli.app import app
+from landrelease.cli.base import app
 from landrelease.domain.enums import HazardStatus
 from landrelease.domain.errors import ValidationError
 from landrelease.io.importer import import_file

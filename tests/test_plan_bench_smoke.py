@@ -19,10 +19,23 @@ def test_plan_bench_smoke() -> None:
         check=True,
     ).stdout
     figures = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-    for key in ("gap_mean_pct", "gap_max_pct", "vs_greedy_pct", "national_seconds", "peak_mb"):
+    for key in (
+        "gap_mean_pct",
+        "gap_max_pct",
+        "vs_greedy_pct",
+        "vs_wspt_pct",
+        "medium_instances",
+        "medium_cpsat_no_solution",
+        "national_seconds",
+        "peak_mb",
+    ):
         assert key in figures, out
     assert float(figures["gap_max_pct"]) <= 10.0
     # With the one release model the planner's lead over the greedy baseline is smaller than
     # with the old fixed fractions (40 areas, 2 s: 4.7 %, was 27 %; 300 areas, 20 s: 13.5 %):
     # NTS and TS now release most land cheaply, and greedy's priority order takes them early too.
     assert float(figures["vs_greedy_pct"]) >= 2.0
+    assert float(figures["vs_wspt_pct"]) >= 0.0  # the heuristic starts from the WSPT order
+    assert figures["cpsat_hinted"] == "False"
+    if int(figures["medium_instances"]) > 0:  # CP-SAT found a plan for the smoke's medium instance
+        assert "gap_medium_vs_cpsat_pct" in figures and "cpsat_medium_vs_bound_pct" in figures, out

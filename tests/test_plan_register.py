@@ -33,7 +33,7 @@ def scenario():
 
 @pytest.fixture(scope="module")
 def work(scenario):
-    links = link_settlements(scenario.hazard_areas, scenario.settlements, 1.0)
+    links = link_settlements(scenario.hazard_areas, scenario.settlements)
     prios = prioritise(scenario.hazard_areas, scenario.evidence, scenario.settlements, links=links)
     return build_work(
         scenario.hazard_areas,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from landrelease.domain.errors import InfeasibleError, ValidationError
 from landrelease.planning.exact import solve_exact
 from landrelease.planning.instance import PlanInstance, PlanTask, PlanTeam, check_solution
-from landrelease.planning.scheduler import replan, solve, solve_greedy
+from landrelease.planning.scheduler import replan, solve, solve_greedy, solve_wspt
 from landrelease.samples.plan_instances import national_instance, random_instance
 
 HERE = (46.9, 39.9)
@@ -25,9 +25,11 @@ HERE = (46.9, 39.9)
     prec=st.floats(0, 0.5),
     horizon=st.sampled_from([15.0, 60.0, 3650.0]),
 )
-def test_heuristic_and_greedy_solutions_are_feasible(seed: int, n: int, m: int, prec: float, horizon: float) -> None:
+def test_heuristic_wspt_and_greedy_solutions_are_feasible(
+    seed: int, n: int, m: int, prec: float, horizon: float
+) -> None:
     inst = random_instance(seed, n, m, precedence_prob=prec, release_prob=0.3, horizon_days=horizon)
-    for sol in (solve(inst, seed=seed, time_limit_s=1.0), solve_greedy(inst)):
+    for sol in (solve(inst, seed=seed, time_limit_s=1.0), solve_greedy(inst), solve_wspt(inst)):
         assert check_solution(inst, sol) == [], [str(p) for p in check_solution(inst, sol)]
         assert len(sol.assignments) + len(sol.unscheduled) == n
 
@@ -150,3 +152,30 @@ def test_national_shape_runs_and_is_feasible() -> None:
     sol = solve(inst, time_limit_s=2)
     assert check_solution(inst, sol) == []
     assert sol.objective < solve_greedy(inst).objective
+    wspt = solve_wspt(inst)
+    assert check_solution(inst, wspt) == []
+    assert sol.objective <= wspt.objective + 1e-6  # the heuristic starts from this dispatcher's order
+
+
+def test_wspt_takes_the_short_urgent_task_first_and_the_team_that_finishes_first() -> None:
+    """By hand: one team; A has priority 2 and takes 10 days, B priority 1.5 and 1 day. WSPT
+    does B first (1.5/1 > 2/10): ends B=1, A=11, cost 1.5·1 + 2·11 = 23.5; priority order
+    would cost 2·10 + 1.5·11 = 36.5. With a second, faster team far away, A goes to whichever
+    team finishes it first, travel included."""
+    rate = 1000.0  # m² per day
+    team = PlanTeam("K1", "manual", rate, HERE)
+    a = PlanTask("A", 10 * rate, 2.0, HERE, ("manual",))
+    b = PlanTask("B", 1 * rate, 1.5, HERE, ("manual",))
+    one = PlanInstance(3650.0, 0.0, (team,), (a, b))
+    sol = solve_wspt(one)
+    assert check_solution(one, sol) == []
+    ends = {x.task: x.end_day for x in sol.assignments}
+    assert ends == pytest.approx({"B": 1.0, "A": 11.0})
+    assert sol.objective == pytest.approx(23.5)
+    assert solve_greedy(one).objective == pytest.approx(36.5)
+    # a team twice as fast, 100 km away at 0.02 days/km (2 days of travel): A ends on day 7 there
+    far = PlanTeam("K2", "manual", 2 * rate, (HERE[0] + 100 / 85.0, HERE[1]))
+    two = PlanInstance(3650.0, 0.02, (team, far), (a, b))
+    sol = solve_wspt(two)
+    assert check_solution(two, sol) == []
+    assert sol.by_task()["A"].team == "K2" and sol.by_task()["B"].team == "K1"

@@ -269,6 +269,8 @@ def _writes(client: TestClient, h: dict[str, str]) -> dict[str, Any]:
 
     def activity(operator: str, team: str) -> dict[str, Any]:
         opened = client.get("/api/hazard-areas?status=open&limit=1000", headers=reader).json()["items"]
+        # the land of the activity's organisation (an operator records only on its own land)
+        opened = [f for f in opened if f["properties"]["operator"] == operator] or opened
         target = opened[uuid.uuid4().int % len(opened)]
         return {
             "hazard_code": target["id"],
@@ -386,11 +388,14 @@ def test_cookie_session_needs_csrf_token_and_same_origin() -> None:
                 == 201
             )
             assert c.get("/api/auth/me").json()["user"]["name"] == "analyst"
-            # sign-out ends the session and every token of the user
+            # sign-out ends this session; the user's other sessions and tokens go on …
             token = bearer(c, "analyst")
             assert c.post("/api/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 200
-            _problem(c.get("/api/auth/me", headers=token), 401, "authorization")
             _problem(c.get("/api/auth/me"), 401, "authorization")
+            assert c.get("/api/auth/me", headers=token).status_code == 200
+            # … until signed out everywhere
+            assert c.post("/api/auth/logout?everywhere=true", headers=token).status_code == 200
+            _problem(c.get("/api/auth/me", headers=token), 401, "authorization")
             # a wrong password and an unknown name get the same answer
             a = c.post("/api/auth/login", json={"name": "analyst", "password": "nope"})
             b = c.post("/api/auth/login", json={"name": "nobody", "password": "nope"})
@@ -415,7 +420,7 @@ def test_stats_say_not_yet_computed(sqlite_client: TestClient) -> None:
 
 def test_record_an_activity_through_the_api(client: TestClient) -> None:
     h = bearer(client, "operator")
-    area = client.get("/api/hazard-areas?status=open&limit=1", headers=h).json()["items"][0]
+    area = client.get(f"/api/hazard-areas?status=open&operator={OPERATOR}&limit=1", headers=h).json()["items"][0]
     team = _team(client, h, True)
     before = _count(client, schema.activity)
     outside = {"type": "Polygon", "coordinates": [[[10, 10], [10.01, 10], [10.01, 10.01], [10, 10]]]}

@@ -20,5 +20,7 @@ def test_api_bench_smoke() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
     figures = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line and not line.startswith("#"))
     assert float(figures["landrelease_rps"]) > 0 and float(figures["landrelease_errors"]) == 0
+    # caches off, requests that never repeat
+    assert float(figures["landrelease_nocache_rps"]) > 0 and float(figures["landrelease_nocache_errors"]) == 0
     assert float(figures["p99_ms"]) > 0 and float(figures["tile_p50_ms"]) > 0
     assert figures["areas"] == "2000"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from landrelease.api.auth import (
@@ -20,7 +20,8 @@ from landrelease.api.auth import (
     same_origin,
 )
 from landrelease.api.problems import ApiProblem
-from landrelease.api.schemas import LoginIn, UserIn
+from landrelease.api.schemas import LoginIn, PasswordChange, PasswordReset, UserIn, UserPatch
+from landrelease.domain.errors import ValidationError
 from landrelease.domain.user import Role, User
 from landrelease.storage import users as user_store
 
@@ -88,10 +89,47 @@ def token(request: Request, body: LoginIn) -> dict[str, Any]:
     }
 
 
-@router.post("/auth/logout", summary="Sign out: ends every session and token of this user")
-def logout(request: Request, principal: Annotated[Principal, Depends(current_principal)]) -> JSONResponse:
-    _auth(request).end_sessions(principal.user)
-    response = JSONResponse({"signed_out": principal.user.name})
+@router.post("/auth/logout", summary="Sign out: ends this session (everywhere=true: every session and token)")
+def logout(
+    request: Request,
+    principal: Annotated[Principal, Depends(current_principal)],
+    everywhere: Annotated[bool, Query(description="end every session and token of this user")] = False,
+) -> JSONResponse:
+    auth = _auth(request)
+    if everywhere:
+        auth.end_sessions(principal.user)
+        ended = "every session"
+    else:
+        value = request.headers.get("authorization", "").partition(" ")[2]
+        token = value.strip() if principal.via == "bearer" else request.cookies.get(SESSION_COOKIE, "")
+        if principal.via == "basic" or not token:
+            ended = "none (HTTP Basic credentials are not a session)"
+        elif auth.end_session(token):
+            ended = "this session"
+        else:  # a token from before sessions had ids: end them all rather than none
+            auth.end_sessions(principal.user)
+            ended = "every session"
+    response = JSONResponse({"signed_out": principal.user.name, "ended": ended})
+    if principal.via == "cookie":
+        clear_session(response)
+    return response
+
+
+@router.post("/auth/password", summary="Change your own password (the current one is needed); ends every session")
+def change_password(
+    request: Request, body: PasswordChange, principal: Annotated[Principal, Depends(current_principal)]
+) -> JSONResponse:
+    auth = _auth(request)
+    user = principal.user
+    if auth.check_password(user.name, body.current) is None:
+        raise ApiProblem(403, "the current password is wrong", field="current")
+    if body.new == body.current:
+        raise ApiProblem(422, "the new password is the current one", field="new")
+    with request.app.state.register.unit_of_work(actor=user.name) as uow:
+        user_store.set_password_hash(uow.conn, user.name, user.name, auth.hash_password(body.new))
+    assert user.id is not None
+    auth.forget(user.id)
+    response = JSONResponse({"changed": user.name, "sessions": "ended: sign in again"})
     clear_session(response)
     return response
 
@@ -126,3 +164,53 @@ def add_user(request: Request, body: UserIn, admin: Annotated[User, Depends(requ
             body.operator,
         )
     return user_json(user)
+
+
+def _find(request: Request, name: str) -> User:
+    with request.app.state.register.reading() as conn:
+        found = user_store.find_user(conn, name)
+    if found is None:
+        raise ApiProblem(404, f"no user {name!r}", field="name")
+    return found[0]
+
+
+@router.patch("/users/{name}", summary="Deactivate, reactivate or change the role of a user (admin); ends its sessions")
+def change_user(
+    request: Request, name: str, body: UserPatch, admin: Annotated[User, Depends(require(Role.ADMIN))]
+) -> dict[str, Any]:
+    target = _find(request, name)
+    if not body.model_fields_set:
+        raise ApiProblem(422, "nothing to change", field="body")
+    for f in ("active", "role"):
+        if f in body.model_fields_set and getattr(body, f) is None:
+            raise ApiProblem(422, f"{f} cannot be null", field=f)
+    try:
+        with request.app.state.register.unit_of_work(actor=admin.name) as uow:
+            user = user_store.change_user(
+                uow.conn,
+                admin.name,
+                name,
+                active=body.active,
+                role=body.role,
+                operator=body.operator,
+                set_operator="operator" in body.model_fields_set,
+            )
+    except ValidationError as exc:
+        p = exc.problems[0]
+        raise ApiProblem(409 if "only active admin" in p.message else 422, p.message, field=p.field or "name") from None
+    assert target.id is not None
+    _auth(request).forget(target.id)  # its sessions end now in this process, not after the user cache
+    return user_json(user) | {"active": user.active}
+
+
+@router.post("/users/{name}/password", summary="Reset a user's password (admin); ends its sessions")
+def reset_password(
+    request: Request, name: str, body: PasswordReset, admin: Annotated[User, Depends(require(Role.ADMIN))]
+) -> dict[str, Any]:
+    target = _find(request, name)
+    auth = _auth(request)
+    with request.app.state.register.unit_of_work(actor=admin.name) as uow:
+        user_store.set_password_hash(uow.conn, admin.name, name, auth.hash_password(body.password))
+    assert target.id is not None
+    auth.forget(target.id)
+    return {"reset": name, "sessions": "ended"}

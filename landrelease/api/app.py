@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from landrelease.api import accounts, features, field, headers, imports, problems, rest, stats, tiles
+from landrelease.api import accounts, features, field, headers, imports, problems, rest, returns, stats, tiles
 from landrelease.api.auth import Authenticator
 from landrelease.api.guard import Guard
 from landrelease.services.features import PageIndex
@@ -23,7 +23,7 @@ from landrelease.settings import Settings
 def create_api(settings: Settings, register: Register | None = None) -> FastAPI:
     """The API over the register named by ``settings.database_url`` (no pages)."""
     owned = register is None
-    reg = register or Register.open(settings.database_url)
+    reg = register or Register.open(settings.database_url, audit_key=settings.audit_key)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -44,8 +44,12 @@ def create_api(settings: Settings, register: Register | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.register = reg
     app.state.auth = Authenticator(reg, settings.secret_key, hash_workers=settings.hash_workers)
-    app.state.tile_cache = tiles.TileCache()
-    app.state.page_index = PageIndex()
+    if settings.caches:
+        app.state.tile_cache = tiles.TileCache()
+        app.state.page_index = PageIndex()
+    else:  # nothing kept: every page and tile is read from the database
+        app.state.tile_cache = tiles.TileCache(max_bytes=0)
+        app.state.page_index = PageIndex(max_entries=0, max_features=0)
     problems.install(app)
     app.add_middleware(Guard, settings=settings)
     headers.install(app, settings.basemap_url)
@@ -53,6 +57,7 @@ def create_api(settings: Settings, register: Register | None = None) -> FastAPI:
     app.include_router(rest.router)
     app.include_router(field.router)
     app.include_router(stats.router)
+    app.include_router(returns.router)
     app.include_router(features.router)
     app.include_router(tiles.router)
     app.include_router(imports.router)

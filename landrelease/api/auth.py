@@ -1,8 +1,9 @@
 """Users and access: argon2 password hashes, signed session cookies and bearer tokens, roles.
 
 A session cookie (HttpOnly, SameSite=Lax) and a bearer token are the same signed value:
-``base64(user id, session epoch, expiry) . HMAC-SHA256``. Bumping the user's session epoch
-(logout, password change) ends every session and token at once. Requests authenticated by
+``base64(user id, session epoch, expiry, session id) . HMAC-SHA256``. Signing out ends that
+session (its id is recorded as ended); bumping the user's session epoch (sign-out everywhere,
+password change, deactivation, role change) ends every session and token at once. Requests authenticated by
 the cookie must also pass the CSRF check (double-submit token + Origin), so another site
 cannot make a signed-in browser write. Every write is checked here, on the server.
 """
@@ -14,12 +15,14 @@ import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -29,6 +32,8 @@ from landrelease.api.problems import ApiProblem
 from landrelease.domain.user import Role, User
 from landrelease.services.register import Register
 from landrelease.storage import users as user_store
+
+log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "lr_session"
 CSRF_COOKIE = "lr_csrf"
@@ -69,6 +74,7 @@ class Authenticator:
         self.hasher = hasher or PasswordHasher()
         self._users: dict[int, tuple[float, User | None]] = {}
         self._basic: dict[str, tuple[float, int]] = {}
+        self._ended_here: set[str] = set()
         self._lock = threading.Lock()
 
     # --- passwords
@@ -105,27 +111,58 @@ class Authenticator:
     # --- tokens
     def issue(self, user: User, ttl_s: int = SESSION_TTL_S) -> str:
         assert user.id is not None
-        body = _b64(json.dumps([user.id, user.session_epoch, int(time.time()) + ttl_s]).encode())
+        # the last element names this session, so that it alone can be ended (sign-out)
+        sid = secrets.token_hex(12)
+        body = _b64(json.dumps([user.id, user.session_epoch, int(time.time()) + ttl_s, sid]).encode())
         sig = _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
         return f"{body}.{sig}"
 
-    def verify(self, token: str) -> User | None:
+    def _claims(self, token: str) -> tuple[int, int, int, str] | None:
+        """(user id, session epoch, expiry, session id) of a token signed here, else None."""
         try:
             body, sig = token.split(".", 1)
             good = _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
             if not hmac.compare_digest(sig, good):
                 return None
-            uid, epoch, exp = json.loads(_unb64(body))
-            if not (isinstance(uid, int) and isinstance(epoch, int) and isinstance(exp, int)):
+            claims = json.loads(_unb64(body))
+            uid, epoch, exp, sid = claims if len(claims) == 4 else (*claims, "")
+            if not (isinstance(uid, int) and isinstance(epoch, int) and isinstance(exp, int) and isinstance(sid, str)):
                 return None
         except (ValueError, TypeError, UnicodeError):
             return None
+        return uid, epoch, exp, sid
+
+    def verify(self, token: str) -> User | None:
+        claims = self._claims(token)
+        if claims is None:
+            return None
+        uid, epoch, exp, sid = claims
         if exp < time.time():
             return None
         user = self.user(uid)
         if user is None or not user.active or user.session_epoch != epoch:
             return None
+        if sid and self._ended(sid):
+            return None
         return user
+
+    def _ended(self, sid: str) -> bool:
+        if sid in self._ended_here:
+            return True
+        with self.register.reading() as conn:
+            return user_store.session_ended(conn, sid)
+
+    def end_session(self, token: str) -> bool:
+        """End the one session (or token) ``token`` belongs to; False if it names none."""
+        claims = self._claims(token)
+        if claims is None or not claims[3]:
+            return False
+        uid, _, exp, sid = claims
+        with self.register.unit_of_work(actor=f"user {uid}") as uow:
+            user_store.end_session(uow.conn, uid, sid, datetime.fromtimestamp(exp, UTC))
+        with self._lock:
+            self._ended_here.add(sid)
+        return True
 
     def user(self, uid: int) -> User | None:
         now = time.monotonic()
@@ -192,20 +229,25 @@ class Authenticator:
         return found
 
 
-def ensure_admin(register: Register, auth: Authenticator, password: str | None = None) -> str | None:
-    """Create a first ``admin`` user when the register has none; return its password if generated.
+def ensure_admin(register: Register, auth: Authenticator, password: str | None = None) -> tuple[str, str | None] | None:
+    """Create an ``admin`` user whenever the register has no active admin (also when other users
+    exist, e.g. operators added before the first ``serve``; named ``admin-2``… when ``admin`` is
+    taken). Returns None when an active admin exists, else (name, password if generated here).
 
     With ``password`` given (e.g. from LANDRELEASE_ADMIN_PASSWORD) that one is used and None
     is returned, so a password is only ever printed when it was made here.
     """
     with register.reading() as conn:
-        if user_store.count_users(conn) > 0:
+        if user_store.count_active_admins(conn) > 0:
             return None
+        taken = {u.name for u in user_store.list_users(conn)}
+    name = next(n for n in ("admin", *(f"admin-{i}" for i in range(2, 1000))) if n not in taken)
     generated = password is None
     password = password or secrets.token_urlsafe(12)
     with register.unit_of_work(actor="system") as uow:
-        user_store.add_user(uow.conn, "system", "admin", Role.ADMIN, auth.hash_password(password))
-    return password if generated else None
+        user_store.add_user(uow.conn, "system", name, Role.ADMIN, auth.hash_password(password))
+    log.warning("no active admin: created the admin user %r", name)
+    return name, (password if generated else None)
 
 
 # ---------------------------------------------------------------- dependencies

@@ -184,7 +184,9 @@ def _intake_now(request: Request, batch: list[DailyReportIn], prefix: str, user:
                 require_own_operator(user, ctx.team_operators[r.team], f"team {r.team}", field=where)
 
     try:
-        done = svc.submit_reports(_register(request), reports, actor=user.name, source="api", authorise=authorise)
+        done = svc.submit_reports(
+            _register(request), reports, actor=user.name, source="api", authorise=authorise, user=user
+        )
     except ConflictError as exc:
         errors = _indexed(exc.problems, uuids, prefix)
         detail = "; ".join(f"uuid {p.record}: {p.message}, differing field(s): {p.field}" for p in exc.problems)
@@ -304,12 +306,7 @@ def propose_activity(request: Request, body: ActivityIn, user: Writer) -> dict[s
         finds=[Find(f.eo_type, point_from_geojson(f.position), f.depth_cm, f.model, f.condition) for f in body.finds],
     )
 
-    def authorise(ctx: svc.ProposalContext) -> None:
-        require_own_operator(user, ctx.hazard_operator, f"hazard area {body.hazard_code}", field="hazard_code")
-
-    code = svc.propose_activity(
-        _register(request), activity, actor=user.name, operator=user.operator, authorise=authorise
-    )
+    code = svc.propose_activity(_register(request), activity, actor=user.name, operator=user.operator, user=user)
     return {"proposal": code, "review_state": ReviewState.SUBMITTED.value}
 
 
@@ -319,18 +316,9 @@ def propose_hazard_change(request: Request, code: str, body: HazardAreaPatch, us
     if not changes:
         raise ApiProblem(422, "nothing to change", field="body")
 
-    def authorise(operator: str | None) -> None:
-        require_own_operator(user, operator, f"hazard area {code}", field="code")
-
     try:
         prop = svc.propose_hazard_change(
-            _register(request),
-            code,
-            changes,
-            body.version,
-            actor=user.name,
-            operator=user.operator,
-            authorise=authorise,
+            _register(request), code, changes, body.version, actor=user.name, operator=user.operator, user=user
         )
     except svc.NotFound as exc:
         raise ApiProblem(404, exc.problems[0].message, field="code") from None

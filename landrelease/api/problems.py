@@ -16,7 +16,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from landrelease.domain.errors import LandreleaseError, Problem
+from landrelease.domain.authority import Forbidden
+from landrelease.domain.errors import ConflictError, LandreleaseError, Problem
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("landrelease.api")
@@ -126,56 +127,8 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["field", "message"],
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
-            },
-        },
-    },
-}
-
-
-def document(app: FastAPI) -> None:
-    """Say in the OpenAPI document what every refusal looks like: problem details, for 422 and any other status."""
-    plain = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        doc = plain()
-        doc.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-        ref = {"$ref": "#/components/schemas/Problem"}
-        for item in doc.get("paths", {}).values():
-            for op in item.values():
-                if not isinstance(op, dict) or "responses" not in op:
-                    continue
-                refusal = {
-                    "description": "refused: problem details naming the field",
-                    "content": {PROBLEM_JSON: {"schema": ref}},
-                }
-                op["responses"]["422"] = refusal
-                op["responses"]["default"] = {**refusal, "description": "any other refusal (problem details)"}
-        app.openapi_schema = doc
-        return doc
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem details."""
-    document(app)
 
     @app.exception_handler(ApiProblem)
     async def _api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
@@ -204,8 +157,14 @@ def install(app: FastAPI) -> None:
         status = 400 if any(str(e.get("loc", ("",))[0]) in ("query", "path") for e in exc.errors()) else 422
         return problem_response(status, f"input refused: {fields}", request.url.path, errors)
 
+    @app.exception_handler(ConflictError)
+    async def _conflict(request: Request, exc: ConflictError) -> JSONResponse:
+        return problem_response(409, exc.summary, request.url.path, problem_errors(exc.problems))
+
     @app.exception_handler(LandreleaseError)
     async def _domain(request: Request, exc: LandreleaseError) -> JSONResponse:
+        if isinstance(exc, Forbidden):
+            return problem_response(403, exc.summary, request.url.path, problem_errors(exc.problems))
         return problem_response(422, exc.summary, request.url.path, problem_errors(exc.problems))
 
     @app.exception_handler(StarletteHTTPException)

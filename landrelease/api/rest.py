@@ -346,7 +346,7 @@ def record_activity(
                 require_own_operator(user, ctx.team_operator, f"team {body.team}", field="team")
 
         code = propose_activity(
-            _register(request), activity_, actor=user.name, operator=operator, authorise=authorise_proposal
+            _register(request), activity_, actor=user.name, operator=operator, authorise=authorise_proposal, user=user
         )
         return JSONResponse({"proposal": code, "review_state": "submitted"}, status_code=202)
 
@@ -356,7 +356,7 @@ def record_activity(
                 raise ApiProblem(422, f"no team {body.team!r}", field="team")
             require_own_operator(user, ctx.team_operator, f"team {body.team}", field="team")
 
-    done = activity.record_activity(_register(request), activity_, actor=user.name, authorise=authorise)
+    done = activity.record_activity(_register(request), activity_, actor=user.name, authorise=authorise, user=user)
     return {
         "code": done.activity_code,
         "hazard_code": done.hazard_code,

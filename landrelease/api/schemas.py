@@ -31,6 +31,7 @@ from landrelease.domain.enums import (
     StoppageReason,
     WorkMethod,
 )
+from landrelease.domain.release import STATUS_CHANGE_HINT
 from landrelease.domain.user import Role
 
 
@@ -180,9 +181,7 @@ class HazardAreaPatch(Strict):
     @field_validator("status")
     @classmethod
     def _status(cls, value: HazardStatus | None) -> HazardStatus | None:
-        if value is not None and value not in OPEN_STATUSES:
-            raise ValueError("only open/in_progress can be set here; land is released by recording an activity")
-        return value
+        raise ValueError(STATUS_CHANGE_HINT)
 
     @model_validator(mode="after")
     def _not_null(self) -> HazardAreaPatch:
@@ -298,6 +297,27 @@ class UserIn(Strict):
     role: Role
     operator: Org | None = None
     password: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+
+
+class UserPatch(Strict):
+    """An admin's change of a user: deactivate/reactivate, role, organisation (ends its sessions)."""
+
+    active: bool | None = None
+    role: Role | None = None
+    operator: Org | None = None
+
+
+class PasswordReset(Strict):
+    """A new password set by an admin (ends every session of that user)."""
+
+    password: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+
+
+class PasswordChange(Strict):
+    """A user's change of their own password: the current one proves it is them."""
+
+    current: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    new: Annotated[str, StringConstraints(min_length=10, max_length=200)]
 
 
 class LoginIn(Strict):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from landrelease.cli.app import app, console, fail
+from landrelease.cli.base import app, console, fail
 from landrelease.domain.errors import LandreleaseError
 
 if TYPE_CHECKING:

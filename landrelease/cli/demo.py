@@ -8,7 +8,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from landrelease.cli.app import app, console, settings
+from landrelease.cli.base import app, console, settings
 
 __all__ = ["demo", "inventory_tables"]
 

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from landrelease.cli.app import app, console, err_console, fail, open_register, settings
+from landrelease.cli.base import app, console, err_console, fail, open_register, settings
 from landrelease.domain.errors import LandreleaseError, Problem, ValidationError
 
 if TYPE_CHECKING:

@@ -11,12 +11,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from landrelease.cli.app import app, console, fail, open_register
+from landrelease.cli.base import app, console, fail, open_register
+from landrelease.cli.lazy import LightGroup
 from landrelease.domain.errors import LandreleaseError
 from landrelease.field.review import ReviewAction, ReviewKind, ReviewState
 
 reports_app = typer.Typer(
-    help="Daily reports from the field (KoboToolbox / ODK) and their review.", no_args_is_help=True
+    cls=LightGroup,
+    help="Daily reports from the field (KoboToolbox / ODK) and their review.",
+    no_args_is_help=True,
 )
 app.add_typer(reports_app, name="reports")
 

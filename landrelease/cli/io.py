@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperCommand
 
-from landrelease.cli.app import app, console, fail, open_register
+from landrelease.cli.base import app, console, fail, open_register
 from landrelease.domain.errors import LandreleaseError, Problem
 
 if TYPE_CHECKING:

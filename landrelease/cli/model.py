@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from landrelease.cli.app import app, console, fail, open_register, settings
+from landrelease.cli.base import app, console, fail, open_register, settings
 from landrelease.domain.errors import LandreleaseError
 
 if TYPE_CHECKING:

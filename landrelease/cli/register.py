@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from landrelease.cli.app import app, console, fail, open_register
+from landrelease.cli.base import app, console, fail, open_register
 from landrelease.domain.enums import METHOD_OF_ACTIVITY, ActivityKind, EOType, ReleaseMethod
 from landrelease.domain.errors import LandreleaseError, Problem, Severity, ValidationError
 

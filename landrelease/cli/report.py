@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from landrelease.cli.app import app, console, fail, open_register
+from landrelease.cli.base import app, console, fail, open_register
 from landrelease.domain.errors import LandreleaseError
 
 if TYPE_CHECKING:

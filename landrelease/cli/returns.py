@@ -12,7 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from landrelease.cli.app import app, console, fail, open_register, settings
+from landrelease.cli.base import app, console, fail, open_register, settings
+from landrelease.cli.lazy import LightGroup
 from landrelease.domain.errors import ValidationError
 from landrelease.returns.equipment import DEFAULT_DAYS_PER_SEASON
 
@@ -160,7 +161,9 @@ def final_table(register: Register, console: Console) -> None:
     console.print(f"[dim]{NOTE}[/]", highlight=False)
 
 
-housing_app = typer.Typer(help="Houses for returning households: import, allocate.", no_args_is_help=True)
+housing_app = typer.Typer(
+    cls=LightGroup, help="Houses for returning households: import, allocate.", no_args_is_help=True
+)
 app.add_typer(housing_app, name="housing")
 
 
@@ -225,7 +228,7 @@ def housing_allocate(
     console.print(f"{housed:,} of {len(out):,} households housed; {len(out) - housed:,} on waiting lists.")
 
 
-consolidation_app = typer.Typer(help="Consolidated settlements: propose, accept.", no_args_is_help=True)
+consolidation_app = typer.Typer(cls=LightGroup, help="Consolidated settlements: propose, accept.", no_args_is_help=True)
 app.add_typer(consolidation_app, name="consolidation")
 MaxKm = Annotated[
     float | None,
@@ -305,7 +308,9 @@ def consolidation_accept(
     console.print(f"{new.name} ({new.code}) stored for {new.population:,} people of {proposal}.")
 
 
-reconstruction_app = typer.Typer(help="Reconstruction programmes (included in readiness).", no_args_is_help=True)
+reconstruction_app = typer.Typer(
+    cls=LightGroup, help="Reconstruction programmes (included in readiness).", no_args_is_help=True
+)
 app.add_typer(reconstruction_app, name="reconstruction")
 
 
@@ -324,7 +329,7 @@ def reconstruction_import(
     console.print(f"{n} reconstruction items stored from {path.name}.")
 
 
-equipment_app = typer.Typer(help="Shared village machinery: register, book, use.", no_args_is_help=True)
+equipment_app = typer.Typer(cls=LightGroup, help="Shared village machinery: register, book, use.", no_args_is_help=True)
 app.add_typer(equipment_app, name="equipment")
 
 

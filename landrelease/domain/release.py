@@ -463,3 +463,34 @@ def plan_release(
 def whole_area_part(hazard: HazardArea, method: ReleaseMethod) -> ReleasedPart:
     """The released part that releases the whole area by one method."""
     return ReleasedPart(method, hazard.geometry)
+
+
+STATUS_CHANGE_HINT = (
+    "a hazard area's status changes only through the land-release rules: record an activity "
+    "(POST /api/activities, or propose one) to cancel, reduce or clear land; approving a daily "
+    "report moves it to in_progress; a failed QA inspection reopens it"
+)
+
+
+def edit_problems(code: str, status: HazardStatus, fields: Iterable[str]) -> list[Problem]:
+    """Why a plain edit of a hazard area's attributes is refused (empty: allowed).
+
+    Status is never edited directly (:data:`STATUS_CHANGE_HINT`), and a closed record —
+    released, or superseded by the parts a partial release split it into — is history and
+    read-only: reopening it by an edit would count its land twice and leave no record why.
+    """
+    problems: list[Problem] = []
+    if "status" in fields:
+        problems.append(Problem(STATUS_CHANGE_HINT, code, "status", expected="no status in an edit"))
+    if status.is_closed:
+        hint = " (split by a partial release: edit its open remainder)" if status is HazardStatus.SUPERSEDED else ""
+        problems.append(
+            Problem(
+                f"hazard area {code} is {status.value} and read-only{hint}",
+                code,
+                "status",
+                f"status {status.value}",
+                "an open or in-progress area",
+            )
+        )
+    return problems

@@ -105,6 +105,9 @@ def solve_exact(
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         note = f"CP-SAT found no solution within {time_limit_s:g} s ({solver.status_name(status)})"
+        if status == cp_model.UNKNOWN and math.isfinite(solver.best_objective_bound):
+            # what it proved all the same: no plan costs less than this
+            note += f" (lower bound ≈ {solver.best_objective_bound / (10_000 / wmax) / scale:.6g})"
         return Solution([], math.inf, [], optimal=False, note=note)
     seqs: list[list[int]] = [[] for _ in range(c.m)]
     for (j, k), x in present.items():

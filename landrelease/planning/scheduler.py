@@ -664,6 +664,15 @@ def solve_greedy(instance: PlanInstance) -> Solution:
     return to_solution(c, construct(c, c.weight, choose="first_free"), note="greedy baseline")
 
 
+def solve_wspt(instance: PlanInstance) -> Solution:
+    """The strong spreadsheet dispatcher: weighted shortest processing time first (priority ÷
+    duration at the mean rate of the teams that may do it), each task to the eligible team
+    that finishes it first, travel included. The baseline a careful planner would compute."""
+    c = compile_instance(instance)
+    p = np.maximum(expected_duration(c), 1e-9)
+    return to_solution(c, construct(c, c.weight / p, choose="ect"), note="WSPT dispatcher")
+
+
 # ---------------------------------------------------------------- re-planning
 
 

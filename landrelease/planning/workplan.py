@@ -26,7 +26,7 @@ fleet without survey teams — at the manual teams' NTS walking rate
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -60,6 +60,7 @@ from landrelease.planning.release_model import (
 from landrelease.planning.settlement_links import SettlementLinks
 
 STAGES = (ActivityKind.NTS, ActivityKind.TS, ActivityKind.CLEARANCE)
+GOAL_LIFT = 100.0  # a goal's blocking areas score this many times the highest score more
 
 
 class PlanningParameters(BaseModel):
@@ -209,6 +210,7 @@ def build_work(
     rates: Mapping[AssetType, UnitRate] | None = None,
     area_m2: Mapping[str, float] | None = None,
     working_days_per_year: float = 220.0,
+    goal_areas: Collection[str] = (),
 ) -> WorkProblem:
     """The planning instance of the open areas of the register (pure; the caller reads the register).
 
@@ -216,9 +218,14 @@ def build_work(
     the model's prior by kind); ``model``: the release model (default: calibrated to the 2022
     global split on these areas, as the forecast does); ``rates``: the unit rates of the
     productivity model (default: the priors); ``area_m2``: stored areas (default: computed);
-    ``working_days_per_year``: the scenario's (its forecast section says it for both).
+    ``working_days_per_year``: the scenario's (its forecast section says it for both);
+    ``goal_areas`` (the blocking areas of the settlements a goal names) are lifted above every
+    other area: their score gains :data:`GOAL_LIFT` times the highest score (the areas' own
+    priorities, as ``priorities --explain`` shows them, are unchanged).
     """
     open_areas = [a for a in areas if a.is_open]
+    lift = GOAL_LIFT * max((pr.score for pr in priorities.values()), default=1.0) if goal_areas else 0.0
+    goals = frozenset(goal_areas)
     teams = calendar_teams(teams, working_days_per_year)
     rates = rates or unit_rates([])
     if area_m2 is not None and all(a.code in area_m2 for a in open_areas):
@@ -260,6 +267,8 @@ def build_work(
     stage_ids: dict[str, list[list[str]]] = {}
     for i, a in enumerate(open_areas):
         score = priorities[a.code].score if a.code in priorities else 0.0
+        if a.code in goals:
+            score += lift
         pt = a.geometry.representative_point()
         loc = (float(pt.x), float(pt.y))
         finished = done.get(a.code, set())

@@ -13,7 +13,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from landrelease.domain.activity import Activity, ReleasedPart
+from landrelease.domain.authority import require_own_land
 from landrelease.domain.enums import ReleaseMethod
+from landrelease.domain.user import User
 from landrelease.services.register import Register
 from landrelease.storage import records
 from landrelease.storage.release import RecordedActivity
@@ -62,15 +64,20 @@ def record_activity(
     tolerance_m: float | None = None,
     today: date | None = None,
     authorise: Callable[[ActivityContext], None] | None = None,
+    user: User | None = None,
 ) -> RecordedActivity:
     """Record an activity and the land it released; a partial release splits the area.
 
     ``release_all`` releases the whole area by that method. Refused (nothing written) when
-    the checks of :mod:`landrelease.domain.release` or ``authorise`` refuse.
+    the checks of :mod:`landrelease.domain.release` or ``authorise`` refuse, or when ``user``
+    (the person recording) may not change that hazard area
+    (:func:`landrelease.domain.authority.require_own_land`).
     """
     with register.unit_of_work(actor=actor) as uow:
         team_ops = records.team_operators(uow.conn, [activity.team] if activity.team else [])
         exists, operator = records.hazard_operator(uow.conn, activity.hazard_code)
+        if user is not None and exists:
+            require_own_land(user, activity.hazard_code, operator)
         if authorise is not None:
             authorise(
                 ActivityContext(

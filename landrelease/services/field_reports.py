@@ -31,9 +31,11 @@ from shapely.geometry import Point
 from sqlalchemy.exc import IntegrityError
 
 from landrelease.domain.activity import Activity, Find, ReleasedPart
+from landrelease.domain.authority import require_own_land
 from landrelease.domain.enums import ActivityKind, EOType, HazardStatus, ReleaseMethod
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.domain.task import DailyReport
+from landrelease.domain.user import User
 from landrelease.field.reports import ReportContext, latest_calendar_date, reconcile, validate_reports
 from landrelease.field.review import ReviewAction, ReviewKind, ReviewState, ReviewStep, step
 from landrelease.services.register import Register
@@ -109,12 +111,17 @@ def submit_reports(
     source: str | None = None,
     now: datetime | None = None,
     authorise: Callable[[IntakeContext], None] | None = None,
+    user: User | None = None,
 ) -> Intake:
-    """Store a batch of daily reports for review, all or nothing (see the module)."""
+    """Store a batch of daily reports for review, all or nothing (see the module).
+
+    With ``user``, every hazard area a report names (directly or through its task) must be
+    one that user may change (:func:`landrelease.domain.authority.require_own_land`).
+    """
     at = _now(now)
     for attempt in range(RETRIES):
         try:
-            return _submit_once(register, reports, actor=actor, source=source, now=at, authorise=authorise)
+            return _submit_once(register, reports, actor=actor, source=source, now=at, authorise=authorise, user=user)
         except IntegrityError:
             if attempt == RETRIES - 1:
                 raise
@@ -129,6 +136,7 @@ def _submit_once(
     source: str | None,
     now: datetime,
     authorise: Callable[[IntakeContext], None] | None,
+    user: User | None = None,
 ) -> Intake:
     with register.unit_of_work(actor=actor) as uow:
         conn = uow.conn
@@ -141,6 +149,13 @@ def _submit_once(
         teams, tasks, sites = store.report_facts(conn, todo, replacing=again)
         if authorise is not None:
             authorise(IntakeContext(todo, teams))
+        if user is not None:
+            from landrelease.storage.records import hazard_operators
+
+            touched = {r.hazard_code or (tasks[r.task].hazard_code if r.task in tasks else None): r for r in todo}
+            owners = hazard_operators(conn, [c for c in touched if c])
+            for hazard_code, owner in owners.items():
+                require_own_land(user, hazard_code, owner)
         validate_reports(todo, ReportContext(teams, tasks, sites, latest_calendar_date(now)), source=source)
         for r in todo:
             if r.hazard_code is None and r.task in tasks:
@@ -319,9 +334,20 @@ def propose_activity(
     operator: str | None,
     now: datetime | None = None,
     authorise: Callable[[ProposalContext], None] | None = None,
+    user: User | None = None,
 ) -> str:
-    """Hold an activity for review; returns its proposal code. Checked now against the register (nothing written)."""
+    """Hold an activity for review; returns its proposal code. Checked now against the register (nothing written).
+
+    With ``user``, refused unless that user may change the hazard area (``require_own_land``).
+    """
     at = _now(now)
+    if user is not None:
+        from landrelease.storage.records import hazard_operator
+
+        with register.reading() as conn:
+            exists, owner = hazard_operator(conn, activity.hazard_code)
+        if exists:
+            require_own_land(user, activity.hazard_code, owner)
     if authorise is not None:
         from landrelease.storage.records import team_operators
 
@@ -370,8 +396,12 @@ def propose_hazard_change(
     operator: str | None,
     now: datetime | None = None,
     authorise: Callable[[str | None], None] | None = None,
+    user: User | None = None,
 ) -> str:
-    """Hold a change of a hazard area's attributes for review; applied (version-checked) when approved."""
+    """Hold a change of a hazard area's attributes for review; applied (version-checked) when approved.
+
+    With ``user``, refused unless that user may change the hazard area (``require_own_land``).
+    """
     at = _now(now)
     with register.unit_of_work(actor=actor) as uow:
         exists = uow.conn.execute(
@@ -384,6 +414,8 @@ def propose_hazard_change(
                 [Problem(f"no hazard area {hazard_code!r}", record=hazard_code, field="hazard_code")],
                 summary="not found",
             )
+        if user is not None:
+            require_own_land(user, hazard_code, exists.operator, field="code")
         if authorise is not None:
             authorise(exists.operator)
         code = store.next_code(uow.conn, "proposal", "PH-")

@@ -15,7 +15,7 @@ __all__ = ["HazardFilter", "Register", "open_register", "reset"]
 @contextmanager
 def open_register(settings: Settings) -> Iterator[Register]:
     """Open (and migrate) the configured database for the length of one command."""
-    register = Register.open(settings.database_url)
+    register = Register.open(settings.database_url, audit_key=settings.audit_key)
     try:
         yield register
     finally:

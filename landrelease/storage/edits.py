@@ -14,12 +14,15 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select, update
 
+from landrelease.domain.enums import HazardStatus
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.domain.geometry import area_m2
+from landrelease.domain.release import edit_problems
 from landrelease.storage import schema
 from landrelease.storage.repository import UnitOfWork
 from landrelease.storage.rows import hazard_from_row
 
+# Not ``status``: it changes only through the land-release rules (landrelease.domain.release.edit_problems).
 EDITABLE_HAZARD_FIELDS = frozenset(
     {
         "name",
@@ -31,7 +34,6 @@ EDITABLE_HAZARD_FIELDS = frozenset(
         "vegetation",
         "clutter",
         "density",
-        "status",
         "operator",
         "region",
         "priority_score",
@@ -56,7 +58,7 @@ def _plain(value: Any) -> Any:
 def update_hazard_area(uow: UnitOfWork, code: str, changes: dict[str, Any], expected_version: int) -> Any:
     """Apply attribute changes to one hazard area; returns the updated domain record."""
     h = schema.hazard_area
-    unknown = set(changes) - EDITABLE_HAZARD_FIELDS
+    unknown = set(changes) - EDITABLE_HAZARD_FIELDS - {"status"}
     if unknown:
         raise ValidationError(
             [Problem("field cannot be edited", record=code, field=f) for f in sorted(unknown)], "hazard area refused"
@@ -66,6 +68,9 @@ def update_hazard_area(uow: UnitOfWork, code: str, changes: dict[str, Any], expe
         raise ValidationError(
             [Problem("no hazard area with this code", record=code, field="code")], "hazard area refused"
         )
+    refused = edit_problems(code, HazardStatus(row.status), changes)
+    if refused:
+        raise ValidationError(refused, f"edit of hazard area {code} refused")
     if row.version != expected_version:
         raise VersionConflict(
             [

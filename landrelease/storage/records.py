@@ -27,6 +27,19 @@ def hazard_operator(conn: Connection, code: str) -> tuple[bool, str | None]:
     return (r is not None, r.operator if r is not None else None)
 
 
+def hazard_operators(conn: Connection, codes: Iterable[str]) -> dict[str, str | None]:
+    """The organisation of each hazard area that exists (areas not in the register are absent)."""
+    h = schema.hazard_area
+    wanted = [c for c in dict.fromkeys(codes) if c]
+    out: dict[str, str | None] = {}
+    for i in range(0, len(wanted), 5000):
+        chunk = wanted[i : i + 5000]
+        out.update(
+            {r.code: r.operator for r in conn.execute(select(h.c.code, h.c.operator).where(h.c.code.in_(chunk)))}
+        )
+    return out
+
+
 def hazard_geometry(conn: Connection, code: str) -> Any:
     """The geometry of one hazard area (None if there is none with this code)."""
     h = schema.hazard_area

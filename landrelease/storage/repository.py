@@ -74,11 +74,13 @@ def _sql_literal(value: Any, pg: bool) -> str:
 class Register:
     """The register over one database (SQLite file or PostGIS)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, audit_key: str | None = None) -> None:
         self.engine = engine
+        self.audit_key = audit_key
+        audit.install(engine, audit_key)  # every audited write records the rows it changed
 
     @classmethod
-    def open(cls, url: str, *, create: bool = True) -> Register:
+    def open(cls, url: str, *, create: bool = True, audit_key: str | None = None) -> Register:
         engine = make_engine(url)
         try:
             check_database(engine)
@@ -87,7 +89,7 @@ class Register:
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine)
+        return cls(engine, audit_key=audit_key)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -100,7 +102,10 @@ class Register:
     def unit_of_work(self, actor: str = "system") -> Iterator[UnitOfWork]:
         """One transaction: everything written inside commits together or not at all."""
         with self.engine.begin() as conn:
-            yield UnitOfWork(conn, actor)
+            uow = UnitOfWork(conn, actor)
+            yield uow
+            if audit.pending(conn):  # rows written after the last event: recorded before commit
+                uow.audit("write", "rows", None, {})
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -504,6 +509,7 @@ class UnitOfWork:
                 return self.add_hazard_columns(columns, geometry, area_m2=area_m2, wkb=wkb, chunk=chunk, now=now)
         t = schema.hazard_area
         dialect = self.conn.dialect
+        audit.note_insert(self.conn, "hazard_area")  # driver-level SQL below: the audit cannot see it
         now = now or now_utc()
         bounds = shapely.bounds(geometry)
         data: dict[str, Any] = dict(columns)

@@ -359,7 +359,24 @@ audit_event = Table(
     Column("payload", JSON, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # sec_a_1: the digest of the row hashes this event records (part of ``hash``), and the
+    # HMAC-SHA256 of ``hash`` under LANDRELEASE_AUDIT_KEY (NULL when written without a key).
+    Column("rows_digest", String(64)),
+    Column("signature", String(64)),
     UniqueConstraint("hash"),
+)
+
+# The content hash of each audited row after each audited write (``hash`` NULL: the write
+# deleted the row). The newest entry of a row is its last audited state (landrelease.storage.audit).
+audit_row = Table(
+    "audit_row",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", Integer, ForeignKey("audit_event.id"), nullable=False, index=True),
+    Column("tbl", String(32), nullable=False),
+    Column("row_id", Integer, nullable=False),
+    Column("hash", String(64)),
+    Index("ix_audit_row_tbl_row_id", "tbl", "row_id"),
 )
 
 # People who sign in to the web application. ``role`` is admin, analyst, operator or viewer;
@@ -376,6 +393,16 @@ app_user = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("session_epoch", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Sessions (and tokens) ended one at a time by signing out; ``everywhere`` bumps the user's
+# ``session_epoch`` instead. Rows past ``expires_at`` may be deleted: the token expired anyway.
+ended_session = Table(
+    "ended_session",
+    metadata,
+    Column("sid", String(32), primary_key=True),
+    Column("user_id", Integer, ForeignKey("app_user.id"), nullable=False, index=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
 # A stored forecast: the register's as it is ("register"), or one scenario of a comparison

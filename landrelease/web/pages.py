@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from landrelease.api.accounts import clear_session, set_session, user_json
-from landrelease.api.auth import CSRF_COOKIE, Authenticator, Principal, check_csrf, same_origin
+from landrelease.api.auth import CSRF_COOKIE, SESSION_COOKIE, Authenticator, Principal, check_csrf, same_origin
 from landrelease.api.problems import ApiProblem
 from landrelease.domain.user import Role
 from landrelease.services import features, summary
@@ -162,7 +162,10 @@ def install(app: FastAPI) -> None:
                 check_csrf(request, principal, form_token=csrf_token)
             except ApiProblem as exc:
                 return HTMLResponse(f"<p>Sign-out refused: {exc.detail}</p>", status_code=403)
-            request.app.state.auth.end_sessions(principal.user)
+            auth = request.app.state.auth
+            # this browser's session only; the API's logout?everywhere=true ends them all
+            if not auth.end_session(request.cookies.get(SESSION_COOKIE, "")):
+                auth.end_sessions(principal.user)
         clear_session(response)
         return response
 

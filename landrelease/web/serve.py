@@ -21,17 +21,21 @@ ADMIN_PASSWORD_ENV = "LANDRELEASE_ADMIN_PASSWORD"
 
 def prepare(settings: Settings, say: Callable[[str], None] = print) -> Settings:
     """Migrate the database, make the first admin if needed, fix a signing key for all workers."""
-    register = Register.open(settings.database_url)
+    register = Register.open(settings.database_url, audit_key=settings.audit_key)
     try:
         auth = Authenticator(register, settings.secret_key)
         generated = ensure_admin(register, auth, os.environ.get(ADMIN_PASSWORD_ENV) or None)
     finally:
         register.close()
-    if generated:
-        say(
-            f"Created the first user: name 'admin', password '{generated}' (shown once; change it or set "
-            f"{ADMIN_PASSWORD_ENV} before the first start)."
-        )
+    if generated is not None:
+        name, password = generated
+        if password:
+            say(
+                f"No active admin: created the user {name!r}, password '{password}' (shown once; change it "
+                f"or set {ADMIN_PASSWORD_ENV} before the first start)."
+            )
+        else:
+            say(f"No active admin: created the user {name!r} with the password of {ADMIN_PASSWORD_ENV}.")
     if not settings.secret_key:
         # One key for every worker of this run; sessions end when the server restarts.
         settings = settings.model_copy(update={"secret_key": secrets.token_urlsafe(32)})

@@ -9,17 +9,19 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
+from landrelease.cli.lazy import lazy_typer
 from landrelease.domain.errors import LandreleaseError
 
 if TYPE_CHECKING:
     from landrelease.services.register import Register
     from landrelease.settings import Settings
 
-# Start-up stays light (``landrelease --help`` in well under half a second): the command modules
-# import the heavy libraries (NumPy, SQLAlchemy, Shapely, pandas, matplotlib, OR-Tools, …) inside
-# the commands that use them; tests/test_cli_startup.py keeps it so.
+# Start-up stays light (``landrelease --help`` in well under half a second): the root group loads a
+# command's module only when that command runs or shows its help (landrelease/cli/lazy.py), and
+# the command modules import the heavy libraries (NumPy, SQLAlchemy, Shapely, pandas, matplotlib,
+# OR-Tools, …) inside the commands that use them; tests/test_cli_startup.py keeps it so.
 
-app = typer.Typer(
+app = lazy_typer(
     name="landrelease",
     help="Register, model, plan and forecast land release in humanitarian mine action.",
     no_args_is_help=True,
