@@ -7,8 +7,11 @@ plays the programme forward. Everything is vectorised in NumPy over runs × area
 
 The fluid capacity model (an approximation, good at national scale):
 
-- Survey teams (``drone_survey``) do NTS on the SHAs one after the other in the dispatch
-  order, at their pooled rate; an area cancelled by NTS is released when its NTS ends.
+- Survey teams (``drone_survey``) do NTS on the SHAs (and the CHAs the release model may
+  cancel) one after the other in the dispatch order, at their pooled rate; an area cancelled
+  by NTS is released when its NTS ends. A fleet without survey teams has its manual teams do
+  the NTS (the eligibility matrix's ``nts_assets``) at people's NTS walking rate, with the share
+  of the deminers' time that the expected NTS days are of all their expected days.
 - Manual, MDD and mechanical capacity each work as one pooled queue. Each area's TS and
   clearance work is split between the asset types eligible for it (dense sites: manual
   only; machines: accessible ground, slope ≤ 20°) in fixed shares, chosen once by an
@@ -53,6 +56,7 @@ from landrelease.domain.hazard import HazardArea
 from landrelease.model.productivity import (
     CLUTTER_FACTOR,
     MECHANICAL_FOLLOW_UP,
+    NTS_PRIORS,
     PRIORS,
     TIME_PER_FIND_DAYS,
     Calibration,
@@ -60,7 +64,7 @@ from landrelease.model.productivity import (
     unit_rates,
     units_of,
 )
-from landrelease.planning.eligibility import SENSITIVE_USES, eligible, manual_only
+from landrelease.planning.eligibility import SENSITIVE_USES, eligible, manual_only, nts_assets
 from landrelease.planning.release_model import (
     GLOBAL_2022_SPLIT,
     M2_PER_ITEM,
@@ -350,6 +354,13 @@ class Prepared:
     area (the default sequence), so the kernel scans one row per area."""
     area_pos: list[np.ndarray]  # per type: each area's position among the type's areas (-1: none)
     keep_run_months: bool = False  # return every run's release month of each area (joint quantiles)
+    draw_cancel: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    """Per drawn release model (:func:`~landrelease.planning.release_model.posterior_mixes`): its
+    ``cancel_clean``; each run takes one draw at random. Empty: every run uses the one mix."""
+    draw_reduce: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    cancel_weight: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    """Per area, its cancel threshold per unit of ``cancel_clean`` (1 on an SHA; 0 where nothing
+    can be cancelled)."""
 
     @property
     def n(self) -> int:
@@ -472,8 +483,14 @@ def prepare(
     survey = capacity.get(SURVEY_ASSET)
     survey_pool = survey.units * survey.availability if survey is not None else 0.0
     survey_pool = survey_pool if survey_pool >= MIN_UNITS else 0.0
-    surveying = mix.by_survey and survey_pool > 0 and survey is not None
-    cancel_thr = (mix.cancel_clean * sha).astype(np.float32) if surveying else np.zeros(n, np.float32)
+    survey_mu = float(math.log(survey.median[0])) if survey is not None and survey_pool > 0 else 0.0
+    survey_sigma = float(survey.sigma[0]) if survey is not None and survey_pool > 0 else 0.0
+    fleet = [a for a, c in capacity.assets.items() if c.units * c.availability >= MIN_UNITS]
+    manual_nts = mix.by_survey and nts_assets(fleet) == (AssetType.MANUAL,)  # no survey teams: deminers survey
+    surveying = mix.by_survey and (survey_pool > 0 or manual_nts)
+    weight = mix.cancel_weight(sha) if surveying else np.zeros(n)
+    cancel_thr = (mix.cancel_clean * weight).astype(np.float32)
+    nts_on = mix.surveyed(sha) if surveying else np.zeros(n, bool)  # SHAs, and CHAs it may cancel
     reduce_mined_thr = (mix.reduce_mined * ~dense).astype(np.float32) if mix.by_survey else np.zeros(n, np.float32)
     reduce_clean = mix.reduce_clean if mix.by_survey else 0.0
 
@@ -484,16 +501,30 @@ def prepare(
     clean_work = reduce_clean * (ts + 1 - rc) + np.clip(1 - c - reduce_clean, 0, 1) * 1.0
     mined_work = reduce_mined_thr * (ts + 1 - rm) + (1 - reduce_mined_thr) * 1.0
     work = area * ((1 - p) * clean_work + p * mined_work)
-    nts_cum = np.cumsum(np.where(sha, area, 0.0)) if surveying else np.zeros(n)
-    nts_cum = np.where(sha, nts_cum, 0.0)
-    survey_speed = survey_pool * survey.median[0] if surveying and survey is not None else 1.0
+    nts_cum = np.cumsum(np.where(nts_on, area, 0.0)) if surveying else np.zeros(n)
+    nts_cum = np.where(nts_on, nts_cum, 0.0)
+    if manual_nts:
+        # The deminers share their time between NTS (at people's NTS walking rate) and their TS
+        # and clearance in proportion to the expected days of each over the portfolio.
+        k = CLEARANCE_ASSETS.index(AssetType.MANUAL)
+        prior = NTS_PRIORS[AssetType.MANUAL]
+        nts_days = float(area[nts_on].sum()) / (pool[k] * prior.median_m2_per_day)
+        total_speed = speed.sum(axis=1)
+        mine = speed[:, k] > 0
+        work_days = float((work[mine] * speed[mine, k] / total_speed[mine] / speed[mine, k]).sum())
+        f = nts_days / (nts_days + work_days) if nts_days + work_days > 0 else 0.0
+        survey_pool = float(pool[k] * f)
+        survey_mu, survey_sigma = math.log(prior.median_m2_per_day), prior.sigma
+        pool[k] *= 1.0 - f
+        speed[:, k] *= 1.0 - f
+    survey_speed = survey_pool * math.exp(survey_mu) if surveying and survey_pool > 0 else 1.0
     # the survey teams' travel to each SHA (team working days), shared by the pool
     travel = np.zeros(n)
     if surveying and survey_travel:
         codes_o = portfolio.codes[o]
         days = working_days_per_year / 365.0
-        travel = np.array([float(survey_travel.get(str(c), 0.0)) * days for c in codes_o]) * sha
-    nts_travel = np.where(sha, np.cumsum(travel) / max(survey_pool, MIN_UNITS), 0.0)
+        travel = np.array([float(survey_travel.get(str(c), 0.0)) * days for c in codes_o]) * nts_on
+    nts_travel = np.where(nts_on, np.cumsum(travel) / max(survey_pool, MIN_UNITS), 0.0)
     share = _fluid_shares(speed, work, nts_cum / survey_speed + nts_travel)
     share_slow = share * slow
 
@@ -529,6 +560,7 @@ def prepare(
         sha=sha,
         p_any=p.astype(np.float32),
         cancel_thr=cancel_thr,
+        cancel_weight=weight.astype(np.float32),
         reduce_clean=float(reduce_clean),
         reduce_mined_thr=reduce_mined_thr,
         reduced_clean_table=_quantile_table(mix.reduced_share_clean),
@@ -544,8 +576,8 @@ def prepare(
         log_sigma=log_sigma,
         tfind=np.array([TIME_PER_FIND_DAYS[a] for a in CLEARANCE_ASSETS]),
         survey_pool=float(survey_pool) if surveying else 0.0,
-        survey_mu=float(math.log(survey.median[0])) if surveying and survey is not None else 0.0,
-        survey_sigma=float(survey.sigma[0]) if surveying and survey is not None else 0.0,
+        survey_mu=survey_mu if surveying else 0.0,
+        survey_sigma=survey_sigma if surveying else 0.0,
         nts_cum=nts_cum,
         nts_travel=nts_travel,
         months=int(horizon_years * 12),
@@ -670,12 +702,17 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
     col = np.s_[:, None]  # a per-area vector against (areas, runs)
     contaminated = rng.random((n, runs), dtype=np.float32) < prep.p_any[col]
     u = rng.random((n, runs), dtype=np.float32)
-    cancel_thr = prep.cancel_thr[col]
+    if len(prep.draw_cancel):  # each run its own release model, drawn from the split's posterior
+        pick = rng.integers(0, len(prep.draw_cancel), size=runs)
+        cancel_thr = prep.cancel_weight[col] * prep.draw_cancel[pick][None, :]
+        reduce_clean: np.ndarray | float = prep.draw_reduce[pick][None, :]
+    else:
+        cancel_thr = prep.cancel_thr[col]
+        reduce_clean = prep.reduce_clean
     cancel = u < cancel_thr
     cancel &= ~contaminated
-    reduce = np.where(
-        contaminated, u < prep.reduce_mined_thr[col], (u >= cancel_thr) & (u < cancel_thr + prep.reduce_clean)
-    )
+    reduce = np.where(contaminated, u < prep.reduce_mined_thr[col], (u >= cancel_thr) & (u < cancel_thr + reduce_clean))
+    del cancel_thr
     del u
     # share of the area that TS reduces, from the Beta quantile tables
     rho = np.zeros((n, runs), np.float32)
@@ -1160,6 +1197,7 @@ def forecast(
     groups: int | None = None,
     name: str = "register",
     keep_run_months: bool = False,
+    mix_draws: Sequence[ReleaseModel] | None = None,
 ) -> ForecastResult:
     """Forecast the release of ``portfolio`` with ``capacity``.
 
@@ -1172,6 +1210,10 @@ def forecast(
     runs the blocks elsewhere (default: threads here; or Dask), in ``groups`` tasks (default:
     one per worker); the result does not depend on either. ``keep_run_months`` keeps every
     run's release month of each area (areas × runs, two bytes each) for joint quantiles.
+    ``mix_draws``: release models drawn from the release split's posterior
+    (:func:`~landrelease.planning.release_model.posterior_mixes`); each run takes one at random
+    (from its block's seeded stream), so the band carries the split's uncertainty. ``mix`` is
+    then their expected model: it fixes the asset types' shares and the outcome probabilities.
     """
     if not 1 <= horizon_years <= 200:
         raise ValueError("horizon_years must lie between 1 and 200")
@@ -1197,6 +1239,9 @@ def forecast(
     order, not_open = resolve_dispatch_order(portfolio, dispatch_order)
     prep = prepare(portfolio, capacity, mix, order, horizon_years, working_days_per_year, stage_order, survey_travel)
     prep.keep_run_months = keep_run_months
+    if mix_draws and mix.by_survey:
+        prep.draw_cancel = np.array([m.cancel_clean for m in mix_draws], np.float32)
+        prep.draw_reduce = np.array([m.reduce_clean for m in mix_draws], np.float32)
     sizes = block_sizes(runs, prep.n)
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     mapper = mapper or threaded()
@@ -1218,7 +1263,17 @@ def forecast(
             "infrastructure, the rest), smaller areas first"
         )
     if mix.by_survey and prep.survey_pool <= 0:
-        notes.append("no survey (drone_survey) capacity: nothing can be cancelled by NTS")
+        notes.append("no survey (drone_survey) or manual capacity: nothing can be cancelled by NTS")
+    elif nts_assets(a for a, c in capacity.assets.items() if c.units * c.availability >= MIN_UNITS) == (
+        AssetType.MANUAL,
+    ):
+        share = prep.survey_pool / max(
+            prep.survey_pool + prep.pool[CLEARANCE_ASSETS.index(AssetType.MANUAL)], MIN_UNITS
+        )
+        notes.append(
+            f"no survey teams: the manual teams do the NTS ({share:.0%} of the deminers' time, at "
+            f"{NTS_PRIORS[AssetType.MANUAL].median_m2_per_day:,.0f} m² per deminer-day, an assumption)"
+        )
     if prep.pool.sum() <= 0:
         notes.append("no manual, MDD or mechanical capacity: nothing can be reduced or cleared")
     if prep.no_capacity.any():
