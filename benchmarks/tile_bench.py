@@ -8,8 +8,8 @@ with no tile cache in front: every figure is a cold tile.
 
 Prints ``tile_uncached_p50_ms_sqlite=``, ``tile_uncached_p99_ms_sqlite=`` and the same for
 ``postgis`` (plus ``*_max_ms_*``, the mean tile size, and the first low-zoom tile of a data
-version, which also builds the version's index: ``tile_first_lowzoom_after_write_ms_*``). ``--smoke`` uses 2,000 areas and
-30 tiles. PostGIS is skipped with a message when the server cannot be reached (outside
+version, which also builds the version's index: ``tile_first_lowzoom_after_write_ms_*``).
+``--smoke`` uses 2,000 areas and 30 tiles. PostGIS is skipped with a message when the server cannot be reached (outside
 ``--smoke`` that is an error: the figure would be missing).
 """
 
