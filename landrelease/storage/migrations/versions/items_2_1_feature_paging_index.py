@@ -1,7 +1,7 @@
 """feature paging: a covering (id, status) index on hazard_area
 
-Revision ID: items_2_1 (alembic refuses "-" in a revision id, so not items-2_1)
-Revises: sec_a_1 (the head on main when written)
+Revision ID: items_2_1
+Revises: tiles_2_1 (the head on main when merged)
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "items_2_1"
-down_revision = "sec_a_1"
+down_revision = "tiles_2_1"
 branch_labels = None
 depends_on = None
 
