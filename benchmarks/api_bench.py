@@ -633,6 +633,12 @@ def main() -> int:
             say("# no PostgreSQL pair: PostGIS unreachable")
             return 1
         ours = start_landrelease(pg_url, port, args.workers, caches=False)
+        # Statistics and the visibility map as autovacuum leaves them, not as a fresh load
+        # leaves them (index-only scans need the latter); both servers read the same table.
+        import psycopg
+
+        with psycopg.connect(pg_url.replace("+psycopg", ""), autocommit=True) as db:
+            db.execute("VACUUM ANALYZE hazard_area")
         auth = {"Authorization": f"Bearer {token_of(base)}"}
         peer = start_pygeoapi(venv, postgres_provider(pg_url), bbox, peer_port, folder, args.workers)
         if not check_peer(base, auth, peer_base, queries[-40:-10], "peer_postgres"):

@@ -165,7 +165,7 @@ def medium_suite(
 def sample_vs_greedy(n_areas: int, seed: int, time_limit: float) -> None:
     sc = generate(n_areas, seed=seed)
     params = PlanningParameters(time_limit_s=time_limit)
-    links = link_settlements(sc.hazard_areas, sc.settlements, 1.0)
+    links = link_settlements(sc.hazard_areas, sc.settlements)
     prios = prioritise(sc.hazard_areas, sc.evidence, sc.settlements, links=links)
     work = build_work(sc.hazard_areas, plan_teams(sc.teams), prios, links, params, start_date=date(2027, 1, 1))
     inst = work.instance

@@ -33,7 +33,7 @@ def scenario():
 
 @pytest.fixture(scope="module")
 def work(scenario):
-    links = link_settlements(scenario.hazard_areas, scenario.settlements, 1.0)
+    links = link_settlements(scenario.hazard_areas, scenario.settlements)
     prios = prioritise(scenario.hazard_areas, scenario.evidence, scenario.settlements, links=links)
     return build_work(
         scenario.hazard_areas,
@@ -61,7 +61,8 @@ def test_eligibility_rules(scenario) -> None:
     assert "survey only" in str(eligibility(field, ActivityKind.CLEARANCE)[AssetType.DRONE_SURVEY])
     assert "survey only" in str(eligibility(field, ActivityKind.TS)[AssetType.DRONE_SURVEY])
     assert eligibility(field, ActivityKind.NTS)[AssetType.DRONE_SURVEY] is None
-    assert "survey teams" in str(eligibility(field, ActivityKind.NTS)[AssetType.MANUAL])
+    assert eligibility(field, ActivityKind.NTS)[AssetType.MANUAL] is None  # NTS by people (IMAS 08.10)
+    assert "survey teams" in str(eligibility(field, ActivityKind.NTS)[AssetType.MDD])
     dense = type(a)(code="D", geometry=a.geometry, land_use=LandUse.FARMLAND, density=Level.HIGH)
     assert "high density" in str(eligibility(dense, ActivityKind.CLEARANCE)[AssetType.MECHANICAL])
     slope = type(a)(code="T", geometry=a.geometry, land_use=LandUse.FARMLAND, slope_deg=25.0)

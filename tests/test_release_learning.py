@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,14 +15,21 @@ from landrelease.domain.activity import Activity, ReleasedPart
 from landrelease.domain.asset import Team
 from landrelease.domain.enums import ActivityKind, AssetType, HazardKind, ReleaseMethod
 from landrelease.domain.hazard import HazardArea
+from landrelease.planning.forecast import AssetCapacity, Capacity, Portfolio, forecast
 from landrelease.planning.release_model import (
     GLOBAL_2022_SPLIT,
     RecordedRelease,
     expected_split,
     learn_split,
+    posterior_mixes,
     shrink_split,
 )
-from landrelease.services.forecast import forecast_register, register_learned_split, register_portfolio
+from landrelease.services.forecast import (
+    forecast_register,
+    register_capacity,
+    register_learned_split,
+    register_portfolio,
+)
 from landrelease.services.portfolio import release_model_for
 from landrelease.storage.repository import Register
 from tests.test_release_rule import square
@@ -119,3 +127,66 @@ def test_the_forecast_learns_the_registers_recorded_split(register: Register) ->
     assert result.mix == learned_mix
     assert any("learned from 10 hazard area(s)" in n for n in result.notes)
     assert not any(n.startswith("release mix calibrated to the 2022 global split") for n in result.notes)
+
+
+def _band_portfolio() -> tuple[Portfolio, Capacity]:
+    rng = np.random.default_rng(3)
+    n = 120
+    pf = Portfolio.from_arrays(rng.lognormal(np.log(40_000.0), 0.8, n), sha=rng.random(n) < 0.7, region=["r"] * n)
+    cap = Capacity(
+        {
+            AssetType.MANUAL: AssetCapacity.from_rate(AssetType.MANUAL, 60.0, sigma=0.05),
+            AssetType.DRONE_SURVEY: AssetCapacity.from_rate(AssetType.DRONE_SURVEY, 1.0, sigma=0.05),
+        }
+    )
+    return pf, cap
+
+
+def _draw_forecast(pf: Portfolio, cap: Capacity, learned, seed: int = 5):  # type: ignore[no-untyped-def]
+    args = (pf.area_m2, [str(r) for r in pf.region], pf.p_any, pf.sha, pf.dense_site)
+    draws = posterior_mixes(learned, 200, np.random.default_rng(seed), *args)
+    mix = release_model_for(pf, None, learned)
+    return forecast(pf, cap, mix=mix, mix_draws=draws, horizon_years=2, runs=400, seed=seed), mix
+
+
+def test_the_band_is_wider_with_little_recorded_release_and_the_p50_holds() -> None:
+    """The split drawn per run from its posterior: two released areas leave the split nearly as
+    uncertain as the prior (a wide band); two thousand pin it (the band of the one split). The
+    P50 is the one split's, in expectation."""
+    pf, cap = _band_portfolio()
+    split = {ReleaseMethod.CANCELLED: 3e4, ReleaseMethod.REDUCED: 2e4, ReleaseMethod.CLEARED: 5e4}
+    few = learn_split([RecordedRelease("r", HazardKind.SHA, split)] * 2)
+    many = learn_split([RecordedRelease("r", HazardKind.SHA, split)] * 2000)
+
+    def width(r) -> float:  # type: ignore[no-untyped-def]
+        q = r.released_at_years(1)
+        return float(q[2] - q[0])
+
+    f_few, mix_few = _draw_forecast(pf, cap, few)
+    f_many, mix_many = _draw_forecast(pf, cap, many)
+    one_few = forecast(pf, cap, mix=mix_few, horizon_years=2, runs=400, seed=5)
+    one_many = forecast(pf, cap, mix=mix_many, horizon_years=2, runs=400, seed=5)
+    assert width(f_few) > 1.5 * width(f_many)
+    assert width(f_few) > 1.5 * width(one_few)  # one split for all runs: too narrow
+    assert width(f_many) == pytest.approx(width(one_many), rel=0.25)
+    # P50 unchanged in expectation: averaged over seeds, within 3 % of the one split's
+    p50_draw = np.mean([_draw_forecast(pf, cap, few, s)[0].released_at_years(1)[1] for s in range(6)])
+    p50_one = np.mean(
+        [forecast(pf, cap, mix=mix_few, horizon_years=2, runs=400, seed=s).released_at_years(1)[1] for s in range(6)]
+    )
+    assert p50_draw == pytest.approx(p50_one, rel=0.03)
+
+
+def test_the_forecast_service_draws_the_split_per_run_seeded(register: Register) -> None:
+    """The register's forecast carries the learned split's uncertainty (nothing recorded: the
+    prior's 20 areas' worth), reproducibly; a scenario that fixes the split draws nothing."""
+    _seed(register, 30)
+    a = forecast_register(register, runs=200, horizon_years=2, start=date(2026, 11, 1))
+    b = forecast_register(register, runs=200, horizon_years=2, start=date(2026, 11, 1))
+    assert np.array_equal(a.cumulative_m2, b.cumulative_m2)
+    assert any("draws its split from the Dirichlet posterior (200 draws)" in n for n in a.notes)
+    portfolio, _ = register_portfolio(register)
+    fleet = register_capacity(register)
+    one = forecast(portfolio, fleet, mix=a.mix, horizon_years=2, runs=200, seed=a.seed, start=date(2026, 11, 1))
+    qa, q1 = a.released_at_years(1), one.released_at_years(1)
+    assert qa[2] - qa[0] > q1[2] - q1[0]

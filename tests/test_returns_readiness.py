@@ -16,19 +16,15 @@ from shapely.geometry import LineString, Point
 from typer.testing import CliRunner
 
 from landrelease.cli import app
+from landrelease.domain.blocking import FARMLAND, FOOTPRINT, ROUTE, Blocking, blocking_areas
 from landrelease.domain.enums import HazardStatus, LandUse
 from landrelease.domain.hazard import HazardArea
 from landrelease.domain.settlement import Settlement
 from landrelease.returns.readiness import (
-    FARMLAND,
-    FOOTPRINT,
     READY,
-    ROUTE,
     UNKNOWN,
     WAITING,
-    Blocking,
     RunMonths,
-    blocking_areas,
     joint_quantiles,
     marginal_latest,
     settlement_readiness,

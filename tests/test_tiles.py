@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import mapbox_vector_tile
+import numpy as np
 import pytest
 import shapely
 from fastapi.testclient import TestClient
@@ -203,3 +204,91 @@ def test_caches_off_serves_the_same_pages_and_tiles(client: tuple[TestClient, di
     cached = c.get("/ogc/collections/hazard-areas/items?limit=5&offset=3", headers=h1).json()
     assert [f["id"] for f in page["features"]] == [f["id"] for f in cached["features"]] and len(page["features"]) == 5
     assert tile == c.get(f"/tiles/hazard-areas/{z}/{x}/{y}.mvt", headers=h1).content
+
+
+def test_our_encoder_writes_what_mapbox_vector_tile_reads() -> None:
+    """The vectorised encoder: polygons with holes, multipolygons, points, ids and every kind
+    of property value come back as they went in (outlines to the vertex, repeated vertices
+    dropped, rings closed)."""
+    from landrelease.storage import mvt
+
+    square = shapely.Polygon([(0, 0), (0, 10), (10, 10), (10, 0)], [[(2, 2), (5, 2), (5, 5), (2, 5)]])
+    multi = shapely.MultiPolygon(
+        [shapely.Polygon([(100, 100), (100, 120), (120, 120), (120, 100)]), shapely.box(4000, 4000, 4090, 4090)]
+    )
+    repeated = shapely.Polygon([(-60, -60), (-60, -50), (-60, -50), (-50, -50), (-50, -60)])
+    polys = shapely.orient_polygons(np.array([square, multi, repeated], dtype=object), exterior_cw=False)
+    props = [{"code": "HA-1", "n": 3, "neg": -7, "p": 0.25, "ok": True}, {"code": "HA-2", "gone": None}, {}]
+    points = mvt.Layer("pts", shapely.points([[32, 96], [4095, 0]]), [7, 2**40], {"n": [1, 70000]})
+    columns = {k: [p.get(k) for p in props] for k in ("code", "n", "neg", "p", "ok", "gone")}
+    data = mvt.encode(mvt.Layer("areas", polys, [1, 2, 3], columns), points, 4096)
+    decoded = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
+    areas = {f["id"]: f for f in decoded["areas"]["features"]}
+    assert set(areas) == {1, 2, 3} and decoded["areas"]["extent"] == 4096
+    for fid, want in zip((1, 2, 3), polys, strict=True):
+        got = shapely.geometry.shape(areas[fid]["geometry"])
+        assert got.equals(want), fid
+        assert areas[fid]["properties"] == {k: v for k, v in props[fid - 1].items() if v is not None}
+    assert areas[1]["properties"]["ok"] is True and isinstance(areas[1]["properties"]["p"], float)
+    pts = {f["id"]: f for f in decoded["pts"]["features"]}
+    assert pts[7]["geometry"]["coordinates"] == [32, 96] and pts[7]["properties"] == {"n": 1}
+    assert pts[2**40]["geometry"]["coordinates"] == [4095, 0] and pts[2**40]["properties"] == {"n": 70000}
+
+
+def test_a_write_is_seen_by_the_next_low_zoom_tile(client: tuple[TestClient, dict[str, str], Any]) -> None:
+    """Low zooms read an index kept per data version: a write (here an area superseded) must
+    show in the very next tile, with no tile cache in front."""
+    from sqlalchemy import text, update
+
+    from landrelease.storage import schema
+
+    c, _, _ = client
+    register = c.app.state.test_register  # type: ignore[attr-defined]
+    with register.reading() as conn:
+        lon, lat = conn.execute(text("SELECT avg((minx + maxx) / 2), avg((miny + maxy) / 2) FROM hazard_area")).one()
+        n = conn.execute(text("SELECT count(*) FROM hazard_area WHERE status <> 'superseded'")).scalar()
+        first = conn.execute(text("SELECT min(id) FROM hazard_area WHERE status <> 'superseded'")).scalar()
+
+    def shown() -> tuple[int, set[int], int]:
+        data, version = service.tile(register, None, "hazard-areas", *_tile_of(lon, lat, 6))
+        layers = _decoded(data)
+        ids = set(layers.get("hazard-areas", {})) | set(layers.get("hazard-points", {}))
+        count = len(layers.get("hazard-areas", {})) + sum(p["n"] for p in layers.get("hazard-points", {}).values())
+        return count, ids, version
+
+    before, _, v1 = shown()
+    assert before == n
+    with register.unit_of_work("test") as uow:
+        h = schema.hazard_area
+        uow.conn.execute(update(h).where(h.c.id == first).values(status="superseded"))
+    after, ids, v2 = shown()
+    assert v2 > v1 and after == n - 1 and first not in ids
+
+
+@pytest.mark.postgis
+def test_postgis_high_zoom_tiles_use_the_web_mercator_index(both: dict[str, Register]) -> None:
+    """A detail tile selects on the stored Web Mercator geometry through its GiST index (the
+    query can use it: with sequential scans off, the plan names it) and reprojects nothing."""
+    from sqlalchemy import event
+
+    register = both["postgis"]
+    with register.reading() as conn:
+        from sqlalchemy import text
+
+        lon, lat = conn.execute(text("SELECT (minx + maxx) / 2, (miny + maxy) / 2 FROM hazard_area LIMIT 1")).one()
+    seen: list[tuple[str, Any]] = []
+
+    def grab(_c: Any, _cur: Any, statement: str, parameters: Any, _ctx: Any, _many: bool) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(register.engine, "before_cursor_execute", grab)
+    try:
+        service.tile(register, None, "hazard-areas", *_tile_of(lon, lat, 15))
+    finally:
+        event.remove(register.engine, "before_cursor_execute", grab)
+    statement, parameters = next((s, p) for s, p in seen if "ST_AsMVT" in s)
+    assert "st_transform" not in statement.lower()
+    with register.reading() as conn:
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters).all())
+    assert "ix_hazard_area_geom_3857_gist" in plan, plan

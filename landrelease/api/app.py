@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from landrelease.api import accounts, features, field, headers, imports, problems, rest, stats, tiles
+from landrelease.api import accounts, features, field, headers, imports, problems, rest, returns, stats, tiles
 from landrelease.api.auth import Authenticator
 from landrelease.api.guard import Guard
 from landrelease.services.features import PageIndex
@@ -57,6 +57,7 @@ def create_api(settings: Settings, register: Register | None = None) -> FastAPI:
     app.include_router(rest.router)
     app.include_router(field.router)
     app.include_router(stats.router)
+    app.include_router(returns.router)
     app.include_router(features.router)
     app.include_router(tiles.router)
     app.include_router(imports.router)

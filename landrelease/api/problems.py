@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from landrelease.domain.authority import Forbidden
-from landrelease.domain.errors import LandreleaseError, Problem
+from landrelease.domain.errors import ConflictError, LandreleaseError, Problem
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("landrelease.api")
@@ -156,6 +156,10 @@ def install(app: FastAPI) -> None:
         fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
         status = 400 if any(str(e.get("loc", ("",))[0]) in ("query", "path") for e in exc.errors()) else 422
         return problem_response(status, f"input refused: {fields}", request.url.path, errors)
+
+    @app.exception_handler(ConflictError)
+    async def _conflict(request: Request, exc: ConflictError) -> JSONResponse:
+        return problem_response(409, exc.summary, request.url.path, problem_errors(exc.problems))
 
     @app.exception_handler(LandreleaseError)
     async def _domain(request: Request, exc: LandreleaseError) -> JSONResponse:

@@ -4,7 +4,7 @@ decompress it for MapLibre as for any response).
 
 An anonymous visitor (when the public safety map is on) gets the public tile: open hazard
 areas, code/kind/status only, geometry generalised. The tiles themselves are built in
-storage (ST_AsMVT on PostGIS, Shapely and ``mapbox_vector_tile`` on SQLite) behind :mod:`landrelease.services.tiles`.
+storage (ST_AsMVT on PostGIS, Shapely and a vectorised encoder on SQLite) behind :mod:`landrelease.services.tiles`.
 """
 
 from __future__ import annotations

@@ -150,12 +150,21 @@ def plan(
     start_date: Annotated[str | None, typer.Option("--start-date", help="day 0 of the plan, YYYY-MM-DD")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1, help="seconds for the heuristic")] = None,
     rows: Annotated[int, typer.Option("--rows", min=0, help="rows of the plan table to show")] = 30,
+    goal_runs: Annotated[
+        int, typer.Option("--goal-runs", min=10, help="runs of each forecast that checks the scenario's goals")
+    ] = 200,
 ) -> None:
-    """Plan who clears what, and when (with no scenario: the register as it is)."""
+    """Plan who clears what, and when (with no scenario: the register as it is).
+
+    A scenario's ``plan.goals`` ("return to settlement X by date D") put those settlements'
+    blocking areas first; the plan then says per goal whether it is met at P50/P80 and what
+    the goals cost the other settlements (km²·days of delay elsewhere)."""
     from landrelease.planning.scenario import ScenarioSpec
     from landrelease.services import plan as plans
     from landrelease.services.plan import plan_register
+    from landrelease.services.readiness import goal_outcomes
 
+    goals: dict[str, Any] | None = None
     try:
         if instance is not None:
             _plan_instance(instance, as_json, time_limit)
@@ -166,6 +175,8 @@ def plan(
             sc = sc.model_copy(update={"plan": sc.plan.model_copy(update={"planning": planning})})
         day0 = date.fromisoformat(start_date) if start_date else None
         with open_register() as register:
+            if sc.plan.goals and scenario is not None:  # refused naming the file and the key
+                plans.resolve_goals(register, sc.plan.goals, source=str(scenario))
             if export_instance is not None:
                 inst = plans.export_instance(register, export_instance, sc, day0)
                 console.print(f"Wrote {len(inst.tasks):,} tasks and {len(inst.teams):,} teams to {export_instance}")
@@ -175,6 +186,9 @@ def plan(
                 result = plan_register(
                     register, sc, start_date=day0, store=scenario is None if store is None else store
                 )
+                if sc.plan.goals:
+                    progress.add_task("checking the goals (two forecasts)", total=None)
+                    goals = goal_outcomes(register, result, sc, runs=goal_runs)
     except ValueError as exc:
         raise fail(f"--start-date: {exc}") from None
     except LandreleaseError as exc:
@@ -187,6 +201,7 @@ def plan(
                     "scenario": sc.name,
                     "headline": result.headline.as_dict(),
                     "solution": plans.solution_json(result),
+                    **({"goals": goals} if goals is not None else {}),
                 }
             )
         )
@@ -197,6 +212,31 @@ def plan(
     if len(result.solution.unscheduled) > 10:
         console.print(f"… and {len(result.solution.unscheduled) - 10} more unscheduled tasks")
     console.print(headline_table(result.headline, f"Plan headline ({sc.name}, {result.seconds:.1f} s)"))
+    if goals is not None:
+        console.print(goals_table(goals))
+
+
+def goals_table(goals: dict[str, Any]) -> Table:
+    """Per goal: met at P50/P80 (share of runs back by the date), with and without the goals."""
+    t = Table(
+        title=f"Goals (joint over {goals['runs']} runs; the goals cost others "
+        f"{goals['km2_days_delay_elsewhere']:,.1f} km²·days of delay)",
+        title_justify="left",
+    )
+    for col in ("settlement", "by", "met at P50", "met at P80", "share of runs", "without the goals"):
+        t.add_column(col)
+    yes = {True: "yes", False: "no"}
+    for g in goals["goals"]:
+        w = g["without_goals"]
+        t.add_row(
+            f"{g['name']} ({g['settlement']})",
+            g["by"],
+            yes[g["met_p50"]],
+            yes[g["met_p80"]],
+            f"{g['share_of_runs_ready_by_then']:.0%}",
+            f"{w['share']:.0%} (P50 {yes[w['met_p50']]}, P80 {yes[w['met_p80']]})",
+        )
+    return t
 
 
 def _outputs(result: PlanResult, gantt: Path | None, phases: Path | None) -> None:

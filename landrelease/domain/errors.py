@@ -71,6 +71,10 @@ class ValidationError(LandreleaseError):
     """Bad input data (files, API bodies, scenario files)."""
 
 
+class ConflictError(ValidationError):
+    """Input that clashes with what is already stored (a machine already booked that day)."""
+
+
 class InfeasibleError(LandreleaseError):
     """A planning or forecasting problem that has no answer, with the reasons."""
 

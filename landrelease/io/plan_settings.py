@@ -24,7 +24,7 @@ def _load(path: Path) -> Any:
 
 
 def load_plan_scenario(path: Path) -> ScenarioSpec:
-    """A scenario file (``name``, ``capacity``, ``plan``, ``forecast``), checked: every problem
+    """A scenario file (``name``, ``capacity``, ``plan`` with its ``goals``, ``forecast``), checked: every problem
     is named with the file and the key."""
     try:
         text = Path(path).read_text(encoding="utf-8")

@@ -70,6 +70,23 @@ PRIORS: dict[AssetType, RatePrior] = {
     AssetType.EOD: RatePrior(AssetType.EOD, "EOD team", 2000.0, 0.7, "assumption (no published figure)"),
 }
 
+NTS_PRIORS: dict[AssetType, RatePrior] = {
+    # Non-technical survey by people (IMAS 08.10: survey teams visit the area, interview the
+    # community, walk and look; nothing is searched). No published per-person NTS rate is in
+    # the reference figures. The survey team's prior above (0.15 km²/day, NTS pace, a team of
+    # about four people with imagery) gives ~37,500 m²/day per person; without the drone's
+    # imagery a person on foot is taken at about half that: 20,000 m²/day per deminer, with a
+    # wider spread (sigma 0.9) than the survey team's. An assumption, to be calibrated.
+    AssetType.MANUAL: RatePrior(
+        AssetType.MANUAL,
+        "deminer",
+        20_000.0,
+        0.9,
+        "assumption: half the survey team's NTS pace per person (HI Chad 2020 prior, ~4 people), no imagery",
+    ),
+}
+"""m² of NTS one unit covers per working day, for asset types that do NTS besides their own work."""
+
 MECHANICAL_FOLLOW_UP = 0.5
 """Share of a machine's ground-preparation rate that counts as clearance. HALO: machines
 "will not destroy all mines", so prepared ground needs manual or MDD follow-up; the

@@ -48,8 +48,9 @@ Two priors (``prior=``):
   the programme publishes survey teams they work at the published prior; where it does not,
   one pooled survey capacity is set so that the expected cancelled km² per year is
   s/(1−s) × the expected reduced + cleared km² per year, s the others' cancelled share (its
-  spread is the rate's, widened by the others' spread of log(s/(1−s))). The release model
-  cancels only SHAs: a programme whose start area is all CHA cancels nothing.
+  spread is the rate's, widened by the others' spread of log(s/(1−s))). CHAs are not
+  cancelled (:data:`~landrelease.planning.release_model.CHA_CANCEL_RATIO` is 0 by default), so
+  a programme whose start area is all CHA (Zimbabwe) releases by TS and clearance only.
 """
 
 from __future__ import annotations
@@ -433,7 +434,7 @@ def prior_capacity(
                 f"{s:.0%} of release in expectation ({survey_m2_day / 1e6:,.3f} km² surveyed per day)"
             )
         else:
-            notes.append("NTS: the start area holds no SHA, and the release model cancels only SHAs")
+            notes.append("NTS: the release model cancels nothing on this start area")
     return Capacity(assets), notes
 
 

@@ -2,7 +2,11 @@
 
 The planner (per task) and the forecast (per area, vectorised) both ask here.
 
-- NTS is done by survey teams (``drone_survey``): the forecast's survey queue.
+- NTS (IMAS 08.10) is done by survey teams of people: ``drone_survey`` teams, whose whole job
+  it is, and manual (multi-task) teams, at the NTS walking rate of people
+  (:data:`~landrelease.model.productivity.NTS_PRIORS`). Where the fleet has survey teams they
+  do the NTS and manual teams keep to TS and clearance; a fleet of manual teams only does its
+  own NTS (:func:`nts_assets`): plan and forecast both ask here.
 - TS and clearance are done by manual teams, dogs (MDD) and machines:
   - cemeteries, religious sites and high-density areas: manual only (mined too densely,
     or too sensitive, for dogs and machines — the seed article);
@@ -14,6 +18,8 @@ The planner (per task) and the forecast (per area, vectorised) both ask here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from landrelease.domain.enums import ActivityKind, AssetType, LandUse, Level
@@ -24,8 +30,24 @@ SENSITIVE_USES = frozenset({LandUse.CEMETERY, LandUse.RELIGIOUS_SITE})
 """Mined so densely (and sensitive enough) that only manual clearance works."""
 AREA_ASSETS: tuple[AssetType, ...] = (AssetType.MANUAL, AssetType.MDD, AssetType.MECHANICAL)
 """The asset types that do TS and clearance."""
-SURVEY_ASSETS: tuple[AssetType, ...] = (AssetType.DRONE_SURVEY,)
-"""The asset types that do NTS."""
+SURVEY_ASSETS: tuple[AssetType, ...] = (AssetType.DRONE_SURVEY, AssetType.MANUAL)
+"""The asset types that may do NTS (survey teams first, see :func:`nts_assets`)."""
+
+
+def nts_assets(fleet: Iterable[AssetType]) -> tuple[AssetType, ...]:
+    """Which of the fleet's asset types do its NTS: the survey teams where it has any, else its
+    manual (multi-task) teams, else none.
+
+    >>> nts_assets([AssetType.MANUAL, AssetType.DRONE_SURVEY]), nts_assets([AssetType.MANUAL, AssetType.MDD])
+    ((<AssetType.DRONE_SURVEY: 'drone_survey'>,), (<AssetType.MANUAL: 'manual'>,))
+    >>> nts_assets([AssetType.MDD])
+    ()
+    """
+    have = set(fleet)
+    for asset in SURVEY_ASSETS:
+        if asset in have:
+            return (asset,)
+    return ()
 
 
 def eligible(
@@ -77,7 +99,7 @@ def exclusions(area: HazardArea, stage: ActivityKind) -> dict[AssetType, str | N
         if bool(eligible(ty, stage, **kw)[0]):
             out[ty] = None
         elif stage is ActivityKind.NTS:
-            out[ty] = "NTS is done by survey teams (drone_survey)"
+            out[ty] = "NTS is done by survey teams (drone_survey) and manual teams"
         elif ty is AssetType.DRONE_SURVEY:
             out[ty] = "survey teams survey only (NTS)"
         elif ty is AssetType.EOD:

@@ -7,8 +7,11 @@ plays the programme forward. Everything is vectorised in NumPy over runs × area
 
 The fluid capacity model (an approximation, good at national scale):
 
-- Survey teams (``drone_survey``) do NTS on the SHAs one after the other in the dispatch
-  order, at their pooled rate; an area cancelled by NTS is released when its NTS ends.
+- Survey teams (``drone_survey``) do NTS on the SHAs (and the CHAs the release model may
+  cancel) one after the other in the dispatch order, at their pooled rate; an area cancelled
+  by NTS is released when its NTS ends. A fleet without survey teams has its manual teams do
+  the NTS (the eligibility matrix's ``nts_assets``) at people's NTS walking rate, with the share
+  of the deminers' time that the expected NTS days are of all their expected days.
 - Manual, MDD and mechanical capacity each work as one pooled queue. Each area's TS and
   clearance work is split between the asset types eligible for it (dense sites: manual
   only; machines: accessible ground, slope ≤ 20°) in fixed shares, chosen once by an
@@ -53,6 +56,7 @@ from landrelease.domain.hazard import HazardArea
 from landrelease.model.productivity import (
     CLUTTER_FACTOR,
     MECHANICAL_FOLLOW_UP,
+    NTS_PRIORS,
     PRIORS,
     TIME_PER_FIND_DAYS,
     Calibration,
@@ -60,7 +64,7 @@ from landrelease.model.productivity import (
     unit_rates,
     units_of,
 )
-from landrelease.planning.eligibility import SENSITIVE_USES, eligible, manual_only
+from landrelease.planning.eligibility import SENSITIVE_USES, eligible, manual_only, nts_assets
 from landrelease.planning.release_model import (
     GLOBAL_2022_SPLIT,
     M2_PER_ITEM,
@@ -345,8 +349,18 @@ class Prepared:
     queues: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None]
     """Per clearance asset type: the areas it works on, the area of each of its queue's rows
     (the work sequence restricted to those areas), and the rows of each area's TS and clearance."""
+    paired: list[bool]
+    """Per clearance asset type: its queue's rows are each area's TS then its clearance, area by
+    area (the default sequence), so the kernel scans one row per area."""
     area_pos: list[np.ndarray]  # per type: each area's position among the type's areas (-1: none)
     keep_run_months: bool = False  # return every run's release month of each area (joint quantiles)
+    draw_cancel: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    """Per drawn release model (:func:`~landrelease.planning.release_model.posterior_mixes`): its
+    ``cancel_clean``; each run takes one draw at random. Empty: every run uses the one mix."""
+    draw_reduce: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    cancel_weight: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    """Per area, its cancel threshold per unit of ``cancel_clean`` (1 on an SHA; 0 where nothing
+    can be cancelled)."""
 
     @property
     def n(self) -> int:
@@ -366,17 +380,27 @@ def _fluid_shares(speed: np.ndarray, work: np.ndarray, ready: np.ndarray) -> np.
     sample the rates.
     """
     n, m = speed.shape
-    shares = np.zeros((n, m))
+    rows: list[list[float]] = []
+    zero = [0.0] * m
     clock = [0.0] * m
     # Plain Python floats: with at most three types per area they beat NumPy's per-call cost.
-    for i, (r, w, t0) in enumerate(zip(speed.tolist(), work.tolist(), ready.tolist(), strict=True)):
+    for r, w, t0 in zip(speed.tolist(), work.tolist(), ready.tolist(), strict=True):
         eligible = [k for k in range(m) if r[k] > 0]
+        row = zero.copy()
+        rows.append(row)
         if not eligible:
             continue
         if w <= 1e-6:  # no work to speak of (under a mm²): shares by speed, and no clock moves
             total = sum(r[k] for k in eligible)
             for k in eligible:
-                shares[i, k] = r[k] / total
+                row[k] = r[k] / total
+            continue
+        if len(eligible) == 1:  # one type alone (the same arithmetic as below, without the sort)
+            k = eligible[0]
+            start = max(clock[k], t0)
+            tau = (w + r[k] * start) / r[k]
+            row[k] = r[k] * (tau - start) / w
+            clock[k] = tau
             continue
         ks = sorted(eligible, key=lambda k: max(clock[k], t0))
         rate_sum = weighted = tau = 0.0
@@ -390,9 +414,9 @@ def _fluid_shares(speed: np.ndarray, work: np.ndarray, ready: np.ndarray) -> np.
             if used == len(ks) or tau <= max(clock[ks[used]], t0):
                 break
         for k in ks[:used]:
-            shares[i, k] = r[k] * (tau - max(clock[k], t0)) / w
+            row[k] = r[k] * (tau - max(clock[k], t0)) / w
             clock[k] = tau
-    return shares
+    return np.array(rows, dtype=float).reshape(n, m)
 
 
 QUANTILE_TABLE = 4096
@@ -459,8 +483,14 @@ def prepare(
     survey = capacity.get(SURVEY_ASSET)
     survey_pool = survey.units * survey.availability if survey is not None else 0.0
     survey_pool = survey_pool if survey_pool >= MIN_UNITS else 0.0
-    surveying = mix.by_survey and survey_pool > 0 and survey is not None
-    cancel_thr = (mix.cancel_clean * sha).astype(np.float32) if surveying else np.zeros(n, np.float32)
+    survey_mu = float(math.log(survey.median[0])) if survey is not None and survey_pool > 0 else 0.0
+    survey_sigma = float(survey.sigma[0]) if survey is not None and survey_pool > 0 else 0.0
+    fleet = [a for a, c in capacity.assets.items() if c.units * c.availability >= MIN_UNITS]
+    manual_nts = mix.by_survey and nts_assets(fleet) == (AssetType.MANUAL,)  # no survey teams: deminers survey
+    surveying = mix.by_survey and (survey_pool > 0 or manual_nts)
+    weight = mix.cancel_weight(sha) if surveying else np.zeros(n)
+    cancel_thr = (mix.cancel_clean * weight).astype(np.float32)
+    nts_on = mix.surveyed(sha) if surveying else np.zeros(n, bool)  # SHAs, and CHAs it may cancel
     reduce_mined_thr = (mix.reduce_mined * ~dense).astype(np.float32) if mix.by_survey else np.zeros(n, np.float32)
     reduce_clean = mix.reduce_clean if mix.by_survey else 0.0
 
@@ -471,22 +501,37 @@ def prepare(
     clean_work = reduce_clean * (ts + 1 - rc) + np.clip(1 - c - reduce_clean, 0, 1) * 1.0
     mined_work = reduce_mined_thr * (ts + 1 - rm) + (1 - reduce_mined_thr) * 1.0
     work = area * ((1 - p) * clean_work + p * mined_work)
-    nts_cum = np.cumsum(np.where(sha, area, 0.0)) if surveying else np.zeros(n)
-    nts_cum = np.where(sha, nts_cum, 0.0)
-    survey_speed = survey_pool * survey.median[0] if surveying and survey is not None else 1.0
+    nts_cum = np.cumsum(np.where(nts_on, area, 0.0)) if surveying else np.zeros(n)
+    nts_cum = np.where(nts_on, nts_cum, 0.0)
+    if manual_nts:
+        # The deminers share their time between NTS (at people's NTS walking rate) and their TS
+        # and clearance in proportion to the expected days of each over the portfolio.
+        k = CLEARANCE_ASSETS.index(AssetType.MANUAL)
+        prior = NTS_PRIORS[AssetType.MANUAL]
+        nts_days = float(area[nts_on].sum()) / (pool[k] * prior.median_m2_per_day)
+        total_speed = speed.sum(axis=1)
+        mine = speed[:, k] > 0
+        work_days = float((work[mine] * speed[mine, k] / total_speed[mine] / speed[mine, k]).sum())
+        f = nts_days / (nts_days + work_days) if nts_days + work_days > 0 else 0.0
+        survey_pool = float(pool[k] * f)
+        survey_mu, survey_sigma = math.log(prior.median_m2_per_day), prior.sigma
+        pool[k] *= 1.0 - f
+        speed[:, k] *= 1.0 - f
+    survey_speed = survey_pool * math.exp(survey_mu) if surveying and survey_pool > 0 else 1.0
     # the survey teams' travel to each SHA (team working days), shared by the pool
     travel = np.zeros(n)
     if surveying and survey_travel:
         codes_o = portfolio.codes[o]
         days = working_days_per_year / 365.0
-        travel = np.array([float(survey_travel.get(str(c), 0.0)) * days for c in codes_o]) * sha
-    nts_travel = np.where(sha, np.cumsum(travel) / max(survey_pool, MIN_UNITS), 0.0)
+        travel = np.array([float(survey_travel.get(str(c), 0.0)) * days for c in codes_o]) * nts_on
+    nts_travel = np.where(nts_on, np.cumsum(travel) / max(survey_pool, MIN_UNITS), 0.0)
     share = _fluid_shares(speed, work, nts_cum / survey_speed + nts_travel)
     share_slow = share * slow
 
     ts_row, cl_row, row_area = work_sequence(portfolio.codes[o], stage_order)
     queues: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None] = []
     area_pos: list[np.ndarray] = []
+    paired: list[bool] = []
     for k in range(3):
         mask = share[:, k] > 0
         areas_k = np.flatnonzero(mask)
@@ -495,15 +540,18 @@ def prepare(
         area_pos.append(pos)
         if not len(areas_k):
             queues.append(None)
+            paired.append(False)
             continue
         rows = np.flatnonzero(mask[row_area])  # the sequence's rows of these areas, in order
         rank = np.full(2 * n, -1, np.int64)
         rank[rows] = np.arange(len(rows))
-        queues.append((areas_k, row_area[rows], rank[ts_row[areas_k]], rank[cl_row[areas_k]]))
+        ts_pos, cl_pos = rank[ts_row[areas_k]], rank[cl_row[areas_k]]
+        queues.append((areas_k, row_area[rows], ts_pos, cl_pos))
+        m = np.arange(len(areas_k))
+        paired.append(bool(np.array_equal(ts_pos, 2 * m) and np.array_equal(cl_pos, 2 * m + 1)))
 
-    regions = sorted({str(r) for r in portfolio.region[o]})
-    rindex = {r: i for i, r in enumerate(regions)}
-    rid = np.array([rindex[str(r)] for r in portfolio.region[o]], dtype=np.int64)
+    names, rid = np.unique(portfolio.region[o].astype(str), return_inverse=True)
+    regions = [str(r) for r in names]
     perm = np.argsort(rid, kind="stable")
     starts = np.searchsorted(rid[perm], np.arange(len(regions)))
     return Prepared(
@@ -512,6 +560,7 @@ def prepare(
         sha=sha,
         p_any=p.astype(np.float32),
         cancel_thr=cancel_thr,
+        cancel_weight=weight.astype(np.float32),
         reduce_clean=float(reduce_clean),
         reduce_mined_thr=reduce_mined_thr,
         reduced_clean_table=_quantile_table(mix.reduced_share_clean),
@@ -527,8 +576,8 @@ def prepare(
         log_sigma=log_sigma,
         tfind=np.array([TIME_PER_FIND_DAYS[a] for a in CLEARANCE_ASSETS]),
         survey_pool=float(survey_pool) if surveying else 0.0,
-        survey_mu=float(math.log(survey.median[0])) if surveying and survey is not None else 0.0,
-        survey_sigma=float(survey.sigma[0]) if surveying and survey is not None else 0.0,
+        survey_mu=survey_mu if surveying else 0.0,
+        survey_sigma=survey_sigma if surveying else 0.0,
         nts_cum=nts_cum,
         nts_travel=nts_travel,
         months=int(horizon_years * 12),
@@ -541,6 +590,7 @@ def prepare(
         row_area=row_area,
         queues=queues,
         area_pos=area_pos,
+        paired=paired,
     )
 
 
@@ -557,6 +607,9 @@ def work_sequence(
     ([1, 0], [3, 2], [1, 0, 1, 0])
     """
     n = len(codes)
+    if not stage_order:  # each area's TS then its clearance, in dispatch order
+        row_area = np.repeat(np.arange(n, dtype=np.int64), 2)
+        return 2 * np.arange(n, dtype=np.int64), 2 * np.arange(n, dtype=np.int64) + 1, row_area
     index = {str(c): i for i, c in enumerate(codes)}
     items: list[tuple[int, bool]] = []
     seen: set[tuple[int, bool]] = set()
@@ -609,6 +662,32 @@ def block_sizes(runs: int, n_areas: int) -> list[int]:
     return sizes
 
 
+def paired_queue(w_ts: np.ndarray, w_cl: np.ndarray, release: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Completion times of a queue that takes each area's TS and then its clearance, area by area
+    (arrays (areas, runs): the work in days of each, and when the area is ready, its NTS end).
+
+    An area's TS starts at the later of the previous area's completion and its release; its
+    clearance follows at once. Over the areas, with S the running sum of the work,
+    C = S + max.accumulate(release − S + w): two scans over one row per area (the TS and the
+    clearance rows need not be scanned apart).
+
+    >>> ts, cl = paired_queue(np.array([[1.0], [2.0]]), np.array([[3.0], [1.0]]), np.array([[0.0], [5.0]]))
+    >>> ts.ravel().tolist(), cl.ravel().tolist()
+    ([1.0, 7.0], [4.0, 8.0])
+    """
+    c = w_ts + w_cl
+    s_ = np.cumsum(c, axis=0, dtype=c.dtype)
+    c -= s_  # minus the start offset
+    c += release
+    np.maximum.accumulate(c, axis=0, out=c)
+    c += s_  # completion of each area's clearance
+    del s_
+    start = release.copy()
+    np.maximum(start[1:], c[:-1], out=start[1:])  # when each area's TS starts
+    start += w_ts
+    return start, c
+
+
 def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> BlockResult:
     """``runs`` Monte-Carlo runs of the whole programme (see the module text for the model).
 
@@ -623,12 +702,17 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
     col = np.s_[:, None]  # a per-area vector against (areas, runs)
     contaminated = rng.random((n, runs), dtype=np.float32) < prep.p_any[col]
     u = rng.random((n, runs), dtype=np.float32)
-    cancel_thr = prep.cancel_thr[col]
+    if len(prep.draw_cancel):  # each run its own release model, drawn from the split's posterior
+        pick = rng.integers(0, len(prep.draw_cancel), size=runs)
+        cancel_thr = prep.cancel_weight[col] * prep.draw_cancel[pick][None, :]
+        reduce_clean: np.ndarray | float = prep.draw_reduce[pick][None, :]
+    else:
+        cancel_thr = prep.cancel_thr[col]
+        reduce_clean = prep.reduce_clean
     cancel = u < cancel_thr
     cancel &= ~contaminated
-    reduce = np.where(
-        contaminated, u < prep.reduce_mined_thr[col], (u >= cancel_thr) & (u < cancel_thr + prep.reduce_clean)
-    )
+    reduce = np.where(contaminated, u < prep.reduce_mined_thr[col], (u >= cancel_thr) & (u < cancel_thr + reduce_clean))
+    del cancel_thr
     del u
     # share of the area that TS reduces, from the Beta quantile tables
     rho = np.zeros((n, runs), np.float32)
@@ -652,11 +736,15 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
     # NTS queue: SHAs in dispatch order at the pooled survey rate
     if prep.survey_pool > 0:
         survey_rate = prep.survey_pool * np.exp(prep.survey_mu + prep.survey_sigma * zs)
-        t_nts = prep.nts_cum[col] / survey_rate[None, :] + prep.nts_travel[col]
+        t_nts = prep.nts_cum[col] / survey_rate[None, :]
+        if prep.nts_travel.any():  # travel from the plan (adding zeros would change nothing)
+            t_nts += prep.nts_travel[col]
     else:
         t_nts = np.zeros((n, runs))
+    cidx = np.flatnonzero(cancel)
     # what waits for NTS in the TS/clearance queues (a cancelled area never enters them)
-    queued_release = np.where(cancel, 0.0, t_nts)
+    queued32 = t_nts.astype(np.float32)
+    queued32.ravel()[cidx] = 0.0
 
     # TS and clearance queues, one per asset type, over the work sequence (each area's TS and
     # its clearance, in the plan's order of them), restricted to the areas the type works on.
@@ -664,7 +752,6 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
     area_cl = clear_frac
     area_cl *= prep.area.astype(np.float32)[col]
     area_ts = (prep.area * prep.ts_fraction).astype(np.float32)[col] * reduce
-    queued32 = queued_release.astype(np.float32)
     done = np.zeros((n, runs), np.float32)
     ts_done = np.zeros((n, runs), np.float32)
     finds_col = finds_at % runs
@@ -674,74 +761,85 @@ def simulate_block(prep: Prepared, runs: int, seed: np.random.SeedSequence) -> B
             continue
         areas, rows_area, ts_pos, cl_pos = q
         full = len(areas) == n
+        paired = prep.paired[k]
         m = len(areas)
         inv = (
             np.exp(-(prep.log_median[k][:, None] + prep.log_sigma[k][:, None] * zc[k][None, :])) / prep.pool[k]
         ).astype(np.float32)
-        per_m2 = inv[prep.clutter if full else prep.clutter[areas], :]  # (areas, runs): days per m²
+        per_m2 = np.take(inv, prep.clutter if full else prep.clutter[areas], axis=0)  # (areas, runs): days per m²
         per_m2 *= prep.share_slow[areas, k].astype(np.float32)[col]
-        w = np.empty((2 * m, runs), np.float32)
-        w_cl = (area_cl if full else area_cl[areas]) * per_m2
+        q_k = queued32 if full else np.take(queued32, areas, axis=0)  # np.take: rows, fast
+        w_cl = (area_cl if full else np.take(area_cl, areas, axis=0)) * per_m2
         if prep.tfind[k] > 0 and len(finds_at):  # the finds' time
             at = finds_row if full else prep.area_pos[k][finds_row]
             ok = at >= 0
             extra = finds_extra[ok] * (prep.share[finds_row[ok], k] * prep.tfind[k] / prep.pool[k])
             w_cl[at[ok], finds_col[ok]] += extra.astype(np.float32)
-        w[cl_pos] = w_cl
-        del w_cl
-        per_m2 *= area_ts if full else area_ts[areas]
-        w[ts_pos] = per_m2
+        w_ts = per_m2
+        w_ts *= area_ts if full else np.take(area_ts, areas, axis=0)
         del per_m2
-        s_ = np.cumsum(w, axis=0, dtype=np.float32)
-        w -= s_  # minus the start offset
-        w += queued32[rows_area]
-        np.maximum.accumulate(w, axis=0, out=w)
-        w += s_  # completion time of each row's share in this queue
-        del s_
-        if full:
-            np.maximum(ts_done, w[ts_pos], out=ts_done)
-            np.maximum(done, w[cl_pos], out=done)
+        if paired:
+            ts_k, cl_k = paired_queue(w_ts, w_cl, q_k)
         else:
-            ts_done[areas] = np.maximum(ts_done[areas], w[ts_pos])
-            done[areas] = np.maximum(done[areas], w[cl_pos])
-        del w
+            # the plan's sequence of TS and clearance rows
+            w = np.empty((2 * m, runs), np.float32)
+            w[cl_pos] = w_cl
+            w[ts_pos] = w_ts
+            s_ = np.cumsum(w, axis=0, dtype=np.float32)
+            w -= s_  # minus the start offset
+            w += np.take(queued32, rows_area, axis=0)
+            np.maximum.accumulate(w, axis=0, out=w)
+            w += s_  # completion time of each row's share in this queue
+            del s_
+            ts_k, cl_k = np.take(w, ts_pos, axis=0), np.take(w, cl_pos, axis=0)
+            del w
+        del w_ts, w_cl
+        if full:
+            np.maximum(ts_done, ts_k, out=ts_done)
+            np.maximum(done, cl_k, out=done)
+        else:
+            ts_done[areas] = np.maximum(ts_k, np.take(ts_done, areas, axis=0), out=ts_k)
+            done[areas] = np.maximum(cl_k, np.take(done, areas, axis=0), out=cl_k)
+        del ts_k, cl_k
     np.maximum(done, ts_done, out=done)
-    done = done.astype(np.float64)
-    ts_done = ts_done.astype(np.float64)
-    done[prep.no_capacity, :] = np.inf
-    ts_done[prep.no_capacity, :] = np.inf
+    if prep.no_capacity.any():
+        done[prep.no_capacity, :] = np.inf
+        ts_done[prep.no_capacity, :] = np.inf
 
-    # outputs
+    # outputs (the float32 times are widened exactly to float64 before they are cut into months)
     inv_wpm = 1.0 / prep.wd_per_month
 
     def month(t: np.ndarray) -> np.ndarray:
-        m = t * inv_wpm
+        m = np.multiply(t, inv_wpm, dtype=np.float64)
         np.fmin(m, prep.months, out=m)  # beyond the horizon (or never: inf) → the last bin
         return m.astype(np.intp)
 
     run_base = np.arange(runs, dtype=np.intp) * m1
     released = np.zeros((runs, m1, 3))
-    area_b = np.broadcast_to(prep.area[col], (n, runs)).ravel()
-    cidx = np.flatnonzero(cancel)
+    c_area, c_run = np.divmod(cidx, runs)
     m_nts = month(t_nts.ravel()[cidx])
-    released[:, :, 0] = np.bincount(run_base[cidx % runs] + m_nts, weights=area_b[cidx], minlength=runs * m1).reshape(
+    released[:, :, 0] = np.bincount(run_base[c_run] + m_nts, weights=prep.area[c_area], minlength=runs * m1).reshape(
         runs, m1
     )
     ridx = np.flatnonzero(reduce)
+    r_area, r_run = np.divmod(ridx, runs)
     released[:, :, 1] = np.bincount(
-        run_base[ridx % runs] + month(ts_done.ravel()[ridx]),
-        weights=np.maximum(area_b[ridx] - area_cl.ravel()[ridx], 0.0),  # float32 rounding never negative
+        run_base[r_run] + month(ts_done.ravel()[ridx]),
+        weights=np.maximum(prep.area[r_area] - area_cl.ravel()[ridx], 0.0),  # float32 rounding never negative
         minlength=runs * m1,
     ).reshape(runs, m1)
+    del ts_done, ridx, r_area, r_run
     m_done = month(done)
     area_month = m_done.astype(np.uint16)  # when each area is released: its clearance, or its NTS if cancelled
     area_month.ravel()[cidx] = m_nts
     m_done += run_base[None, :]
     released[:, :, 2] = np.bincount(m_done.ravel(), weights=area_cl.ravel(), minlength=runs * m1).reshape(runs, m1)
     del m_done
-    area_done = np.where(cancel, t_nts, done)
-    region_done = np.maximum.reduceat(area_done[prep.region_perm, :], prep.region_starts, axis=0).T
-    overall = area_done.max(axis=0) if n else np.zeros(runs)
+    area_done = done.astype(np.float64)  # when each area is released (working days)
+    area_done.ravel()[cidx] = t_nts.ravel()[cidx]
+    # np.take copies whole rows, several times faster here than fancy indexing
+    region_done = np.maximum.reduceat(np.take(area_done, prep.region_perm, axis=0), prep.region_starts, axis=0).T
+    overall = region_done.max(axis=1) if n else np.zeros(runs)  # the regions cover every area
     return BlockResult(None, released, region_done, overall, area_month)
 
 
@@ -754,7 +852,7 @@ def month_histogram(area_month: np.ndarray, months: int, chunk_elements: int = 4
     step = max(1, chunk_elements // max(runs, 1))
     for a in range(0, n, step):
         b = min(n, a + step)
-        idx = np.arange(b - a, dtype=np.intp)[:, None] * m1 + area_month[a:b, :]
+        idx = np.add(area_month[a:b, :], (np.arange(b - a, dtype=np.intp) * m1)[:, None], dtype=np.intp)
         out[a:b] = np.bincount(idx.ravel(), minlength=(b - a) * m1).reshape(b - a, m1)
     return out
 
@@ -1063,7 +1161,7 @@ def summarise(prep: Prepared, merged: BlockResult, **meta: Any) -> ForecastResul
     runs = merged.released.shape[0]
     months = prep.months
     assert merged.area_hist is not None
-    cum_hist = np.cumsum(merged.area_hist, axis=1)
+    cum_hist = np.cumsum(merged.area_hist, axis=1, dtype=np.int32)  # counts of runs: int32 is exact, and fast
     area_q = np.stack([(cum_hist >= math.ceil(q * runs - 1e-9)).argmax(axis=1) for q in QUANTILES], axis=1)
     inside = merged.released[:, :months, :]
     return ForecastResult(
@@ -1099,6 +1197,7 @@ def forecast(
     groups: int | None = None,
     name: str = "register",
     keep_run_months: bool = False,
+    mix_draws: Sequence[ReleaseModel] | None = None,
 ) -> ForecastResult:
     """Forecast the release of ``portfolio`` with ``capacity``.
 
@@ -1111,6 +1210,10 @@ def forecast(
     runs the blocks elsewhere (default: threads here; or Dask), in ``groups`` tasks (default:
     one per worker); the result does not depend on either. ``keep_run_months`` keeps every
     run's release month of each area (areas × runs, two bytes each) for joint quantiles.
+    ``mix_draws``: release models drawn from the release split's posterior
+    (:func:`~landrelease.planning.release_model.posterior_mixes`); each run takes one at random
+    (from its block's seeded stream), so the band carries the split's uncertainty. ``mix`` is
+    then their expected model: it fixes the asset types' shares and the outcome probabilities.
     """
     if not 1 <= horizon_years <= 200:
         raise ValueError("horizon_years must lie between 1 and 200")
@@ -1136,6 +1239,9 @@ def forecast(
     order, not_open = resolve_dispatch_order(portfolio, dispatch_order)
     prep = prepare(portfolio, capacity, mix, order, horizon_years, working_days_per_year, stage_order, survey_travel)
     prep.keep_run_months = keep_run_months
+    if mix_draws and mix.by_survey:
+        prep.draw_cancel = np.array([m.cancel_clean for m in mix_draws], np.float32)
+        prep.draw_reduce = np.array([m.reduce_clean for m in mix_draws], np.float32)
     sizes = block_sizes(runs, prep.n)
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     mapper = mapper or threaded()
@@ -1157,7 +1263,17 @@ def forecast(
             "infrastructure, the rest), smaller areas first"
         )
     if mix.by_survey and prep.survey_pool <= 0:
-        notes.append("no survey (drone_survey) capacity: nothing can be cancelled by NTS")
+        notes.append("no survey (drone_survey) or manual capacity: nothing can be cancelled by NTS")
+    elif nts_assets(a for a, c in capacity.assets.items() if c.units * c.availability >= MIN_UNITS) == (
+        AssetType.MANUAL,
+    ):
+        share = prep.survey_pool / max(
+            prep.survey_pool + prep.pool[CLEARANCE_ASSETS.index(AssetType.MANUAL)], MIN_UNITS
+        )
+        notes.append(
+            f"no survey teams: the manual teams do the NTS ({share:.0%} of the deminers' time, at "
+            f"{NTS_PRIORS[AssetType.MANUAL].median_m2_per_day:,.0f} m² per deminer-day, an assumption)"
+        )
     if prep.pool.sum() <= 0:
         notes.append("no manual, MDD or mechanical capacity: nothing can be reduced or cleared")
     if prep.no_capacity.any():
@@ -1212,6 +1328,7 @@ __all__ = [
     "default_dispatch_order",
     "forecast",
     "merge",
+    "paired_queue",
     "prepare",
     "simulate_block",
     "simulate_group",

@@ -55,9 +55,6 @@ class PriorityWeights(BaseModel):
     proximity_to_settlements: float = Field(default=1.5, description=CRITERIA["proximity_to_settlements"])
     expected_effort: float = Field(default=1.0, description=CRITERIA["expected_effort"])
     proximity_scale_km: float = Field(default=2.0, gt=0, description="distance at which closeness falls to 1/e")
-    settlement_radius_km: float = Field(
-        default=1.0, ge=0, description="land within this distance belongs to a settlement"
-    )
 
     def as_dict(self) -> dict[str, float]:
         return {c: float(getattr(self, c)) for c in CRITERIA}
@@ -125,7 +122,12 @@ def pydantic_problems(exc: PydanticError, record: str, source: str | None) -> li
         msg = "unknown setting" if e["type"] == "extra_forbidden" else e["msg"]
         expected = None
         if e["type"] == "extra_forbidden" and len(e["loc"]) == 1 and record == "weights":
-            expected = ", ".join([*CRITERIA, "proximity_scale_km", "settlement_radius_km"])
+            expected = ", ".join([*CRITERIA, "proximity_scale_km"])
+        if e["type"] == "extra_forbidden" and loc == "settlement_radius_km":
+            msg = (
+                "no longer a setting: what holds a settlement up is its footprint, its access routes "
+                "and its farmland ring (per settlement), the rule readiness uses"
+            )
         out.append(
             Problem(
                 msg,
@@ -184,7 +186,7 @@ def prioritise(
     if problems:
         raise ValidationError(problems, "weights refused")
     if links is None:
-        links = link_settlements(areas, settlements, weights.settlement_radius_km)
+        links = link_settlements(areas, settlements)
     if area_m2 is None:
         from landrelease.domain.geometry import areas_m2
 

@@ -11,16 +11,19 @@ For an area (its kind SHA/CHA, its size, whether it is a dense site) and its con
 estimate (``p_any``: the probability that it holds any EO, from the contamination model):
 
 1. The area holds EO with probability ``p_any``.
-2. If it holds none: an SHA is cancelled by NTS with probability ``cancel_clean``; otherwise
-   TS reduces it with probability ``reduce_clean`` (a Beta share of it, mean 0.8); otherwise
-   it is cleared in full (the evidence was not enough to release it by survey).
-3. If it holds EO it cannot be cancelled: TS reduces it with probability ``reduce_mined``
-   (share mean 0.5) and the rest is cleared; a dense site (cemetery, religious site) is
-   cleared in full.
+2. If it holds none: an SHA is cancelled by NTS with probability ``cancel_clean``, a CHA with
+   the smaller ``cha_cancel_ratio`` × ``cancel_clean`` (:data:`CHA_CANCEL_RATIO`: NTS must
+   disprove the direct evidence that confirmed it); otherwise TS reduces it with probability
+   ``reduce_clean`` (a Beta share of it, mean 0.8); otherwise it is cleared in full (the
+   evidence was not enough to release it by survey).
+3. If it holds EO it cannot be cancelled: TS reduces it (SHA or CHA) with probability
+   ``reduce_mined`` (share mean 0.5) and the rest is cleared; a dense site (cemetery,
+   religious site) is cleared in full.
 
-The effort of each stage: NTS surveys the whole of an SHA (at a survey team's rate); TS
-searches ``ts_search_fraction`` of an area it reduces; clearance searches every m² it
-clears. Without survey capacity nothing is cancelled (that land is cleared instead).
+The effort of each stage: NTS surveys the whole of every area it may cancel — each SHA, and
+each CHA while ``cha_cancel_ratio`` > 0 (a re-survey) — at a survey team's rate; TS searches
+``ts_search_fraction`` of an area it reduces; clearance searches every m² it clears. Without
+survey capacity nothing is cancelled (that land is cleared instead).
 
 The planner schedules the *expected* stages (:func:`expected_stages`); the forecast
 *samples* the same outcomes run by run (:mod:`landrelease.planning.forecast`).
@@ -55,6 +58,25 @@ DENSITY_ITEMS_FACTOR = (0.3, 1.0, 3.0)
 """Items per 1,300 m² in a contaminated area by density class low/medium/high (assumption)."""
 
 
+CHA_CANCEL_RATIO = 0.0
+"""A clean CHA's chance of cancellation by NTS relative to a clean SHA's: off (0) by default.
+A quarter (:data:`CHA_CANCEL_RATIO_PUBLISHED_CASE`) is what the published cancellations below
+suggest, but with it on, the forecast also re-cancels CHAs whose NTS is already recorded as
+done (it does not yet know which those are), and on the synthetic backtest the band's coverage
+fell from 0.78 to 0.55 (the forecast overshooting year two); it stays off until the portfolio
+carries "NTS done" per area. Published programmes do cancel land recorded as confirmed: Zimbabwe,
+whose recorded contamination is all CHA (62.99 km² in 199 CHAs at the end of 2014), cancelled
+0.4, 6.3 and 1.77 km² by NTS in 2015, 2016 and 2017 (Landmine Monitor 2016–2018, Zimbabwe);
+Croatia and Cambodia cancel and reduce recorded hazardous area every year (Landmine Monitor
+2016: Croatia 27.15 km² cancelled, Cambodia 70.38). No source gives the rate per clean CHA: a
+CHA rests on direct evidence (IMAS 07.11), which NTS must show to be wrong before it cancels,
+so it is taken as a quarter of the SHA's; TS already reduces CHAs as it does SHAs."""
+
+CHA_CANCEL_RATIO_PUBLISHED_CASE = 0.25
+"""The ratio a user may set (``ReleaseModel(cha_cancel_ratio=…)``) for a programme whose
+recorded land is all CHA and whose NTS has not yet been recorded (an assumption, see above)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ReleaseModel:
     """Probabilities of the release outcomes and the shares TS reduces (see the module text)."""
@@ -69,6 +91,18 @@ class ReleaseModel:
     the programme)."""
     by_survey: bool = True
     """False models clearance alone: nothing is cancelled or reduced."""
+    cha_cancel_ratio: float = CHA_CANCEL_RATIO
+    """A clean CHA's chance of cancellation relative to a clean SHA's (:data:`CHA_CANCEL_RATIO`)."""
+
+    def cancel_weight(self, sha: np.ndarray) -> np.ndarray:
+        """Per area, its chance of cancellation (if clean) per unit of ``cancel_clean``: 1 on an
+        SHA, ``cha_cancel_ratio`` on a CHA."""
+        s = np.asarray(sha, float)
+        return s + self.cha_cancel_ratio * (1.0 - s)
+
+    def surveyed(self, sha: np.ndarray) -> np.ndarray:
+        """Per area, whether NTS surveys it: every area it may cancel."""
+        return np.asarray(self.cancel_weight(sha) > 0, bool)
 
     @property
     def mean_reduced_clean(self) -> float:
@@ -89,6 +123,7 @@ class ReleaseModel:
             "reduced_share_mined_beta": list(self.reduced_share_mined),
             "ts_search_fraction": self.ts_search_fraction,
             "by_survey": self.by_survey,
+            "cha_cancel_ratio": self.cha_cancel_ratio,
         }
 
 
@@ -100,17 +135,17 @@ def outcome_probabilities(
 ) -> dict[ReleaseMethod, np.ndarray]:
     """Per area, the probability that it ends cancelled, reduced (in part) or cleared in full.
 
-    A likely-clean SHA is mostly cancelled; a likely-mined CHA is never cancelled, and a dense
-    site (cemetery) that holds EO is cleared in full:
+    A likely-clean SHA is mostly cancelled; a CHA is not (unless ``cha_cancel_ratio`` is set),
+    and a dense site (cemetery) that holds EO is cleared in full:
 
     >>> m = ReleaseModel(cancel_clean=0.5, reduce_clean=0.3, reduce_mined=0.6)
     >>> p = outcome_probabilities(np.array([0.04, 0.9, 1.0]), np.array([True, False, False]),
     ...                           np.array([False, False, True]), m)
-    >>> [round(float(x), 3) for x in p[ReleaseMethod.CANCELLED]]
+    >>> [round(float(x), 4) for x in p[ReleaseMethod.CANCELLED]]
     [0.48, 0.0, 0.0]
-    >>> [round(float(x), 3) for x in p[ReleaseMethod.REDUCED]]
+    >>> [round(float(x), 4) for x in p[ReleaseMethod.REDUCED]]
     [0.312, 0.57, 0.0]
-    >>> [round(float(x), 3) for x in p[ReleaseMethod.CLEARED]]
+    >>> [round(float(x), 4) for x in p[ReleaseMethod.CLEARED]]
     [0.208, 0.43, 1.0]
     """
     p = np.asarray(p_any, dtype=float)
@@ -120,7 +155,7 @@ def outcome_probabilities(
             ReleaseMethod.REDUCED: np.zeros_like(p),
             ReleaseMethod.CLEARED: np.ones_like(p),
         }
-    c = mix.cancel_clean * np.asarray(sha, dtype=float)
+    c = mix.cancel_clean * mix.cancel_weight(sha)
     r_mined = mix.reduce_mined * (1.0 - np.asarray(dense_site, dtype=float))
     cancel = (1 - p) * c
     reduce = (1 - p) * mix.reduce_clean + p * r_mined
@@ -163,10 +198,22 @@ def calibrate_mix(
 
     Closed form: the cancelled share is linear in ``cancel_clean`` and the reduced share in
     ``reduce_clean``. Where the portfolio cannot reach the target (say, all CHAs: nothing can
-    be cancelled) the probabilities are clipped to [0, 1] and the achieved split is what
+    be cancelled but by the rarer CHA re-survey) the probabilities are clipped to [0, 1] and the achieved split is what
     :func:`expected_split` reports.
     """
-    target = dict(target or GLOBAL_2022_SPLIT)
+    return calibrate_mixes(area_m2, p_any, sha, dense_site, [dict(target or GLOBAL_2022_SPLIT)], base)[0]
+
+
+def calibrate_mixes(
+    area_m2: np.ndarray,
+    p_any: np.ndarray,
+    sha: np.ndarray,
+    dense_site: np.ndarray,
+    targets: Sequence[Mapping[ReleaseMethod, float]],
+    base: ReleaseModel | None = None,
+) -> list[ReleaseModel]:
+    """:func:`calibrate_mix` for several targets at once (the portfolio's sums taken once): what
+    a forecast needs for every split it draws from the learned split's posterior."""
     base = base or ReleaseModel(0.0, 0.0)
     a = np.asarray(area_m2, float)
     p = np.asarray(p_any, float)
@@ -174,15 +221,22 @@ def calibrate_mix(
     d = np.asarray(dense_site, float)
     total = a.sum()
     if total <= 0:
-        return base
-    clean_sha = float((a * (1 - p) * s).sum())
-    c = target[ReleaseMethod.CANCELLED] * total / clean_sha if clean_sha > 0 else 0.0
-    c = float(np.clip(c, 0.0, 1.0))
+        return [base for _ in targets]
+    clean_sha = float((a * (1 - p) * base.cancel_weight(s)).sum())  # cancellable clean m² per unit of c
     clean = float((a * (1 - p)).sum())
     from_mined = base.reduce_mined * base.mean_reduced_mined * float((a * p * (1 - d)).sum())
-    t = (target[ReleaseMethod.REDUCED] * total - from_mined) / (base.mean_reduced_clean * clean) if clean > 0 else 0.0
-    t = float(np.clip(t, 0.0, 1.0 - c))
-    return replace(base, cancel_clean=c, reduce_clean=t, by_survey=True)
+    out = []
+    for target in targets:
+        c = target[ReleaseMethod.CANCELLED] * total / clean_sha if clean_sha > 0 else 0.0
+        c = float(np.clip(c, 0.0, 1.0))
+        t = (
+            (target[ReleaseMethod.REDUCED] * total - from_mined) / (base.mean_reduced_clean * clean)
+            if clean > 0
+            else 0.0
+        )
+        t = float(np.clip(t, 0.0, 1.0 - c))
+        out.append(replace(base, cancel_clean=c, reduce_clean=t, by_survey=True))
+    return out
 
 
 RELEASE_PRIOR_STRENGTH = 20.0
@@ -254,10 +308,10 @@ class LearnedSplit:
         if total <= 0:
             return dict(self.overall)
         out = dict.fromkeys(ReleaseMethod, 0.0)
-        for w, r, s in zip(a, regions, np.asarray(sha, bool), strict=True):
-            split = self.for_area(str(r), HazardKind.SHA if s else HazardKind.CHA)
+        for key, w in group_weights(a, regions, sha).items():
+            split = self.for_area(*key)
             for m in ReleaseMethod:
-                out[m] += float(w) * split[m] / total
+                out[m] += w * split[m] / total
         return out
 
     def draws(self, k: int, rng: np.random.Generator) -> list[LearnedSplit]:
@@ -288,6 +342,56 @@ class LearnedSplit:
                 for (r, k), (sp, n) in sorted(self.by_group.items(), key=lambda kv: (kv[0][0], kv[0][1].value))
             ],
         }
+
+
+def group_weights(area_m2: np.ndarray, regions: Sequence[str], sha: np.ndarray) -> dict[tuple[str, HazardKind], float]:
+    """m² of the portfolio per (region, kind): the weights of :meth:`LearnedSplit.target`."""
+    out: dict[tuple[str, HazardKind], float] = {}
+    for w, r, s in zip(np.asarray(area_m2, float).tolist(), regions, np.asarray(sha, bool).tolist(), strict=True):
+        key = (str(r), HazardKind.SHA if s else HazardKind.CHA)
+        out[key] = out.get(key, 0.0) + w
+    return out
+
+
+SPLIT_DRAWS = 200
+"""Splits a forecast draws from the learned split's posterior; each run takes one at random."""
+
+
+def posterior_mixes(
+    learned: LearnedSplit,
+    k: int,
+    rng: np.random.Generator,
+    area_m2: np.ndarray,
+    regions: Sequence[str],
+    p_any: np.ndarray,
+    sha: np.ndarray,
+    dense_site: np.ndarray,
+    base: ReleaseModel | None = None,
+) -> list[ReleaseModel]:
+    """``k`` release models, each calibrated to one split drawn from the learned split's Dirichlet
+    posteriors (:meth:`LearnedSplit.draws`): so a forecast carries the split's uncertainty into
+    its band, wide while little release is recorded and narrowing as the register records more.
+
+    >>> rec = RecordedRelease("r", HazardKind.SHA, {ReleaseMethod.CANCELLED: 3e3, ReleaseMethod.CLEARED: 7e3})
+    >>> few, many = learn_split([rec] * 2), learn_split([rec] * 2000)
+    >>> args = (np.full(10, 1e4), ["r"] * 10, np.full(10, 0.04), np.ones(10, bool), np.zeros(10, bool))
+    >>> spread = [np.std([m.cancel_clean for m in posterior_mixes(s, 200, np.random.default_rng(1), *args)])
+    ...           for s in (few, many)]
+    >>> bool(spread[0] > 5 * spread[1] > 0)
+    True
+    """
+    a = np.asarray(area_m2, float)
+    weights = group_weights(a, regions, sha)
+    total = float(a.sum())
+    targets = []
+    for draw in learned.draws(k, rng):
+        t = dict.fromkeys(ReleaseMethod, 0.0)
+        for key, w in weights.items():
+            split = draw.for_area(*key)
+            for m in ReleaseMethod:
+                t[m] += w * split[m] / total if total > 0 else split[m] / len(weights)
+        targets.append(t)
+    return calibrate_mixes(a, p_any, sha, dense_site, targets, base)
 
 
 def learn_split(
@@ -393,13 +497,13 @@ def expected_stages(
     if not model.by_survey:
         zero = np.zeros_like(a)
         return Stages(zero, zero, zero, zero, a.copy())
-    cancel_p = (1 - p) * model.cancel_clean * sha_f if survey else np.zeros_like(a)
+    cancel_p = (1 - p) * model.cancel_clean * model.cancel_weight(sha_f) if survey else np.zeros_like(a)
     reduce_clean = (1 - p) * model.reduce_clean
     reduce_mined = p * model.reduce_mined * (1 - dense)
     cancelled = a * cancel_p
     reduced = a * (reduce_clean * model.mean_reduced_clean + reduce_mined * model.mean_reduced_mined)
     ts = a * model.ts_search_fraction * (reduce_clean + reduce_mined)
-    nts = a * sha_f if survey else np.zeros_like(a)
+    nts = a * model.surveyed(sha_f) if survey else np.zeros_like(a)
     clearance = np.maximum(a - cancelled - reduced, 0.0)
     return Stages(nts, cancelled, ts, reduced, clearance)
 

@@ -5,9 +5,10 @@
       base: register          # start from the register's fleet ("none": only the teams below)
       add: {manual: 200, mdd: 20}     # units: deminers for manual, teams otherwise
       teams: {mechanical: {count: 6, rate: 6000, sigma: 0.6, availability: 0.8}}
-    plan:                     # the planner: priority weights and planning parameters
+    plan:                     # the planner: priority weights, planning parameters, goals
       weights: {...}
       planning: {horizon_days: 3650, time_limit_s: 20}
+      goals: [{settlement: S-0007, by: 2029-06-30}]   # bring these back first, say if met
     forecast:                 # the Monte-Carlo forecast
       horizon_years: 10
       runs: 1000
@@ -94,11 +95,20 @@ class Assumptions(_Strict):
     start: date | None = None
 
 
+class PlanGoal(_Strict):
+    """ "Return to settlement X by date D" (X: its code or name): the settlement's blocking
+    areas go first, so the plan tries to meet it; the plan says whether it does (P50/P80)."""
+
+    settlement: str = Field(min_length=1, max_length=200, description="settlement code or name")
+    by: date = Field(description="the day its people should be able to come back")
+
+
 class PlanSpec(_Strict):
-    """The planner's section: priority weights and planning parameters."""
+    """The planner's section: priority weights, planning parameters and goals."""
 
     weights: PriorityWeights = Field(default_factory=PriorityWeights)
     planning: PlanningParameters = Field(default_factory=PlanningParameters)
+    goals: tuple[PlanGoal, ...] = Field(default=(), description="settlements to bring back by a date")
 
 
 class ScenarioSpec(_Strict):
@@ -160,6 +170,8 @@ def _inner_model(annotation: Any) -> tuple[Any, bool]:
     origin = typing.get_origin(annotation)
     if origin is dict:
         return typing.get_args(annotation)[1], True
+    if origin in (list, tuple):
+        return typing.get_args(annotation)[0], True  # the item's model (its index is skipped)
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     if args and origin is not None:
         return args[0], False
@@ -172,6 +184,7 @@ def _problems(exc: PydanticValidationError, source: str) -> list[Problem]:
         loc = tuple(err["loc"])
         key_error = bool(loc) and loc[-1] == "[key]"
         path = [str(p) for p in (loc[:-1] if key_error else loc)]
+        field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in (loc[:-1] if key_error else loc))
         etype = err["type"]
         found = err.get("input")
         expected: str | None = None
@@ -205,7 +218,7 @@ def _problems(exc: PydanticValidationError, source: str) -> list[Problem]:
             Problem(
                 message=message,
                 source=source,
-                field=".".join(path) if path else None,
+                field=field.removeprefix(".") or None,
                 found=None if found is None or isinstance(found, dict) else str(found),
                 expected=expected,
                 check="scenario",

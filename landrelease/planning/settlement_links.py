@@ -1,8 +1,11 @@
-"""Which hazard areas block which settlement: its access roads, and the land around it.
+"""Which hazard areas hold up which settlement, for the planner: the readiness rule, split.
 
-A village can come back when its land and its access road are released. The planner uses
-these links twice: the priority of an area grows with the displaced people it keeps from
-home, and an access road is scheduled before the village it serves.
+What holds a settlement up is :func:`landrelease.domain.blocking.blocking_areas` (its
+footprint, a buffer along its access routes, its farmland ring) — the same pairs readiness
+dates the settlement by. The planner uses them twice: the priority of an area grows with the
+displaced people it keeps from home, and the roads and railways among a settlement's blocking
+areas are scheduled before its other blocking areas (an access road before the village).
+Splitting by land use (never by reason) keeps that order free of cycles.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
+from landrelease.domain.blocking import DEFAULT_ROUTE_BUFFER_M, REASONS, blocking_areas
 from landrelease.domain.enums import LandUse
 from landrelease.domain.geometry import to_metric, utm_crs_for_geometries
 from landrelease.domain.hazard import HazardArea
@@ -23,11 +27,17 @@ ROAD_USES = frozenset({LandUse.ROAD, LandUse.RAIL})
 
 @dataclass
 class SettlementLinks:
-    """``roads[s]``: road/rail areas crossing settlement s's access routes; ``areas[s]``: its other areas."""
+    """``roads[s]``: road/rail areas among settlement s's blocking areas; ``areas[s]``: its other
+    blocking areas; ``reasons[s]``: each blocking area's reason (footprint, access route, farmland)."""
 
     roads: dict[str, list[str]] = field(default_factory=dict)
     areas: dict[str, list[str]] = field(default_factory=dict)
     nearest_km: dict[str, float] = field(default_factory=dict)  # hazard code -> km to the nearest settlement
+    reasons: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def blocking(self, settlement: str) -> list[str]:
+        """Every area that holds the settlement up, sorted (readiness names the same)."""
+        return sorted({*self.roads.get(settlement, []), *self.areas.get(settlement, [])})
 
     def settlements_served(self) -> dict[str, set[str]]:
         """hazard code -> the settlements whose return it holds up."""
@@ -39,9 +49,12 @@ class SettlementLinks:
 
 
 def link_settlements(
-    areas: Sequence[HazardArea], settlements: Sequence[Settlement], radius_km: float = 1.0
+    areas: Sequence[HazardArea],
+    settlements: Sequence[Settlement],
+    *,
+    route_buffer_m: float = DEFAULT_ROUTE_BUFFER_M,
 ) -> SettlementLinks:
-    """Link areas to settlements in a metric CRS (distances in metres, never degrees)."""
+    """Link the open areas to the settlements they hold up, and every area to its nearest settlement."""
     links = SettlementLinks()
     if not areas:
         return links
@@ -56,21 +69,12 @@ def link_settlements(
     nearest = np.full(len(areas), np.inf)
     nearest[idx[0]] = dist / 1000.0
     links.nearest_km = {a.code: float(nearest[i]) for i, a in enumerate(areas)}
-    # the land around each settlement (anything but roads and railways)
-    pairs = tree.query(area_m, predicate="dwithin", distance=radius_km * 1000.0)
-    for ai, si in zip(pairs[0], pairs[1], strict=True):
-        a = areas[int(ai)]
-        if a.land_use not in ROAD_USES:
-            links.areas.setdefault(settlements[int(si)].code, []).append(a.code)
-    # access roads: road/rail areas that cross a settlement's access routes
-    with_routes = [s for s in settlements if s.access_routes is not None and not s.access_routes.is_empty]
-    road_idx = [i for i, a in enumerate(areas) if a.land_use in ROAD_USES]
-    if with_routes and road_idx:
-        routes_m, _ = to_metric([s.access_routes for s in with_routes], crs)
-        rtree = shapely.STRtree(routes_m)
-        hits = rtree.query(area_m[road_idx], predicate="intersects")
-        for ri, si in zip(hits[0], hits[1], strict=True):
-            links.roads.setdefault(with_routes[int(si)].code, []).append(areas[road_idx[int(ri)]].code)
+    live = [a for a in areas if a.is_open]
+    b = blocking_areas(settlements, live, route_buffer_m=route_buffer_m)
+    for si, ai, r in zip(b.settlement.tolist(), b.area.tolist(), b.reason.tolist(), strict=True):
+        s, a = settlements[si].code, live[ai]
+        (links.roads if a.land_use in ROAD_USES else links.areas).setdefault(s, []).append(a.code)
+        links.reasons.setdefault(s, {})[a.code] = REASONS[r]
     for d in (links.roads, links.areas):
         for k in d:
             d[k] = sorted(set(d[k]))

@@ -18,13 +18,15 @@ a year / 365, and a machine counts half its rate as clearance (the follow-up HAL
 machines need). Which team types may do a task is the one eligibility matrix
 (:mod:`landrelease.planning.eligibility`). A TS or clearance task's area to process is
 divided by the site factor of its conditions (clutter, vegetation, slope) for the median of
-its eligible team types; NTS runs at the survey teams' rate, as in the forecast.
+its eligible team types; NTS runs at the survey teams' rate, as in the forecast, or — in a
+fleet without survey teams — at the manual teams' NTS walking rate
+(:data:`~landrelease.model.productivity.NTS_PRIORS`; eligibility's ``nts_assets``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -40,12 +42,13 @@ from landrelease.domain.task import Task
 from landrelease.model.productivity import (
     LEVEL_INDEX,
     MECHANICAL_FOLLOW_UP,
+    NTS_PRIORS,
     UnitRate,
     site_factor,
     unit_rates,
     units_of,
 )
-from landrelease.planning.eligibility import SENSITIVE_USES, exclusions
+from landrelease.planning.eligibility import SENSITIVE_USES, exclusions, nts_assets
 from landrelease.planning.instance import PlanInstance, PlanTask, PlanTeam, Solution
 from landrelease.planning.priority import Priority
 from landrelease.planning.release_model import (
@@ -57,6 +60,7 @@ from landrelease.planning.release_model import (
 from landrelease.planning.settlement_links import SettlementLinks
 
 STAGES = (ActivityKind.NTS, ActivityKind.TS, ActivityKind.CLEARANCE)
+GOAL_LIFT = 100.0  # a goal's blocking areas score this many times the highest score more
 
 
 class PlanningParameters(BaseModel):
@@ -206,6 +210,7 @@ def build_work(
     rates: Mapping[AssetType, UnitRate] | None = None,
     area_m2: Mapping[str, float] | None = None,
     working_days_per_year: float = 220.0,
+    goal_areas: Collection[str] = (),
 ) -> WorkProblem:
     """The planning instance of the open areas of the register (pure; the caller reads the register).
 
@@ -213,9 +218,14 @@ def build_work(
     the model's prior by kind); ``model``: the release model (default: calibrated to the 2022
     global split on these areas, as the forecast does); ``rates``: the unit rates of the
     productivity model (default: the priors); ``area_m2``: stored areas (default: computed);
-    ``working_days_per_year``: the scenario's (its forecast section says it for both).
+    ``working_days_per_year``: the scenario's (its forecast section says it for both);
+    ``goal_areas`` (the blocking areas of the settlements a goal names) are lifted above every
+    other area: their score gains :data:`GOAL_LIFT` times the highest score (the areas' own
+    priorities, as ``priorities --explain`` shows them, are unchanged).
     """
     open_areas = [a for a in areas if a.is_open]
+    lift = GOAL_LIFT * max((pr.score for pr in priorities.values()), default=1.0) if goal_areas else 0.0
+    goals = frozenset(goal_areas)
     teams = calendar_teams(teams, working_days_per_year)
     rates = rates or unit_rates([])
     if area_m2 is not None and all(a.code in area_m2 for a in open_areas):
@@ -234,7 +244,15 @@ def build_work(
     dense = np.array([a.land_use in SENSITIVE_USES for a in open_areas], bool)
     if model is None:
         model = calibrate_mix(sizes, p, sha, dense)
-    survey = any(tm.type == AssetType.DRONE_SURVEY.value for tm in teams)
+    nts_by = nts_assets(AssetType(tm.type) for tm in teams)
+    survey = bool(nts_by)
+    # a manual team's rate in the instance is its clearance rate: its NTS task is the area scaled
+    # so that the team covers it at its NTS walking rate
+    nts_scale = (
+        rates[AssetType.MANUAL].median[0] / NTS_PRIORS[AssetType.MANUAL].median_m2_per_day
+        if nts_by == (AssetType.MANUAL,)
+        else 1.0
+    )
     expected = expected_stages(sizes, p, sha, dense, model, survey=survey)
     done: dict[str, set[ActivityKind]] = {}
     for act in activities:
@@ -249,6 +267,8 @@ def build_work(
     stage_ids: dict[str, list[list[str]]] = {}
     for i, a in enumerate(open_areas):
         score = priorities[a.code].score if a.code in priorities else 0.0
+        if a.code in goals:
+            score += lift
         pt = a.geometry.representative_point()
         loc = (float(pt.x), float(pt.y))
         finished = done.get(a.code, set())
@@ -256,7 +276,7 @@ def build_work(
         stages: list[tuple[ActivityKind, float, float]] = []
         cancelled = float(expected.cancelled_m2[i])
         clearance = float(expected.clearance_m2[i])
-        if a.kind is HazardKind.SHA and survey and ActivityKind.NTS not in finished:
+        if survey and expected.nts_m2[i] > 0 and ActivityKind.NTS not in finished:  # SHAs, and CHAs it may cancel
             stages.append((ActivityKind.NTS, float(expected.nts_m2[i]), cancelled))
         else:  # NTS done (it did not cancel the area, which is still open) or not possible
             clearance += cancelled
@@ -270,6 +290,9 @@ def build_work(
         for stage, effort, released in stages:
             elig = exclusions(a, stage)
             types = tuple(ty.value for ty, why in elig.items() if why is None)
+            if stage is ActivityKind.NTS:
+                types = tuple(t.value for t in nts_by if elig[t] is None)
+                effort = effort * nts_scale
             if params.site_conditions and types and stage is not ActivityKind.NTS:
                 effort = effort / site_slowdown(a, [AssetType(t) for t in types], rates)
             present = [r for ty in types for r in rates_by_type.get(ty, [])]

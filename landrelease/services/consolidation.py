@@ -33,6 +33,7 @@ __all__ = [
     "accept",
     "accepted",
     "import_programmes",
+    "programme",
     "proposals",
     "set_programme",
 ]
@@ -156,3 +157,14 @@ def import_programmes(register: Register, path: Path) -> int:
                 f"{path.name} refused, nothing stored",
             )
         return sum(stored.replace_programme(uow, s, items) for s, items in progs.items())
+
+
+def programme(register: Register, settlement: str) -> list[Item]:
+    """A settlement's stored reconstruction programme (empty: none); unknown settlement refused."""
+    known = {s.code for s in register.settlements()}
+    if settlement not in known:
+        raise ValidationError(
+            [Problem("unknown settlement", field="settlement", found=settlement)], "no such settlement"
+        )
+    with register.reading() as conn:
+        return list(stored.programmes(conn).get(settlement, []))

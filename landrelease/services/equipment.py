@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from landrelease.domain.errors import Problem, ValidationError
+from landrelease.domain.errors import ConflictError, Problem, ValidationError
 from landrelease.returns.equipment import DEFAULT_DAYS_PER_SEASON, KINDS, check_request, days, season, use_per_machine
 from landrelease.services.register import Register
 from landrelease.storage import returns as stored
 
-__all__ = ["DEFAULT_DAYS_PER_SEASON", "add_machine", "book", "machines", "use"]
+__all__ = ["DEFAULT_DAYS_PER_SEASON", "add_machine", "book", "bookings", "machines", "use"]
 
 
 def add_machine(register: Register, code: str, settlement: str, kind: str, name: str = "") -> None:
@@ -99,19 +99,34 @@ def book(
                 used[season(d)] = used.get(season(d), 0) + 1
             problems = check_request(household, start, end, used, limit)
             if problems:
-                raise ValidationError(problems, "booking refused")
+                fair = [p for p in problems if p.field == "days"]
+                summary = (
+                    f"booking refused: household {household} would pass the fair-use limit of {limit} "
+                    "machine-days per season"
+                    if fair
+                    else "booking refused"
+                )
+                raise ValidationError(problems, summary)
             stored.insert_booking(uow, ref, machine, hid, [(d, season(d)) for d in days(start, end)])
     except IntegrityError:
-        raise ValidationError(
+        wanted = set(days(start, end))
+        with register.reading() as conn:
+            taken = sorted({d for _, _, d in stored.bookings(conn, machine) if d in wanted})
+        said = ", ".join(d.isoformat() for d in taken) or f"{start.isoformat()}..{end.isoformat()}"
+        raise ConflictError(
             [
                 Problem(
-                    "the machine is already booked on one of these days",
+                    "the machine is already booked on this day",
                     record=household,
                     field="start",
-                    found=f"{machine} {start.isoformat()}..{end.isoformat()}",
+                    found=f"{machine} on {d.isoformat()}",
                 )
+                for d in taken
+            ]
+            or [
+                Problem("the machine is already booked", record=household, field="start", found=f"{machine} on {said}")
             ],
-            "booking refused",
+            f"booking refused: machine {machine} is already booked on {said}",
         ) from None
     return ref
 
@@ -130,3 +145,18 @@ def use(register: Register) -> dict[str, Any]:
             {**m, "days_by_season": per.get(m["code"], {}), "households": len(users.get(m["code"], set()))} for m in kit
         ]
     }
+
+
+def bookings(register: Register, machine: str | None = None, *, personal: bool = False) -> list[dict[str, Any]]:
+    """Every booked day (machine, household, day); the household's name only where ``personal``
+    (roles that may see personal data)."""
+    with register.reading() as conn:
+        rows = stored.bookings(conn, machine)
+        names = stored.household_names(conn) if personal else {}
+    out: list[dict[str, Any]] = []
+    for m, h, d in rows:
+        row: dict[str, Any] = {"machine": m, "household": h, "day": d.isoformat(), "season": season(d)}
+        if personal:
+            row["name"] = names.get(h, {}).get("name")
+        out.append(row)
+    return out

@@ -20,6 +20,7 @@ import numpy as np
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.domain.results import AreaForecast, JointRelease
 from landrelease.planning.forecast import ForecastResult, Mapper, forecast
+from landrelease.planning.release_model import SPLIT_DRAWS, posterior_mixes
 from landrelease.planning.scenario import ScenarioSpec, parse_scenario
 from landrelease.services.plan import stored_dispatch_order
 from landrelease.services.portfolio import (
@@ -35,6 +36,8 @@ from landrelease.storage.forecasts import REGISTER, SCENARIO, ForecastRecord
 
 DEFAULT_SEED = 20201110
 """The settings' default seed: the same register gives the same forecast."""
+SPLIT_STREAM = 7
+"""Second word of the seed of the split draws' stream (the runs' streams come from the seed alone)."""
 
 __all__ = [
     "REGISTER",
@@ -120,6 +123,21 @@ def forecast_register(
     capacity = scenario.build_capacity(fleet) if scenario else fleet
     learned = register_learned_split(register)
     mix = release_model_for(portfolio, a, learned)
+    fixed_mix = a is not None and bool(a.release_mix or not a.release_by_survey)
+    draws = (
+        None
+        if fixed_mix
+        else posterior_mixes(
+            learned,
+            min(runs, SPLIT_DRAWS),
+            np.random.default_rng([seed, SPLIT_STREAM]),
+            portfolio.area_m2,
+            [str(r) for r in portfolio.region],
+            portfolio.p_any,
+            portfolio.sha,
+            portfolio.dense_site,
+        )
+    )
     result = forecast(
         portfolio,
         capacity,
@@ -136,14 +154,17 @@ def forecast_register(
         groups=groups,
         name=scenario.name if scenario else "the register as it is",
         keep_run_months=True,  # stored, so readiness takes joint quantiles over the runs
+        mix_draws=draws,
     )
     result.notes.insert(0, p_source)
-    if not (a is not None and (a.release_mix or not a.release_by_survey)):
+    if not fixed_mix:
         result.notes = [n for n in result.notes if not n.startswith("release mix calibrated to the 2022 global split")]
         result.notes.append(
             f"release mix learned from {learned.n_areas} hazard area(s) with recorded release, shrunk to the "
             f"2022 global split ({learned.strength:g} areas' worth), by region and hazard kind: overall "
             + ", ".join(f"{m.value} {v:.0%}" for m, v in learned.overall.items())
+            + f"; each run draws its split from the Dirichlet posterior ({len(draws or ())} draws), so the band "
+            "carries how little or much release is recorded"
         )
     return result
 

@@ -9,17 +9,20 @@ it first sends a team to each area — is defined once here; the forecast follow
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from landrelease.domain.enums import AssetType
+from landrelease.domain.errors import Problem, ValidationError
 from landrelease.domain.hazard import HazardArea
+from landrelease.domain.settlement import Settlement
 from landrelease.model.productivity import UnitRate, unit_rates
 from landrelease.planning.instance import PlanInstance, Solution, check_solution
 from landrelease.planning.priority import Priority, PriorityWeights, prioritise
-from landrelease.planning.scenario import ScenarioSpec
+from landrelease.planning.scenario import PlanGoal, ScenarioSpec
 from landrelease.planning.scheduler import solve
 from landrelease.planning.settlement_links import SettlementLinks, link_settlements
 from landrelease.planning.workplan import (
@@ -43,6 +46,7 @@ from landrelease.services.portfolio import (
 from landrelease.services.register import HazardFilter, Register
 
 __all__ = [
+    "PlanGoal",
     "PlanResult",
     "PriorityWeights",
     "ScenarioSpec",
@@ -53,6 +57,7 @@ __all__ = [
     "plan_register",
     "planned_dispatch_order",
     "priorities",
+    "resolve_goals",
     "solve_instance_file",
     "stored_dispatch_order",
     "write_outputs",
@@ -82,9 +87,41 @@ def priorities(
     """The open hazard areas, each one's priority (weighted criteria), and their links to settlements."""
     areas = register.hazard_areas(HazardFilter(open_only=True))
     settlements = register.settlements()
-    links = link_settlements(areas, settlements, weights.settlement_radius_km)
+    links = link_settlements(areas, settlements)
     evidence = register.evidence([a.code for a in areas]) if areas else []
     return areas, prioritise(areas, evidence, settlements, weights, links=links), links
+
+
+def resolve_goals(
+    register: Register, goals: Sequence[PlanGoal], source: str | None = None
+) -> list[tuple[Settlement, date]]:
+    """Each goal's settlement (by code, or by name ignoring case); one that names no settlement,
+    or a name several share, is refused by its key in the scenario (``plan.goals[i].settlement``)
+    and, when given, the scenario's file."""
+    settlements = register.settlements()
+    by_code = {s.code: s for s in settlements}
+    by_name: dict[str, list[Settlement]] = {}
+    for s in settlements:
+        by_name.setdefault(s.name.casefold(), []).append(s)
+    out, problems = [], []
+    for i, g in enumerate(goals):
+        hit = [by_code[g.settlement]] if g.settlement in by_code else by_name.get(g.settlement.casefold(), [])
+        if len(hit) != 1:
+            problems.append(
+                Problem(
+                    "no such settlement" if not hit else "more than one settlement has this name: give its code",
+                    source=source,
+                    field=f"plan.goals[{i}].settlement",
+                    found=g.settlement,
+                    expected=", ".join(s.code for s in hit) or "a settlement's code or name",
+                    check="scenario",
+                )
+            )
+            continue
+        out.append((hit[0], g.by))
+    if problems:
+        raise ValidationError(problems, "goals refused")
+    return out
 
 
 def build_register_work(
@@ -92,8 +129,10 @@ def build_register_work(
 ) -> tuple[WorkProblem, list[HazardArea]]:
     """The register's planning problem: its open areas with their assessed ``p_any`` and the
     release model the forecast uses, its fleet resized to the scenario's capacity (units), and
-    the rates of the one productivity model."""
+    the rates of the one productivity model; the blocking areas of the settlements its goals
+    name are lifted first."""
     scenario = scenario or ScenarioSpec()
+    goals = resolve_goals(register, scenario.plan.goals)
     areas, prios, links = priorities(register, scenario.plan.weights)
     start = start_date or scenario.plan.planning.start_date or date.today()
     if not areas:
@@ -126,6 +165,7 @@ def build_register_work(
         rates=rates,
         area_m2=dict(zip(codes, portfolio.area_m2.tolist(), strict=True)),
         working_days_per_year=float(scenario.forecast.working_days_per_year),
+        goal_areas={c for s, _ in goals for c in links.blocking(s.code)},
     )
     return work, areas
 
@@ -134,8 +174,6 @@ def plan_register(
     register: Register, scenario: ScenarioSpec | None = None, *, start_date: date | None = None, store: bool = True
 ) -> PlanResult:
     """Prioritise, plan and (by default) store the plan in the ``task`` table, replacing the previous one."""
-    from landrelease.domain.errors import ValidationError
-
     scenario = scenario or ScenarioSpec()
     t0 = time.perf_counter()
     work, areas = build_register_work(register, scenario, start_date)

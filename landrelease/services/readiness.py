@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from landrelease.domain.blocking import DEFAULT_FARMLAND_RING_M, DEFAULT_ROUTE_BUFFER_M
 from landrelease.domain.errors import Problem, ValidationError
 from landrelease.returns.bring_forward import (
     BringForward,
@@ -24,8 +26,6 @@ from landrelease.returns.bring_forward import (
     share_ready_by,
 )
 from landrelease.returns.readiness import (
-    DEFAULT_FARMLAND_RING_M,
-    DEFAULT_ROUTE_BUFFER_M,
     JOINT,
     READY,
     UNKNOWN,
@@ -39,6 +39,10 @@ from landrelease.services.register import HazardFilter, Register
 from landrelease.storage import forecasts as stored
 from landrelease.storage import returns as stored_returns
 
+if TYPE_CHECKING:
+    from landrelease.planning.scenario import ScenarioSpec
+    from landrelease.services.plan import PlanResult
+
 __all__ = [
     "JOINT",
     "NOTE",
@@ -48,8 +52,11 @@ __all__ = [
     "Readiness",
     "bring_forward",
     "find_settlement",
+    "forecast_run_months",
+    "goal_outcomes",
     "readiness",
     "reconstruction_after",
+    "share_ready",
     "stored_run_months",
 ]
 
@@ -148,7 +155,6 @@ def bring_forward(
     that move later, and the km²·days of delay elsewhere; with ``goal``, whether the
     settlement is ready by then at P50/P80 in either order. Nothing is stored."""
     from landrelease.planning.workplan import PlanOrder
-    from landrelease.services.forecast import forecast_register
     from landrelease.services.plan import stored_dispatch_order
 
     items = readiness(register)
@@ -170,17 +176,7 @@ def bring_forward(
         survey_travel=stored_order.survey_travel if stored_order is not None else None,
     )
     for order in (stored_order, first):
-        res = forecast_register(register, dispatch_order=order, runs=runs, seed=seed)
-        row = {str(c): i for i, c in enumerate(res.codes)}
-        months = np.zeros((len(codes), res.runs), dtype=np.uint16)
-        known = np.zeros(len(codes), dtype=bool)
-        kept = res.area_run_month
-        for i, c in enumerate(codes):
-            if c in row and kept is not None:
-                months[i] = kept[row[c]]
-                known[i] = True
-        ends = [res.month_end(m) for m in range(res.months)]
-        rm = RunMonths(months, known, res.months, [d for d in ends if d is not None])
+        rm = forecast_run_months(register, codes, order, runs=runs, seed=seed)
         results.append((rm, {r.code: r for r in settlement_readiness(register.settlements(), areas, rm)}))
     (before, r0), (after, r1) = results
     t0, t1 = r0[target.code], r1[target.code]
@@ -200,14 +196,85 @@ def bring_forward(
     verdict = None
     if goal is not None:
         rows = np.flatnonzero(exclude)
-        shares = []
-        for rm in (before, after):
-            latest = rm.months[rows].max(axis=0).astype(np.int64)
-            rebuilt, _ = reconstruction_after(register, codes, rm)
-            if target.code in rebuilt:
-                latest = np.maximum(latest, rebuilt[target.code])
-            shares.append(share_ready_by(latest, goal_month(rm.month_ends, goal)))
+        shares = [share_ready(register, target.code, codes, rows, rm, goal) for rm in (before, after)]
         verdict = Goal(goal, shares[0], shares[1])
     return BringForward(
         target.code, t0.ready_by.get("p50"), t1.ready_by.get("p50"), m0 - m1, delayed, cost, runs, verdict
     )
+
+
+def forecast_run_months(
+    register: Register, codes: Sequence[str], order: Sequence[str] | None, *, runs: int, seed: int | None
+) -> RunMonths:
+    """Every run's release month of each area in ``codes`` (rows in that order), forecast along
+    ``order`` (None: the register's default order); nothing is stored."""
+    from landrelease.services.forecast import forecast_register
+
+    res = forecast_register(register, dispatch_order=order, runs=runs, seed=seed)
+    row = {str(c): i for i, c in enumerate(res.codes)}
+    months = np.zeros((len(codes), res.runs), dtype=np.uint16)
+    known = np.zeros(len(codes), dtype=bool)
+    kept = res.area_run_month
+    for i, c in enumerate(codes):
+        if c in row and kept is not None:
+            months[i] = kept[row[c]]
+            known[i] = True
+    ends = [res.month_end(m) for m in range(res.months)]
+    return RunMonths(months, known, res.months, [d for d in ends if d is not None])
+
+
+def share_ready(
+    register: Register, settlement: str, codes: Sequence[str], rows: np.ndarray, rm: RunMonths, by: date
+) -> float:
+    """Share of runs in which the settlement is back by ``by``: its blocking areas (``rows`` of
+    ``codes``) released and its reconstruction done."""
+    latest = rm.months[rows].max(axis=0).astype(np.int64) if len(rows) else np.zeros(rm.runs, np.int64)
+    rebuilt, _ = reconstruction_after(register, codes, rm)
+    if settlement in rebuilt:
+        latest = np.maximum(latest, rebuilt[settlement])
+    return share_ready_by(latest, goal_month(rm.month_ends, by))
+
+
+def goal_outcomes(
+    register: Register, result: PlanResult, scenario: ScenarioSpec, *, runs: int = 200, seed: int | None = None
+) -> dict[str, Any]:
+    """Whether the plan meets each of the scenario's goals at P50/P80, and what the goals cost
+    the others: the plan is forecast along its own order and along the plan made without the
+    goals (same runs and seed); per goal the share of runs in which the settlement is back by
+    its date in each; and the km²·days by which the areas no goal needs are released later.
+    With the plan stored, ``readiness --settlement X --goal D`` says the same ("plan")."""
+    from landrelease.services.plan import plan_register, resolve_goals
+
+    goals = resolve_goals(register, scenario.plan.goals)
+    if not goals:
+        return {"goals": [], "km2_days_delay_elsewhere": 0.0, "runs": runs, "quantiles": JOINT}
+    plain_spec = scenario.model_copy(update={"plan": scenario.plan.model_copy(update={"goals": ()})})
+    without = plan_register(register, plain_spec, start_date=result.work.start_date, store=False)
+    areas = register.hazard_areas(HazardFilter(open_only=True))
+    codes = [a.code for a in areas]
+    row = {c: i for i, c in enumerate(codes)}
+    blocking = {r.code: r.blocking for r in readiness(register)}
+    with_goals = forecast_run_months(register, codes, result.dispatch_order() or None, runs=runs, seed=seed)
+    plain = forecast_run_months(register, codes, without.dispatch_order() or None, runs=runs, seed=seed)
+    needed = {c for s, _ in goals for c in blocking.get(s.code, ())}
+    exclude = np.array([c in needed for c in codes], dtype=bool)
+    km2 = np.array([(a.area_m2 or 0.0) / 1e6 for a in areas])
+    cost = delay_km2_days(km2, p50_months(plain.months), p50_months(with_goals.months), exclude)
+    out = []
+    for s, by in goals:
+        rows = np.array([row[c] for c in blocking.get(s.code, ()) if c in row], dtype=np.int64)
+        share = share_ready(register, s.code, codes, rows, with_goals, by)
+        share0 = share_ready(register, s.code, codes, rows, plain, by)
+        out.append(
+            {
+                "settlement": s.code,
+                "name": s.name,
+                "by": by.isoformat(),
+                "blocking": sorted(blocking.get(s.code, ())),
+                "share_of_runs_ready_by_then": round(share, 4),
+                "met_p50": share >= 0.5,
+                "met_p80": share >= 0.8,
+                "without_goals": {"share": round(share0, 4), "met_p50": share0 >= 0.5, "met_p80": share0 >= 0.8},
+            }
+        )
+    return {"goals": out, "km2_days_delay_elsewhere": round(cost, 3), "runs": runs, "quantiles": JOINT}

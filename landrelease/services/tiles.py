@@ -1,8 +1,9 @@
 """Vector tiles of the register for the map: a tile cache in front of the storage's builders.
 
 Tiles are cached per data version (the newest audit event), so any write through a unit of
-work makes every cached tile stale at once; what every tile of a version shares (the plan's
-phases) is computed once per version.
+work makes every cached tile stale at once. What every tile of a version shares (the plan's
+phases, the index of the areas' boxes that low zooms read) is kept by storage per version,
+with or without this cache.
 """
 
 from __future__ import annotations
@@ -21,15 +22,14 @@ __all__ = ["DETAIL_ZOOM", "EXTENT", "TILE_COLLECTIONS", "TileCache", "tile", "ti
 
 
 class TileCache:
-    """A bounded LRU of encoded tiles keyed by (collection, z, x, y, data version), and the
-    shared context of the newest version. ``max_bytes=0`` keeps no tile (every tile is built)."""
+    """A bounded LRU of encoded tiles keyed by (collection, z, x, y, data version).
+    ``max_bytes=0`` keeps no tile (every tile is built)."""
 
     def __init__(self, max_bytes: int = 256 * 2**20) -> None:
         self._items: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
         self._bytes = 0
         self._max = max_bytes
         self._lock = threading.Lock()
-        self._context: tuple[int, provider.TileContext] | None = None
 
     def get(self, key: tuple[Any, ...]) -> bytes | None:
         with self._lock:
@@ -47,13 +47,6 @@ class TileCache:
             while self._bytes > self._max and self._items:
                 _, old = self._items.popitem(last=False)
                 self._bytes -= len(old)
-
-    def context(self, version: int) -> provider.TileContext | None:
-        held = self._context
-        return held[1] if held is not None and held[0] == version else None
-
-    def keep_context(self, version: int, context: provider.TileContext) -> None:
-        self._context = (version, context)
 
 
 def tile(
@@ -77,16 +70,12 @@ def tile(
         key = (collection, z, x, y, version, public_digits)
         data = cache.get(key) if cache is not None else None
         if data is None:
-            context = cache.context(version) if cache is not None else None
-            if context is None:
-                context = provider.tile_context(conn)
-                if cache is not None:
-                    cache.keep_context(version, context)
+            context = provider.tile_context(conn, version)  # kept by storage per data version
             if public_digits is None:
                 data = provider.build_tile(conn, collection, z, x, y, context)
             else:
                 digits = public_digits
-                data = provider.build_public_tile(conn, z, x, y, lambda g: generalise(g, digits))
+                data = provider.build_public_tile(conn, z, x, y, lambda g: generalise(g, digits), version)
             if cache is not None:
                 cache.put(key, data)
     return data, version

@@ -21,12 +21,26 @@ from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import ColumnElement, Connection, FromClause, Select, and_, func, literal, or_, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Select,
+    and_,
+    column,
+    func,
+    literal,
+    or_,
+    select,
+    table,
+    type_coerce,
+)
 from sqlalchemy import LargeBinary as _LB
 
 from landrelease.domain.enums import HazardStatus
 from landrelease.storage import schema
 from landrelease.storage.forecasts import area_forecast_columns, area_forecast_from_mapping, newest_register_forecast_id
+from landrelease.storage.types import SRID
 
 try:  # orjson is several times faster; the standard library is the fallback
     import orjson
@@ -267,12 +281,10 @@ class Query:
     equals: dict[str, Any] = field(default_factory=dict)  # property → value or list of values
 
 
-def _where(spec: CollectionSpec, q: Query) -> list[ColumnElement[bool]]:
+def _where(conn: Connection, spec: CollectionSpec, q: Query) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = list(spec.where)
     if q.bbox:
-        minx, miny, maxx, maxy = q.bbox
-        bx = spec.bbox
-        conds += [bx[2] >= minx, bx[0] <= maxx, bx[3] >= miny, bx[1] <= maxy]
+        conds += _intersects(conn, spec, q.bbox)
     if q.interval and spec.temporal:
         start, end = q.interval
         if start is not None:
@@ -288,6 +300,47 @@ def _where(spec: CollectionSpec, q: Query) -> list[ColumnElement[bool]]:
     return conds
 
 
+def _rtree(name: str) -> Any:
+    return table(f"{name}_rtree", column("id"), column("minx"), column("maxx"), column("miny"), column("maxy"))
+
+
+def _intersects(conn: Connection, spec: CollectionSpec, bbox: BBox) -> list[ColumnElement[bool]]:
+    """Features whose geometry intersects the box (not merely its bounding box), through the
+    spatial index: GiST and ``ST_Intersects`` on PostGIS; on SQLite the R*Tree gives the
+    candidates, a candidate whose bounding box lies inside the query box intersects it, and
+    only those whose bounding box crosses the box's edge are tested with Shapely here. The
+    ones that fail that test are left out by id, so the database still filters, orders and
+    pages (SQLite here cannot load SpatiaLite)."""
+    minx, miny, maxx, maxy = bbox
+    bx = spec.bbox
+    overlaps = [bx[2] >= minx, bx[0] <= maxx, bx[3] >= miny, bx[1] <= maxy]
+    if conn.dialect.name == "postgresql":
+        envelope = func.ST_MakeEnvelope(minx, miny, maxx, maxy, SRID)
+        return [*overlaps, func.ST_Intersects(spec.geometry, envelope)]
+    geom_table: Any = spec.geometry.table
+    gid = geom_table.c.id
+    conds: list[ColumnElement[bool]] = []
+    if geom_table.name in schema.RTREE_TABLES:
+        rt = _rtree(geom_table.name)
+        conds.append(
+            gid.in_(select(rt.c.id).where(rt.c.maxx >= minx, rt.c.minx <= maxx, rt.c.maxy >= miny, rt.c.miny <= maxy))
+        )
+    conds += overlaps
+    # the candidates whose bounding box crosses an edge of the query box
+    crossing = select(gid, wkb(spec.geometry, "sqlite").label("_wkb")).where(
+        *conds, or_(bx[0] < minx, bx[1] < miny, bx[2] > maxx, bx[3] > maxy)
+    )
+    rows = conn.execute(crossing).all()
+    if rows:
+        geoms = shapely.from_wkb([bytes(r._wkb) for r in rows])
+        hit = shapely.intersects(geoms, shapely.box(minx, miny, maxx, maxy))
+        missed = [int(r.id) for r, keep in zip(rows, hit, strict=True) if not keep]
+        if missed:
+            each: Select[Any] = select(column("value")).select_from(func.json_each(literal(dumps(missed))))
+            conds.append(gid.not_in(each))
+    return conds
+
+
 def _temporal_value(col: ColumnElement[Any], moment: datetime) -> Any:
     python_type = getattr(col.type, "python_type", None) if hasattr(col, "type") else None
     try:
@@ -298,8 +351,9 @@ def _temporal_value(col: ColumnElement[Any], moment: datetime) -> Any:
     return moment
 
 
-def select_rows(spec: CollectionSpec, q: Query, dialect: str, names: Sequence[str] | None = None) -> Select[Any]:
-    """Full rows of a collection (properties, and the joined results when ``names`` is None)."""
+def select_rows(spec: CollectionSpec, dialect: str, names: Sequence[str] | None = None) -> Select[Any]:
+    """Full rows of a collection (properties, and the joined results when ``names`` is None),
+    unfiltered: the callers choose the rows by id or key."""
     props = spec.properties if names is None else {n: spec.properties[n] for n in names}
     cols = [spec.key.label("_fid"), wkb(spec.geometry, dialect).label("_wkb")]
     cols += [c.label(n) for n, c in props.items()]
@@ -308,21 +362,37 @@ def select_rows(spec: CollectionSpec, q: Query, dialect: str, names: Sequence[st
         stmt = select(*cols).select_from(spec.detail)
     else:
         stmt = select(*cols).select_from(spec.source)
-    for cond in _where(spec, q):
-        stmt = stmt.where(cond)
     return stmt.order_by(spec.order)
 
 
 def count(conn: Connection, spec: CollectionSpec, q: Query) -> int:
-    stmt = select(func.count()).select_from(spec.source)
-    for cond in _where(spec, q):
-        stmt = stmt.where(cond)
+    """How many features match the query's filters."""
+    stmt = select(func.count()).select_from(spec.source).where(*_where(conn, spec, q))
     return int(conn.execute(stmt).scalar_one())
 
 
-def page(conn: Connection, spec: CollectionSpec, q: Query) -> list[Any]:
-    stmt = select_rows(spec, q, conn.dialect.name).limit(q.limit).offset(q.offset)
-    return list(conn.execute(stmt))
+def page_ids(conn: Connection, spec: CollectionSpec, q: Query) -> tuple[list[int], int]:
+    """The ordered ids of one page, paged by the database (``ORDER BY`` the id, ``LIMIT`` and
+    ``OFFSET``; a narrow read of the id alone), and the number matched.
+
+    The count is inferred where the page itself tells it (a short, non-empty page ends the
+    matches; an empty first page means none) and read with ``COUNT`` otherwise.
+    """
+    conds = _where(conn, spec, q)
+    stmt = select(spec.order).select_from(spec.source).where(*conds).order_by(spec.order)
+    ids = [int(r[0]) for r in conn.execute(stmt.limit(q.limit).offset(q.offset))]
+    if 0 < len(ids) < q.limit or (not ids and q.offset == 0):
+        return ids, q.offset + len(ids)
+    matched = conn.execute(select(func.count()).select_from(spec.source).where(*conds)).scalar_one()
+    return ids, int(matched)
+
+
+def rows_by_id(conn: Connection, spec: CollectionSpec, ids: Sequence[int]) -> list[Any]:
+    """Full rows of these ids (by ``spec.order``), in id order, with the id as ``_order``."""
+    if not ids:
+        return []
+    stmt = select_rows(spec, conn.dialect.name).add_columns(spec.order.label("_order"))
+    return list(conn.execute(stmt.where(spec.order.in_(list(ids)))))
 
 
 class FeatureTexts:
@@ -338,7 +408,13 @@ class FeatureTexts:
         self._texts: OrderedDict[tuple[str, bool, int], str] = OrderedDict()
         self._lock = threading.Lock()
 
+    @property
+    def keeps(self) -> bool:
+        return self._max > 0
+
     def get_many(self, collection: str, personal: bool, version: int, ids: Sequence[int]) -> list[str | None]:
+        if not self.keeps:
+            return [None] * len(ids)
         with self._lock:
             if version != self._version:
                 return [None] * len(ids)
@@ -365,12 +441,16 @@ class FeatureTexts:
 
 
 class PageIndex:
-    """Keyset paging behind ``limit``/``offset``: the ordered ids of a query, kept per data version.
+    """Paging behind ``limit``/``offset``, with or without memory.
 
-    ``OFFSET k`` makes the database step over k rows (slow deep in 100,000 areas); here the
-    ids of a filter are read once (a narrow, index-only read), a page is then the rows whose
-    id is in ``ids[offset:offset+limit]``, and ``numberMatched`` is ``len(ids)``. Any write
-    through a unit of work appends an audit event, which changes the version and the ids.
+    Kept (the default): the ordered ids of a filter are read once per data version (a narrow,
+    index-only read), a page is then the rows whose id is in ``ids[offset:offset+limit]``,
+    ``numberMatched`` is ``len(ids)``, and serialised features are kept too. Any write through
+    a unit of work appends an audit event, which changes the version and the ids.
+
+    Not kept (``max_entries=0``, caches off): nothing is held; the database pages the ids
+    (:func:`page_ids`) and the page's rows are read by id. Both ways give the same features in
+    the same order with the same ``numberMatched``.
     """
 
     def __init__(self, max_entries: int = 64, max_features: int = 200_000) -> None:
@@ -379,6 +459,11 @@ class PageIndex:
         self._lock = threading.Lock()
         self._building: dict[tuple[Any, ...], threading.Lock] = {}
         self.texts = FeatureTexts(max_features)
+
+    @property
+    def keeps(self) -> bool:
+        """Whether id lists are kept between requests."""
+        return self._max > 0
 
     def ids(self, conn: Connection, spec: CollectionSpec, q: Query, version: int) -> np.ndarray:
         key = (spec.id, q.bbox, q.interval, tuple(sorted((k, str(v)) for k, v in q.equals.items())))
@@ -395,9 +480,7 @@ class PageIndex:
                 hit = self._items.get(key)
                 if hit is not None and hit[0] == version:
                     return hit[1]
-            stmt = select(spec.order).select_from(spec.source)
-            for cond in _where(spec, q):
-                stmt = stmt.where(cond)
+            stmt = select(spec.order).select_from(spec.source).where(*_where(conn, spec, q))
             ids = np.fromiter((r[0] for r in conn.execute(stmt.order_by(spec.order))), dtype=np.int64)
             with self._lock:
                 self._items[key] = (version, ids)
@@ -405,6 +488,13 @@ class PageIndex:
                     old, _ = self._items.popitem(last=False)
                     self._building.pop(old, None)
         return ids
+
+    def _chosen(self, conn: Connection, spec: CollectionSpec, q: Query, version: int) -> tuple[list[int], int]:
+        """The ids of one page and the number matched: from the kept list, or paged by the database."""
+        if not self.keeps:
+            return page_ids(conn, spec, q)
+        ids = self.ids(conn, spec, q, version)
+        return [int(i) for i in ids[q.offset : q.offset + q.limit]], len(ids)
 
     def page_texts(
         self, conn: Connection, spec: CollectionSpec, q: Query, version: int, *, personal: bool
@@ -415,36 +505,31 @@ class PageIndex:
         are read and converted (then kept), so paging through a large collection costs a
         dictionary lookup a feature once it has been read.
         """
-        ids = self.ids(conn, spec, q, version)
-        chosen = [int(i) for i in ids[q.offset : q.offset + q.limit]]
+        chosen, matched = self._chosen(conn, spec, q, version)
         if not chosen:
-            return [], len(ids)
+            return [], matched
         texts = self.texts.get_many(spec.id, personal, version, chosen)
         missing = [i for i, t in zip(chosen, texts, strict=True) if t is None]
         if missing:
-            stmt = select_rows(spec, Query(), conn.dialect.name).add_columns(spec.order.label("_order"))
-            rows = list(conn.execute(stmt.where(spec.order.in_(missing))))
+            rows = rows_by_id(conn, spec, missing)
             fresh = dict(
                 zip(
                     (int(r._mapping["_order"]) for r in rows), feature_texts(spec, rows, personal=personal), strict=True
                 )
             )
-            self.texts.put_many(spec.id, personal, version, fresh)
+            if self.texts.keeps:
+                self.texts.put_many(spec.id, personal, version, fresh)
             texts = [t if t is not None else fresh.get(i) for i, t in zip(chosen, texts, strict=True)]
-        return [t for t in texts if t is not None], len(ids)
+        return [t for t in texts if t is not None], matched
 
     def page(self, conn: Connection, spec: CollectionSpec, q: Query, version: int) -> tuple[list[Any], int]:
         """The rows of one page and the number matched."""
-        ids = self.ids(conn, spec, q, version)
-        chosen = ids[q.offset : q.offset + q.limit]
-        if len(chosen) == 0:
-            return [], len(ids)
-        stmt = select_rows(spec, Query(), conn.dialect.name).where(spec.order.in_([int(i) for i in chosen]))
-        return list(conn.execute(stmt)), len(ids)
+        chosen, matched = self._chosen(conn, spec, q, version)
+        return rows_by_id(conn, spec, chosen), matched
 
 
 def one(conn: Connection, spec: CollectionSpec, fid: str) -> Any | None:
-    stmt = select_rows(spec, Query(), conn.dialect.name).where(spec.key_filter(fid)).limit(1)
+    stmt = select_rows(spec, conn.dialect.name).where(spec.key_filter(fid)).limit(1)
     return conn.execute(stmt).first()
 
 

@@ -4,36 +4,57 @@ Two builders give the same tile: the same features, ids, layers and properties.
 
 - PostGIS builds the tile in the database (``ST_AsMVTGeom`` clips and snaps to the tile's
   grid, ``ST_AsMVT`` encodes), as Martin and pg_tileserv do: one round trip, no geometry
-  crosses the wire.
+  crosses the wire. Hazard areas keep their Web Mercator geometry in a generated column with
+  its own GiST index (migration ``tiles_2_1``), so nothing is reprojected per tile.
 - SQLite has no MVT encoder: geometries are read as WKB and handled as Shapely 2 arrays —
-  simplified in degrees before projection (the tolerance follows the zoom, so a zoom-6
-  tile projects a fraction of the vertices), projected, clipped and snapped to the grid in
-  bulk — and then encoded by ``mapbox_vector_tile``.
+  projected, simplified with the zoom's tolerance, clipped and snapped to the grid in bulk —
+  and encoded by :mod:`landrelease.storage.mvt` (vectorised; ``mapbox_vector_tile`` took a
+  tenth of a millisecond per feature).
 
-Rows are the ones whose bounding box meets the tile plus its buffer (SQLite's R*Tree,
-PostGIS's GiST through ``&&``). Areas narrower than two screen pixels at the tile's zoom are
-sent as one point per 4×4-pixel cell (layer ``hazard-points``; the highest priority area of
-the cell stands for it and ``n`` counts them all), so a whole region stays light at low
-zoom; nothing is hidden, and from ``DETAIL_ZOOM`` on every area is its own polygon.
+From ``DETAIL_ZOOM`` on, rows are the ones whose bounding box meets the tile plus its buffer
+(SQLite's R*Tree, PostGIS's GiST on the Web Mercator geometry through ``&&``) and every area
+is its own polygon. Below it, areas narrower than two screen pixels are sent as one point per
+4×4-pixel cell (layer ``hazard-points``; the highest priority area of the cell stands for it
+and ``n`` counts them all), so a whole region stays light; nothing is hidden. Which areas are
+drawn and how the small ones cluster comes, on both backends, from a :class:`TileIndex` of
+the areas' boxes kept per data version (read once after each write), so a zoom-6 tile reads
+only the rows it sends rather than every area of the region.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import threading
+import weakref
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import mapbox_vector_tile
 import numpy as np
 import shapely
-from sqlalchemy import Connection, Integer, case, func, select, table, text
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Integer,
+    String,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy import column as sa_column
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from landrelease.domain.enums import OPEN_STATUS_VALUES, HazardStatus
-from landrelease.storage import schema
+from landrelease.storage import mvt, schema
 from landrelease.storage.assessments import p_any_of
 from landrelease.storage.features import wkb
+from landrelease.storage.summary import data_version_of
 
 EXTENT = 4096
 BUFFER = 64  # tile units around the tile kept so that strokes join across tiles
@@ -61,17 +82,31 @@ class TileContext:
 
     origin: date | None
     phases: dict[int, int] = field(default_factory=dict)
+    version: int | None = None  # the data version (None: read it when needed)
 
 
-def tile_context(conn: Connection) -> TileContext:
+def tile_context(conn: Connection, version: int | None = None) -> TileContext:
+    """The context of the data version this connection sees (``version`` when the caller has
+    read it already); computed once per version."""
+    version = data_version_of(conn) if version is None else version
+    held = _CONTEXTS.get(conn.engine)
+    if held is not None and held[0] == version:
+        return held[1]
+    context = _tile_context(conn, version)
+    with _LOCK:
+        _CONTEXTS[conn.engine] = (version, context)
+    return context
+
+
+def _tile_context(conn: Connection, version: int) -> TileContext:
     t = schema.task
     origin = conn.execute(select(func.min(t.c.planned_start))).scalar()
     if origin is None or conn.dialect.name == "postgresql":
-        return TileContext(origin)
+        return TileContext(origin, version=version)
     rows = conn.execute(
         select(t.c.hazard_id, func.min(t.c.planned_start)).where(t.c.planned_start.is_not(None)).group_by(t.c.hazard_id)
     ).all()
-    return TileContext(origin, {int(r[0]): _phase(origin, r[1]) for r in rows})
+    return TileContext(origin, {int(r[0]): _phase(origin, r[1]) for r in rows}, version)
 
 
 def _phase(origin: date, start: date) -> int:
@@ -86,6 +121,7 @@ class _Spec:
     where: tuple[Any, ...]
     by_priority: bool  # which small area stands for its cell: highest priority first, else most people
     by_id: bool = False  # …or the lowest id (the public map shows no priorities)
+    key: str = ""  # names the selection (collection and audience) for the version's index
 
 
 def _spec(collection: str) -> _Spec:
@@ -96,9 +132,10 @@ def _spec(collection: str) -> _Spec:
             ("code", "status", "priority", "land_use", "kind", "p_any"),
             (h.c.status != HazardStatus.SUPERSEDED.value,),
             True,
+            key="hazard-areas",
         )
     if collection == "settlements":
-        return _Spec(schema.settlement, ("code", "name", "population", "displaced"), (), False)
+        return _Spec(schema.settlement, ("code", "name", "population", "displaced"), (), False, key="settlements")
     raise KeyError(collection)
 
 
@@ -119,6 +156,8 @@ def _order(spec: _Spec) -> list[Any]:
     tbl = spec.table
     if spec.by_priority:
         return [tbl.c.priority_score.desc().nulls_last(), tbl.c.id]
+    if spec.by_id:
+        return [tbl.c.id]
     return [tbl.c.population.desc(), tbl.c.id]
 
 
@@ -131,14 +170,14 @@ def _padded(z: int, x: int, y: int) -> tuple[tuple[float, float, float, float], 
     return (west - pad_x, south - pad_y, east + pad_x, north + pad_y), small_deg
 
 
-def build_public_tile(conn: Connection, z: int, x: int, y: int, generalise: Any) -> bytes:
+def build_public_tile(conn: Connection, z: int, x: int, y: int, generalise: Any, version: int | None = None) -> bytes:
     """The public safety map's tile: open hazard areas, code/kind/status only, each geometry
     passed through ``generalise`` (an array of Shapely geometries in, the same out) before it is
     projected; built by the Python path on both backends so the generalisation is the one the
     public OGC items use."""
     h = schema.hazard_area
-    spec = _Spec(h, ("code", "status", "kind"), (h.c.status.in_(OPEN_STATUS_VALUES),), False, by_id=True)
-    return _build_python(conn, "hazard-areas", spec, z, x, y, TileContext(None), generalise)
+    spec = _Spec(h, ("code", "status", "kind"), (h.c.status.in_(OPEN_STATUS_VALUES),), False, by_id=True, key="public")
+    return _build_python(conn, "hazard-areas", spec, z, x, y, TileContext(None, version=version), generalise)
 
 
 def build_tile(conn: Connection, collection: str, z: int, x: int, y: int, context: TileContext) -> bytes:
@@ -152,6 +191,13 @@ def build_tile(conn: Connection, collection: str, z: int, x: int, y: int, contex
 # ---------------------------------------------------------------- PostGIS: ST_AsMVT
 
 
+def _mercator(lon: float, lat: float) -> tuple[float, float]:
+    """EPSG:3857 metres of a lon/lat point."""
+    r = 6378137.0
+    lat = min(max(lat, -85.0511287798), 85.0511287798)
+    return math.radians(lon) * r, r * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
 def _build_postgis(
     conn: Connection, collection: str, spec: _Spec, z: int, x: int, y: int, context: TileContext
 ) -> bytes:
@@ -161,10 +207,26 @@ def _build_postgis(
     # for this transaction.
     conn.exec_driver_sql("SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0")
     tbl = spec.table
-    big = ((tbl.c.maxx - tbl.c.minx) >= small_deg) | ((tbl.c.maxy - tbl.c.miny) >= small_deg)
-    near = [tbl.c.geometry.op("&&")(func.ST_MakeEnvelope(west, south, east, north, 4326)), *spec.where]
     tile_env = func.ST_TileEnvelope(z, x, y)
     width = tile_env_width(z)
+    # Hazard areas carry their Web Mercator geometry (a generated column with its own GiST
+    # index): nothing is reprojected per tile. Settlements (a few thousand) are projected here.
+    stored = "geom_3857" if tbl is schema.hazard_area else None
+    merc = literal_column(f"{tbl.name}.{stored}") if stored else func.ST_Transform(tbl.c.geometry, 3857)
+    index = _index(conn, spec, context.version) if z < DETAIL_ZOOM else None
+    if index is not None:  # below DETAIL_ZOOM the version's index names the drawn areas
+        near = [_id_in(conn, tbl.c.id, index.big_ids((west, south, east, north), small_deg))]
+    else:
+        # The box in degrees is the one SQLite's R*Tree uses; projected, it is exactly the
+        # same test on the Web Mercator geometry's GiST index (Mercator keeps boxes boxes).
+        (mx0, my0), (mx1, my1) = _mercator(west, south), _mercator(east, north)
+        env = func.ST_MakeEnvelope(mx0 - 1e-3, my0 - 1e-3, mx1 + 1e-3, my1 + 1e-3, 3857)
+        box = (
+            merc.op("&&")(env)
+            if stored
+            else tbl.c.geometry.op("&&")(func.ST_MakeEnvelope(west, south, east, north, 4326))
+        )
+        near = [box, tbl.c.maxx >= west, tbl.c.minx <= east, tbl.c.maxy >= south, tbl.c.miny <= north, *spec.where]
 
     def props(of: Any) -> list[Any]:
         """The properties, read only for the features sent (P(any EO) and the phase are lookups)."""
@@ -176,12 +238,10 @@ def _build_postgis(
             cols.append((1 + func.floor((months - context.origin.month) / 3)).cast(Integer).label("phase"))
         return cols
 
-    # Polygons: simplified, then clipped and snapped by ST_AsMVTGeom (materialized,
-    # so each is computed once).
-    # (In degrees before the projection, as on SQLite, so fewer vertices are projected.)
-    unit_deg = (east - west) / (EXTENT + 2 * BUFFER) * math.cos(math.radians((south + north) / 2))
-    g = func.ST_Transform(func.ST_Simplify(tbl.c.geometry, unit_deg * _tolerance(z), True), 3857)
-    drawn = select(tbl.c.id, g.label("g")).where(big, *near).cte("drawn")
+    # Polygons: simplified in Web Mercator (the zoom's tolerance in tile units), then clipped and
+    # snapped by ST_AsMVTGeom (materialized, so each is computed once).
+    g = func.ST_Simplify(merc, width / EXTENT * _tolerance(z), True)
+    drawn = select(tbl.c.id, g.label("g")).where(*near).cte("drawn")
     drawn = (
         select(drawn.c.id, drawn.c.g, func.ST_AsMVTGeom(drawn.c.g, tile_env, EXTENT, BUFFER, True).label("mvt"))
         .cte("mvt")
@@ -203,57 +263,49 @@ def _build_postgis(
         .order_by(drawn.c.id)
         .subquery("polys")
     )
-    # Points: the small areas' bbox centres in tile units (the Python path's spherical Mercator),
-    # one per grid cell, the collection's first standing for it.
-    lat = func.least(func.greatest((tbl.c.miny + tbl.c.maxy) / 2, -85.0511), 85.0511)
-    rad = func.radians(lat)
-    n = 2.0**z
-    cx = (((tbl.c.minx + tbl.c.maxx) / 2 + 180.0) / 360.0 * n - x) * EXTENT
-    cy = ((1.0 - func.ln(func.tan(rad) + 1.0 / func.cos(rad)) / math.pi) / 2.0 * n - y) * EXTENT
-    rank = tbl.c.priority_score.desc().nulls_last() if spec.by_priority else tbl.c.population.desc()
-    centres = (
-        select(tbl.c.id, cx.label("cx"), cy.label("cy"), func.row_number().over(order_by=(rank, tbl.c.id)).label("o"))
-        .where(~big, *near)
-        .subquery("centres")
-    )
-    gx = func.floor(centres.c.cx / POINT_GRID)
-    gy = func.floor(centres.c.cy / POINT_GRID)
-    ranked = (
-        select(
-            centres.c.id,
-            gx.label("gx"),
-            gy.label("gy"),
-            func.row_number().over(partition_by=(gx, gy), order_by=centres.c.o).label("rn"),
-            func.count().over(partition_by=(gx, gy)).label("n"),
-        )
-        .where(centres.c.cx >= 0, centres.c.cx < EXTENT, centres.c.cy >= 0, centres.c.cy < EXTENT)
-        .subquery("ranked")
-    )
-    point_tbl = tbl.alias("q")
-    points = (
-        select(
-            ranked.c.id,
-            *props(point_tbl),
-            ranked.c.n.cast(Integer).label("n"),
-            func.ST_MakePoint((ranked.c.gx + 0.5) * POINT_GRID, (ranked.c.gy + 0.5) * POINT_GRID).label("geom"),
-        )
-        .join_from(ranked, point_tbl, point_tbl.c.id == ranked.c.id)
-        .where(ranked.c.rn == 1)
-        .order_by(ranked.c.id)
-        .subquery("points")
-    )
     poly_mvt = (
         select(func.ST_AsMVT(text("polys"), collection, EXTENT, "geom", "id"))
         .select_from(polys)
         .where(polys.c.geom.is_not(None))
         .scalar_subquery()
     )
-    point_mvt = (
-        select(func.ST_AsMVT(text("points"), POINT_LAYERS[collection], EXTENT, "geom", "id"))
-        .select_from(points)
-        .scalar_subquery()
-    )
-    data = conn.execute(select(func.coalesce(poly_mvt, b"").op("||")(func.coalesce(point_mvt, b"")))).scalar()
+    point_mvt: Any = None
+    if index is not None:
+        # Points: the index's cells (computed as on SQLite), encoded here with the
+        # representatives' properties.
+        ids, gx, gy, counts = index.cells(z, x, y, small_deg)
+        if len(ids):
+            cells = (
+                func.unnest(
+                    bindparam("cell_ids", ids.tolist(), type_=ARRAY(BigInteger)),
+                    bindparam("cell_gx", gx.tolist(), type_=ARRAY(Integer)),
+                    bindparam("cell_gy", gy.tolist(), type_=ARRAY(Integer)),
+                    bindparam("cell_n", counts.tolist(), type_=ARRAY(Integer)),
+                )
+                .table_valued("id", "gx", "gy", "n")
+                .render_derived(name="cells")
+            )
+            point_tbl = tbl.alias("q")
+            points = (
+                select(
+                    cells.c.id,
+                    *props(point_tbl),
+                    cells.c.n.label("n"),
+                    func.ST_MakePoint((cells.c.gx + 0.5) * POINT_GRID, (cells.c.gy + 0.5) * POINT_GRID).label("geom"),
+                )
+                .join_from(cells, point_tbl, point_tbl.c.id == cells.c.id)
+                .order_by(cells.c.id)
+                .subquery("points")
+            )
+            point_mvt = (
+                select(func.ST_AsMVT(text("points"), POINT_LAYERS[collection], EXTENT, "geom", "id"))
+                .select_from(points)
+                .scalar_subquery()
+            )
+    both: Any = func.coalesce(poly_mvt, b"")
+    if point_mvt is not None:
+        both = both.op("||")(func.coalesce(point_mvt, b""))
+    data = conn.execute(select(both)).scalar()
     return bytes(data or b"")
 
 
@@ -267,7 +319,105 @@ def tile_env_width(z: int) -> float:
     return 2 * 20037508.342789244 / 2.0**z
 
 
-# ---------------------------------------------------------------- SQLite: Shapely + mapbox_vector_tile
+# ---------------------------------------------------------------- the version's index
+
+
+def _id_in(conn: Connection, column: Any, ids: np.ndarray) -> Any:
+    """``column`` among ``ids``, passed as one parameter (an array on PostgreSQL, a JSON list on
+    SQLite) however many there are."""
+    values = [int(i) for i in ids]
+    if conn.dialect.name == "postgresql":
+        return column == func.any(bindparam("ids", values, type_=ARRAY(BigInteger)))
+    each = func.json_each(bindparam("ids", json.dumps(values), type_=String)).table_valued("value")
+    return column.in_(select(each.c.value))
+
+
+@dataclass(frozen=True)
+class TileIndex:
+    """What a low-zoom tile needs of every area of a collection, as NumPy arrays in the
+    collection's order (the area that stands for a point cell first): the bounding box, its
+    larger side in degrees, and the box centre in Web Mercator world units (0…1, y down).
+
+    Built once per data version (reading the bounding boxes, not the geometries), so a zoom-6
+    tile selects its few drawable polygons and clusters its tens of thousands of small areas
+    in NumPy instead of reading every row; high zooms keep using the spatial index."""
+
+    ids: np.ndarray
+    box: np.ndarray  # minx, miny, maxx, maxy
+    side: np.ndarray
+    wx: np.ndarray
+    wy: np.ndarray
+
+    @classmethod
+    def of(cls, rows: np.ndarray) -> TileIndex:
+        ids = rows[:, 0].astype(np.int64)
+        box = rows[:, 1:5]
+        side = np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])
+        lon = (box[:, 0] + box[:, 2]) / 2
+        rad = np.radians(np.clip((box[:, 1] + box[:, 3]) / 2, -85.0511, 85.0511))
+        wx = (lon + 180.0) / 360.0
+        wy = (1.0 - np.log(np.tan(rad) + 1.0 / np.cos(rad)) / math.pi) / 2.0
+        return cls(ids, box, side, wx, wy)
+
+    def big_ids(self, bounds: tuple[float, float, float, float], small_deg: float) -> np.ndarray:
+        """The areas drawn as polygons: wide enough, their box meeting the (padded) bounds."""
+        west, south, east, north = bounds
+        b = self.box
+        hit = (b[:, 2] >= west) & (b[:, 0] <= east) & (b[:, 3] >= south) & (b[:, 1] <= north)
+        return np.sort(self.ids[hit & (self.side >= small_deg)])
+
+    def cells(self, z: int, x: int, y: int, small_deg: float) -> tuple[np.ndarray, ...]:
+        """The point cells of a tile: the standing area's id, the cell (gx, gy) and how many
+        small areas it holds, by id."""
+        n = 2.0**z
+        near = (self.wx >= x / n - 1e-9) & (self.wx <= (x + 1) / n + 1e-9)
+        near &= (self.wy >= y / n - 1e-9) & (self.wy <= (y + 1) / n + 1e-9)
+        pick = np.flatnonzero(near & (self.side < small_deg))
+        tx = (self.wx[pick] * n - x) * EXTENT  # as ``_to_tile`` computes it
+        ty = (self.wy[pick] * n - y) * EXTENT
+        ok = (tx >= 0) & (tx < EXTENT) & (ty >= 0) & (ty < EXTENT)
+        pick, tx, ty = pick[ok], tx[ok], ty[ok]
+        gx = (tx // POINT_GRID).astype(np.int64)
+        gy = (ty // POINT_GRID).astype(np.int64)
+        _, first, counts = np.unique(gx * 100_000 + gy, return_index=True, return_counts=True)
+        ids = self.ids[pick[first]]
+        order = np.argsort(ids)
+        return ids[order], gx[first][order], gy[first][order], counts[order]
+
+
+_INDEXES: weakref.WeakKeyDictionary[Engine, dict[str, tuple[int, TileIndex]]] = weakref.WeakKeyDictionary()
+_CONTEXTS: weakref.WeakKeyDictionary[Engine, tuple[int, TileContext]] = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def _index(conn: Connection, spec: _Spec, version: int | None) -> TileIndex:
+    """The collection's index for the data version this connection sees (built on first use)."""
+    version = data_version_of(conn) if version is None else version
+    held = _INDEXES.get(conn.engine, {}).get(spec.key)
+    if held is not None and held[0] == version:
+        return held[1]
+    tbl = spec.table
+    stmt = select(tbl.c.id, tbl.c.minx, tbl.c.miny, tbl.c.maxx, tbl.c.maxy).where(*spec.where).order_by(*_order(spec))
+    index = TileIndex.of(_numbers(conn, stmt, 5))
+    with _LOCK:
+        _INDEXES.setdefault(conn.engine, {})[spec.key] = (version, index)
+    return index
+
+
+def _numbers(conn: Connection, stmt: Any, width: int) -> np.ndarray:
+    """A numeric query's rows as one float array, straight from the driver (SQLAlchemy's row
+    objects for 100,000 rows cost seconds on psycopg, a tenth of that without them)."""
+    cur = conn.connection.cursor()
+    try:
+        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        params = [compiled.params[k] for k in compiled.positiontup or ()] if compiled.positional else compiled.params
+        cur.execute(str(compiled), params)
+        return np.asarray(cur.fetchall(), dtype=float).reshape(-1, width)
+    finally:
+        cur.close()
+
+
+# ---------------------------------------------------------------- SQLite: Shapely + our MVT encoder
 
 
 def _rtree(name: str) -> Any:
@@ -305,38 +455,52 @@ def _build_python(
     props = _prop_columns(spec)
     names = [c.name for c in props]
     phases = context.phases if spec.by_priority else {}
-    sqlite = conn.dialect.name == "sqlite"
-    if sqlite:
+    index = _index(conn, spec, context.version) if z < DETAIL_ZOOM else None
+    if index is not None:  # the areas wide enough to draw, from the version's index: few at low zoom
+        inside = _id_in(conn, tbl.c.id, index.big_ids(bounds, small_deg))
+    elif conn.dialect.name == "sqlite":
         rt = _rtree(tbl.name)
         inside = tbl.c.id.in_(
             select(rt.c.id).where(rt.c.maxx >= west, rt.c.minx <= east, rt.c.maxy >= south, rt.c.miny <= north)
         )
     else:
         inside = tbl.c.geometry.op("&&")(func.ST_MakeEnvelope(west, south, east, north, 4326))
-    big = ((tbl.c.maxx - tbl.c.minx) >= small_deg) | ((tbl.c.maxy - tbl.c.miny) >= small_deg)
     project = _to_tile(z, x, y)
-    polygons: list[dict[str, Any]] = []
-    points: list[dict[str, Any]] = []
+    polygons = mvt.Layer(collection, np.empty(0, dtype=object), [], {})
+    points = None
 
     # Polygons: the areas wide enough to show, with their geometry and properties.
     big_rows = conn.execute(
-        select(tbl.c.id, *props, wkb(tbl.c.geometry, conn.dialect.name).label("_wkb")).where(inside, big, *spec.where)
+        select(tbl.c.id, *props, wkb(tbl.c.geometry, conn.dialect.name).label("_wkb"))
+        .where(inside, *spec.where)
+        .order_by(tbl.c.id)
     ).all()
     if big_rows:
         geoms = shapely.from_wkb([bytes(r._wkb) for r in big_rows])
         if generalise is not None:
             geoms = generalise(geoms)
-        # Simplify in degrees first (the zoom's tolerance; a tile unit spans fewer degrees of
-        # latitude than of longitude, so cos(lat) keeps it fine), so the projection and the
-        # clip see only the vertices that will show.
-        unit_deg = (east - west) / (EXTENT + 2 * BUFFER) * math.cos(math.radians((south + north) / 2))
-        geoms = shapely.simplify(geoms, unit_deg * _tolerance(z), preserve_topology=True)
+        # Projected to tile units, then simplified there with the zoom's tolerance, as PostGIS's
+        # ST_Simplify(…, preserve_collapsed) does on the stored Web Mercator geometry: plain
+        # Douglas-Peucker (a tenth of the topology-preserving one's time); a thin strip it would
+        # collapse is simplified with half the tolerance, and so on, and kept as it was at last.
         geoms = shapely.transform(geoms, project)
+        simple = np.empty(len(geoms), dtype=object)
+        gone = np.ones(len(geoms), dtype=bool)
+        for tolerance in _tolerance(z) / np.array([1, 2, 4, 8]):
+            simple[gone] = shapely.simplify(geoms[gone], tolerance, preserve_topology=False)
+            gone &= shapely.is_empty(simple) | (shapely.area(simple) <= 0)
+            if not gone.any():
+                break
+        geoms = np.where(gone, geoms, simple)
         geoms = shapely.clip_by_rect(geoms, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
-        # Snap to the tile's integer grid as ST_AsMVTGeom does; what collapses there (a strip
-        # under a unit wide) is drawn as one unit square at its place: never hidden.
+        # Snap to the tile's integer grid as ST_AsMVTGeom does (vertex by vertex, and made valid
+        # where that broke the outline); what collapses there (a strip under a unit wide) is
+        # drawn as one unit square at its place: never hidden.
         shown = ~shapely.is_empty(geoms)
-        snapped = shapely.set_precision(geoms, 1.0)
+        snapped = shapely.set_precision(geoms, 1.0, mode="pointwise")
+        broken = shown & ~shapely.is_valid(snapped)
+        if broken.any():
+            snapped[broken] = shapely.set_precision(geoms[broken], 1.0)
         collapsed = shown & (shapely.is_empty(snapped) | (shapely.area(snapped) <= 0))
         if collapsed.any():
             b = shapely.bounds(geoms[collapsed])
@@ -344,65 +508,28 @@ def _build_python(
             uy = np.floor((b[:, 1] + b[:, 3]) / 2)
             snapped[collapsed] = shapely.box(ux, uy, ux + 1, uy + 1)
         # MVT's exterior rings have a positive surveyor's area in tile units (clockwise on screen).
-        snapped = shapely.orient_polygons(snapped, exterior_cw=False)
-        for r, g, k in zip(big_rows, snapped, shown, strict=True):
-            if k:
-                polygons.append({"geometry": g, "properties": _props(r, names, phases), "id": int(r.id)})
-        polygons.sort(key=lambda f: f["id"])
+        snapped = shapely.orient_polygons(snapped[shown], exterior_cw=False)
+        rows = [r for r, k in zip(big_rows, shown, strict=True) if k]
+        polygons = mvt.Layer(collection, snapped, [int(r.id) for r in rows], _columns(rows, names, phases))
 
-    # Points: only numbers are read for the small areas; the cell's first (by the collection's
-    # order) stands for it and only its properties are read.
-    rank = tbl.c.priority_score if spec.by_priority else tbl.c.id if spec.by_id else tbl.c.population
-    stmt = select(tbl.c.id, tbl.c.minx, tbl.c.miny, tbl.c.maxx, tbl.c.maxy, rank).where(inside, ~big, *spec.where)
-    if sqlite:  # straight from the driver: no row objects for what may be 100,000 rows
-        cur = conn.connection.cursor()
-        try:
-            compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-            cur.execute(str(compiled), [compiled.params[k] for k in compiled.positiontup or ()])
-            small = np.asarray(cur.fetchall(), dtype=float).reshape(-1, 6)
-        finally:
-            cur.close()
-    else:
-        small = np.asarray(conn.execute(stmt).all(), dtype=float).reshape(-1, 6)
-    if len(small):
-        centres = project(np.column_stack([(small[:, 1] + small[:, 3]) / 2, (small[:, 2] + small[:, 4]) / 2]))
-        ok = (centres[:, 0] >= 0) & (centres[:, 0] < EXTENT) & (centres[:, 1] >= 0) & (centres[:, 1] < EXTENT)
-        small, centres = small[ok], centres[ok]
-        rank_desc = -np.where(np.isnan(small[:, 5]), -np.inf, small[:, 5])  # NULL ranks last
-        if spec.by_id:
-            rank_desc = np.zeros(len(small))
-        order = np.lexsort((small[:, 0], rank_desc))
-        small, centres = small[order], centres[order]
-        gx = (centres[:, 0] // POINT_GRID).astype(np.int64)
-        gy = (centres[:, 1] // POINT_GRID).astype(np.int64)
-        _, first, counts = np.unique(gx * 100_000 + gy, return_index=True, return_counts=True)
-        ids = small[first, 0].astype(np.int64)
-        rows = {int(r.id): r for r in conn.execute(select(tbl.c.id, *props).where(tbl.c.id.in_(ids.tolist()))).all()}
-        for i, n, fid in zip(first, counts, ids, strict=True):
-            cx = (gx[i] + 0.5) * POINT_GRID
-            cy = (gy[i] + 0.5) * POINT_GRID
-            p = _props(rows[int(fid)], names, phases)
-            p["n"] = int(n)
-            points.append({"geometry": shapely.Point(cx, cy), "properties": p, "id": int(fid)})
-        points.sort(key=lambda f: f["id"])
-    layers = [{"name": collection, "features": polygons}]
-    if points:
-        layers.append({"name": POINT_LAYERS[collection], "features": points})
-    return mapbox_vector_tile.encode(
-        layers,
-        default_options={
-            "extents": EXTENT,
-            "y_coord_down": True,
-            "check_winding_order": False,  # oriented above, in bulk
-            "on_invalid_geometry": mapbox_vector_tile.encoder.on_invalid_geometry_make_valid,
-        },
-    )
+    # Points: the index's cells (the first area of each in the collection's order stands for it);
+    # only the representatives' properties are read.
+    if index is not None:
+        ids, gx, gy, counts = index.cells(z, x, y, small_deg)
+        if len(ids):
+            read = conn.execute(select(tbl.c.id, *props).where(_id_in(conn, tbl.c.id, ids))).all()
+            by_id = {int(r.id): r for r in read}
+            columns = _columns([by_id[i] for i in ids.tolist()], names, phases)
+            columns["n"] = counts.tolist()
+            xy = np.column_stack([(gx + 0.5) * POINT_GRID, (gy + 0.5) * POINT_GRID])
+            points = mvt.Layer(POINT_LAYERS[collection], shapely.points(xy), ids.tolist(), columns)
+    return mvt.encode(polygons, points, EXTENT)
 
 
-def _props(r: Any, names: list[str], phases: dict[int, int]) -> dict[str, Any]:
-    m = r._mapping
-    out = {n: m[n] for n in names if m[n] is not None}
-    phase = phases.get(int(r.id))
-    if phase is not None:
-        out["phase"] = phase
+def _columns(rows: list[Any], names: list[str], phases: dict[int, int]) -> dict[str, list[Any]]:
+    """The features' properties as columns (``None`` is left out of the tile), with the plan
+    phase where the area is planned."""
+    out = {n: [r[1 + j] for r in rows] for j, n in enumerate(names)}
+    if phases:
+        out["phase"] = [phases.get(int(r.id)) for r in rows]
     return out
