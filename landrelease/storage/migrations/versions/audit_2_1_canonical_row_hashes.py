@@ -2,7 +2,7 @@
 the returns tables audited
 
 Revision ID: audit_2_1
-Revises: sec_a_1
+Revises: items_2_1 (written against sec_a_1; re-chained after main gained tiles_2_1 and items_2_1)
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 from alembic import op
 
 revision = "audit_2_1"
-down_revision = "sec_a_1"
+down_revision = "items_2_1"
 branch_labels = None
 depends_on = None
 
