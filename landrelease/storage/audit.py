@@ -316,12 +316,15 @@ _LAYOUTS: weakref.WeakKeyDictionary[Engine, dict[str, list[str]]] = weakref.Weak
 
 
 def _layout(conn: Connection, name: str, *, cache: bool = True) -> list[str]:
-    """The table's columns as they are in the database (read from it: any schema version)."""
+    """The table's columns as they are in the database (read from it: any schema version).
+
+    Generated columns (``geom_3857`` on PostGIS, for tiles) are left out: the database derives
+    them from columns that are hashed, and a backend-only column would make hashes differ."""
     known = _LAYOUTS.setdefault(conn.engine, {}) if cache else {}
     if name not in known:
         from sqlalchemy import inspect
 
-        known[name] = [c["name"] for c in inspect(conn).get_columns(name)]
+        known[name] = [c["name"] for c in inspect(conn).get_columns(name) if not c.get("computed")]
     return known[name]
 
 
@@ -884,6 +887,8 @@ def rehash(conn: Connection, key: bytes | None = None, actor: str = "migration")
         cols = inspect(conn).get_columns(name)
         columns = [c["name"] for c in cols]
         convert = [i for i, c in enumerate(cols) if isinstance(c["type"], Date | DateTime)]
+        plain = [k for k, c in enumerate(cols) if not c.get("computed")]
+        plain_convert = [j for j, k in enumerate(plain) if k in convert]
         new = dict(row_hashes(conn, name, reflect=True))
         if name not in OLD_AUDITED:
             rows.extend((name, i, h) for i, h in new.items())
@@ -896,7 +901,10 @@ def rehash(conn: Connection, key: bytes | None = None, actor: str = "migration")
             old = expected.get((name, i))
             if old is not None and old == new.get(i):
                 current += 1  # already hashed canonically (baselined by sec_a_1 with this code)
-            elif old is not None and old == legacy_row_hash(r, convert):
+            elif old is not None and old in (
+                legacy_row_hash(r, convert),
+                legacy_row_hash([r[k] for k in plain], plain_convert),  # hashed before a generated column came
+            ):
                 rows.append((name, i, new[i]))
                 rehashed += 1
             else:
