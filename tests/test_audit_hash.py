@@ -90,6 +90,9 @@ def _frozen_scenario(url: str) -> dict[tuple[str, str], str]:
 
 @pytest.mark.postgis
 def test_the_same_register_hashes_the_same_on_sqlite_and_postgis(sqlite_url: str, postgis_url: str) -> None:
+    from tests.conftest import _empty_postgis
+
+    _empty_postgis(postgis_url)  # the server's database is shared by the session: start empty
     on_sqlite = _frozen_scenario(sqlite_url)
     on_postgis = _frozen_scenario(postgis_url)
     assert on_sqlite and set(on_sqlite) == set(on_postgis)
