@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.bench_support import bench_figures
 
 
 def test_backtest_bench_smoke() -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "backtest_bench.py"), "--smoke"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        check=True,
-    ).stdout
-    figures = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    figures, _ = bench_figures("backtest_bench.py", "--smoke")
     assert 1.0 <= float(figures["sharpness_after_1y"]) <= float(figures["sharpness_prior"])
     for key in ("coverage", "coverage_prior"):
         assert 0.0 <= float(figures[key]) <= 1.0
